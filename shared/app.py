@@ -1,0 +1,54 @@
+"""The app factory every service uses: problems, request context, health, readiness, metrics and
+OpenAPI the same way everywhere, and a lifespan that starts the service's runtime."""
+
+from __future__ import annotations
+
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse, Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from .config import Settings
+from .observability import RequestContextMiddleware, configure_logging
+from .problems import install_problem_handlers
+from .service import ServiceRuntime, ServiceSpec
+
+
+def create_service_app(spec: ServiceSpec, settings: Settings | None = None, *, configure_logs: bool = True) -> FastAPI:
+    settings = settings or Settings()
+    if configure_logs:
+        configure_logging(settings.log_level, settings.log_format)
+    runtime = ServiceRuntime(spec, settings)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        await runtime.start()
+        try:
+            yield
+        finally:
+            await runtime.stop()
+
+    app = FastAPI(title=spec.title, description=spec.description, version=spec.version, lifespan=lifespan)
+    app.state.runtime = runtime
+    app.state.settings = settings
+    install_problem_handlers(app)
+    app.add_middleware(RequestContextMiddleware, metrics=runtime.metrics)
+
+    @app.get("/healthz", tags=["operations"], summary="Liveness: the process answers")
+    async def healthz() -> dict:
+        return {"status": "ok", "service": spec.name}
+
+    @app.get("/readyz", tags=["operations"], summary="Readiness: database and bus reachable")
+    async def readyz(request: Request):
+        checks = await runtime.check_ready()
+        ready = all(v == "ok" for v in checks.values())
+        return JSONResponse({"status": "ready" if ready else "not-ready", "service": spec.name, "checks": checks},
+                            status_code=200 if ready else 503)
+
+    @app.get("/metrics", tags=["operations"], summary="Prometheus metrics", include_in_schema=True)
+    async def metrics() -> Response:
+        return Response(generate_latest(runtime.metrics.registry), media_type=CONTENT_TYPE_LATEST)
+
+    app.include_router(spec.router)
+    return app

@@ -1,0 +1,54 @@
+"""The AsyncAPI 3 document of every event, generated from the event registry so it cannot drift."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .events import CloudEvent, registry
+
+
+def _ref_name(event_type: str) -> str:
+    return event_type.replace(".", "_")
+
+
+def asyncapi_document(*, version: str = "0.1.0") -> dict[str, Any]:
+    from . import contracts  # noqa: F401  (import registers every event)
+
+    channels: dict[str, Any] = {}
+    operations: dict[str, Any] = {}
+    messages: dict[str, Any] = {}
+    schemas: dict[str, Any] = {"CloudEventEnvelope": CloudEvent.model_json_schema(ref_template="#/components/schemas/{model}")}
+    for cls in registry.all():
+        name = _ref_name(cls.type)
+        payload = cls.model_json_schema(ref_template="#/components/schemas/{model}")
+        for sub_name, sub in payload.pop("$defs", {}).items():
+            schemas[sub_name] = sub
+        schemas[name] = payload
+        messages[name] = {
+            "name": cls.type,
+            "title": cls.__name__,
+            "summary": cls.summary or (cls.__doc__ or "").strip().splitlines()[0],
+            "contentType": "application/cloudevents+json",
+            "correlationId": {"location": "$message.payload#/subject", "description": "the case id"},
+            "headers": {"type": "object", "description": "CloudEvents 1.0 attributes; `data` carries the payload",
+                        "properties": {"type": {"const": cls.type}}},
+            "payload": {"$ref": f"#/components/schemas/{name}"},
+        }
+        channel = channels.setdefault(cls.topic, {"address": cls.topic, "description": "Keyed by case id.", "messages": {}})
+        channel["messages"][name] = {"$ref": f"#/components/messages/{name}"}
+    for topic in channels:
+        op = f"publish_{topic.replace('.', '_')}"
+        operations[op] = {
+            "action": "send",
+            "channel": {"$ref": f"#/channels/{topic}"},
+            "summary": f"Published by the {topic.split('.')[-1]} service through its transactional outbox.",
+        }
+    return {
+        "asyncapi": "3.0.0",
+        "info": {"title": "ODR platform events", "version": version,
+                 "description": "Events between ODR services. Structured CloudEvents 1.0 JSON; ids and status only."},
+        "defaultContentType": "application/cloudevents+json",
+        "channels": channels,
+        "operations": operations,
+        "components": {"messages": messages, "schemas": schemas},
+    }

@@ -1,0 +1,212 @@
+"""Access tokens and secrets.
+
+Tokens are JWTs signed with Ed25519 (PyJWT, EdDSA). The keyring holds several keys by ``kid`` so
+keys can be rotated: the newest key with a private part signs, every listed public key verifies.
+Services that only verify get a keyring without private parts. Every service verifies tokens
+itself; nothing trusts a header set by the gateway.
+
+Roles: ``party`` and ``mediator`` tokens are scoped to case ids, ``court`` tokens to one court,
+``admin`` to the register and rule sets. Secrets (passwords, court client secrets) are hashed with
+argon2.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+import jwt
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from .problems import Forbidden, Problem
+
+Role = Literal["party", "mediator", "court", "admin"]
+ROLES: tuple[str, ...] = ("party", "mediator", "court", "admin")
+
+
+class Unauthorized(Problem):
+    def __init__(self, detail: str = "a valid bearer token is required") -> None:
+        super().__init__(401, "unauthorized", detail)
+
+
+@dataclass(frozen=True)
+class Principal:
+    subject: str
+    role: Role
+    cases: frozenset[str] = field(default_factory=frozenset)
+    court: str | None = None
+    party_side: str | None = None
+    token_id: str | None = None
+
+    def can_access_case(self, case_id: str, *, court_id: str | None = None) -> bool:
+        if self.role == "admin":
+            return True
+        if self.role == "court":
+            return court_id is not None and court_id == self.court
+        return case_id in self.cases
+
+
+# -- keyring ----------------------------------------------------------------------------------
+
+
+@dataclass
+class SigningKey:
+    kid: str
+    public: Ed25519PublicKey
+    private: Ed25519PrivateKey | None = None
+
+
+class KeyRing:
+    def __init__(self, keys: list[SigningKey]) -> None:
+        if not keys:
+            raise ValueError("the keyring has no keys")
+        self.keys = {k.kid: k for k in keys}
+        signers = [k for k in keys if k.private is not None]
+        self.active: SigningKey | None = signers[-1] if signers else None
+
+    @staticmethod
+    def generate_key() -> SigningKey:
+        private = Ed25519PrivateKey.generate()
+        return SigningKey(kid=f"k{int(time.time())}-{uuid.uuid4().hex[:6]}", public=private.public_key(), private=private)
+
+    def to_json(self, *, include_private: bool = True) -> str:
+        out = []
+        for k in self.keys.values():
+            entry = {
+                "kid": k.kid,
+                "public": k.public.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo).decode(),
+            }
+            if include_private and k.private is not None:
+                entry["private"] = k.private.private_bytes(
+                    serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+                ).decode()
+            out.append(entry)
+        return json.dumps({"keys": out}, indent=2)
+
+    @classmethod
+    def from_json(cls, text: str) -> "KeyRing":
+        keys = []
+        for entry in json.loads(text)["keys"]:
+            private = serialization.load_pem_private_key(entry["private"].encode(), None) if entry.get("private") else None
+            public = serialization.load_pem_public_key(entry["public"].encode())
+            keys.append(SigningKey(kid=entry["kid"], public=public, private=private))
+        return cls(keys)
+
+    @classmethod
+    def load(cls, path: Path, *, create: bool = False) -> "KeyRing":
+        """Load the keyring file; in dev (``create``) make one with a fresh key if it is missing."""
+        if not path.exists():
+            if not create:
+                raise FileNotFoundError(f"token keyring {path} does not exist; run `odr keys rotate` or set ODR_JWT_KEYRING")
+            path.parent.mkdir(parents=True, exist_ok=True)
+            ring = cls([cls.generate_key()])
+            tmp = path.with_suffix(".tmp")
+            tmp.write_text(ring.to_json())
+            os.chmod(tmp, 0o600)
+            os.replace(tmp, path)
+        return cls.from_json(path.read_text())
+
+    def rotated(self) -> "KeyRing":
+        return KeyRing([*self.keys.values(), self.generate_key()])
+
+
+# -- tokens -----------------------------------------------------------------------------------
+
+
+class TokenService:
+    def __init__(self, keyring: KeyRing, *, issuer: str = "odr", ttl_seconds: int = 900) -> None:
+        self.keyring = keyring
+        self.issuer = issuer
+        self.ttl_seconds = ttl_seconds
+
+    def issue(self, *, subject: str, role: Role, cases: list[str] | tuple[str, ...] = (), court: str | None = None,
+              party_side: str | None = None, ttl_seconds: int | None = None) -> str:
+        if role not in ROLES:
+            raise ValueError(f"unknown role {role}")
+        key = self.keyring.active
+        if key is None or key.private is None:
+            raise RuntimeError("this keyring can verify tokens but not sign them")
+        now = int(time.time())
+        claims = {
+            "iss": self.issuer, "aud": self.issuer, "sub": subject, "role": role, "iat": now,
+            "exp": now + (ttl_seconds or self.ttl_seconds), "jti": uuid.uuid4().hex,
+        }
+        if cases:
+            claims["cases"] = sorted(cases)
+        if court:
+            claims["court"] = court
+        if party_side:
+            claims["side"] = party_side
+        return jwt.encode(claims, key.private, algorithm="EdDSA", headers={"kid": key.kid})
+
+    def verify(self, token: str) -> Principal:
+        try:
+            kid = jwt.get_unverified_header(token).get("kid")
+        except jwt.PyJWTError:
+            raise Unauthorized("the token is malformed") from None
+        key = self.keyring.keys.get(kid or "")
+        if key is None:
+            raise Unauthorized("the token was signed with an unknown key")
+        try:
+            claims = jwt.decode(token, key.public, algorithms=["EdDSA"], audience=self.issuer, issuer=self.issuer,
+                                options={"require": ["exp", "iat", "sub", "role"]})
+        except jwt.ExpiredSignatureError:
+            raise Unauthorized("the token has expired") from None
+        except jwt.PyJWTError:
+            raise Unauthorized("the token is not valid") from None
+        if claims["role"] not in ROLES:
+            raise Unauthorized("the token has an unknown role")
+        return Principal(subject=claims["sub"], role=claims["role"], cases=frozenset(claims.get("cases", ())),
+                         court=claims.get("court"), party_side=claims.get("side"), token_id=claims.get("jti"))
+
+
+_bearer = HTTPBearer(auto_error=False)
+
+
+async def current_principal(request: Request, credentials: HTTPAuthorizationCredentials | None = Depends(_bearer)) -> Principal:
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        raise Unauthorized()
+    tokens: TokenService = request.app.state.runtime.tokens
+    return tokens.verify(credentials.credentials)
+
+
+def require_roles(*roles: Role):
+    """Dependency: the caller's principal, refused unless it has one of ``roles``."""
+
+    async def _dependency(principal: Principal = Depends(current_principal)) -> Principal:
+        if principal.role not in roles:
+            raise Forbidden(f"this needs one of the roles: {', '.join(roles)}")
+        return principal
+
+    return _dependency
+
+
+# -- secrets ----------------------------------------------------------------------------------
+
+_hasher = PasswordHasher()
+
+
+def hash_secret(secret: str) -> str:
+    return _hasher.hash(secret)
+
+
+def verify_secret(secret_hash: str, secret: str) -> bool:
+    try:
+        return _hasher.verify(secret_hash, secret)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def new_client_secret() -> str:
+    return secrets.token_urlsafe(32)

@@ -1,0 +1,332 @@
+"""The embedded durable event log: Kafka's semantics in one SQLite file, for the one-command run.
+
+Several processes on one machine may share the file (WAL mode, busy timeout). Records get a
+global, monotonically increasing sequence number; a record's partition is the hash of its key, so
+one key's records stay in order. Consumer groups keep committed sequence numbers per
+(topic, partition); live members of a group register with a heartbeat and split the partitions
+between them, so a member that dies (even ``kill -9``) hands its partitions over after its
+session timeout and the records it had not committed are delivered again (at-least-once).
+
+Each bus or consumer talks to SQLite on its own single worker thread, so the event loop never
+blocks on the file.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sqlite3
+import time
+import uuid
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from .base import DEFAULT_PARTITIONS, BatchHandler, Consumer, EventBus, Message, Record, partition_for
+
+log = logging.getLogger("odr.bus.embedded")
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS records (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    topic TEXT NOT NULL,
+    partition INTEGER NOT NULL,
+    key TEXT NOT NULL,
+    value BLOB NOT NULL,
+    ts REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS records_by_partition ON records(topic, partition, seq);
+CREATE TABLE IF NOT EXISTS group_offsets (
+    grp TEXT NOT NULL, topic TEXT NOT NULL, partition INTEGER NOT NULL, seq INTEGER NOT NULL,
+    PRIMARY KEY (grp, topic, partition)
+);
+CREATE TABLE IF NOT EXISTS group_members (
+    grp TEXT NOT NULL, member TEXT NOT NULL, expires REAL NOT NULL,
+    PRIMARY KEY (grp, member)
+);
+"""
+
+# Publishers wake consumers of the same file in the same process at once; consumers in other
+# processes notice new records on their next poll.
+_waiters: dict[Path, set[tuple[asyncio.AbstractEventLoop, asyncio.Event]]] = {}
+
+
+def _wake(path: Path) -> None:
+    for loop, flag in list(_waiters.get(path, ())):
+        if loop.is_closed():
+            continue
+        try:
+            loop.call_soon_threadsafe(flag.set)
+        except RuntimeError:  # loop closed between the check and the call
+            pass
+
+
+def _connect(path: Path, synchronous: str) -> sqlite3.Connection:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    conn = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute(f"PRAGMA synchronous={synchronous}")
+    conn.execute("PRAGMA busy_timeout=30000")
+    return conn
+
+
+class _Worker:
+    """One SQLite connection on one thread."""
+
+    def __init__(self, path: Path, synchronous: str, name: str) -> None:
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix=name)
+        self._path = path
+        self._synchronous = synchronous
+        self._conn: sqlite3.Connection | None = None
+
+    def _conn_or_open(self) -> sqlite3.Connection:
+        if self._conn is None:
+            self._conn = _connect(self._path, self._synchronous)
+        return self._conn
+
+    async def run(self, fn, *args):
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._executor, lambda: fn(self._conn_or_open(), *args))
+
+    async def close(self) -> None:
+        def _close(conn: sqlite3.Connection) -> None:
+            conn.close()
+            self._conn = None
+
+        if self._conn is not None:
+            await self.run(_close)
+        self._executor.shutdown(wait=False)
+
+
+class EmbeddedBus(EventBus):
+    name = "embedded"
+
+    def __init__(
+        self,
+        path: Path,
+        *,
+        partitions: int = DEFAULT_PARTITIONS,
+        poll_seconds: float = 0.02,
+        session_timeout: float = 10.0,
+        heartbeat: float = 1.0,
+        synchronous: str = "FULL",
+        retention_seconds: float = 7 * 24 * 3600,
+    ) -> None:
+        self.path = Path(path).resolve()
+        self.partitions = partitions
+        self.poll_seconds = poll_seconds
+        self.session_timeout = session_timeout
+        self.heartbeat = heartbeat
+        self.synchronous = synchronous
+        self.retention_seconds = retention_seconds
+        self._writer = _Worker(self.path, synchronous, "odr-bus-writer")
+
+    async def start(self) -> None:
+        def _init(conn: sqlite3.Connection) -> None:
+            conn.executescript(SCHEMA)
+            conn.execute("DELETE FROM records WHERE ts < ?", (time.time() - self.retention_seconds,))
+
+        await self._writer.run(_init)
+
+    async def stop(self) -> None:
+        await self._writer.close()
+
+    async def publish(self, messages: Sequence[Message]) -> None:
+        if not messages:
+            return
+        now = time.time()
+        rows = [(m.topic, partition_for(m.key, self.partitions), m.key, m.value, now) for m in messages]
+
+        def _append(conn: sqlite3.Connection) -> None:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                conn.executemany("INSERT INTO records(topic, partition, key, value, ts) VALUES (?,?,?,?,?)", rows)
+                conn.execute("COMMIT")
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+
+        await self._writer.run(_append)
+        _wake(self.path)
+
+    async def check(self) -> None:
+        await self._writer.run(lambda conn: conn.execute("SELECT 1").fetchone())
+
+    def consumer(self, *, group: str, topics: Sequence[str], handler: BatchHandler, from_beginning: bool = True) -> Consumer:
+        return EmbeddedConsumer(self, group=group, topics=topics, handler=handler, from_beginning=from_beginning)
+
+
+class EmbeddedConsumer(Consumer):
+    def __init__(self, bus: EmbeddedBus, *, group: str, topics: Sequence[str], handler: BatchHandler,
+                 from_beginning: bool = True, batch_size: int = 500, retry_backoff: float = 0.5) -> None:
+        super().__init__(group=group, topics=topics, handler=handler)
+        self.bus = bus
+        self.member_id = uuid.uuid4().hex
+        self.from_beginning = from_beginning
+        self.batch_size = batch_size
+        self.retry_backoff = retry_backoff
+        self._worker = _Worker(bus.path, bus.synchronous, f"odr-bus-{group}")
+        self._task: asyncio.Task | None = None
+        self._flag = asyncio.Event()
+        self._waiter: tuple[asyncio.AbstractEventLoop, asyncio.Event] | None = None
+        self._positions: dict[tuple[str, int], int] = {}
+        self._assigned: list[tuple[str, int]] = []
+        self._next_heartbeat = 0.0
+        self._stopping = False
+
+    @property
+    def assignment(self) -> list[tuple[str, int]]:
+        return list(self._assigned)
+
+    async def start(self) -> None:
+        await self._worker.run(lambda conn: conn.executescript(SCHEMA))
+        self._waiter = (asyncio.get_running_loop(), self._flag)
+        _waiters.setdefault(self.bus.path, set()).add(self._waiter)
+        await self._heartbeat()
+        self._task = asyncio.create_task(self._run(), name=f"embedded-consumer-{self.group}")
+
+    async def stop(self) -> None:
+        self._stopping = True
+        if self._task is not None:
+            self._task.cancel()
+            try:
+                await self._task
+            except (asyncio.CancelledError, Exception):
+                pass
+        if self._waiter is not None:
+            _waiters.get(self.bus.path, set()).discard(self._waiter)
+
+        def _leave(conn: sqlite3.Connection) -> None:
+            conn.execute("DELETE FROM group_members WHERE grp=? AND member=?", (self.group, self.member_id))
+
+        try:
+            await self._worker.run(_leave)
+        finally:
+            await self._worker.close()
+
+    # -- group membership -------------------------------------------------------------------
+
+    async def _heartbeat(self) -> None:
+        now = time.time()
+        group, member, timeout, partitions = self.group, self.member_id, self.bus.session_timeout, self.bus.partitions
+        topics, from_beginning = self.topics, self.from_beginning
+
+        def _beat(conn: sqlite3.Connection):
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                conn.execute(
+                    "INSERT INTO group_members(grp, member, expires) VALUES (?,?,?) "
+                    "ON CONFLICT(grp, member) DO UPDATE SET expires=excluded.expires",
+                    (group, member, now + timeout),
+                )
+                conn.execute("DELETE FROM group_members WHERE grp=? AND expires < ?", (group, now))
+                members = [r[0] for r in conn.execute("SELECT member FROM group_members WHERE grp=? ORDER BY member", (group,))]
+                index, count = members.index(member), len(members)
+                assigned = [(t, p) for t in topics for p in range(partitions) if p % count == index]
+                committed = {}
+                for t, p in assigned:
+                    row = conn.execute("SELECT seq FROM group_offsets WHERE grp=? AND topic=? AND partition=?", (group, t, p)).fetchone()
+                    if row is not None:
+                        committed[(t, p)] = row[0]
+                    elif not from_beginning:
+                        top = conn.execute("SELECT COALESCE(MAX(seq), 0) FROM records").fetchone()[0]
+                        conn.execute("INSERT INTO group_offsets(grp, topic, partition, seq) VALUES (?,?,?,?)", (group, t, p, top))
+                        committed[(t, p)] = top
+                    else:
+                        committed[(t, p)] = 0
+                conn.execute("COMMIT")
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            return assigned, committed
+
+        assigned, committed = await self._worker.run(_beat)
+        if assigned != self._assigned:
+            # Partitions we keep continue from our in-memory position; new ones from the commit.
+            self._positions = {tp: self._positions.get(tp, committed[tp]) if tp in self._assigned else committed[tp] for tp in assigned}
+            self._assigned = assigned
+            log.info("group assignment", extra={"group": self.group, "partitions": len(assigned)})
+        self._next_heartbeat = time.monotonic() + self.bus.heartbeat
+
+    # -- delivery ---------------------------------------------------------------------------
+
+    async def _fetch(self) -> list[Record]:
+        positions, limit = dict(self._positions), self.batch_size
+
+        def _read(conn: sqlite3.Connection) -> list[Record]:
+            out: list[Record] = []
+            for (topic, partition), after in positions.items():
+                rows = conn.execute(
+                    "SELECT seq, key, value FROM records WHERE topic=? AND partition=? AND seq>? ORDER BY seq LIMIT ?",
+                    (topic, partition, after, limit),
+                ).fetchall()
+                out.extend(Record(topic, partition, seq, key, value) for seq, key, value in rows)
+            out.sort(key=lambda r: r.offset)
+            return out[:limit]
+
+        return await self._worker.run(_read)
+
+    async def _commit(self, records: Sequence[Record]) -> None:
+        last: dict[tuple[str, int], int] = {}
+        for r in records:
+            last[(r.topic, r.partition)] = max(last.get((r.topic, r.partition), 0), r.offset)
+        group = self.group
+
+        def _write(conn: sqlite3.Connection) -> None:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                conn.executemany(
+                    "INSERT INTO group_offsets(grp, topic, partition, seq) VALUES (?,?,?,?) "
+                    "ON CONFLICT(grp, topic, partition) DO UPDATE SET seq=MAX(seq, excluded.seq)",
+                    [(group, t, p, s) for (t, p), s in last.items()],
+                )
+                conn.execute("COMMIT")
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+
+        await self._worker.run(_write)
+        self._positions.update({tp: max(self._positions.get(tp, 0), s) for tp, s in last.items() if tp in self._positions})
+
+    async def _rewind(self) -> None:
+        """After a failed batch: forget in-memory positions, continue from the committed ones."""
+        group = self.group
+
+        def _read(conn: sqlite3.Connection) -> dict[tuple[str, int], int]:
+            return {(t, p): s for t, p, s in conn.execute("SELECT topic, partition, seq FROM group_offsets WHERE grp=?", (group,))}
+
+        committed = await self._worker.run(_read)
+        self._positions = {tp: committed.get(tp, 0) for tp in self._assigned}
+
+    async def _run(self) -> None:
+        while not self._stopping:
+            try:
+                if time.monotonic() >= self._next_heartbeat:
+                    await self._heartbeat()
+                batch = await self._fetch()
+                if not batch:
+                    self._flag.clear()
+                    timeout = min(self.bus.poll_seconds, max(0.0, self._next_heartbeat - time.monotonic()))
+                    try:
+                        await asyncio.wait_for(self._flag.wait(), timeout=timeout)
+                    except asyncio.TimeoutError:
+                        pass
+                    continue
+                try:
+                    await self.handler(batch)
+                except asyncio.CancelledError:
+                    raise
+                except Exception:
+                    self.stats.failed_batches += 1
+                    log.exception("consumer handler failed; batch will be redelivered", extra={"group": self.group})
+                    await self._rewind()
+                    await asyncio.sleep(self.retry_backoff)
+                    continue
+                await self._commit(batch)
+                self.stats.delivered += len(batch)
+                self.stats.committed_batches += 1
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("embedded consumer loop error; retrying", extra={"group": self.group})
+                await asyncio.sleep(self.retry_backoff)

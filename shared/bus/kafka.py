@@ -1,0 +1,142 @@
+"""The Kafka backend (aiokafka): the distributed engine for production.
+
+The producer is idempotent with ``acks=all``; ``publish`` waits for every record's acknowledgement.
+Consumers never auto-commit: offsets are committed only after the handler returned, i.e. after the
+consumer's inbox transaction committed, so a crash in between means redelivery, never loss.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Sequence
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
+
+from .base import BatchHandler, Consumer, EventBus, Message, Record
+
+log = logging.getLogger("odr.bus.kafka")
+
+
+class KafkaBus(EventBus):
+    name = "kafka"
+
+    def __init__(self, bootstrap: str, *, client_id: str = "odr", session_timeout_ms: int = 10000,
+                 heartbeat_interval_ms: int = 1000, linger_ms: int = 2) -> None:
+        self.bootstrap = bootstrap
+        self.client_id = client_id
+        self.session_timeout_ms = session_timeout_ms
+        self.heartbeat_interval_ms = heartbeat_interval_ms
+        self.linger_ms = linger_ms
+        self._producer: AIOKafkaProducer | None = None
+
+    async def start(self) -> None:
+        self._producer = AIOKafkaProducer(
+            bootstrap_servers=self.bootstrap,
+            client_id=f"{self.client_id}-producer",
+            enable_idempotence=True,
+            acks="all",
+            linger_ms=self.linger_ms,
+        )
+        await self._producer.start()
+
+    async def stop(self) -> None:
+        if self._producer is not None:
+            await self._producer.stop()
+            self._producer = None
+
+    async def publish(self, messages: Sequence[Message]) -> None:
+        if not messages:
+            return
+        assert self._producer is not None, "KafkaBus.start() was not called"
+        # Queue everything first (the producer batches and keeps per-partition order), then wait
+        # for all acknowledgements.
+        futures = [await self._producer.send(m.topic, key=m.key.encode(), value=m.value) for m in messages]
+        await asyncio.gather(*futures)
+
+    async def check(self) -> None:
+        assert self._producer is not None, "KafkaBus.start() was not called"
+        admin = AIOKafkaAdminClient(bootstrap_servers=self.bootstrap, client_id=f"{self.client_id}-health")
+        await admin.start()
+        try:
+            await admin.describe_cluster()
+        finally:
+            await admin.close()
+
+    def consumer(self, *, group: str, topics: Sequence[str], handler: BatchHandler, from_beginning: bool = True) -> Consumer:
+        return KafkaConsumer(self, group=group, topics=topics, handler=handler, from_beginning=from_beginning)
+
+
+class KafkaConsumer(Consumer):
+    def __init__(self, bus: KafkaBus, *, group: str, topics: Sequence[str], handler: BatchHandler,
+                 from_beginning: bool = True, batch_size: int = 500, retry_backoff: float = 0.5) -> None:
+        super().__init__(group=group, topics=topics, handler=handler)
+        self.bus = bus
+        self.from_beginning = from_beginning
+        self.batch_size = batch_size
+        self.retry_backoff = retry_backoff
+        self._consumer: AIOKafkaConsumer | None = None
+        self._task: asyncio.Task | None = None
+
+    async def start(self) -> None:
+        self._consumer = AIOKafkaConsumer(
+            *self.topics,
+            bootstrap_servers=self.bus.bootstrap,
+            client_id=f"{self.bus.client_id}-{self.group}",
+            group_id=self.group,
+            enable_auto_commit=False,
+            auto_offset_reset="earliest" if self.from_beginning else "latest",
+            session_timeout_ms=self.bus.session_timeout_ms,
+            heartbeat_interval_ms=self.bus.heartbeat_interval_ms,
+            isolation_level="read_committed",
+        )
+        await self._consumer.start()
+        self._task = asyncio.create_task(self._run(), name=f"kafka-consumer-{self.group}")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            try:
+                await self._task
+            except (asyncio.CancelledError, Exception):
+                pass
+        if self._consumer is not None:
+            await self._consumer.stop()
+            self._consumer = None
+
+    async def _run(self) -> None:
+        consumer = self._consumer
+        assert consumer is not None
+        while True:
+            try:
+                fetched = await consumer.getmany(timeout_ms=200, max_records=self.batch_size)
+                if not fetched:
+                    continue
+                batch = [
+                    Record(m.topic, m.partition, m.offset, (m.key or b"").decode(), m.value)
+                    for msgs in fetched.values()
+                    for m in msgs
+                ]
+                try:
+                    await self.handler(batch)
+                except asyncio.CancelledError:
+                    raise
+                except Exception:
+                    self.stats.failed_batches += 1
+                    log.exception("consumer handler failed; batch will be redelivered", extra={"group": self.group})
+                    for tp, msgs in fetched.items():
+                        consumer.seek(tp, msgs[0].offset)
+                    await asyncio.sleep(self.retry_backoff)
+                    continue
+                await consumer.commit({tp: msgs[-1].offset + 1 for tp, msgs in fetched.items()})
+                self.stats.delivered += len(batch)
+                self.stats.committed_batches += 1
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("kafka consumer loop error; retrying", extra={"group": self.group})
+                await asyncio.sleep(self.retry_backoff)
+
+
+__all__ = ["KafkaBus", "KafkaConsumer", "TopicPartition"]

@@ -1,0 +1,185 @@
+"""``odr``: run the platform, one service, migrations, and operator chores.
+
+    odr dev [--port 8000]            all four services and the gateway on one port, embedded defaults, dev mode
+    odr serve SERVICE [--port N]     one service as its own process (production shape)
+    odr migrate SERVICE|all          apply a service's migrations (production)
+    odr makemigration SERVICE -m MSG autogenerate a migration from the service's models (developers)
+    odr asyncapi [-o FILE]           the AsyncAPI 3 document of every event
+    odr keys rotate                  add a new token signing key (old keys keep verifying)
+    odr token --role admin --subject NAME   issue an access token with the local keyring (operators)
+
+Every option can also be given as an ``ODR_`` environment variable (see the README).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import importlib
+import json
+import os
+import sys
+from pathlib import Path
+
+from .config import SERVICES, Settings
+
+
+def _settings(args) -> Settings:
+    overrides = {}
+    for field in ("data_dir", "database_url", "bus", "kafka_bootstrap"):
+        value = getattr(args, field, None)
+        if value is not None:
+            overrides[field] = value
+    return Settings(**overrides)
+
+
+def _add_common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--data-dir", dest="data_dir", help="where embedded data lives (ODR_DATA_DIR, default ./var)")
+    p.add_argument("--database-url", dest="database_url", help="database URL; {service} is replaced (ODR_DATABASE_URL)")
+    p.add_argument("--bus", choices=["embedded", "kafka"], help="event bus backend (ODR_BUS)")
+    p.add_argument("--kafka-bootstrap", dest="kafka_bootstrap", help="Kafka bootstrap servers (ODR_KAFKA_BOOTSTRAP)")
+
+
+def cmd_dev(args) -> None:
+    import uvicorn
+
+    os.environ["ODR_DEV_MODE"] = "true"
+    settings = _settings(args)
+    from .gateway import create_gateway
+
+    app = create_gateway(settings)
+    print(f"ODR is starting on http://{args.host}:{args.port}/  (data in {settings.data_dir.resolve()})", flush=True)
+    uvicorn.run(app, host=args.host, port=args.port, log_level="warning", ws_max_size=1 << 20)
+
+
+def cmd_serve(args) -> None:
+    import uvicorn
+
+    settings = _settings(args)
+    module = importlib.import_module(f"services.{args.service}.app")
+    app = module.create_app(settings)
+    uvicorn.run(app, host=args.host, port=args.port, log_level="warning", ws_max_size=1 << 20)
+
+
+def cmd_migrate(args) -> None:
+    from .db import create_engine
+    from .migrations import upgrade
+
+    settings = _settings(args)
+    names = SERVICES if args.service == "all" else (args.service,)
+
+    async def _run() -> None:
+        for name in names:
+            spec = importlib.import_module(f"services.{name}.app").SPEC
+            engine = create_engine(settings.database_url_for(name))
+            try:
+                await upgrade(engine, spec.migrations)
+            finally:
+                await engine.dispose()
+            print(f"{name}: migrated to head")
+
+    asyncio.run(_run())
+
+
+def cmd_makemigration(args) -> None:
+    from alembic import command
+
+    from .migrations import alembic_config
+
+    settings = _settings(args)
+    spec = importlib.import_module(f"services.{args.service}.app").SPEC
+    cfg = alembic_config(spec.migrations, settings.database_url_for(args.service))
+    command.upgrade(cfg, "head")
+    command.revision(cfg, message=args.message, autogenerate=True)
+
+
+def cmd_asyncapi(args) -> None:
+    from .asyncapi import asyncapi_document
+
+    text = json.dumps(asyncapi_document(), indent=2)
+    if args.output:
+        Path(args.output).write_text(text + "\n")
+    else:
+        print(text)
+
+
+def cmd_keys(args) -> None:
+    from .auth import KeyRing
+
+    settings = _settings(args)
+    path = settings.resolved_keyring
+    ring = KeyRing.load(path, create=True).rotated() if path.exists() else KeyRing.load(path, create=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(ring.to_json())
+    os.chmod(tmp, 0o600)
+    os.replace(tmp, path)
+    if args.public_out:
+        Path(args.public_out).write_text(ring.to_json(include_private=False))
+    print(f"keyring {path}: {len(ring.keys)} keys, signing with {ring.active.kid}")
+
+
+def cmd_token(args) -> None:
+    from .auth import KeyRing, TokenService
+
+    settings = _settings(args)
+    tokens = TokenService(KeyRing.load(settings.resolved_keyring), issuer=settings.jwt_issuer)
+    print(tokens.issue(subject=args.subject, role=args.role, cases=args.case or [], court=args.court,
+                       ttl_seconds=args.ttl))
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="odr", description="Online dispute resolution platform")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("dev", help="run all services and the gateway on one port (embedded defaults, dev mode)")
+    p.add_argument("--port", type=int, default=int(os.environ.get("ODR_PORT", 8000)))
+    p.add_argument("--host", default=os.environ.get("ODR_HOST", "127.0.0.1"))
+    _add_common(p)
+    p.set_defaults(func=cmd_dev)
+
+    p = sub.add_parser("serve", help="run one service as its own process")
+    p.add_argument("service", choices=SERVICES)
+    p.add_argument("--port", type=int, default=int(os.environ.get("ODR_PORT", 8000)))
+    p.add_argument("--host", default=os.environ.get("ODR_HOST", "0.0.0.0"))
+    _add_common(p)
+    p.set_defaults(func=cmd_serve)
+
+    p = sub.add_parser("migrate", help="apply migrations")
+    p.add_argument("service", choices=(*SERVICES, "all"))
+    _add_common(p)
+    p.set_defaults(func=cmd_migrate)
+
+    p = sub.add_parser("makemigration", help="autogenerate a migration for a service")
+    p.add_argument("service", choices=SERVICES)
+    p.add_argument("-m", "--message", required=True)
+    _add_common(p)
+    p.set_defaults(func=cmd_makemigration)
+
+    p = sub.add_parser("asyncapi", help="print the AsyncAPI 3 document")
+    p.add_argument("-o", "--output")
+    p.set_defaults(func=cmd_asyncapi)
+
+    p = sub.add_parser("keys", help="token keys")
+    p.add_argument("action", choices=["rotate"])
+    p.add_argument("--public-out", help="also write a public-only keyring for verify-only services")
+    _add_common(p)
+    p.set_defaults(func=cmd_keys)
+
+    p = sub.add_parser("token", help="issue an access token with the local keyring")
+    p.add_argument("--role", required=True, choices=["party", "mediator", "court", "admin"])
+    p.add_argument("--subject", required=True)
+    p.add_argument("--case", action="append")
+    p.add_argument("--court")
+    p.add_argument("--ttl", type=int, default=900)
+    _add_common(p)
+    p.set_defaults(func=cmd_token)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = build_parser().parse_args(argv)
+    args.func(args)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,5 @@
+"""Event contracts: the pydantic models of every event, grouped by the service that publishes
+them. They live in the shared library because publisher and consumers both need them, and a
+service never imports another service."""
+
+from . import intake  # noqa: F401  (registers the events)

@@ -1,0 +1,56 @@
+"""Alembic migrations per service: applied on start in dev (``ODR_MIGRATE_ON_START``) and by
+``odr migrate SERVICE`` in production. Each service's ``migrations/env.py`` calls
+``run_migrations`` with its own metadata."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from alembic import command, context
+from alembic.config import Config
+from sqlalchemy import MetaData
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+
+def alembic_config(script_location: Path, url: str | None = None) -> Config:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(script_location))
+    if url:
+        cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    return cfg
+
+
+async def upgrade(engine: AsyncEngine, script_location: Path, revision: str = "head") -> None:
+    def _upgrade(connection) -> None:
+        cfg = alembic_config(script_location)
+        cfg.attributes["connection"] = connection
+        command.upgrade(cfg, revision)
+
+    async with engine.begin() as conn:
+        await conn.run_sync(_upgrade)
+
+
+def run_migrations(metadata: MetaData) -> None:
+    """Body of every service's ``env.py``: use the connection handed over by ``upgrade``, or
+    open one from the configured URL (the ``alembic``/``odr makemigration`` command line)."""
+    connection = context.config.attributes.get("connection")
+    if connection is not None:
+        _run_on(connection, metadata)
+        return
+    from .db import create_engine
+
+    engine = create_engine(context.config.get_main_option("sqlalchemy.url"))
+
+    async def _main() -> None:
+        async with engine.begin() as conn:
+            await conn.run_sync(_run_on, metadata)
+        await engine.dispose()
+
+    asyncio.run(_main())
+
+
+def _run_on(connection, metadata: MetaData) -> None:
+    context.configure(connection=connection, target_metadata=metadata, render_as_batch=True, compare_type=True)
+    with context.begin_transaction():
+        context.run_migrations()

@@ -1,0 +1,121 @@
+"""Transactional outbox: events are rows in the service's own database, committed with the change
+that caused them, and a relay publishes them to the bus in commit order.
+
+The relay survives restarts because the outbox is the source of truth: a row stays unpublished
+until the bus acknowledged it. A crash between publish and marking means the row is published
+again, which consumers absorb through their inbox (at-least-once, exactly-once effect).
+On PostgreSQL the relay locks the rows it publishes (``FOR UPDATE``), so several replicas of a
+service never interleave their publishes and per-key order holds.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import datetime, timedelta, timezone
+
+from sqlalchemy import BigInteger, Column, DateTime, Integer, LargeBinary, MetaData, String, Table, delete, select, update
+from sqlalchemy.ext.asyncio import async_sessionmaker
+
+from .bus import EventBus, Message
+
+log = logging.getLogger("odr.outbox")
+
+
+def outbox_table(metadata: MetaData) -> Table:
+    return Table(
+        "outbox",
+        metadata,
+        Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+        Column("event_id", String(64), nullable=False, unique=True),
+        Column("topic", String(200), nullable=False),
+        Column("key", String(200), nullable=False),
+        Column("type", String(200), nullable=False),
+        Column("payload", LargeBinary, nullable=False),
+        Column("created_at", DateTime(timezone=True), nullable=False),
+        Column("published_at", DateTime(timezone=True), nullable=True, index=True),
+    )
+
+
+class OutboxRelay:
+    """Publishes committed outbox rows in id order. Wake it with ``notify()`` after a commit in this
+    process; rows committed by other processes are found by polling."""
+
+    def __init__(self, *, table: Table, session_factory: async_sessionmaker, bus: EventBus,
+                 batch_size: int = 500, poll_seconds: float = 0.05, keep_published: timedelta = timedelta(days=1),
+                 retry_backoff: float = 1.0) -> None:
+        self.table = table
+        self.session_factory = session_factory
+        self.bus = bus
+        self.batch_size = batch_size
+        self.poll_seconds = poll_seconds
+        self.keep_published = keep_published
+        self.retry_backoff = retry_backoff
+        self._wakeup = asyncio.Event()
+        self._task: asyncio.Task | None = None
+        self.published = 0
+        self.last_error: str | None = None
+
+    def notify(self) -> None:
+        self._wakeup.set()
+
+    async def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="outbox-relay")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            try:
+                await self._task
+            except (asyncio.CancelledError, Exception):
+                pass
+
+    async def publish_pending(self) -> int:
+        """One round: publish up to ``batch_size`` unpublished rows; returns how many."""
+        t = self.table
+        async with self.session_factory() as session, session.begin():
+            rows = (
+                await session.execute(
+                    select(t.c.id, t.c.topic, t.c.key, t.c.payload)
+                    .where(t.c.published_at.is_(None))
+                    .order_by(t.c.id)
+                    .limit(self.batch_size)
+                    .with_for_update()
+                )
+            ).all()
+            if not rows:
+                return 0
+            await self.bus.publish([Message(r.topic, r.key, r.payload) for r in rows])
+            await session.execute(
+                update(t).where(t.c.id.in_([r.id for r in rows])).values(published_at=datetime.now(timezone.utc))
+            )
+        self.published += len(rows)
+        return len(rows)
+
+    async def purge_published(self) -> None:
+        cutoff = datetime.now(timezone.utc) - self.keep_published
+        async with self.session_factory() as session, session.begin():
+            await session.execute(delete(self.table).where(self.table.c.published_at < cutoff))
+
+    async def _run(self) -> None:
+        rounds = 0
+        while True:
+            try:
+                count = await self.publish_pending()
+                self.last_error = None
+                rounds += 1
+                if rounds % 10000 == 0:
+                    await self.purge_published()
+                if count == self.batch_size:
+                    continue
+                self._wakeup.clear()
+                try:
+                    await asyncio.wait_for(self._wakeup.wait(), timeout=self.poll_seconds)
+                except asyncio.TimeoutError:
+                    pass
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # the bus may be down; rows stay in the outbox
+                self.last_error = type(exc).__name__
+                log.warning("outbox relay could not publish; will retry", extra={"error": type(exc).__name__})
+                await asyncio.sleep(self.retry_backoff)

@@ -1,0 +1,127 @@
+"""What a service is made of, and the runtime that starts and stops its parts.
+
+A service declares a ``ServiceSpec`` (its routes, tables, migrations and event handlers); the
+runtime gives it a database, a bus, the outbox relay, idempotent consumers and token
+verification, the same way in every service and in every deployment.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from fastapi import APIRouter
+from sqlalchemy import MetaData, Table, text
+
+from .auth import KeyRing, TokenService
+from .bus import Consumer, EventBus, create_bus
+from .config import Settings
+from .db import create_engine, create_session_factory
+from .inbox import EventHandler, IdempotentConsumer, inbox_table
+from .migrations import upgrade
+from .observability import Metrics
+from .outbox import OutboxRelay, outbox_table
+from .uow import UnitOfWork
+
+log = logging.getLogger("odr.runtime")
+
+
+def platform_tables(metadata: MetaData) -> tuple[Table, Table]:
+    """The outbox and inbox tables every service keeps in its own database."""
+    return outbox_table(metadata), inbox_table(metadata)
+
+
+@dataclass
+class Subscription:
+    """A consumer of a service: its name (also its consumer group and inbox key), the topics it
+    reads and a handler per CloudEvents type."""
+
+    name: str
+    handlers: dict[str, EventHandler]
+
+    @property
+    def topics(self) -> list[str]:
+        from .events import registry
+
+        return sorted({registry.get(t).topic for t in self.handlers})
+
+
+@dataclass
+class ServiceSpec:
+    name: str
+    title: str
+    description: str
+    router: APIRouter
+    metadata: MetaData
+    outbox: Table
+    inbox: Table
+    migrations: Path
+    subscriptions: list[Subscription] = field(default_factory=list)
+    version: str = "0.1.0"
+
+
+class ServiceRuntime:
+    def __init__(self, spec: ServiceSpec, settings: Settings, *, bus: EventBus | None = None) -> None:
+        self.spec = spec
+        self.settings = settings
+        self.database_url = settings.database_url_for(spec.name)
+        self.engine = create_engine(self.database_url)
+        self.session_factory = create_session_factory(self.engine)
+        self.bus = bus or create_bus(settings)
+        self.metrics = Metrics(spec.name)
+        self.relay = OutboxRelay(table=spec.outbox, session_factory=self.session_factory, bus=self.bus,
+                                 batch_size=settings.relay_batch_size, poll_seconds=settings.relay_poll_seconds)
+        self.tokens = TokenService(KeyRing.load(settings.resolved_keyring, create=settings.dev_mode),
+                                   issuer=settings.jwt_issuer, ttl_seconds=settings.access_token_ttl_seconds)
+        self.consumers: list[Consumer] = []
+
+    def uow(self) -> UnitOfWork:
+        return UnitOfWork(session_factory=self.session_factory, outbox=self.spec.outbox,
+                          source=f"/odr/{self.spec.name}", on_commit=self.relay.notify)
+
+    async def start(self) -> None:
+        if self.settings.migrate_on_start:
+            await upgrade(self.engine, self.spec.migrations)
+        await self.bus.start()
+        await self.relay.start()
+        for sub in self.spec.subscriptions:
+            handler = IdempotentConsumer(name=f"{self.spec.name}.{sub.name}", table=self.spec.inbox,
+                                         uow_factory=self.uow, handlers=sub.handlers)
+            counted = self._counting(handler, sub.name)
+            consumer = self.bus.consumer(group=f"{self.spec.name}.{sub.name}", topics=sub.topics, handler=counted)
+            await consumer.start()
+            self.consumers.append(consumer)
+        log.info("service started", extra={"service": self.spec.name, "bus": self.bus.name})
+
+    def _counting(self, handler, name):
+        counter = self.metrics.events_handled.labels(self.spec.name, name)
+
+        async def _handle(records):
+            await handler(records)
+            counter.inc(len(records))
+
+        return _handle
+
+    async def stop(self) -> None:
+        for consumer in self.consumers:
+            await consumer.stop()
+        self.consumers.clear()
+        await self.relay.stop()
+        await self.bus.stop()
+        await self.engine.dispose()
+
+    async def check_ready(self) -> dict[str, str]:
+        checks: dict[str, str] = {}
+        try:
+            async with self.engine.connect() as conn:
+                await conn.execute(text("SELECT 1"))
+            checks["database"] = "ok"
+        except Exception as exc:
+            checks["database"] = f"error: {type(exc).__name__}"
+        try:
+            await self.bus.check()
+            checks["bus"] = "ok"
+        except Exception as exc:
+            checks["bus"] = f"error: {type(exc).__name__}"
+        return checks

@@ -1,0 +1,71 @@
+"""Unit of work: one database transaction for a use case, holding both the state change and the
+events it produces (as outbox rows), so neither can be committed without the other."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timezone
+
+from sqlalchemy import Table
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from .events import CloudEvent, Event, envelope
+from .observability import current_correlation_id
+
+
+class UnitOfWork:
+    def __init__(self, *, session_factory: async_sessionmaker, outbox: Table, source: str,
+                 on_commit: Callable[[], None] | None = None) -> None:
+        self._session_factory = session_factory
+        self._outbox = outbox
+        self._source = source
+        self._on_commit = on_commit
+        self._pending: list[CloudEvent] = []
+        self.session: AsyncSession
+
+    async def __aenter__(self) -> "UnitOfWork":
+        self.session = self._session_factory()
+        await self.session.begin()
+        return self
+
+    async def __aexit__(self, exc_type, exc, tb) -> None:
+        try:
+            if self.session.in_transaction():
+                await self.session.rollback()
+        finally:
+            await self.session.close()
+
+    def publish(self, evt: Event) -> CloudEvent:
+        """Stage an event; it is written to the outbox with the transaction's other changes."""
+        ce = envelope(evt, source=self._source, correlation_id=current_correlation_id())
+        self._pending.append(ce)
+        return ce
+
+    async def commit(self) -> None:
+        if self._pending:
+            now = datetime.now(timezone.utc)
+            await self.session.execute(
+                self._outbox.insert(),
+                [
+                    {"event_id": ce.id, "topic": type_topic(ce.type), "key": ce.subject, "type": ce.type,
+                     "payload": ce.to_bytes(), "created_at": now}
+                    for ce in self._pending
+                ],
+            )
+            self._pending.clear()
+        await self.session.commit()
+        if self._on_commit is not None:
+            self._on_commit()
+
+    async def rollback(self) -> None:
+        self._pending.clear()
+        await self.session.rollback()
+
+
+def type_topic(event_type: str) -> str:
+    from .events import registry
+
+    cls = registry.get(event_type)
+    if cls is None:
+        raise LookupError(f"unknown event type {event_type}; register it with @event")
+    return cls.topic
