@@ -18,5 +18,6 @@ ensure_uv() {
   fi
   # pip may have put the binary in a directory that is not on PATH (~/.local/bin); the package
   # always works as a module.
+  # shellcheck disable=SC2317  # called by the scripts that source this file
   uv() { python3 -m uv "$@"; }
 }

@@ -6,7 +6,11 @@ service can share the file without "database is locked" errors.
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
 from pathlib import Path
+
+from sqlalchemy import DateTime
+from sqlalchemy.types import TypeDecorator
 
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
@@ -44,3 +48,23 @@ def create_engine(url: str) -> AsyncEngine:
 
 def create_session_factory(engine: AsyncEngine) -> async_sessionmaker:
     return async_sessionmaker(engine, expire_on_commit=False)
+
+
+class UTCDateTime(TypeDecorator):
+    """Timestamps are stored in UTC and always come back timezone-aware, also from SQLite (which
+    keeps no zone), so API responses never mix naive and aware times."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect):
+        if value is not None:
+            if value.tzinfo is None:
+                raise ValueError("naive datetime; use datetime.now(timezone.utc)")
+            value = value.astimezone(timezone.utc)
+        return value
+
+    def process_result_value(self, value: datetime | None, dialect):
+        if value is not None and value.tzinfo is None:
+            value = value.replace(tzinfo=timezone.utc)
+        return value

@@ -13,9 +13,10 @@ import logging
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime, timezone
 
-from sqlalchemy import Column, DateTime, MetaData, String, Table, select
+from sqlalchemy import Column, MetaData, String, Table, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from .db import UTCDateTime
 from .bus import Record
 from .events import CloudEvent, Event, decode
 from .observability import correlation_context
@@ -34,7 +35,7 @@ def inbox_table(metadata: MetaData) -> Table:
         Column("type", String(200), nullable=False),
         Column("status", String(20), nullable=False),
         Column("error", String(200), nullable=True),
-        Column("handled_at", DateTime(timezone=True), nullable=False),
+        Column("handled_at", UTCDateTime, nullable=False),
     )
 
 

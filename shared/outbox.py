@@ -14,9 +14,10 @@ import asyncio
 import logging
 from datetime import datetime, timedelta, timezone
 
-from sqlalchemy import BigInteger, Column, DateTime, Integer, LargeBinary, MetaData, String, Table, delete, select, update
+from sqlalchemy import BigInteger, Column, Integer, LargeBinary, MetaData, String, Table, delete, select, update
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
+from .db import UTCDateTime
 from .bus import EventBus, Message
 
 log = logging.getLogger("odr.outbox")
@@ -32,8 +33,8 @@ def outbox_table(metadata: MetaData) -> Table:
         Column("key", String(200), nullable=False),
         Column("type", String(200), nullable=False),
         Column("payload", LargeBinary, nullable=False),
-        Column("created_at", DateTime(timezone=True), nullable=False),
-        Column("published_at", DateTime(timezone=True), nullable=True, index=True),
+        Column("created_at", UTCDateTime, nullable=False),
+        Column("published_at", UTCDateTime, nullable=True, index=True),
     )
 
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import DateTime, String
+from sqlalchemy import String
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from shared.db import UTCDateTime
 from shared.service import platform_tables
 
 
@@ -25,4 +26,4 @@ class CaseRef(Base):
     case_id: Mapped[str] = mapped_column(String(36), primary_key=True)
     court_id: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
     jurisdiction: Mapped[str] = mapped_column(String(8))
-    filed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    filed_at: Mapped[datetime] = mapped_column(UTCDateTime)

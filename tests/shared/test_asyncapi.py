@@ -1,0 +1,31 @@
+"""The AsyncAPI document is generated from the event registry."""
+
+from __future__ import annotations
+
+from shared.asyncapi import asyncapi_document
+from shared.contracts.intake import CaseFiled
+
+
+def test_every_registered_event_is_documented_with_its_schema():
+    doc = asyncapi_document()
+    assert doc["asyncapi"] == "3.0.0"
+    channel = doc["channels"]["odr.intake"]
+    assert "odr_case_filed_v1" in channel["messages"]
+    message = doc["components"]["messages"]["odr_case_filed_v1"]
+    assert message["name"] == CaseFiled.type
+    schema = doc["components"]["schemas"]["odr_case_filed_v1"]
+    assert set(schema["required"]) >= {"case_id", "jurisdiction", "category", "filed_at"}
+    for op in doc["operations"].values():
+        assert op["channel"]["$ref"].removeprefix("#/channels/") in doc["channels"]
+
+
+def test_events_carry_no_free_text_fields():
+    """Confidentiality: event payloads hold ids, codes and times, never descriptions or names."""
+    from shared.events import registry
+    from shared import contracts  # noqa: F401
+
+    forbidden = {"description", "name", "text", "answers", "terms", "message", "body"}
+    for cls in registry.all():
+        if cls.type.startswith("odr.test."):
+            continue
+        assert not forbidden & set(cls.model_fields), cls.type

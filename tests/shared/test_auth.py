@@ -1,0 +1,76 @@
+"""Tokens: signed, scoped, expiring, rotatable; secrets hashed with argon2."""
+
+from __future__ import annotations
+
+import time
+
+import jwt
+import pytest
+
+from shared.auth import KeyRing, TokenService, Unauthorized, hash_secret, verify_secret
+
+
+@pytest.fixture
+def ring(tmp_path):
+    return KeyRing.load(tmp_path / "keys.json", create=True)
+
+
+def test_a_token_carries_its_role_and_scope(ring):
+    tokens = TokenService(ring)
+    principal = tokens.verify(tokens.issue(subject="p1", role="party", cases=["c1"], party_side="claimant"))
+    assert principal.role == "party" and principal.cases == {"c1"} and principal.party_side == "claimant"
+    assert principal.can_access_case("c1") and not principal.can_access_case("c2")
+
+
+def test_a_court_reaches_only_its_own_referrals(ring):
+    tokens = TokenService(ring)
+    court = tokens.verify(tokens.issue(subject="client-1", role="court", court="almaty"))
+    assert court.can_access_case("c1", court_id="almaty")
+    assert not court.can_access_case("c1", court_id="astana")
+    assert not court.can_access_case("c1", court_id=None)
+
+
+def test_expired_tampered_and_foreign_tokens_are_refused(ring, tmp_path):
+    tokens = TokenService(ring)
+    expired = tokens.issue(subject="p", role="party", ttl_seconds=1)
+    time.sleep(2.1)
+    with pytest.raises(Unauthorized, match="expired"):
+        tokens.verify(expired)
+    good = tokens.issue(subject="p", role="party", cases=["c1"])
+    header, payload, signature = good.split(".")
+    forged_payload = jwt.utils.base64url_encode(b'{"sub":"p","role":"admin","iss":"odr","aud":"odr","iat":1,"exp":9999999999}').decode()
+    with pytest.raises(Unauthorized):
+        tokens.verify(f"{header}.{forged_payload}.{signature}")
+    other = TokenService(KeyRing.load(tmp_path / "other.json", create=True))
+    with pytest.raises(Unauthorized, match="unknown key"):
+        tokens.verify(other.issue(subject="p", role="admin"))
+    with pytest.raises(Unauthorized, match="malformed"):
+        tokens.verify("not-a-token")
+
+
+def test_rotation_keeps_old_tokens_valid_and_signs_with_the_new_key(ring):
+    old = TokenService(ring).issue(subject="p", role="mediator", cases=["c"])
+    rotated = ring.rotated()
+    service = TokenService(rotated)
+    assert service.verify(old).role == "mediator"
+    assert jwt.get_unverified_header(service.issue(subject="p", role="admin"))["kid"] == rotated.active.kid != ring.active.kid
+
+
+def test_a_verify_only_keyring_cannot_sign(ring):
+    public = KeyRing.from_json(ring.to_json(include_private=False))
+    token = TokenService(ring).issue(subject="p", role="admin")
+    assert TokenService(public).verify(token).role == "admin"
+    with pytest.raises(RuntimeError):
+        TokenService(public).issue(subject="p", role="admin")
+
+
+def test_production_refuses_to_invent_a_keyring(tmp_path):
+    with pytest.raises(FileNotFoundError):
+        KeyRing.load(tmp_path / "missing.json", create=False)
+
+
+def test_secrets_are_argon2_hashed():
+    hashed = hash_secret("s3cret")
+    assert hashed.startswith("$argon2") and "s3cret" not in hashed
+    assert verify_secret(hashed, "s3cret") and not verify_secret(hashed, "other")
+    assert not verify_secret("garbage", "s3cret")

@@ -1,0 +1,74 @@
+"""The `odr` command: one service as its own process, migrations, AsyncAPI, keys and tokens."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+from shared.auth import KeyRing, TokenService
+from shared.cli import main
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_serve_runs_one_service_as_its_own_process(tmp_path):
+    port = _free_port()
+    env = {**os.environ, "ODR_DATA_DIR": str(tmp_path), "ODR_LOG_FORMAT": "json"}
+    main(["keys", "rotate", "--data-dir", str(tmp_path)])  # production does not invent keys
+    proc = subprocess.Popen([sys.executable, "-m", "shared.cli", "serve", "notifications", "--port", str(port),
+                             "--host", "127.0.0.1"], cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                r = httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=1)
+                break
+            except httpx.TransportError:
+                if time.monotonic() > deadline or proc.poll() is not None:
+                    raise AssertionError(proc.stderr.read().decode()[-2000:] if proc.poll() is not None else "no answer")
+                time.sleep(0.2)
+        assert r.status_code == 200 and r.json()["checks"] == {"database": "ok", "bus": "ok"}
+        assert httpx.get(f"http://127.0.0.1:{port}/openapi.json").json()["info"]["title"] == "ODR notifications"
+        assert (tmp_path / "notifications.sqlite3").exists()
+    finally:
+        proc.terminate()
+        proc.wait(10)
+    # uvicorn shuts down gracefully, then re-raises SIGTERM so the exit status tells the truth.
+    assert proc.returncode in (0, -15)
+    assert b"Traceback" not in proc.stderr.read()
+
+
+def test_migrate_all_on_postgresql(pg_database_template, monkeypatch, capsys):
+    base, names = pg_database_template
+    for svc, name in names.items():
+        monkeypatch.setenv(f"ODR_{svc.upper()}_DATABASE_URL", f"{base}/{name}")
+    main(["migrate", "all"])
+    out = capsys.readouterr().out
+    assert all(f"{svc}: migrated to head" in out for svc in names)
+
+
+def test_asyncapi_keys_and_token_commands(tmp_path, capsys):
+    main(["asyncapi", "-o", str(tmp_path / "asyncapi.json")])
+    assert json.loads((tmp_path / "asyncapi.json").read_text())["asyncapi"] == "3.0.0"
+    main(["keys", "rotate", "--data-dir", str(tmp_path), "--public-out", str(tmp_path / "public.json")])
+    main(["keys", "rotate", "--data-dir", str(tmp_path)])
+    ring = KeyRing.load(tmp_path / "keys" / "jwt.json")
+    assert len(ring.keys) == 2
+    capsys.readouterr()
+    main(["token", "--role", "admin", "--subject", "ops", "--data-dir", str(tmp_path)])
+    token = capsys.readouterr().out.strip()
+    assert TokenService(ring).verify(token).role == "admin"
+    assert "private" not in (tmp_path / "public.json").read_text()
