@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from .db import UTCDateTime
 from .bus import EventBus, Message
+from .tasks import cancel_and_wait
 
 log = logging.getLogger("odr.outbox")
 
@@ -64,12 +65,7 @@ class OutboxRelay:
         self._task = asyncio.create_task(self._run(), name="outbox-relay")
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            try:
-                await self._task
-            except (asyncio.CancelledError, Exception):
-                pass
+        await cancel_and_wait(self._task)
 
     async def publish_pending(self) -> int:
         """One round: publish up to ``batch_size`` unpublished rows; returns how many."""

@@ -23,6 +23,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from .base import DEFAULT_PARTITIONS, BatchHandler, Consumer, EventBus, Message, Record, partition_for
+from ..tasks import cancel_and_wait
 
 log = logging.getLogger("odr.bus.embedded")
 
@@ -187,12 +188,7 @@ class EmbeddedConsumer(Consumer):
 
     async def stop(self) -> None:
         self._stopping = True
-        if self._task is not None:
-            self._task.cancel()
-            try:
-                await self._task
-            except (asyncio.CancelledError, Exception):
-                pass
+        await cancel_and_wait(self._task)
         if self._waiter is not None:
             _waiters.get(self.bus.path, set()).discard(self._waiter)
 

@@ -15,6 +15,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
 from .base import BatchHandler, Consumer, EventBus, Message, Record
+from ..tasks import cancel_and_wait
 
 log = logging.getLogger("odr.bus.kafka")
 
@@ -95,12 +96,7 @@ class KafkaConsumer(Consumer):
         self._task = asyncio.create_task(self._run(), name=f"kafka-consumer-{self.group}")
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            try:
-                await self._task
-            except (asyncio.CancelledError, Exception):
-                pass
+        await cancel_and_wait(self._task)
         if self._consumer is not None:
             await self._consumer.stop()
             self._consumer = None
