@@ -29,7 +29,8 @@ def create_service_app(spec: ServiceSpec, settings: Settings | None = None, *, c
         finally:
             await runtime.stop()
 
-    app = FastAPI(title=spec.title, description=spec.description, version=spec.version, lifespan=lifespan)
+    app = FastAPI(title=spec.title, description=spec.description, version=spec.version, lifespan=lifespan,
+                  root_path=settings.root_path)
     app.state.runtime = runtime
     app.state.settings = settings
     install_problem_handlers(app)

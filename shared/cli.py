@@ -56,6 +56,9 @@ def cmd_serve(args) -> None:
     import uvicorn
 
     settings = _settings(args)
+    if settings.dev_mode:
+        print("WARNING: ODR_DEV_MODE is on: anyone can mint tokens at /intake/dev/token. Never in production.",
+              file=sys.stderr, flush=True)
     module = importlib.import_module(f"services.{args.service}.app")
     app = module.create_app(settings)
     uvicorn.run(app, host=args.host, port=args.port, log_level="warning", ws_max_size=1 << 20)
