@@ -5,11 +5,13 @@
 from __future__ import annotations
 
 import asyncio
+import weakref
+import zlib
 from pathlib import Path
 
 from alembic import command, context
 from alembic.config import Config
-from sqlalchemy import MetaData
+from sqlalchemy import MetaData, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 
@@ -21,13 +23,29 @@ def alembic_config(script_location: Path, url: str | None = None) -> Config:
     return cfg
 
 
+_locks: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock]" = weakref.WeakKeyDictionary()
+
+
 async def upgrade(engine: AsyncEngine, script_location: Path, revision: str = "head") -> None:
+    """Migrate to ``revision``. Alembic keeps its migration context in module globals, so upgrades
+    within one process run one at a time; across processes PostgreSQL's advisory lock serialises
+    them (SQLite is one process per file in the embedded run)."""
+    loop = asyncio.get_running_loop()
+    lock = _locks.setdefault(loop, asyncio.Lock())
+    async with lock:
+        await _upgrade_locked(engine, script_location, revision)
+
+
+async def _upgrade_locked(engine: AsyncEngine, script_location: Path, revision: str) -> None:
     def _upgrade(connection) -> None:
         cfg = alembic_config(script_location)
         cfg.attributes["connection"] = connection
         command.upgrade(cfg, revision)
 
     async with engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            # Replicas starting together migrate one at a time; the lock ends with the transaction.
+            await conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": zlib.crc32(str(script_location).encode())})
         await conn.run_sync(_upgrade)
 
 
