@@ -1,24 +1,131 @@
-"""Events published by the intake service (topic ``odr.intake``, key = case id)."""
+"""Events published by the intake service (topic ``odr.intake``, key = case id).
+
+Ids, codes, statuses and times only: no names, descriptions, contact details or screening
+answers. A consumer that needs more asks intake's API with its own rights.
+"""
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import ClassVar
+from datetime import date, datetime
+from typing import ClassVar, Literal
+
+from pydantic import BaseModel, ConfigDict
 
 from ..events import Event, event
 
 TOPIC = "odr.intake"
 
+Language = Literal["kk", "ru", "en"]
+Side = Literal["claimant", "respondent"]
+Safeguard = Literal["shuttle_only", "support_person", "staggered_join", "no_joint_session"]
+
+
+class Participant(BaseModel):
+    """A person in a case, by id: their side (none for the mediator), role and language."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    participant_id: str
+    role: Literal["party", "representative", "interpreter", "support_person", "mediator"]
+    side: Side | None = None
+    language: Language = "ru"
+
+
+class _IntakeEvent(Event):
+    topic: ClassVar[str] = TOPIC
+
 
 @event
-class CaseFiled(Event):
+class CaseFiled(_IntakeEvent):
     """A case was filed by a party or referred by a court. Ids and classification only."""
 
     type: ClassVar[str] = "odr.case.filed.v1"
-    topic: ClassVar[str] = TOPIC
     summary: ClassVar[str] = "A case was filed or referred by a court."
 
     jurisdiction: str
     category: str
     court_id: str | None = None
     filed_at: datetime
+
+
+@event
+class RespondentInvited(_IntakeEvent):
+    type: ClassVar[str] = "odr.case.invited.v1"
+    summary: ClassVar[str] = "The other party was invited; the answer window closes at `answer_by`."
+
+    invitation_id: str
+    respondent_participant_id: str
+    language: Language = "ru"
+    answer_by: datetime
+
+
+@event
+class ConsentRecorded(_IntakeEvent):
+    type: ClassVar[str] = "odr.case.consent.v1"
+    summary: ClassVar[str] = "A party consented to mediation or declined it."
+
+    participant_id: str
+    decision: Literal["consented", "declined"]
+    text_version: str
+
+
+@event
+class ScreeningRequested(_IntakeEvent):
+    type: ClassVar[str] = "odr.screening.requested.v1"
+    summary: ClassVar[str] = "A party is asked to answer the private safety screening."
+
+    participant_id: str
+    language: Language = "ru"
+
+
+@event
+class CaseScreened(_IntakeEvent):
+    """Eligibility and safety screening outcome. Never the answers, only outcome and safeguards."""
+
+    type: ClassVar[str] = "odr.case.screened.v1"
+    summary: ClassVar[str] = "Eligibility and safety screening finished: outcome and safeguards."
+
+    eligibility: Literal["eligible", "ineligible", "needs_review"]
+    safety: Literal["proceed", "proceed_with_safeguards", "refer_out"]
+    safeguards: list[Safeguard] = []
+    rule_set: str
+    rules_fired: list[str] = []
+
+
+@event
+class MediatorProposed(_IntakeEvent):
+    type: ClassVar[str] = "odr.mediator.proposed.v1"
+    summary: ClassVar[str] = "A mediator was proposed to the parties, who must both accept."
+
+    mediator_id: str
+
+
+@event
+class MediatorAssigned(_IntakeEvent):
+    type: ClassVar[str] = "odr.mediator.assigned.v1"
+    summary: ClassVar[str] = "Both parties accepted the mediator and the mediator declared impartiality."
+
+    mediator_id: str
+
+
+@event
+class MediationAgreed(_IntakeEvent):
+    """The agreement to mediate is signed by both parties and the mediator; the term starts."""
+
+    type: ClassVar[str] = "odr.mediation.agreed.v1"
+    summary: ClassVar[str] = "The agreement to mediate was signed; the term of mediation starts."
+
+    mediator_id: str
+    participants: list[Participant]
+    safeguards: list[Safeguard] = []
+    term_ends_on: date
+    time_zone: str = "Asia/Almaty"
+
+
+@event
+class CaseClosed(_IntakeEvent):
+    type: ClassVar[str] = "odr.case.closed.v1"
+    summary: ClassVar[str] = "The case ended: settled, declined, ineligible, referred out or terminated."
+
+    outcome: Literal["settled", "declined", "ineligible", "referred_out", "withdrawn", "futile", "term_expired",
+                     "no_agreement"]
