@@ -36,6 +36,9 @@ class Settings(BaseSettings):
     jwt_keyring: Path | None = Field(
         None, description="JSON keyring of Ed25519 token keys (kid, public, optional private). Default: data_dir/keys/jwt.json, created in dev."
     )
+    kek_keyring: Path | None = Field(
+        None, description="Local key-encryption-key file for envelope encryption (`shared.crypto.LocalKeyring`). Default: data_dir/keys/kek.json."
+    )
     jwt_issuer: str = Field("odr", description="`iss` and `aud` of access tokens.")
     access_token_ttl_seconds: int = Field(900, description="Lifetime of access tokens.")
     root_path: str = Field("", description="Path prefix a proxy strips before a service (`odr serve` behind the gateway, e.g. `/intake`); fixes docs and OpenAPI `servers`.")
@@ -58,6 +61,10 @@ class Settings(BaseSettings):
     @cached_property
     def resolved_bus_path(self) -> Path:
         return (self.bus_path or self.data_dir / "bus.sqlite3").resolve()
+
+    @cached_property
+    def resolved_kek_keyring(self) -> Path:
+        return (self.kek_keyring or self.data_dir / "keys" / "kek.json").resolve()
 
     @cached_property
     def resolved_keyring(self) -> Path:
