@@ -8,6 +8,8 @@ verification, the same way in every service and in every deployment.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager, AsyncExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -58,6 +60,10 @@ class ServiceSpec:
     inbox: Table
     migrations: Path
     subscriptions: list[Subscription] = field(default_factory=list)
+    # Background work that lives as long as the service (schedulers, delivery workers): each is
+    # called with the runtime and returns an async context manager, entered after the consumers
+    # start and exited before they stop.
+    background: list[Callable[["ServiceRuntime"], AbstractAsyncContextManager]] = field(default_factory=list)
     version: str = "0.1.0"
 
 
@@ -75,6 +81,7 @@ class ServiceRuntime:
         self.tokens = TokenService(KeyRing.load(settings.resolved_keyring, create=settings.dev_mode),
                                    issuer=settings.jwt_issuer, ttl_seconds=settings.access_token_ttl_seconds)
         self.consumers: list[Consumer] = []
+        self._background = AsyncExitStack()
 
     def uow(self) -> UnitOfWork:
         return UnitOfWork(session_factory=self.session_factory, outbox=self.spec.outbox,
@@ -92,6 +99,8 @@ class ServiceRuntime:
             consumer = self.bus.consumer(group=f"{self.spec.name}.{sub.name}", topics=sub.topics, handler=counted)
             await consumer.start()
             self.consumers.append(consumer)
+        for make in self.spec.background:
+            await self._background.enter_async_context(make(self))
         log.info("service started", extra={"service": self.spec.name, "bus": self.bus.name})
 
     def _counting(self, handler, name):
@@ -104,6 +113,7 @@ class ServiceRuntime:
         return _handle
 
     async def stop(self) -> None:
+        await self._background.aclose()
         for consumer in self.consumers:
             await consumer.stop()
         self.consumers.clear()

@@ -103,3 +103,26 @@ async def _court_scoping(client):
     assert (await client.get("/agreements/court/v1/cases", headers=tokens["astana-civil"])).json()["items"] == []
     assert (await client.get(f"/intake/cases/{case_id}", headers=tokens["almaty-civil"])).status_code == 200
     assert (await client.get(f"/intake/cases/{case_id}", headers=tokens["astana-civil"])).status_code == 404
+
+
+async def test_background_work_lives_and_dies_with_the_service(tmp_path):
+    import contextlib
+    from dataclasses import replace
+
+    from services.notifications.app import SPEC
+    from shared.app import create_service_app
+
+    lifecycle = []
+
+    @contextlib.asynccontextmanager
+    async def worker(runtime):
+        lifecycle.append(("start", runtime.spec.name))
+        yield
+        lifecycle.append(("stop", runtime.spec.name))
+
+    app = create_service_app(replace(SPEC, background=[worker]), Settings(data_dir=tmp_path, dev_mode=True),
+                             configure_logs=False)
+    async with running(app) as client:
+        assert (await client.get("/healthz")).status_code == 200
+        assert lifecycle == [("start", "notifications")]
+    assert lifecycle == [("start", "notifications"), ("stop", "notifications")]
