@@ -57,12 +57,14 @@ class IdempotentConsumer:
         return sorted(self.handlers)
 
     async def __call__(self, records: Sequence[Record]) -> None:
-        events = [CloudEvent.from_bytes(r.value) for r in records]
+        events = [ce for ce in (self._parse(r) for r in records) if ce is not None]
+        if not events:
+            return
         try:
             async with self.uow_factory() as uow:
-                for ce in events:
-                    await self._handle(uow, ce)
+                await self._handle(uow, events)
                 await uow.commit()
+            self._forget(events)
             return
         except Exception:
             if len(events) == 1:
@@ -71,28 +73,50 @@ class IdempotentConsumer:
         for ce in events:  # isolate the failing event
             try:
                 async with self.uow_factory() as uow:
-                    await self._handle(uow, ce)
+                    await self._handle(uow, [ce])
                     await uow.commit()
+                self._forget([ce])
             except Exception:
                 await self._record_failure(ce)
 
-    async def _handle(self, uow, ce: CloudEvent) -> None:
-        handler = self.handlers.get(ce.type)
-        if handler is None:
+    def _parse(self, record: Record) -> CloudEvent | None:
+        try:
+            return CloudEvent.from_bytes(record.value)
+        except ValueError:
+            # Not ours to fix and never going to parse: skip it rather than block the partition.
+            log.error("malformed record skipped", extra={"topic": record.topic, "partition": record.partition,
+                                                        "offset": record.offset})
+            return None
+
+    def _forget(self, events: Sequence[CloudEvent]) -> None:
+        if self._attempts:
+            for ce in events:
+                self._attempts.pop(ce.id, None)
+
+    async def _handle(self, uow, events: Sequence[CloudEvent]) -> None:
+        """Handle the events this consumer has not seen yet, in order, and record them in the
+        inbox. One query finds the already-handled ones and one insert records the batch, so the
+        cost per event is the handler's own work."""
+        wanted = [ce for ce in events if ce.type in self.handlers]
+        if not wanted:
             return
         session: AsyncSession = uow.session
-        seen = await session.execute(
-            select(self.table.c.event_id).where(self.table.c.consumer == self.name, self.table.c.event_id == ce.id)
-        )
-        if seen.first() is not None:
-            return
-        evt = decode(ce)
-        with correlation_context(event_id=ce.id, correlation_id=ce.correlationid):
-            await handler(session, evt, ce)
-        await session.execute(
-            self.table.insert().values(consumer=self.name, event_id=ce.id, type=ce.type, status="handled",
-                                       error=None, handled_at=datetime.now(timezone.utc))
-        )
+        seen = set((await session.execute(
+            select(self.table.c.event_id).where(self.table.c.consumer == self.name,
+                                                self.table.c.event_id.in_({ce.id for ce in wanted}))
+        )).scalars())
+        now = datetime.now(timezone.utc)
+        rows = []
+        for ce in wanted:
+            if ce.id in seen:
+                continue
+            seen.add(ce.id)  # the same event twice in one batch is handled once
+            with correlation_context(event_id=ce.id, correlation_id=ce.correlationid):
+                await self.handlers[ce.type](session, decode(ce), ce)
+            rows.append({"consumer": self.name, "event_id": ce.id, "type": ce.type, "status": "handled",
+                         "error": None, "handled_at": now})
+        if rows:
+            await session.execute(self.table.insert(), rows)
 
     async def _record_failure(self, ce: CloudEvent) -> None:
         attempts = self._attempts.get(ce.id, 0) + 1

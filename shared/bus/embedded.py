@@ -121,6 +121,7 @@ class EmbeddedBus(EventBus):
         self.synchronous = synchronous
         self.retention_seconds = retention_seconds
         self._writer = _Worker(self.path, synchronous, "odr-bus-writer")
+        self._publishes = 0
 
     async def start(self) -> None:
         def _init(conn: sqlite3.Connection) -> None:
@@ -137,11 +138,15 @@ class EmbeddedBus(EventBus):
             return
         now = time.time()
         rows = [(m.topic, partition_for(m.key, self.partitions), m.key, m.value, now) for m in messages]
+        self._publishes += 1
+        purge = self._publishes % 1000 == 0  # retention, now and then, so the log does not grow forever
 
         def _append(conn: sqlite3.Connection) -> None:
             conn.execute("BEGIN IMMEDIATE")
             try:
                 conn.executemany("INSERT INTO records(topic, partition, key, value, ts) VALUES (?,?,?,?,?)", rows)
+                if purge:
+                    conn.execute("DELETE FROM records WHERE ts < ?", (now - self.retention_seconds,))
                 conn.execute("COMMIT")
             except BaseException:
                 conn.execute("ROLLBACK")

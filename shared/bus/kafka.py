@@ -24,12 +24,15 @@ class KafkaBus(EventBus):
     name = "kafka"
 
     def __init__(self, bootstrap: str, *, client_id: str = "odr", session_timeout_ms: int = 10000,
-                 heartbeat_interval_ms: int = 1000, linger_ms: int = 2) -> None:
+                 heartbeat_interval_ms: int = 1000, linger_ms: int = 2, fetch_max_wait_ms: int = 500) -> None:
         self.bootstrap = bootstrap
         self.client_id = client_id
         self.session_timeout_ms = session_timeout_ms
         self.heartbeat_interval_ms = heartbeat_interval_ms
         self.linger_ms = linger_ms
+        # How long a fetch waits for data. Real brokers answer as soon as records arrive; the
+        # librdkafka mock cluster holds every fetch this long, so tests may lower it.
+        self.fetch_max_wait_ms = fetch_max_wait_ms
         self._producer: AIOKafkaProducer | None = None
 
     async def start(self) -> None:
@@ -91,6 +94,7 @@ class KafkaConsumer(Consumer):
             session_timeout_ms=self.bus.session_timeout_ms,
             heartbeat_interval_ms=self.bus.heartbeat_interval_ms,
             isolation_level="read_committed",
+            fetch_max_wait_ms=self.bus.fetch_max_wait_ms,
         )
         await self._consumer.start()
         self._task = asyncio.create_task(self._run(), name=f"kafka-consumer-{self.group}")

@@ -149,3 +149,14 @@ async def test_kill_9_between_commit_and_publish_loses_nothing_and_duplicates_no
 
 async def _drained(svc):
     return await svc.unpublished() == 0
+
+
+async def test_a_malformed_record_is_skipped_without_blocking_the_partition(service):
+    await service.commit_pings("case-m", [1])
+    await service.relay.publish_pending()
+    await service.bus.publish([Message(service.ping.topic, "case-m", b"\x00not a cloudevent")])
+    await service.commit_pings("case-m", [2])
+    await service.relay.publish_pending()
+    await service.start_consumer(unique("g"))
+    await eventually(lambda: _at_least(service, 2), message="events around the malformed record")
+    assert per_case(await service.effect_rows()) == {"case-m": [1, 2]}
