@@ -11,7 +11,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from .config import Settings
 from .observability import RequestContextMiddleware, configure_logging
-from .problems import install_problem_handlers
+from .problems import document_problems, install_problem_handlers
 from .service import ServiceRuntime, ServiceSpec
 
 
@@ -52,4 +52,5 @@ def create_service_app(spec: ServiceSpec, settings: Settings | None = None, *, c
         return Response(generate_latest(runtime.metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
     app.include_router(spec.router)
+    document_problems(app)
     return app

@@ -77,3 +77,51 @@ def install_problem_handlers(app: FastAPI) -> None:
     async def _unexpected(request: Request, exc: Exception):
         log.error("unhandled error", extra={"exc_type": type(exc).__name__})
         return problem_response(request, 500, "internal-error", "an unexpected error occurred; it has been logged")
+
+
+PROBLEM_SCHEMA = {
+    "title": "Problem",
+    "type": "object",
+    "description": "RFC 9457 problem details. Validation problems add `errors` (location, message, type).",
+    "properties": {
+        "type": {"type": "string", "format": "uri"},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "detail": {"type": "string"},
+        "instance": {"type": "string"},
+        "errors": {"type": "array", "items": {"type": "object", "properties": {
+            "loc": {"type": "array", "items": {"anyOf": [{"type": "string"}, {"type": "integer"}]}},
+            "msg": {"type": "string"}, "type": {"type": "string"}}}},
+    },
+    "required": ["type", "title", "status", "detail"],
+    "additionalProperties": True,
+}
+
+_DOCUMENTED = {"400": "Bad request", "401": "Missing, expired or invalid token", "403": "Not allowed for this role",
+               "404": "Not found (or not yours)", "409": "Conflicts with the current state",
+               "422": "Invalid request"}
+
+
+def document_problems(app: FastAPI) -> None:
+    """Make the OpenAPI document tell the truth about errors: every operation may answer with a
+    problem document, and validation errors are problems too (not FastAPI's default shape)."""
+    build = app.openapi
+
+    def openapi() -> dict:
+        if app.openapi_schema:
+            return app.openapi_schema
+        schema = build()
+        schema.setdefault("components", {}).setdefault("schemas", {})["Problem"] = PROBLEM_SCHEMA
+        problem = {"content": {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}}}
+        for path_item in schema.get("paths", {}).values():
+            for operation in path_item.values():
+                if not isinstance(operation, dict) or "responses" not in operation:
+                    continue
+                for status, description in _DOCUMENTED.items():
+                    operation["responses"][status] = {"description": description, **problem}
+        schema["components"]["schemas"].pop("HTTPValidationError", None)
+        schema["components"]["schemas"].pop("ValidationError", None)
+        app.openapi_schema = schema
+        return schema
+
+    app.openapi = openapi
