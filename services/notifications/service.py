@@ -1,33 +1,295 @@
-"""Notifications use cases."""
+"""Notifications use cases: the recipient directory, fan-out of a notice to its recipients and
+channels, the in-app feed, contact details and preferences.
+
+Fan-out is idempotent on its own, not only through the inbox: notices and deliveries have
+deterministic ids and unique keys per (event, recipient) and (event, recipient, channel), and
+are inserted with "on conflict do nothing". So a redelivered event, a replayed reminder or a
+restart in the middle of a batch never produces a second notice or a second email.
+"""
 
 from __future__ import annotations
 
-import uuid
+import logging
+from collections.abc import Iterable
 from datetime import datetime, timezone
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.auth import Principal
-from shared.contracts.intake import CaseFiled
-from shared.events import CloudEvent
+from shared.problems import Forbidden, NotFound
 from shared.uow import UnitOfWork
 
-from .models import Notification
-from .schemas import Feed, NotificationView
+from .catalog import IN_APP, KINDS
+from .models import CaseEntry, Contact, Delivery, Notification, Preference, Recipient
+from .schemas import ContactIn, ContactView, Feed, NotificationView, PreferencesIn, PreferencesView, QuietHours
+from .storage import insert_ignore, stable_id
+
+log = logging.getLogger("odr.notifications")
+
+DEFAULT_CHANNELS = ("in_app", "email")
 
 
-async def notify_case_filed(session: AsyncSession, *, event: CaseFiled, envelope: CloudEvent) -> None:
-    """The filing party learns the case was received."""
-    session.add(Notification(id=str(uuid.uuid4()), recipient=f"claimant:{event.case_id}", case_id=event.case_id,
-                             kind="case_filed", channel="in_app", source_event_id=envelope.id,
-                             created_at=datetime.now(timezone.utc)))
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
 
 
-async def feed(uow: UnitOfWork, *, principal: Principal, limit: int = 50) -> Feed:
+# -- the directory -------------------------------------------------------------------------------
+
+
+async def case_entry(session: AsyncSession, case_id: str, *, default_time_zone: str) -> CaseEntry:
+    entry = await session.get(CaseEntry, case_id)
+    if entry is None:
+        entry = CaseEntry(case_id=case_id, time_zone=default_time_zone, updated_at=_now())
+        session.add(entry)
+    return entry
+
+
+async def remember(session: AsyncSession, *, case_id: str, participant_id: str, role: str, side: str | None = None,
+                   language: str | None = None, active: bool = True) -> Recipient:
+    """Add or update a participant of a case in the directory (built from events only)."""
+    row = await session.get(Recipient, (case_id, participant_id))
+    if row is None:
+        row = Recipient(case_id=case_id, participant_id=participant_id, role=role, side=side, language=language,
+                        active=active, updated_at=_now())
+        session.add(row)
+        return row
+    row.role = role
+    row.side = side if side is not None else row.side
+    row.language = language or row.language
+    row.active = active
+    row.updated_at = _now()
+    return row
+
+
+async def audience(session: AsyncSession, case_id: str, roles: Iterable[str], *, side: str | None = None,
+                   exclude: Iterable[str] = ()) -> list[Recipient]:
+    q = select(Recipient).where(Recipient.case_id == case_id, Recipient.active.is_(True),
+                                Recipient.role.in_(list(roles)))
+    if side is not None:
+        q = q.where(Recipient.side == side)
+    excluded = set(exclude)
+    rows = (await session.execute(q.order_by(Recipient.participant_id))).scalars().all()
+    return [r for r in rows if r.participant_id not in excluded]
+
+
+# -- fan-out -------------------------------------------------------------------------------------
+
+
+async def notify(session: AsyncSession, notifier, *, source_id: str, case_id: str, kind: str,
+                 recipients: Iterable[tuple[str, str | None]], params: dict) -> int:
+    """Record ``kind`` for each (participant id, language hint) and queue its email/SMS
+    deliveries per the recipient's preferences. Returns the number of new notices."""
+    spec = KINDS[kind]
+    wanted: dict[str, str | None] = {}
+    for participant_id, language in recipients:
+        wanted.setdefault(participant_id, language)
+    if not wanted:
+        return 0
+    prefs = {p.subject: p for p in (await session.execute(
+        select(Preference).where(Preference.subject.in_(list(wanted))))).scalars()}
+    now = _now()
+    default_language = notifier.nsettings.default_language
+    notices, deliveries = [], []
+    for participant_id, hint in wanted.items():
+        pref = prefs.get(participant_id)
+        language = (pref.language if pref and pref.language else None) or hint or default_language
+        notice_id = stable_id(source_id, participant_id)
+        notices.append({"id": notice_id, "recipient": participant_id, "case_id": case_id, "kind": kind,
+                        "channel": IN_APP, "source_event_id": source_id, "created_at": now, "language": language,
+                        "critical": spec.critical, "params": params, "read_at": None})
+        channels = set(pref.channels if pref else DEFAULT_CHANNELS) & spec.channels
+        for channel in sorted(channels - {IN_APP}):
+            deliveries.append({"id": stable_id(source_id, participant_id, channel), "notification_id": notice_id,
+                               "source_event_id": source_id, "recipient": participant_id, "channel": channel,
+                               "status": "pending", "attempts": 0, "next_attempt_at": now, "lease_until": None,
+                               "last_error": None, "created_at": now, "sent_at": None})
+    await session.flush()  # pending ORM changes (directory rows) before core inserts
+    created = await insert_ignore(session, Notification.__table__, notices, conflict=["source_event_id", "recipient"])
+    await insert_ignore(session, Delivery.__table__, deliveries, conflict=["source_event_id", "recipient", "channel"])
+    notifier.after_commit(session, "feed", "deliveries")
+    log.info("notices queued", extra={"kind": kind, "case_id": case_id, "recipients": len(notices),
+                                      "deliveries": len(deliveries)})
+    return created
+
+
+# -- the in-app feed -----------------------------------------------------------------------------
+
+
+async def recipient_ids(session: AsyncSession, principal: Principal) -> list[str]:
+    """Whom a token speaks for. A party token's subject is ``<side>:<case id>`` while events name
+    participants by id, so a party token also reaches the parties on its side in its cases."""
+    ids = {principal.subject}
+    if principal.role == "party" and principal.party_side and principal.cases:
+        ids.update((await session.execute(select(Recipient.participant_id).where(
+            Recipient.case_id.in_(sorted(principal.cases)), Recipient.side == principal.party_side,
+            Recipient.role == "party"))).scalars())
+    return sorted(ids)
+
+
+async def _feed_query(session: AsyncSession, principal: Principal):
+    q = select(Notification).where(Notification.recipient.in_(await recipient_ids(session, principal)))
+    if principal.role == "party":
+        # A party token is scoped to its cases: a lost link never shows another case's notices.
+        q = q.where(Notification.case_id.in_(sorted(principal.cases)))
+    return q
+
+
+def view(notifier, n: Notification, time_zone: str) -> NotificationView:
+    rendered = notifier.renderer.render(kind=n.kind, language=n.language, case_id=n.case_id, params=n.params or {},
+                                        time_zone=time_zone)
+    return NotificationView(id=n.id, case_id=n.case_id, kind=n.kind, channel=n.channel, created_at=n.created_at,
+                            title=rendered.subject, link=rendered.link, critical=n.critical, read=n.read_at is not None)
+
+
+async def views(session: AsyncSession, notifier, rows: list[Notification]) -> list[NotificationView]:
+    zones = {c.case_id: c.time_zone for c in (await session.execute(
+        select(CaseEntry).where(CaseEntry.case_id.in_({n.case_id for n in rows})))).scalars()}
+    default = notifier.nsettings.default_time_zone
+    return [view(notifier, n, zones.get(n.case_id, default)) for n in rows]
+
+
+async def feed(uow: UnitOfWork, notifier, *, principal: Principal, limit: int = 50) -> Feed:
     rows = (await uow.session.execute(
-        select(Notification).where(Notification.recipient == principal.subject)
-        .order_by(Notification.created_at.desc()).limit(limit)
-    )).scalars()
-    return Feed(items=[NotificationView(id=n.id, case_id=n.case_id, kind=n.kind, channel=n.channel,
-                                        created_at=n.created_at) for n in rows])
+        (await _feed_query(uow.session, principal)).order_by(Notification.created_at.desc(), Notification.id.desc()).limit(limit)
+    )).scalars().all()
+    return Feed(items=await views(uow.session, notifier, list(rows)))
+
+
+async def feed_since(session: AsyncSession, notifier, *, principal: Principal, after: tuple[datetime, str] | None,
+                     limit: int = 100) -> list[NotificationView]:
+    """Notices newer than the cursor (created_at, id), oldest first: what a live stream sends next."""
+    q = await _feed_query(session, principal)
+    if after is not None:
+        at, nid = after
+        q = q.where((Notification.created_at > at) | ((Notification.created_at == at) & (Notification.id > nid)))
+    rows = (await session.execute(q.order_by(Notification.created_at, Notification.id).limit(limit))).scalars().all()
+    return await views(session, notifier, list(rows))
+
+
+async def feed_cursor(session: AsyncSession, *, principal: Principal, last_event_id: str | None) -> tuple[datetime, str] | None:
+    if last_event_id:
+        n = (await session.execute((await _feed_query(session, principal)).where(Notification.id == last_event_id))).scalar_one_or_none()
+        if n is not None:
+            return n.created_at, n.id
+    latest = (await session.execute((await _feed_query(session, principal)).order_by(Notification.created_at.desc(),
+                                                                     Notification.id.desc()).limit(1))).scalar_one_or_none()
+    return (latest.created_at, latest.id) if latest else None
+
+
+async def mark_read(uow: UnitOfWork, *, principal: Principal, notification_id: str) -> None:
+    n = (await uow.session.execute((await _feed_query(uow.session, principal)).where(Notification.id == notification_id))).scalar_one_or_none()
+    if n is None:
+        raise NotFound("the notification")
+    if n.read_at is None:
+        n.read_at = _now()
+    await uow.commit()
+
+
+# -- contact details -----------------------------------------------------------------------------
+
+
+async def _may_manage_contact(session: AsyncSession, principal: Principal, participant_id: str) -> None:
+    if principal.role == "admin":
+        return
+    if principal.role in ("party", "mediator") and participant_id in await recipient_ids(session, principal):
+        return
+    raise Forbidden("only the participant themself or an administrator may manage these contact details")
+
+
+def _mask_email(email: str) -> str:
+    local, _, domain = email.partition("@")
+    return f"{local[:1]}***@{domain}"
+
+
+def _mask_phone(phone: str) -> str:
+    return phone[:4] + "*" * max(len(phone) - 6, 0) + phone[-2:]
+
+
+async def _contact_view(notifier, contact: Contact | None, participant_id: str) -> ContactView:
+    out = ContactView(participant_id=participant_id)
+    if contact is None:
+        return out
+    if contact.email_sealed:
+        out.email = _mask_email(notifier.sealer.open(contact.email_sealed, aad=f"contact:{participant_id}:email"))
+    if contact.phone_sealed:
+        out.phone = _mask_phone(notifier.sealer.open(contact.phone_sealed, aad=f"contact:{participant_id}:phone"))
+    return out
+
+
+async def put_contact(uow: UnitOfWork, notifier, *, principal: Principal, participant_id: str, body: ContactIn) -> ContactView:
+    await _may_manage_contact(uow.session, principal, participant_id)
+    contact = await uow.session.get(Contact, participant_id)
+    if contact is None:
+        contact = Contact(participant_id=participant_id, updated_at=_now())
+        uow.session.add(contact)
+    given = body.model_fields_set
+    if "email" in given:
+        contact.email_sealed = (notifier.sealer.seal(body.email, aad=f"contact:{participant_id}:email")
+                                if body.email else None)
+    if "phone" in given:
+        contact.phone_sealed = (notifier.sealer.seal(body.phone, aad=f"contact:{participant_id}:phone")
+                                if body.phone else None)
+    contact.updated_at = _now()
+    await uow.commit()
+    log.info("contact details updated", extra={"participant_id": participant_id, "fields": sorted(given)})
+    return await _contact_view(notifier, contact, participant_id)
+
+
+async def get_contact(uow: UnitOfWork, notifier, *, principal: Principal, participant_id: str) -> ContactView:
+    await _may_manage_contact(uow.session, principal, participant_id)
+    return await _contact_view(notifier, await uow.session.get(Contact, participant_id), participant_id)
+
+
+async def delete_contact(uow: UnitOfWork, *, principal: Principal, participant_id: str) -> None:
+    await _may_manage_contact(uow.session, principal, participant_id)
+    contact = await uow.session.get(Contact, participant_id)
+    if contact is not None:
+        await uow.session.delete(contact)
+    await uow.commit()
+
+
+async def contact_address(session: AsyncSession, notifier, *, participant_id: str, channel: str) -> str | None:
+    contact = await session.get(Contact, participant_id)
+    if contact is None:
+        return None
+    sealed = contact.email_sealed if channel == "email" else contact.phone_sealed
+    if not sealed:
+        return None
+    return notifier.sealer.open(sealed, aad=f"contact:{participant_id}:{channel}")
+
+
+# -- preferences ---------------------------------------------------------------------------------
+
+
+def _pref_view(subject: str, p: Preference | None) -> PreferencesView:
+    if p is None:
+        return PreferencesView(subject=subject)
+    quiet = QuietHours(start=p.quiet_start, end=p.quiet_end) if p.quiet_start and p.quiet_end else None
+    return PreferencesView(subject=subject, channels=p.channels, language=p.language, quiet_hours=quiet)
+
+
+async def get_preferences(uow: UnitOfWork, *, principal: Principal) -> PreferencesView:
+    return _pref_view(principal.subject, await uow.session.get(Preference, principal.subject))
+
+
+async def put_preferences(uow: UnitOfWork, *, principal: Principal, body: PreferencesIn) -> PreferencesView:
+    """Saved for the token's subject and for every participant id it speaks for (a party token's
+    subject is not the participant id events use)."""
+    if principal.role == "court":
+        raise Forbidden("courts receive webhooks; they have no notification preferences")
+    saved = None
+    for subject in await recipient_ids(uow.session, principal):
+        p = await uow.session.get(Preference, subject)
+        if p is None:
+            p = Preference(subject=subject, updated_at=_now())
+            uow.session.add(p)
+        p.channels = sorted(set(body.channels))
+        p.language = body.language
+        p.quiet_start = body.quiet_hours.start if body.quiet_hours else None
+        p.quiet_end = body.quiet_hours.end if body.quiet_hours else None
+        p.updated_at = _now()
+        if subject == principal.subject:
+            saved = p
+    await uow.commit()
+    return _pref_view(principal.subject, saved)

@@ -1,0 +1,76 @@
+"""Standard Webhooks v1 on the wire: ``whsec_`` secrets, the three ``webhook-*`` headers and the
+``v1,<base64 HMAC-SHA256 of id.timestamp.body>`` signature (one per live secret, space separated,
+so a receiver can rotate), plus the checks on an endpoint URL.
+
+HMAC-SHA256 comes from the standard library; this is the construction the spec defines, not a
+home-made one, and tests verify it with the reference ``standardwebhooks`` library.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import ipaddress
+import secrets
+from urllib.parse import urlsplit
+
+SECRET_PREFIX = "whsec_"
+
+
+def new_secret() -> str:
+    return SECRET_PREFIX + base64.b64encode(secrets.token_bytes(32)).decode()
+
+
+def _key(secret: str) -> bytes:
+    raw = secret[len(SECRET_PREFIX):] if secret.startswith(SECRET_PREFIX) else secret
+    return base64.b64decode(raw)
+
+
+def sign(*, secrets_: list[str], msg_id: str, timestamp: int, body: bytes) -> str:
+    to_sign = f"{msg_id}.{timestamp}.".encode() + body
+    return " ".join("v1," + base64.b64encode(hmac.new(_key(s), to_sign, hashlib.sha256).digest()).decode()
+                    for s in secrets_)
+
+
+def headers(*, secrets_: list[str], msg_id: str, timestamp: int, body: bytes) -> dict[str, str]:
+    return {"webhook-id": msg_id, "webhook-timestamp": str(timestamp),
+            "webhook-signature": sign(secrets_=secrets_, msg_id=msg_id, timestamp=timestamp, body=body),
+            "content-type": "application/json", "user-agent": "odr-notifications/1"}
+
+
+class BadUrl(ValueError):
+    pass
+
+
+def check_url(url: str, *, allow_insecure: bool) -> str:
+    """An endpoint must be an absolute https URL to a public host (http and loopback/private
+    addresses only when insecure URLs are allowed, for development). Literal addresses are
+    checked here; names are not resolved (see the README's limits)."""
+    if len(url) > 2000 or any(c.isspace() for c in url):
+        raise BadUrl("the URL is too long or contains whitespace")
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        raise BadUrl("the URL cannot be parsed") from None
+    if parts.scheme not in ("https", "http") or not parts.hostname:
+        raise BadUrl("the URL must be absolute, with an https scheme and a host")
+    if parts.username or parts.password:
+        raise BadUrl("the URL must not carry credentials")
+    if port == 0:
+        raise BadUrl("the URL has an invalid port")
+    if allow_insecure:
+        return url
+    if parts.scheme != "https":
+        raise BadUrl("the URL must use https")
+    host = parts.hostname
+    if host == "localhost" or host.endswith(".localhost") or host.endswith(".local"):
+        raise BadUrl("the URL must point to a public host")
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return url
+    if not address.is_global:
+        raise BadUrl("the URL must point to a public address")
+    return url

@@ -1,0 +1,145 @@
+"""Reminders from a durable scheduler: due jobs are rows in ``scheduled_jobs``, polled by a
+background task. A job is claimed by a conditional UPDATE (pending -> done, for its current
+generation) in the same transaction that queues its notices, so it fires exactly once across
+restarts and replicas: a crash before the commit leaves it pending, after it leaves it done.
+
+Jobs:
+- ``session_reminder``: 24 h and 1 h before a session (``SessionScheduled``); a rescheduled
+  session moves its reminders and bumps their generation, so they fire again for the new time.
+- ``answer_window``: before an invitation's answer window closes (``RespondentInvited.answer_by``);
+  cancelled when that participant answers.
+- ``signature_pending``: some time after signatures were requested; cancelled when signed.
+Closing a case cancels all its pending jobs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import uuid
+from datetime import datetime, timezone
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from shared.tasks import cancel_and_wait
+
+from . import service
+from .catalog import SESSION_ROLES
+from .models import ScheduledJob
+
+log = logging.getLogger("odr.notifications.scheduler")
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+async def schedule(session: AsyncSession, notifier, *, kind: str, case_id: str, ref: str, due_at: datetime,
+                   params: dict) -> ScheduledJob | None:
+    """Create or move a job. Jobs already due are not created (a reminder after the fact is noise)."""
+    now = _now()
+    await session.flush()
+    job = (await session.execute(select(ScheduledJob).where(
+        ScheduledJob.kind == kind, ScheduledJob.case_id == case_id, ScheduledJob.ref == ref))).scalar_one_or_none()
+    if due_at <= now:
+        if job is not None and job.status == "pending":
+            job.status = "cancelled"
+        return None
+    if job is None:
+        job = ScheduledJob(id=str(uuid.uuid4()), kind=kind, case_id=case_id, ref=ref, due_at=due_at, status="pending",
+                           generation=1, params=params, created_at=now)
+        session.add(job)
+    elif job.due_at != due_at or job.status != "pending" or job.params != params:
+        job.generation += 1
+        job.due_at, job.params, job.status, job.fired_at = due_at, params, "pending", None
+    notifier.after_commit(session, "scheduler")
+    return job
+
+
+async def cancel(session: AsyncSession, *, case_id: str, kind: str | None = None, ref_prefix: str | None = None) -> None:
+    q = update(ScheduledJob).where(ScheduledJob.case_id == case_id, ScheduledJob.status == "pending")
+    if kind is not None:
+        q = q.where(ScheduledJob.kind == kind)
+    if ref_prefix is not None:
+        q = q.where(ScheduledJob.ref.startswith(ref_prefix, autoescape=True))
+    await session.execute(q.values(status="cancelled"))
+
+
+async def fire(session: AsyncSession, notifier, job: ScheduledJob) -> None:
+    """Queue the notices of a due job (inside the claiming transaction)."""
+    source_id = f"job:{job.id}:{job.generation}"
+    p = job.params
+    if job.kind == "session_reminder":
+        people = await service.audience(session, job.case_id, SESSION_ROLES)
+        await service.notify(session, notifier, source_id=source_id, case_id=job.case_id, kind="session_reminder",
+                             recipients=[(r.participant_id, r.language) for r in people],
+                             params={"session_id": p["session_id"], "starts_at": p["starts_at"], "lead": p["lead"]})
+    elif job.kind == "answer_window":
+        await service.notify(session, notifier, source_id=source_id, case_id=job.case_id, kind="answer_window_closing",
+                             recipients=[(p["participant_id"], p.get("language"))], params={"answer_by": p["answer_by"]})
+    elif job.kind == "signature_pending":
+        await service.notify(session, notifier, source_id=source_id, case_id=job.case_id, kind="signature_pending",
+                             recipients=[(s, None) for s in p["signer_ids"]],
+                             params={"agreement_id": p["agreement_id"], "version": p["version"]})
+    else:
+        log.error("unknown job kind", extra={"job_id": job.id, "kind": job.kind})
+
+
+class Scheduler:
+    def __init__(self, notifier, *, batch_size: int = 100) -> None:
+        self.notifier = notifier
+        self.batch_size = batch_size
+        self._task: asyncio.Task | None = None
+        self.fired = 0
+
+    async def start(self) -> None:
+        self._task = asyncio.create_task(self._loop(), name="notifications-scheduler")
+
+    async def stop(self) -> None:
+        await cancel_and_wait(self._task)
+        self._task = None
+
+    async def _loop(self) -> None:
+        signal = self.notifier.signals["scheduler"]
+        while True:
+            try:
+                await self.run_once()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("scheduler round failed")
+            await signal.wait(self.notifier.nsettings.scheduler_poll_seconds)
+
+    async def run_once(self, now: datetime | None = None) -> int:
+        now = now or _now()
+        session_factory = self.notifier.runtime.session_factory
+        async with session_factory() as session:
+            due = list((await session.execute(select(ScheduledJob.id, ScheduledJob.generation).where(
+                ScheduledJob.status == "pending", ScheduledJob.due_at <= now)
+                .order_by(ScheduledJob.due_at).limit(self.batch_size))).all())
+        fired = 0
+        for job_id, generation in due:
+            async with session_factory() as session:
+                async with session.begin():
+                    claimed = await session.execute(update(ScheduledJob).where(
+                        ScheduledJob.id == job_id, ScheduledJob.generation == generation,
+                        ScheduledJob.status == "pending").values(status="done", fired_at=now))
+                    if claimed.rowcount != 1:
+                        continue
+                    job = await session.get(ScheduledJob, job_id)
+                    await fire(session, self.notifier, job)
+            fired += 1
+            log.info("reminder fired", extra={"job_id": job_id, "kind": job.kind, "case_id": job.case_id})
+        self.fired += fired
+        return fired
+
+
+@contextlib.asynccontextmanager
+async def running_scheduler(scheduler):
+    await scheduler.start()
+    try:
+        yield scheduler
+    finally:
+        await scheduler.stop()

@@ -1,0 +1,60 @@
+"""Settings of the notifications service, read from ``ODR_NOTIFICATIONS_`` environment variables.
+
+They live here rather than in ``shared.config.Settings`` because only this service reads them
+(SMTP, webhooks, reminders). Defaults are the embedded run: mail goes to a local mailbox you can
+open in the browser, webhooks retry on the Standard Webhooks schedule.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# Standard Webhooks / Svix schedule: each delay starts after the previous attempt failed.
+SPEC_RETRY_SCHEDULE = [0.0, 5.0, 300.0, 1800.0, 7200.0, 18000.0, 36000.0, 36000.0]
+
+
+class NotificationsSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="ODR_NOTIFICATIONS_", extra="ignore")
+
+    public_base_url: str = Field("http://127.0.0.1:8000", description="Base of the links put in notices (the browser client).")
+    default_time_zone: str = Field("Asia/Almaty", description="Time zone of a case until the agreement to mediate names one.")
+    default_language: Literal["kk", "ru", "en"] = Field("ru", description="Language when nothing else is known about a recipient.")
+
+    email_transport: Literal["mailbox", "smtp"] = Field(
+        "mailbox", description="`mailbox`: keep mail in the service's database, readable at /notifications/mailbox (dev mode); `smtp`: send it.")
+    mail_from: str = Field("ODR <no-reply@odr.example>", description="From header of every email.")
+    message_id_domain: str = Field("odr.example", description="Right-hand side of Message-IDs (`<delivery id@domain>`).")
+    smtp_host: str = Field("localhost", description="SMTP server.")
+    smtp_port: int = Field(25, description="SMTP port (587 with STARTTLS, 465 with implicit TLS).")
+    smtp_username: str | None = Field(None, description="SMTP user, if the server wants authentication.")
+    smtp_password: SecretStr | None = Field(None, description="SMTP password.")
+    smtp_starttls: bool = Field(False, description="Upgrade the connection with STARTTLS.")
+    smtp_tls: bool = Field(False, description="Implicit TLS (port 465).")
+    smtp_timeout_seconds: float = Field(30.0, description="Timeout of one SMTP conversation.")
+    sms_provider: Literal["logging"] = Field("logging", description="SMS provider; `logging` writes delivery ids to the log only.")
+
+    delivery_poll_seconds: float = Field(1.0, description="How often the email/SMS worker looks for due deliveries committed elsewhere.")
+    delivery_lease_seconds: float = Field(120.0, description="A delivery marked `sending` by a worker that died is retried after this.")
+    delivery_max_attempts: int = Field(8, description="Email/SMS attempts before a delivery is given up.")
+    delivery_retry_base_seconds: float = Field(30.0, description="First email retry delay; doubles each attempt (with jitter).")
+
+    webhook_retry_schedule: list[float] = Field(
+        default_factory=lambda: list(SPEC_RETRY_SCHEDULE),
+        description="Delays (s) before each webhook attempt; default is the Standard Webhooks schedule (0, 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h).")
+    webhook_jitter: float = Field(0.2, description="Random +-fraction applied to every retry delay.")
+    webhook_timeout_seconds: float = Field(15.0, description="Time a court endpoint has to answer.")
+    webhook_allow_insecure_urls: bool = Field(
+        False, description="Accept http:// and loopback/private endpoint addresses (development and tests only).")
+    webhook_secret_grace_seconds: int = Field(86400, description="After a rotation, how long the old secret still signs (default one day).")
+    webhook_poll_seconds: float = Field(1.0, description="How often the webhook worker looks for due messages committed elsewhere.")
+    webhook_concurrency: int = Field(16, description="Webhook requests in flight at once per worker.")
+
+    scheduler_poll_seconds: float = Field(5.0, description="How often the reminder scheduler looks for due jobs.")
+    session_reminders_seconds: list[int] = Field(default_factory=lambda: [86400, 3600],
+                                                 description="Reminders before a session starts (default 24 h and 1 h).")
+    answer_window_reminder_seconds: int = Field(172800, description="Reminder this long before an invitation's answer window closes.")
+    signature_reminder_seconds: int = Field(172800, description="Reminder to signers this long after signatures were requested.")
+    feed_poll_seconds: float = Field(1.0, description="How often a live feed stream looks for new notices committed elsewhere.")
