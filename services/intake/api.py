@@ -2,27 +2,59 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+import json
+from functools import lru_cache
+from pathlib import Path as FsPath
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Form, Header, Request, Response
+from fastapi import APIRouter, Body, Depends, Form, Header, Path, Query, Request, Response
+from pydantic import ValidationError
 
 from shared.auth import Principal, current_principal, require_roles
 from shared.deps import runtime, unit_of_work
+from shared.problems import Problem
 from shared.service import ServiceRuntime
 from shared.uow import UnitOfWork
 
-from . import service
-from .schemas import (CaseFiling, CaseView, CourtClientCreate, CourtClientCreated, CourtReferral, DevTokenRequest,
-                      FiledCase, TokenResponse)
+from . import eligibility, screening, service
+from .schemas import (AccountCreate, AccountCreated, AgreementToMediateView, Candidate, CaseFacts, CaseFiling,
+                      CaseView, ConsentView, CourtClientCreate, CourtClientCreated, CourtReferral, DevTokenRequest,
+                      DryRun, EligibilityReview, Extension, FiledCase, InvitationAnswer, InvitationAnswered,
+                      InvitationCreate, InvitationCreated, InvitationView, LinkExchange, Login, MediatorAccepted,
+                      MediatorCreate, MediatorDecision, MediatorProfile, MediatorView, ProposalCreate, ProposalView,
+                      Recusal, ScreeningAnswers, ScreeningReceived, ScreeningReport, Signature, SignInLinkCreated,
+                      SignInLinkRequest, Termination, TokenResponse, TransitionView)
 
 router = APIRouter()
 IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=100)]
+CaseId = Annotated[str, Path(min_length=1, max_length=64)]
+LinkToken = Annotated[str, Path(min_length=10, max_length=200)]
+Lang = Annotated[Literal["kk", "ru", "en"] | None, Query(description="kk, ru or en")]
+Uow = Annotated[UnitOfWork, Depends(unit_of_work)]
+Runtime = Annotated[ServiceRuntime, Depends(runtime)]
+Anyone = Annotated[Principal, Depends(current_principal)]
+Admin = Annotated[Principal, Depends(require_roles("admin"))]
+Mediator = Annotated[Principal, Depends(require_roles("mediator"))]
+
+
+@lru_cache(maxsize=4)
+def _vault(path: FsPath) -> screening.Vault:
+    return screening.Vault(path)
+
+
+def vault(rt: Runtime) -> screening.Vault:
+    return _vault(rt.settings.resolved_kek_keyring)
+
+
+# -- filing ------------------------------------------------------------------------------------------
 
 
 @router.post("/cases", status_code=201, response_model=FiledCase, tags=["cases"])
-async def file_case(filing: CaseFiling, response: Response, idempotency_key: IdempotencyKey = None,
-                    uow: UnitOfWork = Depends(unit_of_work), rt: ServiceRuntime = Depends(runtime)) -> FiledCase:
-    """File a case as a party. Returns a short-lived token scoped to the new case."""
+async def file_case(filing: CaseFiling, response: Response, uow: Uow, rt: Runtime,
+                    idempotency_key: IdempotencyKey = None) -> FiledCase:
+    """File a case as a party (filing is the claimant's consent to mediate). Returns a short-lived
+    token scoped to the new case. An ineligible case is refused with a 422 `case-ineligible`
+    problem citing the law in the filer's language."""
     filer = f"party:{idempotency_key}" if idempotency_key else "party:anonymous"
     case, created = await service.file_case(uow, filing=filing, filed_by=filer, idempotency_key=idempotency_key)
     if not created:
@@ -32,10 +64,10 @@ async def file_case(filing: CaseFiling, response: Response, idempotency_key: Ide
 
 
 @router.post("/court/v1/referrals", status_code=201, response_model=CaseView, tags=["court"])
-async def refer_case(referral: CourtReferral, response: Response, idempotency_key: IdempotencyKey = None,
-                     principal: Principal = Depends(require_roles("court")),
-                     uow: UnitOfWork = Depends(unit_of_work)) -> CaseView:
-    """A court refers a case to mediation with its docket number."""
+async def refer_case(referral: CourtReferral, response: Response, uow: Uow,
+                     principal: Annotated[Principal, Depends(require_roles("court"))],
+                     idempotency_key: IdempotencyKey = None) -> CaseView:
+    """A court refers a case to mediation with its docket number; it then invites both sides."""
     case, created = await service.file_case(uow, filing=referral, filed_by=principal.subject,
                                             idempotency_key=idempotency_key, court_id=principal.court)
     if not created:
@@ -44,35 +76,257 @@ async def refer_case(referral: CourtReferral, response: Response, idempotency_ke
 
 
 @router.get("/cases/{case_id}", response_model=CaseView, tags=["cases"])
-async def get_case(case_id: str, principal: Principal = Depends(current_principal),
-                   uow: UnitOfWork = Depends(unit_of_work)) -> CaseView:
+async def get_case(case_id: CaseId, principal: Anyone, uow: Uow) -> CaseView:
     return await service.get_case(uow, case_id=case_id, principal=principal)
 
 
+@router.get("/cases/{case_id}/history", response_model=list[TransitionView], tags=["cases"])
+async def case_history(case_id: CaseId, principal: Anyone, uow: Uow) -> list[TransitionView]:
+    """The audit trail: every status change, its reason and who caused it."""
+    return await service.case_history(uow, case_id=case_id, principal=principal)
+
+
+@router.get("/cases/{case_id}/consents", response_model=list[ConsentView], tags=["consent"])
+async def consents(case_id: CaseId, principal: Anyone, uow: Uow) -> list[ConsentView]:
+    return await service.consents(uow, case_id=case_id, principal=principal)
+
+
+@router.post("/cases/{case_id}/termination", response_model=CaseView, tags=["cases"])
+async def terminate(case_id: CaseId, body: Termination, principal: Anyone, uow: Uow) -> CaseView:
+    return await service.terminate(uow, case_id=case_id, termination=body, principal=principal)
+
+
+# -- eligibility -------------------------------------------------------------------------------------
+
+
+@router.post("/eligibility/dry-run", response_model=DryRun, tags=["eligibility"])
+async def dry_run(facts: CaseFacts, lang: Lang = None) -> DryRun:
+    """Evaluate a hypothetical case against the current rule set. Nothing is stored."""
+    return service.dry_run(facts=facts, lang=lang or "en")
+
+
+@router.get("/rulesets", tags=["eligibility"])
+async def rule_sets() -> dict[str, Any]:
+    """Every jurisdiction and version we have rules for (rule sets are public law)."""
+    sets = eligibility.load_rule_sets()
+    return {"items": [{"jurisdiction": j, "versions": sorted(v), "current": eligibility.current(j).version}
+                      for j, v in sorted(sets.items())]}
+
+
+@router.get("/rulesets/{jurisdiction}", tags=["eligibility"])
+async def rule_set(jurisdiction: Annotated[str, Path(pattern=r"^[A-Z]{2}$")],
+                   version: Annotated[str | None, Query(max_length=20)] = None) -> dict[str, Any]:
+    rs = eligibility.by_ref(f"{jurisdiction}@{version}") if version else eligibility.current(jurisdiction)
+    return rs.model_dump()
+
+
+@router.post("/admin/rulesets/validate", tags=["admin"])
+async def validate_rule_set(_: Admin, body: Annotated[dict[str, Any], Body()]) -> dict[str, Any]:
+    """Check a candidate rule set file before it is committed to ``services/intake/rulesets``."""
+    if len(json.dumps(body)) > 500_000:
+        raise Problem(413, "too-large", "a rule set is at most 500 kB")
+    try:
+        rs = eligibility.RuleSet.model_validate(body)
+    except ValidationError as exc:
+        raise Problem(422, "invalid-rule-set", "the rule set is not valid",
+                      errors=[{"loc": list(e["loc"]), "msg": e["msg"]} for e in exc.errors()]) from None
+    return {"valid": True, "ref": rs.ref, "case_rules": len(rs.case_rules), "mediator_rules": len(rs.mediator_rules)}
+
+
+@router.post("/admin/cases/{case_id}/eligibility-review", response_model=CaseView, tags=["admin"])
+async def review_eligibility(case_id: CaseId, body: EligibilityReview, principal: Admin, uow: Uow) -> CaseView:
+    """Decide a case the rules marked `needs_review` (e.g. a grave crime under CC Art. 68(2))."""
+    return await service.review_eligibility(uow, case_id=case_id, review=body, principal=principal)
+
+
+# -- invitations, consent, sign-in -------------------------------------------------------------------
+
+
+@router.post("/cases/{case_id}/invitations", status_code=201, response_model=InvitationCreated, tags=["consent"])
+async def invite(case_id: CaseId, request: Request, principal: Anyone, uow: Uow,
+                 body: InvitationCreate | None = None) -> InvitationCreated:
+    """Invite a side by a one-time link, answerable within the jurisdiction's window (KZ: 10
+    calendar days, Art. 20(6)). The link is returned once, to the caller, who passes it on; only
+    its hash is stored and it never travels in an event."""
+    side = (body or InvitationCreate()).side
+    created, token = await service.invite(uow, case_id=case_id, side=side, principal=principal)
+    created.link = str(request.url_for("view_invitation", token=token))
+    return created
+
+
+@router.get("/invitations/{token}", response_model=InvitationView, tags=["consent"], name="view_invitation")
+async def view_invitation(token: LinkToken, uow: Uow, lang: Lang = None) -> InvitationView:
+    """What the invited party sees: the case's classification, the deadline and the consent text."""
+    return await service.view_invitation(uow, token=token, lang=lang)
+
+
+@router.post("/invitations/{token}/answer", response_model=InvitationAnswered, tags=["consent"])
+async def answer_invitation(token: LinkToken, body: InvitationAnswer, uow: Uow, rt: Runtime) -> InvitationAnswered:
+    """Consent (answer carries a token for this party) or decline (the case closes as declined)."""
+    return await service.answer_invitation(uow, token=token, answer=body, tokens=rt.tokens)
+
+
+@router.post("/cases/{case_id}/sign-in-links", status_code=202, response_model=SignInLinkCreated, tags=["auth"])
+async def request_sign_in_link(case_id: CaseId, body: SignInLinkRequest, uow: Uow, rt: Runtime) -> SignInLinkCreated:
+    """A returning party asks for a one-time sign-in link (30 minutes). It is delivered to the
+    party's contact by notifications; only in dev mode is it returned here."""
+    return await service.request_sign_in_link(uow, case_id=case_id, side=body.side, dev_mode=rt.settings.dev_mode)
+
+
+@router.post("/auth/links/exchange", response_model=TokenResponse, tags=["auth"])
+async def exchange_link(body: LinkExchange, uow: Uow, rt: Runtime) -> TokenResponse:
+    """Trade a one-time sign-in link for a short-lived token scoped to the party's case and side."""
+    access = await service.exchange_link(uow, token=body.token, tokens=rt.tokens)
+    return TokenResponse(access_token=access, expires_in=rt.tokens.ttl_seconds)
+
+
+# -- safety screening --------------------------------------------------------------------------------
+
+
+@router.get("/screening/questionnaire", tags=["screening"])
+async def questionnaire(lang: Lang = None) -> dict[str, Any]:
+    return screening.questionnaire(lang or "ru")
+
+
+@router.post("/cases/{case_id}/screening", status_code=201, response_model=ScreeningReceived, tags=["screening"])
+async def submit_screening(case_id: CaseId, body: ScreeningAnswers, principal: Anyone, uow: Uow,
+                           v: Annotated[screening.Vault, Depends(vault)]) -> ScreeningReceived:
+    """A party's private answers. They are encrypted at once and only the assigned mediator can read them."""
+    return await service.submit_screening(uow, case_id=case_id, principal=principal, answers=body, vault=v)
+
+
+@router.get("/cases/{case_id}/screening", response_model=list[ScreeningReport], tags=["screening"])
+async def read_screenings(case_id: CaseId, principal: Mediator, uow: Uow,
+                          v: Annotated[screening.Vault, Depends(vault)]) -> list[ScreeningReport]:
+    """The assigned mediator reads both parties' answers."""
+    return await service.read_screenings(uow, case_id=case_id, principal=principal, vault=v)
+
+
+# -- accounts and the mediator register ---------------------------------------------------------------
+
+
+@router.post("/admin/accounts", status_code=201, response_model=AccountCreated, tags=["admin"])
+async def create_account(body: AccountCreate, _: Admin, uow: Uow) -> AccountCreated:
+    return await service.create_account(uow, request=body)
+
+
+@router.post("/auth/login", response_model=TokenResponse, tags=["auth"])
+async def login(body: Login, uow: Uow, rt: Runtime) -> TokenResponse:
+    """Mediators and administrators sign in with a password (argon2). No TOTP yet."""
+    access = await service.login(uow, username=body.username, password=body.password, tokens=rt.tokens)
+    return TokenResponse(access_token=access, expires_in=rt.tokens.ttl_seconds)
+
+
+@router.post("/admin/mediators", status_code=201, response_model=MediatorView, tags=["admin"])
+async def create_mediator(body: MediatorCreate, _: Admin, uow: Uow) -> MediatorView:
+    return await service.create_mediator(uow, request=body)
+
+
+@router.put("/admin/mediators/{mediator_id}", response_model=MediatorView, tags=["admin"])
+async def update_mediator(mediator_id: Annotated[str, Path(max_length=40)], body: MediatorProfile, _: Admin,
+                          uow: Uow) -> MediatorView:
+    return await service.update_mediator(uow, mediator_id=mediator_id, profile=body)
+
+
+@router.get("/admin/mediators", response_model=list[MediatorView], tags=["admin"])
+async def list_mediators(_: Admin, uow: Uow) -> list[MediatorView]:
+    return await service.list_mediators(uow)
+
+
+@router.get("/cases/{case_id}/mediator-candidates", response_model=list[Candidate], tags=["mediators"])
+async def candidates(case_id: CaseId, principal: Anyone, uow: Uow) -> list[Candidate]:
+    """Mediators who may take this case, best match first (language, specialisation, load)."""
+    return await service.candidates(uow, case_id=case_id, principal=principal)
+
+
+@router.post("/cases/{case_id}/mediator-proposals", status_code=201, response_model=ProposalView, tags=["mediators"])
+async def propose(case_id: CaseId, body: ProposalCreate, principal: Anyone, uow: Uow) -> ProposalView:
+    return await service.propose_mediator(uow, case_id=case_id, mediator_id=body.mediator_id, principal=principal)
+
+
+@router.post("/cases/{case_id}/mediator-proposals/{proposal_id}/accept", response_model=ProposalView,
+             tags=["mediators"])
+async def accept_proposal(case_id: CaseId, proposal_id: CaseId, principal: Anyone, uow: Uow) -> ProposalView:
+    return await service.answer_proposal(uow, case_id=case_id, proposal_id=proposal_id, accept=True,
+                                         principal=principal)
+
+
+@router.post("/cases/{case_id}/mediator-proposals/{proposal_id}/reject", response_model=ProposalView,
+             tags=["mediators"])
+async def reject_proposal(case_id: CaseId, proposal_id: CaseId, principal: Anyone, uow: Uow) -> ProposalView:
+    return await service.answer_proposal(uow, case_id=case_id, proposal_id=proposal_id, accept=False,
+                                         principal=principal)
+
+
+@router.post("/cases/{case_id}/mediator-proposals/{proposal_id}/decision", response_model=MediatorAccepted,
+             tags=["mediators"])
+async def mediator_decision(case_id: CaseId, proposal_id: CaseId, body: MediatorDecision, principal: Mediator,
+                            uow: Uow, rt: Runtime) -> MediatorAccepted:
+    """The proposed mediator accepts with the impartiality declaration, or declines."""
+    proposal, token = await service.mediator_decides(uow, case_id=case_id, proposal_id=proposal_id, decision=body,
+                                                     principal=principal, tokens=rt.tokens)
+    return MediatorAccepted(proposal=proposal, access_token=token)
+
+
+@router.get("/mediator/proposals", response_model=list[ProposalView], tags=["mediators"])
+async def my_proposals(principal: Mediator, uow: Uow) -> list[ProposalView]:
+    return await service.mediator_proposals(uow, principal=principal)
+
+
+@router.post("/cases/{case_id}/mediator/recusal", response_model=CaseView, tags=["mediators"])
+async def recuse(case_id: CaseId, body: Recusal, principal: Anyone, uow: Uow) -> CaseView:
+    """The assigned mediator recuses, or a party asks for a replacement."""
+    return await service.recuse(uow, case_id=case_id, reason=body.reason, principal=principal)
+
+
+# -- agreement to mediate -----------------------------------------------------------------------------
+
+
+@router.get("/cases/{case_id}/agreement-to-mediate", response_model=AgreementToMediateView, tags=["agreement to mediate"])
+async def agreement_to_mediate(case_id: CaseId, principal: Anyone, uow: Uow) -> AgreementToMediateView:
+    return await service.agreement_to_mediate(uow, case_id=case_id, principal=principal)
+
+
+@router.post("/cases/{case_id}/agreement-to-mediate/signatures", status_code=201,
+             response_model=AgreementToMediateView, tags=["agreement to mediate"])
+async def sign_agreement_to_mediate(case_id: CaseId, body: Signature, principal: Anyone,
+                                    uow: Uow) -> AgreementToMediateView:
+    """Both parties and the mediator sign; the term of mediation starts the day the last one signs."""
+    return await service.sign_agreement_to_mediate(uow, case_id=case_id, text_version=body.text_version,
+                                                   principal=principal)
+
+
+@router.post("/cases/{case_id}/term-extensions", response_model=CaseView, tags=["agreement to mediate"])
+async def extend_term(case_id: CaseId, body: Extension, principal: Anyone, uow: Uow) -> CaseView:
+    return await service.extend_term(uow, case_id=case_id, extension=body, principal=principal)
+
+
+# -- courts and tokens --------------------------------------------------------------------------------
+
+
 @router.post("/admin/court-clients", status_code=201, response_model=CourtClientCreated, tags=["admin"])
-async def create_court_client(body: CourtClientCreate, _: Principal = Depends(require_roles("admin")),
-                              uow: UnitOfWork = Depends(unit_of_work)) -> CourtClientCreated:
+async def create_court_client(body: CourtClientCreate, _: Admin, uow: Uow) -> CourtClientCreated:
     return await service.create_court_client(uow, request=body)
 
 
 @router.post("/admin/court-clients/{client_id}/rotate", response_model=CourtClientCreated, tags=["admin"])
-async def rotate_court_client(client_id: str, _: Principal = Depends(require_roles("admin")),
-                              uow: UnitOfWork = Depends(unit_of_work)) -> CourtClientCreated:
+async def rotate_court_client(client_id: Annotated[str, Path(max_length=64)], _: Admin, uow: Uow) -> CourtClientCreated:
     return await service.rotate_court_client_secret(uow, client_id=client_id)
 
 
 @router.post("/auth/token", response_model=TokenResponse, tags=["auth"])
 async def token(grant_type: Annotated[str, Form(pattern="^client_credentials$")],
                 client_id: Annotated[str, Form(max_length=64)], client_secret: Annotated[str, Form(max_length=200)],
-                uow: UnitOfWork = Depends(unit_of_work), rt: ServiceRuntime = Depends(runtime)) -> TokenResponse:
+                uow: Uow, rt: Runtime) -> TokenResponse:
     """OAuth 2.0 client credentials grant for court clients."""
     access = await service.court_token(uow, tokens=rt.tokens, client_id=client_id, client_secret=client_secret)
     return TokenResponse(access_token=access, expires_in=rt.tokens.ttl_seconds)
 
 
 @router.post("/dev/token", response_model=TokenResponse, tags=["dev"], include_in_schema=False)
-async def dev_token(body: DevTokenRequest, request: Request, rt: ServiceRuntime = Depends(runtime)) -> TokenResponse:
+async def dev_token(body: DevTokenRequest, rt: Runtime) -> TokenResponse:
     """Any token, for trying the system out. Exists only in explicit dev mode (`odr dev`)."""
     service.ensure_dev_mode(rt.settings.dev_mode)
     access = rt.tokens.issue(subject=body.subject, role=body.role, cases=body.cases, court=body.court)
     return TokenResponse(access_token=access, expires_in=rt.tokens.ttl_seconds)
+

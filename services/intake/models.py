@@ -1,10 +1,15 @@
-"""Intake's tables (its own database)."""
+"""Intake's tables (its own database).
+
+Names, descriptions, contact details and screening answers live only here (answers sealed).
+Consents, eligibility decisions and state transitions are append-only records: the code never
+updates or deletes them.
+"""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import String, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Boolean, Date, Integer, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from shared.db import UTCDateTime
@@ -32,6 +37,205 @@ class Case(Base):
     filed_by: Mapped[str] = mapped_column(String(100))
     idempotency_key: Mapped[str | None] = mapped_column(String(100), nullable=True)
     filed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # what the eligibility rules see (no names, no description) and what they decided
+    language: Mapped[str] = mapped_column(String(2), default="ru")
+    facts: Mapped[dict] = mapped_column(JSON, default=dict)
+    rule_set: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    eligibility: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    rules_fired: Mapped[list] = mapped_column(JSON, default=list)
+    amount: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    currency: Mapped[str | None] = mapped_column(String(3), nullable=True)
+    safety: Mapped[str | None] = mapped_column(String(30), nullable=True)
+    safeguards: Mapped[list] = mapped_column(JSON, default=list)
+    mediator_id: Mapped[str | None] = mapped_column(String(40), nullable=True, index=True)
+    term_starts_on: Mapped[date | None] = mapped_column(Date, nullable=True)
+    term_ends_on: Mapped[date | None] = mapped_column(Date, nullable=True)
+    outcome: Mapped[str | None] = mapped_column(String(30), nullable=True)
+    updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class Participant(Base):
+    """A party (natural person, legal entity, group or state body) or someone acting with a party:
+    representative, interpreter, support person."""
+
+    __tablename__ = "participants"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    case_id: Mapped[str] = mapped_column(String(36), index=True)
+    side: Mapped[str] = mapped_column(String(20))
+    role: Mapped[str] = mapped_column(String(20))
+    kind: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    name: Mapped[str | None] = mapped_column(String(300), nullable=True)
+    id_number: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    organisation: Mapped[str | None] = mapped_column(String(300), nullable=True)
+    represents_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
+    legal_capacity: Mapped[str] = mapped_column(String(20), default="full")
+    language: Mapped[str] = mapped_column(String(2), default="ru")
+    accessibility: Mapped[dict] = mapped_column(JSON, default=dict)
+    contact: Mapped[dict] = mapped_column(JSON, default=dict)
+    members: Mapped[list] = mapped_column(JSON, default=list)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class AccessLink(Base):
+    """A one-time, expiring link (invitation or sign-in). Only the SHA-256 of its token is kept."""
+
+    __tablename__ = "access_links"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    case_id: Mapped[str] = mapped_column(String(36), index=True)
+    side: Mapped[str] = mapped_column(String(20))
+    purpose: Mapped[str] = mapped_column(String(20))
+    created_by: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class Consent(Base):
+    """Who consented (or declined), when, to which text version. Written once, never changed."""
+
+    __tablename__ = "consents"
+    __table_args__ = (UniqueConstraint("case_id", "side", name="uq_consents_case_side"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    case_id: Mapped[str] = mapped_column(String(36), index=True)
+    side: Mapped[str] = mapped_column(String(20))
+    participant_id: Mapped[str] = mapped_column(String(36))
+    decision: Mapped[str] = mapped_column(String(20))
+    text_version: Mapped[str] = mapped_column(String(60))
+    via: Mapped[str] = mapped_column(String(30))
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class EligibilityDecision(Base):
+    __tablename__ = "eligibility_decisions"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    case_id: Mapped[str] = mapped_column(String(36), index=True)
+    rule_set: Mapped[str] = mapped_column(String(40))
+    outcome: Mapped[str] = mapped_column(String(20))
+    rules_fired: Mapped[list] = mapped_column(JSON)
+    decided_by: Mapped[str] = mapped_column(String(100))
+    reason: Mapped[str | None] = mapped_column(String(2000), nullable=True)
+    decided_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Screening(Base):
+    """One party's safety screening: outcome in the clear, answers sealed (AES-256-GCM envelope)."""
+
+    __tablename__ = "screenings"
+    __table_args__ = (UniqueConstraint("case_id", "side", name="uq_screenings_case_side"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    case_id: Mapped[str] = mapped_column(String(36), index=True)
+    side: Mapped[str] = mapped_column(String(20))
+    participant_id: Mapped[str] = mapped_column(String(36))
+    safety: Mapped[str] = mapped_column(String(30))
+    safeguards: Mapped[list] = mapped_column(JSON)
+    ciphertext: Mapped[bytes] = mapped_column(LargeBinary)
+    wrapped_key: Mapped[bytes] = mapped_column(LargeBinary)
+    kek_id: Mapped[str] = mapped_column(String(60))
+    kek_version: Mapped[int] = mapped_column(Integer)
+    answered_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Account(Base):
+    """A mediator's or administrator's login; the password is kept as an argon2 hash only."""
+
+    __tablename__ = "accounts"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    username: Mapped[str] = mapped_column(String(100), unique=True)
+    role: Mapped[str] = mapped_column(String(20))
+    password_hash: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    disabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class Mediator(Base):
+    """A register entry. ``id`` is also the mediator's account id and token subject."""
+
+    __tablename__ = "mediators"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    full_name: Mapped[str] = mapped_column(String(300))
+    kind: Mapped[str] = mapped_column(String(20))
+    register_number: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    registry_name: Mapped[str | None] = mapped_column("registry", String(200), nullable=True)
+    training: Mapped[str | None] = mapped_column(String(1000), nullable=True)
+    birth_date: Mapped[date | None] = mapped_column(Date, nullable=True)
+    languages: Mapped[list] = mapped_column(JSON)
+    specialisations: Mapped[list] = mapped_column(JSON)
+    jurisdictions: Mapped[list] = mapped_column(JSON)
+    capacity: Mapped[int] = mapped_column(Integer)
+    available: Mapped[bool] = mapped_column(Boolean, default=True)
+    relations: Mapped[list] = mapped_column(JSON, default=list)
+    organisations: Mapped[list] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class MediatorProposal(Base):
+    """A mediator proposed for a case: both sides must accept, then the mediator accepts with an
+    impartiality declaration (or declines)."""
+
+    __tablename__ = "mediator_proposals"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    case_id: Mapped[str] = mapped_column(String(36), index=True)
+    mediator_id: Mapped[str] = mapped_column(String(40), index=True)
+    proposed_by: Mapped[str] = mapped_column(String(100))
+    claimant_accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    respondent_accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    status: Mapped[str] = mapped_column(String(20))  # open, accepted, rejected, declined, recused
+    impartiality_declared_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    declaration_text: Mapped[str | None] = mapped_column(String(2000), nullable=True)
+    reason: Mapped[str | None] = mapped_column(String(2000), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class AgreementSignature(Base):
+    """A signature of the agreement to mediate, for one mediator assignment."""
+
+    __tablename__ = "agreement_signatures"
+    __table_args__ = (UniqueConstraint("case_id", "mediator_id", "signer", name="uq_signature_once"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    case_id: Mapped[str] = mapped_column(String(36), index=True)
+    mediator_id: Mapped[str] = mapped_column(String(40))
+    signer: Mapped[str] = mapped_column(String(20))  # claimant, respondent, mediator
+    signer_id: Mapped[str] = mapped_column(String(100))
+    text_version: Mapped[str] = mapped_column(String(60))
+    signed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class TermExtension(Base):
+    __tablename__ = "term_extensions"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    case_id: Mapped[str] = mapped_column(String(36), index=True)
+    days: Mapped[int] = mapped_column(Integer)
+    reason: Mapped[str] = mapped_column(String(2000))
+    term_ends_on: Mapped[date] = mapped_column(Date)
+    recorded_by: Mapped[str] = mapped_column(String(100))
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class CaseTransition(Base):
+    """The audit trail: every status change, why and by whom."""
+
+    __tablename__ = "case_transitions"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer(), "sqlite"), primary_key=True, autoincrement=True)
+    case_id: Mapped[str] = mapped_column(String(36), index=True)
+    from_status: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    to_status: Mapped[str] = mapped_column(String(40))
+    operation: Mapped[str] = mapped_column(String(40))
+    reason: Mapped[str | None] = mapped_column(String(2000), nullable=True)
+    actor: Mapped[str] = mapped_column(String(100))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class CourtClient(Base):

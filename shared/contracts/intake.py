@@ -129,3 +129,24 @@ class CaseClosed(_IntakeEvent):
 
     outcome: Literal["settled", "declined", "ineligible", "referred_out", "withdrawn", "futile", "term_expired",
                      "no_agreement"]
+
+
+@event
+class MediatorRecused(_IntakeEvent):
+    """The assigned mediator stepped down (recusal) or a party asked for a replacement; the case
+    goes back to choosing a mediator and a new agreement to mediate is needed."""
+
+    type: ClassVar[str] = "odr.mediator.recused.v1"
+    summary: ClassVar[str] = "The assigned mediator recused or was replaced; a new mediator must be agreed."
+
+    mediator_id: str
+    by: Literal["mediator", "party"]
+
+
+@event
+class MediationTermExtended(_IntakeEvent):
+    type: ClassVar[str] = "odr.mediation.term_extended.v1"
+    summary: ClassVar[str] = "The term of mediation was extended with the parties' agreement."
+
+    term_ends_on: date
+    time_zone: str = "Asia/Almaty"

@@ -1,0 +1,164 @@
+"""Safety screening, MASIC-style: each party answers privately about psychological abuse, coercive
+control, threats of severe violence, physical and sexual violence, stalking and fear. The score
+decides how the mediation may go on: proceed; proceed with safeguards (shuttle only, no joint
+session, staggered joining, a support person); or refer out.
+
+The questions are our own wording of the MASIC domains (Pokman, Rossi, Holtzworth-Munroe et al.),
+not the instrument itself. Answers are sealed with envelope encryption (``shared.crypto``) bound to
+the case and participant, and only the assigned mediator can open them. Only the outcome and the
+safeguards ever leave this module: events, logs and the other party never see answers.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from shared.crypto import Envelope, LocalKeyring, Sealed
+
+KEK_ID = "intake-screening"
+Safety = Literal["proceed", "proceed_with_safeguards", "refer_out"]
+SAFEGUARDS = ("shuttle_only", "no_joint_session", "staggered_join", "support_person")
+_RANK = {"proceed": 0, "proceed_with_safeguards": 1, "refer_out": 2}
+
+
+@dataclass(frozen=True)
+class Question:
+    id: str
+    domain: str
+    weight: int  # added to the score when answered yes
+    severe: bool  # a yes refers the case out whatever the score
+    text: dict[str, str]
+
+
+QUESTIONS: tuple[Question, ...] = (
+    Question("insults", "psychological_abuse", 1, False, {
+        "kk": "Екінші тарап сізді жиі қорлады, кемсітті немесе қорқытты ма?",
+        "ru": "Другая сторона часто оскорбляла, унижала или запугивала вас?",
+        "en": "Has the other party often insulted, humiliated or intimidated you?"}),
+    Question("controls_life", "coercive_control", 2, False, {
+        "kk": "Екінші тарап сіздің ақшаңызды, телефоныңызды, жүріп-тұруыңызды немесе байланыстарыңызды бақылады ма?",
+        "ru": "Другая сторона контролировала ваши деньги, телефон, передвижения или общение?",
+        "en": "Has the other party controlled your money, phone, movements or contacts?"}),
+    Question("cannot_disagree", "coercive_control", 2, False, {
+        "kk": "Салдарсыз келіспеу немесе өз шешіміңізді қабылдау мүмкін емес деп санайсыз ба?",
+        "ru": "Вы чувствуете, что не можете возражать или решать сами без последствий?",
+        "en": "Do you feel you cannot disagree or decide for yourself without consequences?"}),
+    Question("threats", "threats", 3, False, {
+        "kk": "Екінші тарап сізге, балаларыңызға немесе жақындарыңызға зиян келтіремін деп қорқытты ма?",
+        "ru": "Другая сторона угрожала причинить вред вам, вашим детям или близким?",
+        "en": "Has the other party threatened to harm you, your children or people close to you?"}),
+    Question("threat_to_kill_or_weapon", "threats_of_severe_violence", 0, True, {
+        "kk": "Екінші тарап сізді өлтіремін деп қорқытты ма немесе сізге қарсы қару қолданды ма (қолданамын деді ме)?",
+        "ru": "Другая сторона угрожала вас убить или применяла (угрожала применить) против вас оружие?",
+        "en": "Has the other party threatened to kill you, or used or threatened to use a weapon against you?"}),
+    Question("physical", "physical_violence", 3, False, {
+        "kk": "Екінші тарап сізді итерді, ұрды немесе басқаша дене жарақатын келтірді ме?",
+        "ru": "Другая сторона толкала, била вас или иначе причиняла физический вред?",
+        "en": "Has the other party pushed, hit or otherwise physically hurt you?"}),
+    Question("strangulation", "physical_violence", 0, True, {
+        "kk": "Екінші тарап сізді тұншықтырды ма немесе буындырды ма?",
+        "ru": "Другая сторона когда-либо душила вас?",
+        "en": "Has the other party ever choked or strangled you?"}),
+    Question("sexual", "sexual_violence", 4, False, {
+        "kk": "Екінші тарап сізді жыныстық әрекеттерге мәжбүрледі ме немесе қысым жасады ма?",
+        "ru": "Другая сторона принуждала вас или давила на вас, добиваясь сексуальных действий?",
+        "en": "Has the other party forced or pressured you into sexual acts?"}),
+    Question("stalking", "stalking", 3, False, {
+        "kk": "Екінші тарап сіздің еркіңізге қарсы сізді аңдыды, бақылады немесе қайта-қайта хабарласты ма?",
+        "ru": "Другая сторона преследовала, следила за вами или неоднократно связывалась с вами против вашей воли?",
+        "en": "Has the other party followed, watched or repeatedly contacted you against your wishes?"}),
+)
+QUESTION_IDS = tuple(q.id for q in QUESTIONS)
+EXTRA_TEXT = {
+    "fear_level": {"kk": "Екінші тараптан қаншалықты қорқасыз? (0 — мүлдем қорықпаймын, 3 — қатты қорқамын)",
+                   "ru": "Насколько вы боитесь другой стороны? (0 — не боюсь, 3 — очень боюсь)",
+                   "en": "How afraid are you of the other party? (0 not at all, 3 very)"},
+    "safe_in_same_room": {"kk": "Екінші тараппен бір (виртуалды) бөлмеде болу сізге қауіпсіз бе?",
+                          "ru": "Безопасно ли вам находиться в одной (виртуальной) комнате с другой стороной?",
+                          "en": "Do you feel safe in the same (virtual) room as the other party?"},
+    "wants_support_person": {"kk": "Қасыңызда қолдау көрсететін адам болғанын қалайсыз ба?",
+                             "ru": "Хотите ли вы, чтобы рядом с вами был человек для поддержки?",
+                             "en": "Would you like a support person with you?"},
+}
+
+
+class ScreeningAnswers(BaseModel):
+    """One party's private answers. Every yes/no question must be answered."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    answers: dict[Literal[QUESTION_IDS], bool] = Field(  # type: ignore[valid-type]
+        description="yes/no for every question id of GET /screening/questionnaire")
+    fear_level: int = Field(ge=0, le=3)
+    safe_in_same_room: bool
+    wants_support_person: bool = False
+    note: str | None = Field(None, max_length=2000, description="Anything else the mediator should know (private).")
+
+    def missing(self) -> list[str]:
+        return [q for q in QUESTION_IDS if q not in self.answers]
+
+
+@dataclass(frozen=True)
+class SafetyResult:
+    safety: Safety
+    safeguards: tuple[str, ...]
+
+
+def score(answers: ScreeningAnswers) -> SafetyResult:
+    """Thresholds: any severe item, or a score of 10 or more, refers out; a score of 4 or more, fear
+    of 2 or more, or not feeling safe in one room means shuttle mediation (no joint session,
+    staggered joining) with a support person; any lower positive score staggers joining."""
+    yes = [q for q in QUESTIONS if answers.answers.get(q.id)]
+    if any(q.severe for q in yes):
+        return SafetyResult("refer_out", ())
+    total = sum(q.weight for q in yes) + answers.fear_level
+    if total >= 10:
+        return SafetyResult("refer_out", ())
+    safeguards: set[str] = set()
+    if total >= 4 or answers.fear_level >= 2 or not answers.safe_in_same_room:
+        safeguards |= {"shuttle_only", "no_joint_session", "staggered_join", "support_person"}
+    elif total >= 1:
+        safeguards.add("staggered_join")
+    if answers.wants_support_person:
+        safeguards.add("support_person")
+    ordered = tuple(s for s in SAFEGUARDS if s in safeguards)
+    return SafetyResult("proceed_with_safeguards" if ordered else "proceed", ordered)
+
+
+def combine(results: list[SafetyResult]) -> SafetyResult:
+    """The case gets the most protective outcome of its parties and every safeguard any of them needs."""
+    worst = max((r.safety for r in results), key=_RANK.__getitem__, default="proceed")
+    if worst == "refer_out":
+        return SafetyResult("refer_out", ())
+    union = {s for r in results for s in r.safeguards}
+    return SafetyResult(worst, tuple(s for s in SAFEGUARDS if s in union))
+
+
+def questionnaire(lang: str) -> dict:
+    return {
+        "questions": [{"id": q.id, "domain": q.domain, "text": q.text[lang]} for q in QUESTIONS],
+        "fear_level": EXTRA_TEXT["fear_level"][lang],
+        "safe_in_same_room": EXTRA_TEXT["safe_in_same_room"][lang],
+        "wants_support_person": EXTRA_TEXT["wants_support_person"][lang],
+    }
+
+
+class Vault:
+    """Seals and opens screening answers; the associated data ties them to one case and participant."""
+
+    def __init__(self, keyring_path) -> None:
+        self.envelope = Envelope(LocalKeyring(keyring_path), KEK_ID)
+
+    @staticmethod
+    def _aad(case_id: str, participant_id: str) -> bytes:
+        return f"screening:{case_id}:{participant_id}".encode()
+
+    def seal(self, answers: ScreeningAnswers, *, case_id: str, participant_id: str) -> Sealed:
+        return self.envelope.seal(answers.model_dump_json().encode(), aad=self._aad(case_id, participant_id))
+
+    def open(self, sealed: Sealed, *, case_id: str, participant_id: str) -> dict:
+        return json.loads(self.envelope.open(sealed, aad=self._aad(case_id, participant_id)))
