@@ -190,11 +190,12 @@ async def redeliver(uow: UnitOfWork, notifier, *, principal: Principal, endpoint
 
 
 async def enqueue(session: AsyncSession, notifier, *, court_id: str | None, envelope: CloudEvent, data: dict) -> int:
-    """One message per active endpoint of ``court_id`` that wants this event type."""
+    """One message per endpoint of ``court_id`` that wants this event type. A disabled endpoint
+    (410) still collects its messages; they wait, unattempted, until the court enables it again."""
     if not court_id or envelope.type not in COURT_EVENTS:
         return 0
     endpoints = [e for e in (await session.execute(select(WebhookEndpoint).where(
-        WebhookEndpoint.court_id == court_id, WebhookEndpoint.status == "active"))).scalars()
+        WebhookEndpoint.court_id == court_id, WebhookEndpoint.status.in_(["active", "disabled"])))).scalars()
         if not e.event_types or envelope.type in e.event_types]
     if not endpoints:
         return 0

@@ -44,10 +44,10 @@ def build_message(*, rendered: RenderedMessage, to: str, sender: str, message_id
     msg["Subject"] = rendered.subject
     msg["Message-ID"] = message_id
     msg["Date"] = format_datetime(datetime.now(timezone.utc))
-    msg["Content-Language"] = rendered.language
     msg["Auto-Submitted"] = "auto-generated"
     msg.set_content(rendered.text)
     msg.add_alternative(rendered.html, subtype="html")
+    msg["Content-Language"] = rendered.language  # after the body: set_content resets Content-* headers
     return msg
 
 

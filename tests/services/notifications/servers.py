@@ -1,0 +1,126 @@
+"""Real local servers the notifications tests talk to: an SMTP server (aiosmtpd) and a court's
+webhook receiver (a Starlette app under uvicorn) that verifies Standard Webhooks signatures with
+the reference ``standardwebhooks`` library."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import email
+import socket
+import threading
+import time
+from dataclasses import dataclass, field
+from email import policy
+
+import uvicorn
+from aiosmtpd.controller import Controller
+from standardwebhooks.webhooks import Webhook, WebhookVerificationError
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class MailServer:
+    """Records every message it receives. ``hold`` makes the n-th DATA wait (the client sees no
+    reply) until ``release`` is set: the window in which a sender can die mid-send."""
+
+    def __init__(self, hold: int | None = None) -> None:
+        self.received: list[email.message.EmailMessage] = []   # every DATA the server got
+        self.accepted: list[email.message.EmailMessage] = []   # those it answered 250 to
+        self.hold = hold
+        self.holding = threading.Event()
+        self.release = threading.Event()
+        self._lock = threading.Lock()
+        self.port = free_port()
+        self.controller = Controller(self, hostname="127.0.0.1", port=self.port)
+
+    async def handle_DATA(self, server, session, envelope):
+        msg = email.message_from_bytes(envelope.original_content or envelope.content, policy=policy.default)
+        with self._lock:
+            self.received.append(msg)
+            n = len(self.received)
+        if self.hold is not None and n == self.hold:
+            self.holding.set()
+            while not self.release.is_set():
+                await asyncio.sleep(0.02)
+            return "451 the sender went away before we could answer"
+        with self._lock:
+            self.accepted.append(msg)
+        return "250 Message accepted for delivery"
+
+    def message_ids(self, which: str = "accepted") -> list[str]:
+        with self._lock:
+            return [m["Message-ID"] for m in getattr(self, which)]
+
+    def __enter__(self):
+        self.controller.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.release.set()
+        self.controller.stop()
+
+
+@dataclass
+class Delivery:
+    headers: dict
+    body: bytes
+    at: float
+    verified: bool
+    error: str | None
+
+
+@dataclass
+class WebhookReceiver:
+    """A court's endpoint. ``plan`` is the status codes of the next answers (then 204)."""
+
+    secrets: list[str] = field(default_factory=list)
+    plan: list[int] = field(default_factory=list)
+    deliveries: list[Delivery] = field(default_factory=list)
+    port: int = field(default_factory=free_port)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/hooks/odr"
+
+    def verify(self, body: bytes, headers: dict) -> tuple[bool, str | None]:
+        errors = []
+        for secret in self.secrets:
+            try:
+                Webhook(secret).verify(body, headers)
+                return True, None
+            except WebhookVerificationError as exc:
+                errors.append(str(exc))
+        return False, "; ".join(errors) or "no secret"
+
+    async def _handle(self, request: Request) -> Response:
+        body = await request.body()
+        headers = dict(request.headers)
+        ok, error = self.verify(body, headers)
+        self.deliveries.append(Delivery(headers=headers, body=body, at=time.monotonic(), verified=ok, error=error))
+        status = self.plan.pop(0) if self.plan else 204
+        return Response(status_code=status)
+
+    @contextlib.asynccontextmanager
+    async def running(self):
+        app = Starlette(routes=[Route("/hooks/odr", self._handle, methods=["POST"])])
+        server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning",
+                                               lifespan="off"))
+        task = asyncio.create_task(server.serve())
+        while not server.started:
+            if task.done():
+                task.result()
+            await asyncio.sleep(0.01)
+        try:
+            yield self
+        finally:
+            server.should_exit = True
+            await task

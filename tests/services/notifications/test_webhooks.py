@@ -1,0 +1,189 @@
+"""Court webhooks per Standard Webhooks v1, against a real receiver that verifies signatures and
+timestamps with the reference library: retries on the schedule with the same webhook-id, 410
+disables the endpoint, secret rotation signs twice, a delivery log with every attempt, manual
+redelivery, and bad or unreachable URLs handled and logged."""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from datetime import datetime, timezone
+
+from shared.contracts import agreements as A
+from shared.contracts import intake as I
+from tests.support.waiting import eventually
+
+from .conftest import service
+from .servers import WebhookReceiver, free_port
+
+COURT = "almaty-civil"
+
+
+def signed(case_id: str, n: int = 1, court: str = COURT) -> A.AgreementSigned:
+    return A.AgreementSigned(case_id=case_id, agreement_id=f"a-{n}", version=n, document_hash="sha256:" + "0" * 64,
+                             court_id=court)
+
+
+async def register(svc, receiver: WebhookReceiver, court: str = COURT, **body) -> dict:
+    r = await svc.client.post("/court/v1/webhooks", json={"url": receiver.url, **body},
+                              headers=svc.token(f"client-{court}", "court", court=court))
+    assert r.status_code == 201, r.text
+    receiver.secrets.append(r.json()["secret"])
+    return r.json()
+
+
+async def log_of(svc, endpoint_id: str, court: str = COURT) -> list[dict]:
+    r = await svc.client.get(f"/court/v1/webhooks/{endpoint_id}/messages",
+                             headers=svc.token(f"client-{court}", "court", court=court))
+    assert r.status_code == 200, r.text
+    return r.json()["items"]
+
+
+async def test_a_signed_agreement_reaches_the_court_signed_and_links_only(tmp_path):
+    receiver = WebhookReceiver()
+    async with receiver.running(), service(tmp_path) as svc:
+        endpoint = await register(svc, receiver)
+        assert endpoint["secret"].startswith("whsec_") and endpoint["status"] == "active"
+        await svc.publish(I.CaseFiled(case_id="c-1", jurisdiction="KZ", category="family", court_id=COURT,
+                                      filed_at=datetime.now(timezone.utc)))
+        [env] = await svc.publish(signed("c-1"))
+        await eventually(lambda: len(receiver.deliveries) == 2, message="two webhooks")
+        # Other courts' events never reach this endpoint.
+        await svc.publish(signed("c-2", court="astana-civil"))
+        await eventually(lambda: _status(svc, endpoint["id"], {"delivered"}, count=2), message="logged")
+
+    first, second = receiver.deliveries
+    assert first.verified and second.verified, (first.error, second.error)
+    assert abs(int(second.headers["webhook-timestamp"]) - time.time()) < 60
+    assert second.headers["webhook-id"].startswith("msg_")
+    assert second.headers["webhook-signature"].startswith("v1,")
+    body = json.loads(second.body)
+    assert body["type"] == "odr.agreement.signed.v1"
+    assert body["data"] == {"agreement_id": "a-1", "case_id": "c-1", "document_hash": "sha256:" + "0" * 64,
+                            "event_id": env.id, "link": "https://odr.example/cases/c-1/agreements/a-1",
+                            "status": "signed", "version": 1}
+    assert json.loads(first.body)["type"] == "odr.case.filed.v1"
+    assert len(receiver.deliveries) == 2
+
+
+async def _status(svc, endpoint_id, statuses, count=1):
+    items = await log_of(svc, endpoint_id)
+    return len(items) == count and all(i["status"] in statuses for i in items) and items
+
+
+async def test_failures_are_retried_on_the_schedule_with_the_same_webhook_id(tmp_path):
+    receiver = WebhookReceiver(plan=[500, 503])
+    schedule = [0.0, 0.4, 0.8]
+    async with receiver.running(), service(tmp_path, webhook_retry_schedule=schedule, webhook_jitter=0.1) as svc:
+        endpoint = await register(svc, receiver)
+        await svc.publish(signed("c-1"))
+        [msg] = await eventually(lambda: _status(svc, endpoint["id"], {"delivered"}), message="delivered at last")
+
+    a, b, c = receiver.deliveries
+    assert a.headers["webhook-id"] == b.headers["webhook-id"] == c.headers["webhook-id"] == msg["id"]
+    assert a.body == b.body == c.body and all(d.verified for d in receiver.deliveries)
+    for gap, delay in ((b.at - a.at, schedule[1]), (c.at - b.at, schedule[2])):
+        assert delay * 0.9 - 0.02 <= gap <= delay * 1.1 + 0.5, (gap, delay)
+    assert [(x["attempt"], x["outcome"], x["status_code"]) for x in msg["log"]] == [
+        (1, "http_error", 500), (2, "http_error", 503), (3, "delivered", 204)]
+
+
+async def test_exhausted_messages_fail_and_can_be_redelivered_by_hand(tmp_path):
+    receiver = WebhookReceiver(plan=[500, 500, 500])
+    async with receiver.running(), service(tmp_path) as svc:
+        endpoint = await register(svc, receiver)
+        await svc.publish(signed("c-1"))
+        [msg] = await eventually(lambda: _status(svc, endpoint["id"], {"failed"}), message="exhausted")
+        assert msg["attempts"] == 3 and msg["next_attempt_at"] is None
+        court = svc.token("client", "court", court=COURT)
+        other = svc.token("client-2", "court", court="astana-civil")
+        url = f"/court/v1/webhooks/{endpoint['id']}/messages/{msg['id']}/redeliver"
+        assert (await svc.client.post(url, headers=other)).status_code == 404
+        assert (await svc.client.post(url, headers=court)).status_code == 202
+        [msg] = await eventually(lambda: _status(svc, endpoint["id"], {"delivered"}), message="redelivered")
+    assert len({d.headers["webhook-id"] for d in receiver.deliveries}) == 1
+    assert msg["log"][-1]["trigger"] == "manual" and msg["log"][-1]["outcome"] == "delivered"
+
+
+async def test_410_gone_disables_the_endpoint_until_the_court_enables_it(tmp_path, caplog):
+    receiver = WebhookReceiver(plan=[410])
+    async with receiver.running(), service(tmp_path) as svc:
+        endpoint = await register(svc, receiver)
+        court = svc.token("client", "court", court=COURT)
+        await svc.publish(signed("c-1"))
+
+        async def disabled():
+            r = (await svc.client.get(f"/court/v1/webhooks/{endpoint['id']}", headers=court)).json()
+            return r["status"] == "disabled" and r
+
+        info = await eventually(disabled, message="endpoint disabled")
+        assert "410" in info["disabled_reason"]
+        await svc.publish(signed("c-1", 2))
+        await eventually(lambda: _status(svc, endpoint["id"], {"failed", "pending"}, count=2), message="queued")
+        assert len(receiver.deliveries) == 1  # nothing more is sent to a disabled endpoint
+        r = await svc.client.post(f"/court/v1/webhooks/{endpoint['id']}/messages/x/redeliver", headers=court)
+        assert r.status_code == 409 and r.json()["type"].endswith("endpoint-disabled")
+        assert (await svc.client.post(f"/court/v1/webhooks/{endpoint['id']}/enable", headers=court)).status_code == 200
+        await eventually(lambda: len(receiver.deliveries) == 2, message="pending message resumed")
+    assert json.loads(receiver.deliveries[1].body)["data"]["version"] == 2
+    assert any("410" in r.getMessage() for r in caplog.records)
+
+
+async def test_during_a_rotation_both_secrets_sign(tmp_path):
+    receiver = WebhookReceiver()
+    async with receiver.running(), service(tmp_path) as svc:
+        endpoint = await register(svc, receiver)
+        old = receiver.secrets[0]
+        court = svc.token("client", "court", court=COURT)
+        r = await svc.client.post(f"/court/v1/webhooks/{endpoint['id']}/rotate-secret", json={"grace_seconds": 3600},
+                                  headers=court)
+        assert r.status_code == 200, r.text
+        new = r.json()["secret"]
+        await svc.publish(signed("c-1"))
+        await eventually(lambda: len(receiver.deliveries) == 1, message="delivered")
+        d = receiver.deliveries[0]
+        assert len(d.headers["webhook-signature"].split(" ")) == 2
+        for only in (old, new):  # a receiver on either secret accepts it
+            receiver.secrets = [only]
+            assert receiver.verify(d.body, d.headers)[0]
+        receiver.secrets = ["whsec_" + "A" * 43 + "="]
+        assert not receiver.verify(d.body, d.headers)[0]
+        # Grace over: only the new secret signs.
+        r = await svc.client.post(f"/court/v1/webhooks/{endpoint['id']}/rotate-secret", json={"grace_seconds": 0},
+                                  headers=court)
+        newest = r.json()["secret"]
+        await svc.publish(signed("c-1", 2))
+        await eventually(lambda: len(receiver.deliveries) == 2, message="delivered again")
+        assert len(receiver.deliveries[1].headers["webhook-signature"].split(" ")) == 1
+        receiver.secrets = [newest]
+        assert receiver.verify(receiver.deliveries[1].body, receiver.deliveries[1].headers)[0]
+
+
+async def test_bad_urls_are_refused_and_unreachable_endpoints_are_retried_and_logged(tmp_path, caplog):
+    caplog.set_level(logging.INFO)
+    async with service(tmp_path / "strict", webhook_allow_insecure_urls=False) as svc:
+        court = svc.token("client", "court", court=COURT)
+        for url in ("not a url", "ftp://court.example/hook", "http://court.example/hook", "https://127.0.0.1/hook",
+                    "https://10.1.2.3/hook", "https://localhost/hook", "https://user:pw@court.example/hook",
+                    "https://court.example:0/hook", "https:///nohost"):
+            r = await svc.client.post("/court/v1/webhooks", json={"url": url}, headers=court)
+            assert r.status_code == 422, (url, r.text)
+            assert r.headers["content-type"] == "application/problem+json"
+        r = await svc.client.post("/court/v1/webhooks", json={"url": "https://court.example/hook",
+                                                             "event_types": ["odr.caucus.opened.v1"]}, headers=court)
+        assert r.status_code == 422 and r.json()["unknown"] == ["odr.caucus.opened.v1"]
+        assert (await svc.client.post("/court/v1/webhooks", json={"url": "https://court.example/hook"},
+                                      headers=svc.token("p", "party", cases=["c-1"]))).status_code == 403
+        assert (await svc.client.post("/court/v1/webhooks", json={"url": "https://court.example/hook"},
+                                      headers=court)).status_code == 201
+
+    nobody = WebhookReceiver(port=free_port())  # never started: connection refused
+    async with service(tmp_path / "lax") as svc:
+        endpoint = await register(svc, nobody)
+        await svc.publish(signed("c-1"))
+        [msg] = await eventually(lambda: _status(svc, endpoint["id"], {"failed"}), message="gave up")
+    assert [x["outcome"] for x in msg["log"]] == ["network_error"] * 3
+    assert all(x["error"] == "ConnectError" for x in msg["log"])
+    assert any(r.getMessage() == "webhook attempt failed; will retry" for r in caplog.records)
+    assert any(r.getMessage() == "webhook attempts exhausted" for r in caplog.records)
