@@ -10,20 +10,22 @@ from shared.app import create_service_app
 from shared.config import Settings
 from shared.service import ServiceSpec
 
-from . import events
+from . import events, maintenance
 from .api import router
 from .models import Base, inbox, outbox
 
 SPEC = ServiceSpec(
     name="agreements",
     title="ODR agreements",
-    description="Drafting, signing, encrypted storage, audit chain and the court API.",
+    description="Drafting, signing, encrypted storage, audit chain and the court API (`/court/v1`). "
+    "Agreement content is stored envelope-encrypted and never leaves in events.",
     router=router,
     metadata=Base.metadata,
     outbox=outbox,
     inbox=inbox,
     migrations=Path(__file__).parent / "migrations",
     subscriptions=events.SUBSCRIPTIONS,
+    background=[maintenance.background],
 )
 
 

@@ -1,8 +1,19 @@
-"""What agreements consumes (intake's case events) and publishes (nothing yet)."""
+"""What agreements consumes and publishes.
+
+Consumes intake's ``odr.case.filed.v1`` (which court referred the case: the court API's scope;
+jurisdiction and category: the template) and sessions' ``odr.proposal.accepted.v1`` (the id of an
+accepted proposal the mediator can pull into a draft; its content stays with sessions).
+
+Publishes (``shared.contracts.agreements``), ids, versions, hashes and statuses only: draft
+ready, signature requested, signed (executed and sealed), approved / rejected by the court,
+obligation overdue, and court webhook registered / removed.
+"""
 
 from __future__ import annotations
 
+from shared.contracts import agreements as contracts
 from shared.contracts.intake import CaseFiled
+from shared.contracts.sessions import ProposalAccepted
 from shared.service import Subscription
 
 from . import service
@@ -12,5 +23,14 @@ async def on_case_filed(session, event: CaseFiled, _envelope) -> None:
     await service.record_case(session, event=event)
 
 
-PUBLISHES: list = []
-SUBSCRIPTIONS = [Subscription(name="case-events", handlers={CaseFiled.type: on_case_filed})]
+async def on_proposal_accepted(session, event: ProposalAccepted, envelope) -> None:
+    await service.record_accepted_proposal(session, event=event, accepted_at=envelope.time)
+
+
+PUBLISHES = [contracts.DraftReady, contracts.SignatureRequested, contracts.AgreementSigned, contracts.AgreementApproved,
+             contracts.AgreementRejected, contracts.ObligationOverdue, contracts.CourtWebhookRegistered,
+             contracts.CourtWebhookRemoved]
+SUBSCRIPTIONS = [
+    Subscription(name="case-events", handlers={CaseFiled.type: on_case_filed}),
+    Subscription(name="session-events", handlers={ProposalAccepted.type: on_proposal_accepted}),
+]

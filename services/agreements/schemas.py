@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
+from typing import Any, Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict, Field, HttpUrl
+
+from .documents import AgreementContent, Language
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
 
 
 class CourtCase(BaseModel):
@@ -15,3 +22,263 @@ class CourtCase(BaseModel):
 
 class CourtCaseList(BaseModel):
     items: list[CourtCase]
+
+
+# -- drafting -------------------------------------------------------------------------------------
+
+
+class DraftCreate(_Strict):
+    case_id: str = Field(min_length=1, max_length=36)
+    language: Language = "ru"
+    category: str | None = Field(None, max_length=40, pattern=r"^[a-z_]+$",
+                                 description="template category; default: the case's category")
+    content: AgreementContent | None = None
+    proposal_ids: list[str] = Field(default_factory=list, max_length=50,
+                                    description="accepted session proposals this draft is seeded from")
+
+
+class DraftEdit(_Strict):
+    base_version: int = Field(ge=1, description="the version this edit starts from (optimistic concurrency)")
+    content: AgreementContent
+
+
+class SignatureView(BaseModel):
+    id: str
+    version: int
+    document_hash: str
+    slot: str
+    signer: str
+    method: str
+    assurance: dict[str, Any]
+    signed_at: datetime
+    status: str
+    ended_at: datetime | None = None
+
+
+class AgreementView(BaseModel):
+    id: str
+    case_id: str
+    jurisdiction: str
+    category: str
+    language: str
+    status: str
+    version: int
+    document_hash: str
+    requested_version: int | None
+    signers: list[str]
+    source_proposals: list[str]
+    content: AgreementContent
+    missing: list[dict]
+    signatures: list[SignatureView]
+    executed_at: datetime | None
+    court_decision: str | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class AgreementSummary(BaseModel):
+    id: str
+    case_id: str
+    status: str
+    version: int
+    executed_at: datetime | None
+    court_decision: str | None
+
+
+class AgreementList(BaseModel):
+    items: list[AgreementSummary]
+
+
+class VersionInfo(BaseModel):
+    version: int
+    document_hash: str
+    created_by: str
+    created_at: datetime
+
+
+class VersionList(BaseModel):
+    items: list[VersionInfo]
+
+
+class VersionView(VersionInfo):
+    document: dict
+
+
+class DiffView(BaseModel):
+    from_version: int
+    to_version: int
+    diff: str
+
+
+class Validation(BaseModel):
+    complete: bool
+    missing: list[dict]
+
+
+class CommentCreate(_Strict):
+    text: str = Field(min_length=1, max_length=5000)
+
+
+class CommentView(BaseModel):
+    id: str
+    version: int
+    author: str
+    author_role: str
+    text: str
+    created_at: datetime
+
+
+class CommentList(BaseModel):
+    items: list[CommentView]
+
+
+class AcceptedProposalView(BaseModel):
+    proposal_id: str
+    session_id: str
+    accepted_at: datetime
+    agreement_id: str | None
+
+
+class AcceptedProposalList(BaseModel):
+    items: list[AcceptedProposalView]
+    note: str = ("Proposal content stays with the sessions service; the mediator reads it there and "
+                 "enters the terms in the draft, which records the proposal ids it was seeded from.")
+
+
+# -- signing --------------------------------------------------------------------------------------
+
+
+class SignatureRequest(_Strict):
+    version: int = Field(ge=1)
+
+
+class QualifiedSignatureIn(_Strict):
+    provider: Literal["kz-nca"] = "kz-nca"
+    cms: str = Field(min_length=1, max_length=200_000, description="base64 CMS (detached) over the document hash")
+
+
+class SignIn(_Strict):
+    version: int = Field(ge=1)
+    document_hash: str = Field(pattern=r"^[0-9a-f]{64}$", description="the hash the signer saw and agrees to")
+    method: Literal["platform", "qualified"] = "platform"
+    qualified: QualifiedSignatureIn | None = None
+
+
+class SealedDocument(BaseModel):
+    document: dict
+    signatures: list[dict]
+    seal: dict
+
+
+class VerificationResult(BaseModel):
+    valid: bool
+    checks: dict[str, bool]
+    reasons: list[str]
+    agreement_id: str | None = None
+    version: int | None = None
+    document_hash: str | None = None
+    sealed_at: str | None = None
+    signers: list[dict] = []
+
+
+class SealKeys(BaseModel):
+    keys: list[dict]
+
+
+class AuditEntryView(BaseModel):
+    seq: int
+    action: str
+    actor: str
+    actor_role: str
+    at: datetime
+    details: dict
+    prev_hash: str
+    hash: str
+
+
+class AuditView(BaseModel):
+    verification: dict
+    entries: list[AuditEntryView]
+
+
+# -- fulfilment -----------------------------------------------------------------------------------
+
+
+class ObligationStatus(BaseModel):
+    obligation_id: str
+    obligor: str
+    obligee: str
+    due_on: date | None
+    status: str
+    performed_at: datetime | None
+    reported_by: str | None
+
+
+class ObligationList(BaseModel):
+    items: list[ObligationStatus]
+
+
+class MaintenanceReport(BaseModel):
+    overdue: int
+    shredded: int
+
+
+# -- court API ------------------------------------------------------------------------------------
+
+
+class FeedItem(BaseModel):
+    cursor: str
+    type: str
+    case_id: str
+    agreement_id: str
+    version: int | None
+    document_hash: str | None
+    occurred_at: datetime
+
+
+class Feed(BaseModel):
+    items: list[FeedItem]
+    next_cursor: str = Field(description="pass as `after=` to get what follows; unchanged when there is nothing new")
+
+
+class Acknowledgement(BaseModel):
+    agreement_id: str
+    version: int
+    acknowledged_at: datetime
+
+
+class CourtDecisionIn(_Strict):
+    decision: Literal["approved", "rejected"]
+    reference: str | None = Field(None, max_length=100, description="the court's ruling or docket reference")
+
+
+class CourtDecisionView(BaseModel):
+    agreement_id: str
+    decision: str
+    reference: str | None
+    decided_at: datetime
+
+
+WEBHOOK_EVENT_TYPES = ("odr.agreement.signed.v1", "odr.agreement.approved.v1", "odr.agreement.rejected.v1")
+
+
+class WebhookCreate(_Strict):
+    url: HttpUrl = Field(description="https endpoint (http only for localhost)")
+    event_types: list[Literal["odr.agreement.signed.v1", "odr.agreement.approved.v1", "odr.agreement.rejected.v1"]] = \
+        Field(default_factory=lambda: list(WEBHOOK_EVENT_TYPES), min_length=1)
+
+
+class WebhookView(BaseModel):
+    id: str
+    court_id: str
+    url: str
+    event_types: list[str]
+    created_at: datetime
+
+
+class WebhookCreated(WebhookView):
+    secret: str = Field(description="Standard Webhooks signing secret (shown once)")
+
+
+class WebhookList(BaseModel):
+    items: list[WebhookView]

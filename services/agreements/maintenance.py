@@ -1,0 +1,48 @@
+"""The service's periodic work, started and stopped with it (``ServiceSpec.background``): mark
+overdue obligations (``odr.obligation.overdue.v1``) and crypto-shred agreements whose retention
+ended. Each round is its own transactions; a failed round is logged and retried next time.
+Several replicas may run it: both steps only change rows still in their old state."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from datetime import datetime
+
+from shared.tasks import cancel_and_wait
+
+from . import context, fulfilment, retention
+from .schemas import MaintenanceReport
+
+log = logging.getLogger("odr.agreements.maintenance")
+
+
+async def run_once(runtime, *, now: datetime | None = None) -> MaintenanceReport:
+    ctx = context.for_runtime(runtime)
+    async with runtime.uow() as uow:
+        overdue = await fulfilment.mark_overdue(uow, ctx, now=now)
+    async with runtime.uow() as uow:
+        shredded = await retention.shred_expired(uow, ctx, now=now)
+    return MaintenanceReport(overdue=overdue, shredded=shredded)
+
+
+@contextlib.asynccontextmanager
+async def background(runtime):
+    interval = context.for_runtime(runtime).config.maintenance_seconds
+
+    async def loop() -> None:
+        while True:
+            try:
+                await run_once(runtime)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                log.warning("maintenance round failed; will retry", extra={"error": type(exc).__name__})
+            await asyncio.sleep(interval)
+
+    task = asyncio.create_task(loop(), name="agreements-maintenance")
+    try:
+        yield
+    finally:
+        await cancel_and_wait(task)
