@@ -1,10 +1,18 @@
-"""Sessions' tables (its own database)."""
+"""Sessions' tables (its own database).
+
+``room_sessions.version`` is the room's sequencer: every batch of frames for a session starts with
+``UPDATE room_sessions SET version = version + 1 ... RETURNING state``, which takes the row's write
+lock on PostgreSQL and SQLite alike, so replicas of the service assign channel sequence numbers
+one after another and never twice. Message bodies are stored sealed with the session's data key;
+``wrapped_key`` is that key wrapped by the KEK and is set to NULL when the session ends without
+every party's consent to keep the transcript (crypto-shredding).
+"""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import String
+from sqlalchemy import JSON, BigInteger, Boolean, Date, Integer, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from shared.db import UTCDateTime
@@ -24,3 +32,65 @@ class Room(Base):
     case_id: Mapped[str] = mapped_column(String(36), primary_key=True)
     status: Mapped[str] = mapped_column(String(40))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    mediator_id: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    participants: Mapped[list | None] = mapped_column(JSON, nullable=True)
+    safeguards: Mapped[list | None] = mapped_column(JSON, nullable=True)
+    term_ends_on: Mapped[date | None] = mapped_column(Date, nullable=True)
+    time_zone: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    current_session_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
+
+
+class RoomSession(Base):
+    __tablename__ = "room_sessions"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    case_id: Mapped[str] = mapped_column(String(36), index=True)
+    status: Mapped[str] = mapped_column(String(20))  # scheduled | live | ended
+    version: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), default=0)
+    state: Mapped[dict | None] = mapped_column(JSON, nullable=True)
+    starts_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    wrapped_key: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    kek_id: Mapped[str] = mapped_column(String(100))
+    kek_version: Mapped[int] = mapped_column(Integer)
+    transcript_kept: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class SessionMessage(Base):
+    """A sequenced item of a channel. ``audience``: who was in the channel when it was said."""
+
+    __tablename__ = "session_messages"
+    __table_args__ = (
+        UniqueConstraint("session_id", "sender_id", "client_id", name="uq_session_messages_client_id"),
+    )
+
+    session_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    channel: Mapped[str] = mapped_column(String(40), primary_key=True)
+    seq: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=False)
+    kind: Mapped[str] = mapped_column(String(40))
+    sender_id: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    client_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    audience: Mapped[str] = mapped_column(Text)  # JSON list of participant ids
+    body: Mapped[bytes] = mapped_column(LargeBinary)  # nonce + AES-GCM(frame JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Proposal(Base):
+    """A structured proposal, sealed by envelope encryption of its own (it outlives the session
+    transcript when accepted, to seed the agreement draft)."""
+
+    __tablename__ = "proposals"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    case_id: Mapped[str] = mapped_column(String(36), index=True)
+    session_id: Mapped[str] = mapped_column(String(36))
+    author_id: Mapped[str] = mapped_column(String(100))
+    status: Mapped[str] = mapped_column(String(20))  # open | accepted
+    ciphertext: Mapped[bytes] = mapped_column(LargeBinary)
+    wrapped_key: Mapped[bytes] = mapped_column(LargeBinary)
+    kek_id: Mapped[str] = mapped_column(String(100))
+    kek_version: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)

@@ -3,11 +3,44 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
+
+
+class SessionView(BaseModel):
+    id: str
+    status: str
+    starts_at: datetime | None = None
+    started_at: datetime | None = None
 
 
 class RoomView(BaseModel):
     case_id: str
     status: str
     created_at: datetime
+    mode: str | None = None
+    session: SessionView | None = None
+    websocket: str | None = None
+
+
+class ScheduleSession(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    starts_at: datetime
+
+
+class ProposalView(BaseModel):
+    id: str
+    case_id: str
+    session_id: str
+    status: str
+    summary: str
+    terms: list[str]
+    accepted_at: datetime | None = None
+
+
+class BalanceView(BaseModel):
+    session_id: str
+    by_side: dict[str, dict[str, Any]]
+    shares: dict[str, dict[str, Any]]

@@ -1,0 +1,301 @@
+"""One participant's websocket: authentication, resume, the bounded send queue, the rate limit,
+and turning frames into sequencer submissions. Nothing a client sends can take the process down:
+every bad frame is an error frame or a documented close code for that connection only.
+
+Content never reaches the logs: only ids, types and codes are logged.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import time
+from collections import deque
+
+from pydantic import ValidationError
+from starlette.websockets import WebSocket, WebSocketDisconnect
+
+from shared.auth import Unauthorized
+
+from . import protocol, service
+from .hub import Hub, Wire
+from .protocol import Close
+from .rooms import CHANNELS
+from .sequencer import Outcome, Sequencer
+
+log = logging.getLogger("odr.sessions.ws")
+
+HOLD_LIMIT = 10_000
+
+
+class TokenBucket:
+    def __init__(self, rate: float, burst: int) -> None:
+        self.rate, self.burst = rate, burst
+        self.tokens = float(burst)
+        self.at = time.monotonic()
+
+    def take(self) -> bool:
+        now = time.monotonic()
+        self.tokens = min(self.burst, self.tokens + (now - self.at) * self.rate)
+        self.at = now
+        if self.tokens < 1:
+            return False
+        self.tokens -= 1
+        return True
+
+
+def parse_resume(raw: str | None) -> dict[str, int] | None:
+    """``joint:12,caucus:claimant:3`` -> {"joint": 12, "caucus:claimant": 3}; None if malformed."""
+    if not raw:
+        return {}
+    out: dict[str, int] = {}
+    for part in raw.split(","):
+        channel, _, seq = part.rpartition(":")
+        if channel not in CHANNELS or not seq.isdigit():
+            return None
+        out[channel] = int(seq)
+    return out
+
+
+class Connection:
+    def __init__(self, ws: WebSocket, *, participant_id: str, case_id: str, session_id: str) -> None:
+        self.ws = ws
+        self.participant_id = participant_id
+        self.case_id = case_id
+        self.session_id = session_id
+        self.location = "waiting"
+        self.sent: dict[str, int] = {}
+        self.hold: list[Wire] | None = []
+        self._out: deque[str] = deque()
+        self._wake = asyncio.Event()
+        self.closed = asyncio.Event()
+        self.close_code: int | None = None
+
+    # -- called by the hub (synchronously, never blocks) --------------------------------------
+
+    def deliver(self, wire: Wire) -> None:
+        if self.close_code is not None:
+            return
+        if self.hold is not None:
+            self.hold.append(wire)
+            if len(self.hold) > HOLD_LIMIT:
+                self.end(Close.SLOW_CONSUMER)
+            return
+        if wire.seq is not None:
+            if wire.seq <= self.sent.get(wire.channel, 0):
+                return
+            self.sent[wire.channel] = wire.seq
+        self.send(wire.text)
+
+    def end(self, code: int) -> None:
+        if self.close_code is None:
+            self.close_code = int(code)
+            self.closed.set()
+            self._wake.set()
+
+    # -- sending -----------------------------------------------------------------------------
+
+    def send(self, text: str, *, force: bool = False) -> None:
+        """Queue a frame; a client that lets SEND_QUEUE_FRAMES pile up is disconnected (4010) and
+        resumes later, rather than slowing down the room."""
+        if self.close_code is not None:
+            return
+        if not force and len(self._out) >= protocol.SEND_QUEUE_FRAMES:
+            self.end(Close.SLOW_CONSUMER)
+            return
+        self._out.append(text)
+        self._wake.set()
+
+    def send_json(self, frame: dict, **kw) -> None:
+        self.send(json.dumps(frame, separators=(",", ":"), ensure_ascii=False), **kw)
+
+    def error(self, code: str, detail: str, ref=None, **extra) -> None:
+        frame = {"type": "error", "code": code, "detail": detail, **extra}
+        if isinstance(ref, str):
+            frame["ref"] = ref
+        self.send_json(frame, force=True)
+
+    def release(self) -> None:
+        held, self.hold = self.hold or [], None
+        for wire in held:
+            self.deliver(wire)
+
+    async def writer(self) -> None:
+        try:
+            while self.close_code is None:
+                if not self._out:
+                    self._wake.clear()
+                    await self._wake.wait()
+                    continue
+                await self.ws.send_text(self._out.popleft())
+        except (WebSocketDisconnect, RuntimeError, OSError):
+            self.end(Close.NORMAL)
+
+    async def flush(self, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        with contextlib.suppress(Exception):
+            while self._out and time.monotonic() < deadline:
+                await asyncio.wait_for(self.ws.send_text(self._out.popleft()), timeout=max(0.01, deadline - time.monotonic()))
+
+
+async def serve(ws: WebSocket, case_id: str) -> None:
+    runtime = ws.app.state.runtime
+    hub: Hub = runtime.sessions_hub
+    sequencer: Sequencer = runtime.sessions_sequencer
+    offered = ws.scope.get("subprotocols") or []
+    await ws.accept(subprotocol=protocol.PROTOCOL if protocol.PROTOCOL in offered else None)
+    if offered and protocol.PROTOCOL not in offered:
+        await ws.close(Close.UNSUPPORTED_PROTOCOL, "unsupported-protocol")
+        return
+    token = ws.query_params.get("token")
+    resume = parse_resume(ws.query_params.get("resume"))
+    known_session = ws.query_params.get("session")
+    if resume is None:
+        await ws.close(Close.POLICY, "malformed resume parameter")
+        return
+    if not token:
+        try:
+            first = await asyncio.wait_for(ws.receive_text(), timeout=protocol.AUTH_TIMEOUT_SECONDS)
+            auth = protocol.Auth.model_validate_json(first)
+        except (asyncio.TimeoutError, ValidationError, KeyError, WebSocketDisconnect, RuntimeError):
+            with contextlib.suppress(Exception):
+                await ws.close(Close.UNAUTHORIZED, "authenticate with ?token= or an auth frame first")
+            return
+        token, resume = auth.token, dict(auth.resume or {})
+    try:
+        principal = runtime.tokens.verify(token)
+    except Unauthorized as exc:
+        await ws.close(Close.UNAUTHORIZED, exc.detail[:120])
+        return
+    try:
+        joined = await service.join(runtime, case_id=case_id, principal=principal)
+    except service.Refused as exc:
+        await ws.close(exc.code, exc.reason)
+        return
+
+    conn = Connection(ws, participant_id=joined.member.id, case_id=case_id, session_id=joined.session_id)
+    await hub.register(conn, case_id=case_id, session_id=joined.session_id)
+    writer: asyncio.Task | None = None
+    try:
+        state = await service.session_state(runtime, joined.session_id)
+        conn.location = state.location(conn.participant_id)
+        heads = dict(state.heads)
+        changed = known_session is not None and known_session != joined.session_id
+        await ws.send_text(json.dumps(service.welcome(joined, state)))
+        key = hub._keys.get(joined.session_id) or await hub._key_from_db(joined.session_id)
+        for ch in CHANNELS:
+            conn.sent[ch] = heads.get(ch, 0)
+        for ch, after in resume.items():
+            frames = await replay(hub, conn, key, ch, 0 if changed else after, heads.get(ch, 0), changed)
+            for text in frames:
+                await ws.send_text(text)
+        conn.release()
+        writer = asyncio.create_task(conn.writer())
+        presence(sequencer, conn, online=True)
+        reader = asyncio.create_task(read_loop(conn, sequencer, hub, key))
+        closed = asyncio.create_task(conn.closed.wait())
+        await asyncio.wait({reader, closed, writer}, return_when=asyncio.FIRST_COMPLETED)
+        for task in (reader, closed):
+            task.cancel()
+        if conn.close_code is not None and conn.close_code != Close.NORMAL:
+            if conn.close_code == Close.SESSION_ENDED:
+                writer.cancel()
+                await conn.flush(1.0)
+            log.info("websocket closed", extra={"case_id": case_id, "code": conn.close_code})
+            with contextlib.suppress(Exception):
+                await ws.close(conn.close_code)
+    finally:
+        hub.unregister(conn, joined.session_id)
+        if writer is not None:
+            writer.cancel()
+        presence(sequencer, conn, online=False)
+
+
+async def replay(hub: Hub, conn: Connection, key: bytes | None, channel: str, after: int, head: int,
+                 changed: bool = False) -> list[str]:
+    """Frames for what ``conn`` missed in ``channel`` after ``after`` (only items said while the
+    participant was in the channel), then a ``resumed`` frame. ``gap`` is true when that history
+    is gone: the session changed (everything of the new one is replayed) or ``after`` is beyond
+    anything this session has."""
+    gap = changed or after > head
+    start = 0 if changed else after
+    frames: list[str] = []
+    through, count = (head if gap and not changed else start), 0
+    if key is not None and not (gap and not changed):
+        for wire in await hub.history(conn.session_id, channel, start, key=key):
+            through = max(through, wire.seq)
+            if conn.participant_id in wire.audience:
+                frames.append(wire.text)
+                count += 1
+    conn.sent[channel] = max(conn.sent.get(channel, 0), through)
+    frames.append(json.dumps({"type": "resumed", "channel": channel, "after": after, "through": through,
+                              "count": count, "gap": gap, **({"reason": "session-changed"} if changed else {})}))
+    return frames
+
+
+def presence(sequencer: Sequencer, conn: Connection, *, online: bool) -> None:
+    sequencer.submit(case_id=conn.case_id, session_id=conn.session_id, actor=conn.participant_id,
+                     op={"type": "presence", "online": online})
+
+
+async def read_loop(conn: Connection, sequencer: Sequencer, hub: Hub, key: bytes | None) -> None:
+    ws = conn.ws
+    bucket = TokenBucket(protocol.RATE_PER_SECOND, protocol.RATE_BURST)
+    while True:
+        msg = await ws.receive()
+        if msg["type"] == "websocket.disconnect":
+            conn.end(Close.NORMAL)
+            return
+        text = msg.get("text")
+        if text is None:
+            conn.end(Close.UNSUPPORTED_DATA)
+            return
+        if len(text) > protocol.MAX_FRAME_BYTES // 4 and len(text.encode()) > protocol.MAX_FRAME_BYTES:
+            conn.end(Close.TOO_BIG)
+            return
+        if not bucket.take():
+            conn.end(Close.RATE_LIMITED)
+            return
+        try:
+            raw = json.loads(text)
+        except ValueError:
+            conn.error("malformed-json", "the frame is not JSON")
+            continue
+        if not isinstance(raw, dict):
+            conn.error("malformed-json", "the frame is not a JSON object")
+            continue
+        ref = raw.get("id")
+        if raw.get("v", 1) != 1:
+            conn.error("unsupported-version", f"this server speaks {protocol.PROTOCOL}", ref)
+            continue
+        kind = raw.get("type")
+        if kind not in protocol.CLIENT_TYPES or kind == "auth":
+            conn.error("unknown-type", "this message type is not known", ref)
+            continue
+        try:
+            frame = protocol.client_frame.validate_python(raw)
+        except ValidationError as exc:
+            errors = [{"loc": list(e["loc"][1:]), "msg": e["msg"], "type": e["type"]} for e in exc.errors()]
+            conn.error("validation-error", "the frame is not valid; see `errors`", ref, errors=errors)
+            continue
+        if kind == "ping":
+            conn.send_json({"type": "pong"})
+        elif kind == "resume":
+            for text in await replay(hub, conn, key, frame.channel, frame.after, conn.sent.get(frame.channel, 0)):
+                conn.send(text, force=True)
+        else:
+            op = frame.model_dump(exclude_none=True, exclude={"v"})
+            fut = sequencer.submit(case_id=conn.case_id, session_id=conn.session_id, actor=conn.participant_id, op=op)
+            fut.add_done_callback(lambda f, ref=ref: _answer(conn, f, ref))
+
+
+def _answer(conn: Connection, fut: asyncio.Future, ref) -> None:
+    if fut.cancelled():
+        return
+    outcome: Outcome = fut.result()
+    if outcome.error is not None:
+        conn.error(*outcome.error, ref)
+    elif outcome.reply is not None:
+        conn.send_json(outcome.reply, force=True)

@@ -1,0 +1,268 @@
+"""The sequencer: applies participants' frames to the room in the database, one batch per
+transaction (group commit), and hands the resulting items to the hub.
+
+Why the database: with several sessions processes behind a plain load balancer, the members of
+one room may sit on different processes, and they must all see one order. The room's
+``room_sessions`` row is the single sequencer of that room: each batch begins with
+``UPDATE room_sessions SET version = version + 1 WHERE id = :id RETURNING state`` (row write lock
+on PostgreSQL, the database write lock on SQLite), applies the frames to the state it returned,
+stores the sequenced items and the new state, and commits. Channel sequence numbers are therefore
+assigned by exactly one transaction at a time, and a number that is committed implies every
+smaller one is committed too. Sessions are locked in id order so two batches never deadlock.
+
+Group commit: frames arriving while a batch is in flight wait for the next one, so one commit
+carries many frames (this is what makes thousands of messages per second possible on SQLite).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any
+
+from sqlalchemy import select, update
+
+from shared.contracts.sessions import (CaucusClosed, CaucusOpened, ProposalAccepted, SessionEnded,
+                                       SessionStarted)
+from shared.crypto import Envelope, KeyProvider, Sealed
+from shared.tasks import cancel_and_wait
+
+from . import transcripts
+from .models import Proposal, Room, RoomSession, SessionMessage
+from .rooms import Item, Member, RoomError, RoomState
+
+log = logging.getLogger("odr.sessions.sequencer")
+
+CONTENT_TYPES = frozenset({"chat", "proposal", "document", "proposal.accept", "proposal.present"})
+
+
+@dataclass
+class Outcome:
+    reply: dict[str, Any] | None = None
+    error: tuple[str, str] | None = None
+
+
+@dataclass
+class _Submission:
+    case_id: str
+    session_id: str
+    actor: str
+    op: dict[str, Any]
+    future: asyncio.Future = field(repr=False)
+
+
+@dataclass
+class RoomInfo:
+    """What the agreement to mediate fixed for a room: its members and safeguards."""
+
+    members: dict[str, Member]
+    safeguards: frozenset[str]
+
+
+def room_info(room: Room) -> RoomInfo:
+    members = {p["participant_id"]: Member(id=p["participant_id"], role=p["role"], side=p.get("side"))
+               for p in room.participants or []}
+    if room.mediator_id and room.mediator_id not in members:
+        members[room.mediator_id] = Member(id=room.mediator_id, role="mediator")
+    return RoomInfo(members=members, safeguards=frozenset(room.safeguards or ()))
+
+
+def proposal_aad(case_id: str, proposal_id: str) -> bytes:
+    return f"proposal:{case_id}:{proposal_id}".encode()
+
+
+class Sequencer:
+    def __init__(self, runtime, hub, keys: KeyProvider, *, max_batch: int = 500) -> None:
+        self.runtime = runtime
+        self.hub = hub
+        self.keys = keys
+        self.envelope = Envelope(keys, transcripts.KEK_ID)
+        self.max_batch = max_batch
+        self._queue: asyncio.Queue[_Submission] = asyncio.Queue()
+        self._task: asyncio.Task | None = None
+        self._rooms: dict[str, RoomInfo] = {}
+        self.batches = 0
+        self.frames = 0
+
+    async def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="sessions-sequencer")
+
+    async def stop(self) -> None:
+        await cancel_and_wait(self._task)
+        while not self._queue.empty():
+            sub = self._queue.get_nowait()
+            if not sub.future.done():
+                sub.future.set_result(Outcome(error=("unavailable", "the service is stopping")))
+
+    def submit(self, *, case_id: str, session_id: str, actor: str, op: dict[str, Any]) -> asyncio.Future:
+        fut = asyncio.get_running_loop().create_future()
+        self._queue.put_nowait(_Submission(case_id, session_id, actor, op, fut))
+        return fut
+
+    async def room(self, db, case_id: str) -> RoomInfo | None:
+        info = self._rooms.get(case_id)
+        if info is None:
+            room = await db.get(Room, case_id)
+            if room is None or room.participants is None:
+                return None
+            info = self._rooms[case_id] = room_info(room)
+        return info
+
+    async def _run(self) -> None:
+        while True:
+            batch = [await self._queue.get()]
+            while len(batch) < self.max_batch and not self._queue.empty():
+                batch.append(self._queue.get_nowait())
+            try:
+                await self._process(batch)
+            except asyncio.CancelledError:
+                for sub in batch:
+                    if not sub.future.done():
+                        sub.future.set_result(Outcome(error=("unavailable", "the service is stopping")))
+                raise
+            except Exception as exc:
+                log.error("sequencer batch failed", extra={"error": type(exc).__name__, "frames": len(batch)})
+                for sub in batch:
+                    if not sub.future.done():
+                        sub.future.set_result(Outcome(error=("unavailable", "could not store; resend with the same id")))
+
+    async def _process(self, batch: list[_Submission]) -> None:
+        by_session: dict[str, list[_Submission]] = defaultdict(list)
+        for sub in batch:
+            by_session[sub.session_id].append(sub)
+        outcomes: list[tuple[_Submission, Outcome]] = []
+        published: list[tuple[str, str, list[Item]]] = []
+        shredded: list[str] = []
+        now = datetime.now(timezone.utc)
+        ts = now.isoformat().replace("+00:00", "Z")
+        async with self.runtime.uow() as uow:
+            db = uow.session
+            for sid in sorted(by_session):
+                subs = by_session[sid]
+                row = (await db.execute(
+                    update(RoomSession).where(RoomSession.id == sid).values(version=RoomSession.version + 1)
+                    .returning(RoomSession.case_id, RoomSession.status, RoomSession.state, RoomSession.wrapped_key,
+                               RoomSession.kek_version)
+                    .execution_options(synchronize_session=False))).one_or_none()
+                info = await self.room(db, row.case_id) if row is not None else None
+                if row is None or info is None or row.status == "ended" or row.wrapped_key is None:
+                    outcomes += [(s, Outcome(error=("session-not-live", "the session has ended"))) for s in subs]
+                    continue
+                case_id = row.case_id
+                data_key = self.hub.data_key(sid, row.wrapped_key, row.kek_version)
+                state = RoomState.from_json(row.state, members=info.members, safeguards=info.safeguards)
+                before = state.status
+                seen = await self._seen_client_ids(db, sid, subs)
+                items: list[Item] = []
+                rows: list[dict] = []
+                for sub in subs:
+                    cid = sub.op.get("id") if sub.op["type"] in CONTENT_TYPES else None
+                    if cid is not None and (sub.actor, cid) in seen:
+                        ch, seq = seen[(sub.actor, cid)]
+                        outcomes.append((sub, Outcome(reply={"type": "ack", "id": cid, "channel": ch, "seq": seq,
+                                                             "duplicate": True})))
+                        continue
+                    try:
+                        result = state.apply(sub.actor, sub.op)
+                    except RoomError as err:
+                        outcomes.append((sub, Outcome(error=(err.code, err.detail))))
+                        continue
+                    if result.proposal is not None:
+                        await self._store_proposal(db, case_id, sid, result.proposal, now)
+                    for item in result.items:
+                        if item.kind == "proposal" and item.body.get("presented"):
+                            item.body.update(await self._proposal_content(db, case_id, item.body["proposal_id"]))
+                        if item.seq is not None:
+                            item.body["ts"] = ts
+                            rows.append(self._message_row(data_key, sid, item, now))
+                    for evt in result.events:
+                        await self._publish_event(uow, db, case_id, sid, evt, now)
+                    reply = result.reply
+                    first = next((i for i in result.items if i.seq is not None and i.sender == sub.actor), None)
+                    if cid is not None and first is not None:
+                        seen[(sub.actor, cid)] = (first.channel, first.seq)
+                        reply = {"type": "ack", "id": cid, "channel": first.channel, "seq": first.seq,
+                                 "duplicate": False}
+                    outcomes.append((sub, Outcome(reply=reply)))
+                    items += result.items
+                if rows:
+                    await db.execute(SessionMessage.__table__.insert(), rows)
+                values: dict[str, Any] = {"state": state.to_json(), "status": state.status}
+                if state.status != before and state.status == "live":
+                    values["started_at"] = now
+                if state.status != before and state.status == "ended":
+                    kept = state.transcript_kept()
+                    values.update(ended_at=now, transcript_kept=kept)
+                    if not kept:
+                        values["wrapped_key"] = None  # crypto-shredding
+                        shredded.append(sid)
+                    await db.execute(update(Room).where(Room.case_id == case_id, Room.current_session_id == sid)
+                                     .values(current_session_id=None))
+                await db.execute(update(RoomSession).where(RoomSession.id == sid).values(**values))
+                if items:
+                    published.append((case_id, sid, items))
+            await uow.commit()
+        self.batches += 1
+        self.frames += len(batch)
+        for case_id, sid, items in published:
+            self.hub.dispatch(case_id, sid, items, local=True)
+        for sid in shredded:
+            self.hub.forget_key(sid)
+        for sub, outcome in outcomes:
+            if not sub.future.done():
+                sub.future.set_result(outcome)
+
+    async def _seen_client_ids(self, db, sid: str, subs: list[_Submission]) -> dict[tuple[str, str], tuple[str, int]]:
+        cids = {s.op["id"] for s in subs if s.op["type"] in CONTENT_TYPES and s.op.get("id")}
+        if not cids:
+            return {}
+        m = SessionMessage
+        found = await db.execute(select(m.sender_id, m.client_id, m.channel, m.seq)
+                                 .where(m.session_id == sid, m.client_id.in_(cids)))
+        return {(r.sender_id, r.client_id): (r.channel, r.seq) for r in found}
+
+    @staticmethod
+    def _message_row(data_key: bytes, sid: str, item: Item, now: datetime) -> dict:
+        frame = json.dumps(item.frame(), separators=(",", ":")).encode()
+        return {"session_id": sid, "channel": item.channel, "seq": item.seq, "kind": item.kind,
+                "sender_id": item.sender, "client_id": item.client_id, "audience": json.dumps(list(item.audience)),
+                "body": transcripts.seal(data_key, frame, transcripts.message_aad(sid, item.channel, item.seq)),
+                "created_at": now}
+
+    async def _store_proposal(self, db, case_id: str, sid: str, proposal: dict, now: datetime) -> None:
+        content = json.dumps({"summary": proposal["summary"], "terms": proposal["terms"]}).encode()
+        sealed = self.envelope.seal(content, aad=proposal_aad(case_id, proposal["proposal_id"]))
+        db.add(Proposal(id=proposal["proposal_id"], case_id=case_id, session_id=sid, author_id=proposal["author"],
+                        status="open", ciphertext=sealed.ciphertext, wrapped_key=sealed.wrapped_key,
+                        kek_id=sealed.kek_id, kek_version=sealed.kek_version, created_at=now))
+        await db.flush()
+
+    async def _proposal_content(self, db, case_id: str, proposal_id: str) -> dict:
+        prop = await db.get(Proposal, proposal_id)
+        if prop is None:
+            return {}
+        return open_proposal(self.envelope, prop)
+
+    async def _publish_event(self, uow, db, case_id: str, sid: str, evt, now: datetime) -> None:
+        if evt.name == "session_started":
+            uow.publish(SessionStarted(case_id=case_id, session_id=sid))
+        elif evt.name == "session_ended":
+            uow.publish(SessionEnded(case_id=case_id, session_id=sid, transcript_kept=evt.data["transcript_kept"]))
+        elif evt.name == "caucus_opened":
+            uow.publish(CaucusOpened(case_id=case_id, session_id=sid, side=evt.data["side"]))
+        elif evt.name == "caucus_closed":
+            uow.publish(CaucusClosed(case_id=case_id, session_id=sid, side=evt.data["side"]))
+        elif evt.name == "proposal_accepted":
+            await db.execute(update(Proposal).where(Proposal.id == evt.data["proposal_id"])
+                             .values(status="accepted", accepted_at=now))
+            uow.publish(ProposalAccepted(case_id=case_id, session_id=sid, proposal_id=evt.data["proposal_id"]))
+
+
+def open_proposal(envelope: Envelope, prop: Proposal) -> dict:
+    sealed = Sealed(ciphertext=prop.ciphertext, wrapped_key=prop.wrapped_key, kek_id=prop.kek_id,
+                    kek_version=prop.kek_version)
+    return json.loads(envelope.open(sealed, aad=proposal_aad(prop.case_id, prop.id)))

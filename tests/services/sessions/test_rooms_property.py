@@ -1,0 +1,157 @@
+"""The isolation property of the room, over random schedules (hypothesis): joins, admissions,
+moves, caucuses opening and closing, mode switches, chat, proposals, signalling, presence,
+disconnects and reconnects with resume.
+
+* Nobody ever receives anything from a channel they were not in at that moment (signalling
+  included); mediator-only frames reach only the mediator.
+* A refused operation changes nothing.
+* Every channel's sequence is gap-free, and after everyone reconnects and resumes, each
+  participant has received exactly the items said in each channel while they were in it, once
+  each, in order: resume delivers exactly what was missed.
+"""
+
+from __future__ import annotations
+
+import copy
+
+from hypothesis import HealthCheck, given, settings, strategies as st
+
+from services.sessions.rooms import CHANNELS, LOCATIONS, Member, RoomError, RoomState
+
+MEMBERS = {
+    "m": Member("m", "mediator"),
+    "c1": Member("c1", "party", "claimant"),
+    "c2": Member("c2", "representative", "claimant"),
+    "r1": Member("r1", "party", "respondent"),
+    "s1": Member("s1", "support_person", "respondent"),
+}
+PIDS = sorted(MEMBERS)
+CONTENT = {"chat", "proposal", "document", "proposal.accept", "proposal.accepted", "typing", "signal"}
+
+actors = st.sampled_from(PIDS)
+ops = st.one_of(
+    st.just({"type": "session.start"}),
+    st.builds(lambda ids: {"type": "admit", "participant_ids": ids}, st.lists(st.sampled_from(PIDS), min_size=1, max_size=3)),
+    st.builds(lambda p, to: {"type": "move", "participant_id": p, "to": to}, st.sampled_from(PIDS), st.sampled_from(LOCATIONS)),
+    st.builds(lambda s, w: {"type": "caucus.open", "side": s, "with_side": w}, st.sampled_from(["claimant", "respondent"]), st.booleans()),
+    st.builds(lambda s: {"type": "caucus.close", "side": s}, st.sampled_from(["claimant", "respondent"])),
+    st.builds(lambda m: {"type": "mode", "mode": m}, st.sampled_from(["joint", "shuttle"])),
+    st.builds(lambda i: {"type": "chat", "id": f"c{i}", "text": "x" * (i % 7 + 1)}, st.integers(0, 10**6)),
+    st.builds(lambda i: {"type": "proposal", "id": f"p{i}", "summary": "offer", "proposal_id": f"prop{i % 3}"}, st.integers(0, 10**6)),
+    st.builds(lambda i: {"type": "proposal.accept", "id": f"a{i}", "proposal_id": f"prop{i % 3}"}, st.integers(0, 10**6)),
+    st.builds(lambda i: {"type": "proposal.present", "proposal_id": f"prop{i % 3}"}, st.integers(0, 10**6)),
+    st.just({"type": "typing", "active": True}),
+    st.builds(lambda to, k: {"type": "signal", "to": to, "kind": k, "data": {"sdp": "v=0"}}, st.sampled_from(PIDS),
+              st.sampled_from(["offer", "answer", "ice", "hangup"])),
+    st.builds(lambda s: {"type": "speaking", "seconds": s}, st.floats(0.1, 60)),
+    st.just({"type": "balance"}),
+    st.just({"type": "consent.transcript", "keep": True}),
+)
+rare_end = st.just({"type": "session.end"})
+steps = st.lists(st.one_of(
+    st.tuples(st.just("op"), actors, ops),
+    st.tuples(st.just("op"), actors, ops),
+    st.tuples(st.just("op"), actors, ops),
+    st.tuples(st.just("disconnect"), actors, st.none()),
+    st.tuples(st.just("reconnect"), actors, st.none()),
+), min_size=1, max_size=80).flatmap(
+    lambda s: st.tuples(st.just(s), st.booleans()).map(lambda t: t[0] + ([("op", "m", {"type": "session.end"})] if t[1] else [])))
+safeguards = st.sets(st.sampled_from(["shuttle_only", "no_joint_session", "staggered_join", "support_person"]))
+
+
+OPENING = [("op", "m", {"type": "session.start"}),
+           ("op", "m", {"type": "caucus.open", "side": "claimant", "with_side": False}),
+           ("op", "m", {"type": "caucus.open", "side": "respondent", "with_side": False}),
+           *[("op", "m", {"type": "admit", "participant_ids": [p]}) for p in PIDS if p != "m"]]
+
+
+def mostly_mediator(schedule):
+    """Start the session, then give the mediator's operations to the mediator half of the time
+    so that schedules get somewhere; everything else is as drawn."""
+    mediator_ops = {"admit", "move", "caucus.open", "caucus.close", "mode", "proposal.present", "balance"}
+    return OPENING + [(kind, "m" if kind == "op" and op["type"] in mediator_ops and i % 2 else who, op)
+                      for i, (kind, who, op) in enumerate(schedule)]
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(steps, safeguards)
+def test_nobody_receives_anything_from_a_channel_they_were_not_in(schedule, guards):
+    state = RoomState(members=dict(MEMBERS), safeguards=frozenset(guards))
+    online = {p: True for p in PIDS}
+    received = {p: {ch: [] for ch in CHANNELS} for p in PIDS}
+    log = {ch: [] for ch in CHANNELS}  # (seq, audience) as stored
+
+    def resume(pid):
+        for ch in CHANNELS:
+            last = received[pid][ch][-1] if received[pid][ch] else 0
+            received[pid][ch] += [seq for seq, aud in log[ch] if seq > last and pid in aud]
+
+    for kind, who, op in mostly_mediator(schedule):
+        if kind == "disconnect":
+            online[who] = False
+            continue
+        if kind == "reconnect":
+            online[who] = True
+            resume(who)
+            continue
+        before_locs = dict(state.locations)
+        before = copy.deepcopy(state.to_json())
+        try:
+            result = state.apply(who, dict(op))
+        except RoomError:
+            assert state.to_json() == before, "a refused operation changed the room"
+            continue
+        after_locs = dict(state.locations)
+        if "shuttle_only" in guards or "no_joint_session" in guards:
+            assert not any(loc == "joint" for loc in after_locs.values())
+        if state.mode == "shuttle":
+            sides = {MEMBERS[p].side for p, loc in after_locs.items() if loc == "joint" and not MEMBERS[p].is_mediator}
+            assert not sides, "parties share the joint channel in shuttle mode"
+        for ch in CHANNELS[1:]:
+            side = ch.split(":")[1]
+            assert all(MEMBERS[p].is_mediator or MEMBERS[p].side == side for p, loc in after_locs.items() if loc == ch)
+        for item in result.items:
+            for pid in item.audience:
+                if item.kind in ("roster",):
+                    assert MEMBERS[pid].is_mediator
+                elif item.kind == "location":
+                    assert item.audience == (item.body.get("location") and pid,)
+                elif item.kind == "presence":
+                    subject = item.body["participant_id"]
+                    assert MEMBERS[pid].is_mediator or after_locs[pid] == after_locs[subject] != "waiting"
+                elif item.kind == "member.left":
+                    assert before_locs[pid] == item.channel
+                elif item.kind == "member.joined":
+                    assert after_locs[pid] == item.channel
+                elif item.kind in CONTENT:
+                    assert before_locs[pid] == after_locs[pid] == item.channel, (item.kind, pid)
+                elif item.kind in ("session.ended", "consent"):
+                    pass
+                else:
+                    raise AssertionError(f"unchecked item kind {item.kind}")
+            if item.kind == "signal":
+                assert item.audience == (op["to"],) and after_locs[who] == after_locs[op["to"]] == item.channel
+            if item.seq is not None:
+                assert item.seq == len(log[item.channel]) + 1, "a channel's sequence has a gap"
+                log[item.channel].append((item.seq, item.audience))
+                for pid in item.audience:
+                    if online[pid]:
+                        received[pid][item.channel].append(item.seq)
+        if op["type"] == "balance":
+            assert MEMBERS[who].is_mediator and result.reply["type"] == "balance"
+    for pid in PIDS:
+        online[pid] = True
+        resume(pid)
+        for ch in CHANNELS:
+            assert received[pid][ch] == [seq for seq, aud in log[ch] if pid in aud]
+
+
+def test_a_membership_change_is_seen_by_the_one_who_moves():
+    state = RoomState(members=dict(MEMBERS))
+    state.apply("m", {"type": "session.start"})
+    state.apply("m", {"type": "admit", "participant_ids": ["c1", "r1"]})
+    result = state.apply("m", {"type": "caucus.open", "side": "claimant"})
+    left = [i for i in result.items if i.kind == "member.left" and i.body["participant_id"] == "c1"]
+    joined = [i for i in result.items if i.kind == "member.joined" and i.body["participant_id"] == "c1"]
+    assert "c1" in left[0].audience and "r1" in left[0].audience and left[0].body["to"] == "caucus"
+    assert "c1" in joined[0].audience and "r1" not in joined[0].audience

@@ -1,0 +1,144 @@
+"""Two real ``odr serve sessions`` processes sharing one database and the embedded event log:
+participants of one room connected to different processes receive the same items in the same
+order, and caucus isolation holds across processes."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import socket
+import subprocess
+import sys
+import uuid
+from datetime import date
+
+import httpx
+
+from services.sessions.hub import FANOUT_TOPIC
+from shared.auth import KeyRing, TokenService
+from shared.bus import Message
+from shared.bus.embedded import EmbeddedBus
+from shared.contracts.intake import MediationAgreed, Participant
+from shared.events import envelope
+from tests.services.sessions.conftest import Client
+from tests.support.waiting import eventually
+
+PEOPLE = [Participant(participant_id="m-1", role="mediator"),
+          Participant(participant_id="c-1", role="party", side="claimant"),
+          Participant(participant_id="c-2", role="representative", side="claimant"),
+          Participant(participant_id="r-1", role="party", side="respondent"),
+          Participant(participant_id="r-2", role="representative", side="respondent")]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextlib.asynccontextmanager
+async def sessions_process(data_dir, database_url: str):
+    port = free_port()
+    env = {**os.environ, "ODR_DATA_DIR": str(data_dir), "ODR_SESSIONS_DATABASE_URL": database_url,
+           "ODR_LOG_LEVEL": "WARNING", "ODR_DEV_MODE": "false"}
+    proc = subprocess.Popen([sys.executable, "-m", "shared.cli", "serve", "sessions", "--host", "127.0.0.1",
+                             "--port", str(port)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as http:
+            async def ready():
+                if proc.poll() is not None:
+                    raise AssertionError(proc.stderr.read().decode()[-2000:])
+                with contextlib.suppress(httpx.HTTPError):
+                    return (await http.get("/readyz")).status_code == 200
+            await eventually(ready, timeout=60, interval=0.1, message="odr serve sessions ready")
+            yield f"ws://127.0.0.1:{port}", http
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+async def test_participants_on_two_processes_see_one_order(tmp_path, database_url):
+    ring = KeyRing.load(tmp_path / "keys" / "jwt.json", create=True)
+    tokens = TokenService(ring)
+    case_id = str(uuid.uuid4())
+
+    def url(base, who, extra=""):
+        role = "mediator" if who.startswith("m-") else "party"
+        return f"{base}/rooms/{case_id}/ws?token={tokens.issue(subject=who, role=role, cases=[case_id])}{extra}"
+
+    async with sessions_process(tmp_path, database_url) as (a, http_a):
+        async with sessions_process(tmp_path, database_url) as (b, _):
+            bus = EmbeddedBus(tmp_path / "bus.sqlite3")
+            await bus.start()
+            try:
+                evt = MediationAgreed(case_id=case_id, mediator_id="m-1", participants=PEOPLE, term_ends_on=date(2030, 1, 1))
+                await bus.publish([Message(evt.topic, case_id, envelope(evt, source="/odr/intake").to_bytes())])
+                auth = {"Authorization": f"Bearer {tokens.issue(subject='m-1', role='mediator', cases=[case_id])}"}
+
+                async def room_open():
+                    r = await http_a.get(f"/rooms/{case_id}", headers=auth)
+                    return r.status_code == 200 and r.json()["status"] == "open"
+                await eventually(room_open, message="room opened from MediationAgreed")
+
+                med = await Client.open(url(a, "m-1"))
+                clients = {"m-1": med, "c-1": await Client.open(url(a, "c-1")), "c-2": await Client.open(url(b, "c-2")),
+                           "r-1": await Client.open(url(b, "r-1")), "r-2": await Client.open(url(a, "r-2"))}
+                await med.op({"type": "session.start"})
+                await med.op({"type": "admit", "participant_ids": ["c-1", "c-2", "r-1", "r-2"]})
+                for who in ("c-1", "c-2", "r-1", "r-2"):
+                    await clients[who].expect("location", location="joint", timeout=15)
+
+                # everyone talks at once, on both processes
+                async def talk(who):
+                    for i in range(15):
+                        await clients[who].send({"type": "chat", "id": f"{who}-{i}", "text": f"{who} says {i}"})
+                await asyncio.gather(*(talk(w) for w in clients))
+                expected = 5 * 15
+
+                async def joint_chats(client):
+                    while len([f for f in client.frames if f["type"] == "chat"]) < expected:
+                        await client.recv(timeout=20)
+                    return [(f["seq"], f["id"]) for f in client.frames if f["type"] == "chat"]
+                orders = {w: await joint_chats(c) for w, c in clients.items()}
+                first = orders["m-1"]
+                assert len({i for _, i in first}) == expected
+                for who, order in orders.items():
+                    assert order == first, f"{who} saw another order"
+                for c in clients.values():
+                    seqs = c.seqs("joint")
+                    assert seqs == list(range(seqs[0], seqs[-1] + 1)), "a gap in the joint channel"
+
+                # a caucus with the respondent side, whose members sit on both processes
+                await med.op({"type": "caucus.open", "side": "respondent"})
+                await clients["r-1"].expect("location", location="caucus:respondent", timeout=15)
+                await clients["r-1"].op({"type": "chat", "id": "r-secret", "text": "between us"})
+                assert (await clients["r-2"].expect("chat", id="r-secret", timeout=15))["channel"] == "caucus:respondent"
+                assert (await med.expect("chat", id="r-secret", timeout=15))["text"] == "between us"
+                await med.op({"type": "caucus.close", "side": "respondent"})
+                for who in ("c-1", "c-2"):
+                    await clients[who].expect("member.joined", timeout=15)
+                    await clients[who].drain(0.3)
+                    assert not any("between us" in json.dumps(f) for f in clients[who].frames)
+
+                # the bus carries room items sealed: no content in clear
+                records = []
+                reader = bus.consumer(group=f"t-{uuid.uuid4().hex}", topics=[FANOUT_TOPIC],
+                                      handler=lambda rs: _collect(records, rs))
+                await reader.start()
+                await eventually(lambda: len(records) > 0, message="fan-out records")
+                await reader.stop()
+                assert not any(b"between us" in r.value or b"says" in r.value for r in records)
+                for c in clients.values():
+                    await c.close()
+            finally:
+                await bus.stop()
+
+
+async def _collect(out, records):
+    out.extend(records)
