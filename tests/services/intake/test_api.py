@@ -87,3 +87,49 @@ async def test_request_ids_are_echoed_and_logs_never_carry_what_a_party_wrote(cl
     logged = "\n".join(f"{rec.getMessage()} {rec.__dict__}" for rec in caplog.records)
     assert "request" in logged
     assert secret not in logged
+
+
+PARTY = {"side": "claimant", "name": "A"}
+
+
+@pytest.mark.parametrize("extra, needle", [
+    ({"parties": [PARTY]}, "at least one claimant and one respondent"),
+    ({"parties": [PARTY, {"side": "defendant", "name": "B"}]}, "side"),
+    ({"parties": [PARTY, {"side": "respondent", "name": "B" * 301}]}, "name"),
+    ({"parties": [PARTY, {"side": "respondent", "name": "B", "members": ["x"]}]}, "only a group has members"),
+    ({"parties": [PARTY, {"side": "respondent", "name": "B", "language": "de"}]}, "language"),
+    ({"parties": [PARTY, {"side": "respondent", "name": "B", "representatives": [{"name": ""}]}]}, "representatives"),
+    ({"parties": [PARTY] * 21}, "parties"),
+    ({"category": "criminal"}, "needs `offence`"),
+    ({"offence": {"gravity": "minor"}}, "only to criminal"),
+    ({"amount": {"value": "-1", "currency": "KZT"}}, "amount"),
+])
+async def test_malformed_parties_and_facts_are_problems_naming_what_is_wrong(client, extra, needle):
+    r = await client.post("/cases", json={**FILING, **extra})
+    assert r.status_code == 422 and r.headers["content-type"] == "application/problem+json"
+    assert needle in r.text
+    assert "B" * 301 not in r.text
+
+
+async def test_an_unknown_jurisdiction_is_a_problem_listing_the_supported_ones(client):
+    r = await client.post("/cases", json={**FILING, "jurisdiction": "FR"})
+    assert r.status_code == 422 and r.json()["type"].endswith("/unknown-jurisdiction")
+    assert r.json()["supported"] == ["EU", "KZ"]
+    r = await client.post("/eligibility/dry-run", json={"jurisdiction": "ZZ", "category": "civil"})
+    assert r.status_code == 422 and r.json()["type"].endswith("/unknown-jurisdiction")
+
+
+async def test_oversized_and_odd_inputs_elsewhere_are_4xx(client):
+    filed = (await client.post("/cases", json=FILING)).json()
+    party = {"Authorization": f"Bearer {filed['access_token']}"}
+    case = filed["case"]["id"]
+    assert (await client.post(f"/cases/{case}/mediator/recusal", json={"reason": "r" * 2001},
+                              headers=party)).status_code == 422
+    assert (await client.post(f"/cases/{case}/invitations", json={"side": "mediator"}, headers=party)).status_code == 422
+    assert (await client.get("/invitations/short")).status_code == 422
+    assert (await client.get("/invitations/" + "x" * 40)).status_code == 404
+    assert (await client.post(f"/cases/{case}/invitations", json={"side": "claimant"},
+                              headers=party)).status_code == 403
+    assert (await client.get("/cases/" + "c" * 65, headers=party)).status_code == 422
+    r = await client.post("/cases", json={**FILING, "consent_text_version": "old"})
+    assert r.status_code == 422 and r.json()["current_version"] == "KZ-consent-2023.1"
