@@ -59,8 +59,7 @@ async def file_case(filing: CaseFiling, response: Response, uow: Uow, rt: Runtim
     case, created = await service.file_case(uow, filing=filing, filed_by=filer, idempotency_key=idempotency_key)
     if not created:
         response.status_code = 200
-    token = rt.tokens.issue(subject=f"claimant:{case.id}", role="party", cases=[case.id], party_side="claimant")
-    return FiledCase(case=case, access_token=token)
+    return FiledCase(case=case, access_token=service.filer_token(rt.tokens, case))
 
 
 @router.post("/court/v1/referrals", status_code=201, response_model=CaseView, tags=["court"])

@@ -97,6 +97,17 @@ def _principal_party(participants: list[Participant], side: str) -> Participant:
     return next(p for p in participants if p.side == side and p.role == "party")
 
 
+def party_token(tokens: TokenService, *, case_id: str, participant_id: str, side: str) -> str:
+    """A party's token: scoped to one case and side; its subject is the participant id that events
+    (and so the sessions rooms) know the party by."""
+    return tokens.issue(subject=participant_id, role="party", cases=[case_id], party_side=side)
+
+
+def filer_token(tokens: TokenService, case: CaseView) -> str:
+    claimant = next(p for p in case.participants if p.side == "claimant" and p.role == "party")
+    return party_token(tokens, case_id=case.id, participant_id=claimant.id, side="claimant")
+
+
 async def _has_open_proposal_for(session: AsyncSession, case_id: str, mediator_id: str) -> bool:
     return (await session.execute(select(MediatorProposal.id).where(
         MediatorProposal.case_id == case_id, MediatorProposal.mediator_id == mediator_id,
@@ -408,7 +419,7 @@ async def answer_invitation(uow: UnitOfWork, *, token: str, answer: InvitationAn
             for side in SIDES:
                 party = _principal_party(people, side)
                 uow.publish(ScreeningRequested(case_id=case.id, participant_id=party.id, language=party.language))
-        access = tokens.issue(subject=actor, role="party", cases=[case.id], party_side=link.side)
+        access = party_token(tokens, case_id=case.id, participant_id=invitee.id, side=link.side)
     await uow.commit()
     return InvitationAnswered(case=_view(case, people), access_token=access)
 
@@ -457,8 +468,9 @@ async def request_sign_in_link(uow: UnitOfWork, *, case_id: str, side: str, dev_
 async def exchange_link(uow: UnitOfWork, *, token: str, tokens: TokenService) -> str:
     link = await _link(uow.session, token, "sign_in", _now())
     link.used_at = _now()
+    party = _principal_party(await _participants(uow.session, link.case_id), link.side)
     await uow.commit()
-    return tokens.issue(subject=f"{link.side}:{link.case_id}", role="party", cases=[link.case_id], party_side=link.side)
+    return party_token(tokens, case_id=link.case_id, participant_id=party.id, side=link.side)
 
 
 # -- screening --------------------------------------------------------------------------------------
