@@ -17,7 +17,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.auth import Principal
-from shared.problems import Forbidden, NotFound
+from shared.crypto import DecryptionError
+from shared.problems import Forbidden, NotFound, Problem
 from shared.uow import UnitOfWork
 
 from .catalog import IN_APP, KINDS
@@ -206,14 +207,23 @@ def _mask_phone(phone: str) -> str:
     return phone[:4] + "*" * max(len(phone) - 6, 0) + phone[-2:]
 
 
+def _open(notifier, sealed: bytes, *, participant_id: str, field: str) -> str:
+    try:
+        return notifier.sealer.open(sealed, aad=f"contact:{participant_id}:{field}")
+    except DecryptionError:
+        # Tampered with, moved from another participant, or its key is gone: never guess.
+        log.error("contact details cannot be opened", extra={"participant_id": participant_id, "field": field})
+        raise Problem(500, "contact-unreadable", "the stored contact details cannot be opened; set them again") from None
+
+
 async def _contact_view(notifier, contact: Contact | None, participant_id: str) -> ContactView:
     out = ContactView(participant_id=participant_id)
     if contact is None:
         return out
     if contact.email_sealed:
-        out.email = _mask_email(notifier.sealer.open(contact.email_sealed, aad=f"contact:{participant_id}:email"))
+        out.email = _mask_email(_open(notifier, contact.email_sealed, participant_id=participant_id, field="email"))
     if contact.phone_sealed:
-        out.phone = _mask_phone(notifier.sealer.open(contact.phone_sealed, aad=f"contact:{participant_id}:phone"))
+        out.phone = _mask_phone(_open(notifier, contact.phone_sealed, participant_id=participant_id, field="phone"))
     return out
 
 
@@ -256,7 +266,10 @@ async def contact_address(session: AsyncSession, notifier, *, participant_id: st
     sealed = contact.email_sealed if channel == "email" else contact.phone_sealed
     if not sealed:
         return None
-    return notifier.sealer.open(sealed, aad=f"contact:{participant_id}:{channel}")
+    try:
+        return _open(notifier, sealed, participant_id=participant_id, field="email" if channel == "email" else "phone")
+    except Problem:
+        return None
 
 
 # -- preferences ---------------------------------------------------------------------------------

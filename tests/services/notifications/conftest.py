@@ -52,8 +52,8 @@ class Service:
         await self.runtime.bus.publish([Message(topic=registry.get(ce.type).topic, key=ce.subject, value=ce.to_bytes())
                                         for ce in envs])
 
-    def token(self, subject: str, role: str = "party", cases=(), court: str | None = None) -> dict:
-        t = self.runtime.tokens.issue(subject=subject, role=role, cases=list(cases), court=court)
+    def token(self, subject: str, role: str = "party", cases=(), court: str | None = None, side: str | None = None) -> dict:
+        t = self.runtime.tokens.issue(subject=subject, role=role, cases=list(cases), court=court, party_side=side)
         return {"Authorization": f"Bearer {t}"}
 
 

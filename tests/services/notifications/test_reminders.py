@@ -1,0 +1,127 @@
+"""Reminders from the durable scheduler (they survive a restart, move with a rescheduled session,
+stop when a session starts), and quiet hours that hold ordinary email but never critical notices."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+
+from services.notifications.models import Delivery, ScheduledJob
+from shared.contracts import agreements as A
+from shared.contracts import intake as I
+from shared.contracts import sessions as S
+from tests.support.waiting import eventually
+
+from .conftest import service
+from .test_notices import agreed, feed, mailbox, set_email
+
+
+async def jobs(svc):
+    async with svc.runtime.session_factory() as s:
+        return list((await s.execute(select(ScheduledJob).order_by(ScheduledJob.ref))).scalars())
+
+
+async def kinds(svc, subject, cid, kind):
+    return [i for i in await feed(svc, subject, cid) if i["kind"] == kind]
+
+
+async def test_session_reminders_survive_a_restart_and_fire_once(tmp_path):
+    cid = "c-rem"
+    soon = 1.5
+    async with service(tmp_path, session_reminders_seconds=[86400, 3600]) as svc:
+        await svc.publish(agreed(cid))
+        await eventually(lambda: feed(svc, "p-c", cid), message="agreed")
+        starts = datetime.now(timezone.utc) + timedelta(seconds=86400 + soon)
+        await svc.publish(S.SessionScheduled(case_id=cid, session_id="s-1", starts_at=starts))
+        pending = await eventually(lambda: _pending(svc, 2), message="two reminders scheduled")
+        assert {j.ref for j in pending} == {"s-1:86400", "s-1:3600"}
+    # The service is down when the 24 h reminder falls due.
+    async with service(tmp_path, session_reminders_seconds=[86400, 3600]) as svc:
+        [reminder] = await eventually(lambda: kinds(svc, "p-r", cid, "session_reminder"), message="24 h reminder")
+        assert reminder["critical"] and reminder["title"].startswith("Еске салу: сессия 24 сағаттан кейін")
+        assert reminder["link"].endswith(f"/cases/{cid}/sessions/s-1")
+        assert len(await kinds(svc, "p-c", cid, "session_reminder")) == 1
+        assert [j.status for j in await jobs(svc)] == ["pending", "done"]  # 1 h still to come
+
+        # The session moves: its reminders move with it and fire again for the new time.
+        await svc.publish(S.SessionScheduled(case_id=cid, session_id="s-1",
+                                             starts_at=datetime.now(timezone.utc) + timedelta(seconds=3600 + soon)))
+        await eventually(lambda: _count(svc, "p-c", cid, "session_reminder", 2), message="1 h reminder after the move")
+        # Starting the session cancels what is left.
+        await svc.publish(S.SessionStarted(case_id=cid, session_id="s-1"))
+        await eventually(lambda: kinds(svc, "p-c", cid, "session_started"), message="started")
+        assert all(j.status in ("done", "cancelled") for j in await jobs(svc))
+    async with service(tmp_path) as svc:  # and nothing fires twice after another restart
+        await svc.worker("Scheduler").run_once(now=datetime.now(timezone.utc) + timedelta(days=3))
+        assert len(await kinds(svc, "p-c", cid, "session_reminder")) == 2
+
+
+async def _pending(svc, n):
+    rows = [j for j in await jobs(svc) if j.status == "pending"]
+    return len(rows) == n and rows
+
+
+async def _count(svc, subject, cid, kind, n):
+    return len(await kinds(svc, subject, cid, kind)) == n
+
+
+async def test_the_answer_window_reminder_goes_to_the_invitee_unless_they_answered(tmp_path):
+    async with service(tmp_path, answer_window_reminder_seconds=172800) as svc:
+        closes = datetime.now(timezone.utc) + timedelta(days=2, seconds=1)
+        await svc.publish(
+            I.CaseFiled(case_id="c-a", jurisdiction="KZ", category="civil", filed_at=datetime.now(timezone.utc)),
+            I.RespondentInvited(case_id="c-a", invitation_id="inv-1", respondent_participant_id="resp-a",
+                                language="en", answer_by=closes),
+            I.CaseFiled(case_id="c-b", jurisdiction="KZ", category="civil", filed_at=datetime.now(timezone.utc)),
+            I.RespondentInvited(case_id="c-b", invitation_id="inv-2", respondent_participant_id="resp-b",
+                                language="ru", answer_by=closes),
+            I.ConsentRecorded(case_id="c-b", participant_id="resp-b", decision="declined", text_version="v1"),
+        )
+        [item] = await eventually(lambda: kinds(svc, "resp-a", "c-a", "answer_window_closing"), message="reminder")
+        assert item["critical"] and item["title"].startswith("The time to answer")
+        # The claimant learned of the invitation, and in case b of the answer.
+        assert await kinds(svc, "claimant:c-a", "c-a", "invitation_sent")
+        [answer] = await eventually(lambda: kinds(svc, "claimant:c-b", "c-b", "consent_recorded"), message="answer")
+        assert answer["title"].startswith("Сторона ответила")
+        await svc.worker("Scheduler").run_once(now=datetime.now(timezone.utc) + timedelta(days=3))
+        assert await kinds(svc, "resp-b", "c-b", "answer_window_closing") == []
+
+
+def _hhmm(dt: datetime) -> str:
+    return dt.strftime("%H:%M")
+
+
+async def test_quiet_hours_hold_ordinary_email_but_not_critical_notices(tmp_path):
+    cid = "c-quiet"
+    async with service(tmp_path) as svc:
+        await set_email(svc, "p-c", "claimant@example.org", cid)
+        await svc.publish(agreed(cid))
+        await eventually(lambda: _mails(svc, 1), message="first email")
+        local = datetime.now(ZoneInfo("Asia/Almaty"))
+        quiet = {"start": _hhmm(local - timedelta(hours=1)), "end": _hhmm(local + timedelta(hours=1))}
+        r = await svc.client.put("/preferences", json={"channels": ["in_app", "email"], "quiet_hours": quiet},
+                                 headers=svc.token(f"claimant:{cid}", cases=[cid], side="claimant"))
+        assert r.status_code == 200 and r.json()["quiet_hours"] == quiet
+        await svc.publish(A.DraftReady(case_id=cid, agreement_id="a-1", version=1),
+                          A.AgreementRejected(case_id=cid, agreement_id="a-1", court_id="court-1"))
+        await eventually(lambda: _mails(svc, 2), message="the court decision despite quiet hours")
+        held = await eventually(lambda: _held(svc), message="draft email held")
+        end = held.next_attempt_at.astimezone(ZoneInfo("Asia/Almaty"))
+        assert _hhmm(end) == quiet["end"] and held.attempts == 0
+        subjects = [m["subject"] for m in await mailbox(svc)]
+        assert any(s.startswith("Суд принял решение") for s in subjects)
+        assert not any("Проект" in s for s in subjects)
+        # In-app is never held.
+        assert await kinds(svc, "p-c", cid, "draft_ready")
+
+
+async def _mails(svc, n):
+    return len(await mailbox(svc)) == n
+
+
+async def _held(svc):
+    async with svc.runtime.session_factory() as s:
+        rows = list((await s.execute(select(Delivery).where(Delivery.status == "pending"))).scalars())
+    return rows[0] if rows and rows[0].next_attempt_at > datetime.now(timezone.utc) + timedelta(minutes=30) else None
