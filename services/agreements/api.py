@@ -20,8 +20,7 @@ from .documents import available_templates, jurisdiction, template
 from .schemas import (AcceptedProposalList, Acknowledgement, AgreementList, AgreementView, AuditView, CommentCreate,
                       CommentList, CommentView, CourtCaseList, CourtDecisionIn, CourtDecisionView, DiffView,
                       DraftCreate, DraftEdit, Feed, MaintenanceReport, ObligationList, ObligationStatus, SealedDocument,
-                      SealKeys, SignatureRequest, SignIn, Validation, VerificationResult, VersionList, VersionView,
-                      WebhookCreate, WebhookCreated, WebhookList)
+                      SealKeys, SignatureRequest, SignIn, Validation, VerificationResult, VersionList, VersionView)
 
 router = APIRouter()
 Member = Annotated[Principal, Depends(require_roles("party", "mediator", "admin"))]
@@ -221,12 +220,6 @@ async def run_maintenance(_: Admin, rt: ServiceRuntime = Depends(runtime)) -> Ma
     return await maintenance.run_once(rt)
 
 
-@router.get("/admin/court-webhooks/{webhook_id}", response_model=WebhookCreated, tags=["admin"])
-async def webhook_secret(webhook_id: str, _: Admin, uow: UoW, ctx: Ctx) -> WebhookCreated:
-    """A court webhook with its signing secret, for the service that delivers webhooks."""
-    return await court.webhook_secret(uow, ctx, webhook_id=webhook_id)
-
-
 # -- court API ------------------------------------------------------------------------------------
 
 
@@ -264,21 +257,3 @@ async def court_decision(agreement_id: str, body: CourtDecisionIn, principal: Co
                          ctx: Ctx) -> CourtDecisionView:
     """Record the court's approval or rejection (once)."""
     return await court.decide(uow, ctx, principal=principal, agreement_id=agreement_id, body=body)
-
-
-@router.post("/court/v1/webhooks", status_code=201, response_model=WebhookCreated, tags=["court"])
-async def create_webhook(body: WebhookCreate, principal: Court, uow: UoW, ctx: Ctx) -> WebhookCreated:
-    """Register an endpoint for this court's agreement events, delivered by the notifications
-    service with Standard Webhooks signatures using the returned secret (shown once)."""
-    return await court.create_webhook(uow, ctx, principal=principal, body=body)
-
-
-@router.get("/court/v1/webhooks", response_model=WebhookList, tags=["court"])
-async def list_webhooks(principal: Court, uow: UoW) -> WebhookList:
-    return await court.list_webhooks(uow, principal=principal)
-
-
-@router.delete("/court/v1/webhooks/{webhook_id}", status_code=204, tags=["court"])
-async def delete_webhook(webhook_id: str, principal: Court, uow: UoW) -> Response:
-    await court.delete_webhook(uow, principal=principal, webhook_id=webhook_id)
-    return Response(status_code=204)

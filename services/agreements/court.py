@@ -2,35 +2,25 @@
 only cases that court referred (``CaseRef.court_id``) and, of those, only executed agreements.
 Another court's agreement is a 404, the same as one that does not exist.
 
-Webhooks: a court registers endpoints here; the notifications service delivers to them with
-Standard Webhooks signatures. It learns of endpoints from ``odr.court.webhook.registered.v1`` /
-``.removed.v1`` and of what to deliver from ``odr.agreement.signed.v1`` / ``approved`` /
-``rejected`` (which carry ``court_id``); it reads the signing secret from
-``GET /admin/court-webhooks/{id}`` with an admin token, since secrets never travel in events.
+Webhooks: courts register endpoints with the notifications service
+(``/notifications/court/v1/webhooks``), which delivers ``odr.agreement.signed.v1``,
+``approved`` and ``rejected`` (they carry ``court_id``) with Standard Webhooks signatures; the
+feed here is the pull side of the same events.
 """
 
 from __future__ import annotations
 
-import base64
-import ipaddress
-import secrets
-import uuid
 from datetime import datetime, timezone
 
-from sqlalchemy import select
-
 from shared.auth import Principal
-from shared.contracts.agreements import (AgreementApproved, AgreementRejected, CourtWebhookRegistered,
-                                         CourtWebhookRemoved)
+from shared.contracts.agreements import AgreementApproved, AgreementRejected
 from shared.problems import Conflict, NotFound, Problem
 from shared.uow import UnitOfWork
 
 from . import feed, service
 from .context import Context
-from .models import Agreement, CaseRef, CourtAcknowledgement, CourtWebhook, SealRecord
-from .schemas import (Acknowledgement, CourtDecisionIn, CourtDecisionView, Feed, FeedItem, SealedDocument,
-                      WebhookCreate, WebhookCreated, WebhookList, WebhookView)
-from .vault import webhook_aad
+from .models import Agreement, CaseRef, CourtAcknowledgement, SealRecord
+from .schemas import Acknowledgement, CourtDecisionIn, CourtDecisionView, Feed, FeedItem, SealedDocument
 
 MAX_CURSOR = 10**15
 
@@ -123,71 +113,3 @@ async def decide(uow: UnitOfWork, ctx: Context, *, principal: Principal, agreeme
     await _audit(ctx, uow, agreement, body.decision, principal, court_id=principal.court, reference=body.reference)
     await uow.commit()
     return CourtDecisionView(agreement_id=agreement.id, decision=body.decision, reference=body.reference, decided_at=now)
-
-
-# -- webhooks -------------------------------------------------------------------------------------
-
-
-def _check_url(url: str) -> None:
-    from urllib.parse import urlsplit
-
-    parts = urlsplit(url)
-    host = parts.hostname or ""
-    local = host == "localhost"
-    try:
-        local = local or ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        pass
-    if parts.scheme != "https" and not local:
-        raise Problem(422, "insecure-webhook-url", "webhook URLs must use https (http only for localhost)")
-    if parts.username or parts.password:
-        raise Problem(422, "invalid-webhook-url", "webhook URLs must not carry credentials")
-
-
-def _view(w: CourtWebhook) -> WebhookView:
-    return WebhookView(id=w.id, court_id=w.court_id, url=w.url, event_types=w.event_types, created_at=w.created_at)
-
-
-async def create_webhook(uow: UnitOfWork, ctx: Context, *, principal: Principal, body: WebhookCreate) -> WebhookCreated:
-    url = str(body.url)
-    _check_url(url)
-    existing = (await uow.session.execute(select(CourtWebhook).where(
-        CourtWebhook.court_id == principal.court, CourtWebhook.url == url))).scalar_one_or_none()
-    if existing is not None:
-        raise Conflict("webhook-exists", "this URL is already registered; delete it first to get a new secret",
-                       webhook_id=existing.id)
-    webhook_id = str(uuid.uuid4())
-    secret = "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
-    webhook = CourtWebhook(id=webhook_id, court_id=principal.court, url=url, event_types=list(body.event_types),
-                           created_by=principal.subject, created_at=datetime.now(timezone.utc),
-                           **ctx.vault.seal(secret.encode(), aad=webhook_aad(webhook_id)))
-    uow.session.add(webhook)
-    uow.publish(CourtWebhookRegistered(case_id=f"court:{principal.court}", webhook_id=webhook_id,
-                                       court_id=principal.court, url=url, event_types=webhook.event_types))
-    await uow.commit()
-    return WebhookCreated(**_view(webhook).model_dump(), secret=secret)
-
-
-async def list_webhooks(uow: UnitOfWork, *, principal: Principal) -> WebhookList:
-    rows = (await uow.session.execute(select(CourtWebhook).where(CourtWebhook.court_id == principal.court)
-                                      .order_by(CourtWebhook.created_at))).scalars()
-    return WebhookList(items=[_view(w) for w in rows])
-
-
-async def delete_webhook(uow: UnitOfWork, *, principal: Principal, webhook_id: str) -> None:
-    webhook = await uow.session.get(CourtWebhook, webhook_id)
-    if webhook is None or webhook.court_id != principal.court:
-        raise NotFound("the webhook")
-    await uow.session.delete(webhook)
-    uow.publish(CourtWebhookRemoved(case_id=f"court:{webhook.court_id}", webhook_id=webhook.id,
-                                    court_id=webhook.court_id))
-    await uow.commit()
-
-
-async def webhook_secret(uow: UnitOfWork, ctx: Context, *, webhook_id: str) -> WebhookCreated:
-    """For the delivering service (admin token): the endpoint with its signing secret."""
-    webhook = await uow.session.get(CourtWebhook, webhook_id)
-    if webhook is None:
-        raise NotFound("the webhook")
-    secret = ctx.vault.open(webhook, aad=webhook_aad(webhook.id), what=f"webhook {webhook.id} secret").decode()
-    return WebhookCreated(**_view(webhook).model_dump(), secret=secret)

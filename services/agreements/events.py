@@ -6,7 +6,7 @@ accepted proposal the mediator can pull into a draft; its content stays with ses
 
 Publishes (``shared.contracts.agreements``), ids, versions, hashes and statuses only: draft
 ready, signature requested, signed (executed and sealed), approved / rejected by the court,
-obligation overdue, and court webhook registered / removed.
+obligation overdue.
 """
 
 from __future__ import annotations
@@ -28,8 +28,7 @@ async def on_proposal_accepted(session, event: ProposalAccepted, envelope) -> No
 
 
 PUBLISHES = [contracts.DraftReady, contracts.SignatureRequested, contracts.AgreementSigned, contracts.AgreementApproved,
-             contracts.AgreementRejected, contracts.ObligationOverdue, contracts.CourtWebhookRegistered,
-             contracts.CourtWebhookRemoved]
+             contracts.AgreementRejected, contracts.ObligationOverdue]
 SUBSCRIPTIONS = [
     Subscription(name="case-events", handlers={CaseFiled.type: on_case_filed}),
     Subscription(name="session-events", handlers={ProposalAccepted.type: on_proposal_accepted}),

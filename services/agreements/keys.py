@@ -28,15 +28,14 @@ from shared.db import create_engine, create_session_factory
 
 from . import context as context_module
 from .context import Context
-from .models import AgreementPdf, AgreementVersion, Comment, CourtWebhook
-from .vault import comment_aad, pdf_aad, version_aad, webhook_aad
+from .models import AgreementPdf, AgreementVersion, Comment
+from .vault import comment_aad, pdf_aad, version_aad
 
 # Every encrypted table, its key columns and how its associated data is built.
 ENCRYPTED = (
     (AgreementVersion, (AgreementVersion.agreement_id, AgreementVersion.version), lambda r: version_aad(r.agreement_id, r.version)),
     (Comment, (Comment.id,), lambda r: comment_aad(r.agreement_id, r.id)),
     (AgreementPdf, (AgreementPdf.agreement_id,), lambda r: pdf_aad(r.agreement_id, r.version)),
-    (CourtWebhook, (CourtWebhook.id,), lambda r: webhook_aad(r.id)),
 )
 
 

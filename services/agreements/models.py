@@ -1,6 +1,6 @@
 """Agreements' tables (its own database).
 
-Confidential content (document versions, comments, PDFs, webhook secrets) lives only in
+Confidential content (document versions, comments, PDFs) lives only in
 ``ciphertext`` columns with the wrapped data key beside it; everything else is identifiers,
 statuses, times and hashes, so a dump of this database holds no terms and no names.
 """
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, Date, ForeignKey, Integer, LargeBinary, String, UniqueConstraint
+from sqlalchemy import JSON, Date, ForeignKey, Integer, LargeBinary, String
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from shared.db import UTCDateTime
@@ -223,17 +223,3 @@ class CourtAcknowledgement(Base):
     version: Mapped[int] = mapped_column(Integer)
     acknowledged_by: Mapped[str] = mapped_column(String(200))
     acknowledged_at: Mapped[datetime] = mapped_column(UTCDateTime)
-
-
-class CourtWebhook(Encrypted, Base):
-    """A court's webhook endpoint; the signing secret (Standard Webhooks ``whsec_``) is encrypted."""
-
-    __tablename__ = "court_webhooks"
-    __table_args__ = (UniqueConstraint("court_id", "url", name="uq_court_webhooks_court_url"),)
-
-    id: Mapped[str] = mapped_column(String(36), primary_key=True)
-    court_id: Mapped[str] = mapped_column(String(64), index=True)
-    url: Mapped[str] = mapped_column(String(2000))
-    event_types: Mapped[list] = mapped_column(JSON)
-    created_by: Mapped[str] = mapped_column(String(200))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, HttpUrl
+from pydantic import BaseModel, ConfigDict, Field
 
 from .documents import AgreementContent, Language
 
@@ -257,28 +257,3 @@ class CourtDecisionView(BaseModel):
     decision: str
     reference: str | None
     decided_at: datetime
-
-
-WEBHOOK_EVENT_TYPES = ("odr.agreement.signed.v1", "odr.agreement.approved.v1", "odr.agreement.rejected.v1")
-
-
-class WebhookCreate(_Strict):
-    url: HttpUrl = Field(description="https endpoint (http only for localhost)")
-    event_types: list[Literal["odr.agreement.signed.v1", "odr.agreement.approved.v1", "odr.agreement.rejected.v1"]] = \
-        Field(default_factory=lambda: list(WEBHOOK_EVENT_TYPES), min_length=1)
-
-
-class WebhookView(BaseModel):
-    id: str
-    court_id: str
-    url: str
-    event_types: list[str]
-    created_at: datetime
-
-
-class WebhookCreated(WebhookView):
-    secret: str = Field(description="Standard Webhooks signing secret (shown once)")
-
-
-class WebhookList(BaseModel):
-    items: list[WebhookView]

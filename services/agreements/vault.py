@@ -1,4 +1,4 @@
-"""Encrypted storage of agreement content (document versions, comments, PDFs, webhook secrets)
+"""Encrypted storage of agreement content (document versions, comments, PDFs)
 with ``shared.crypto``'s envelope encryption: a fresh AES-256-GCM data key per item, associated
 data binding the item to its agreement and version, the data key stored only wrapped by the
 ``agreements`` key-encryption key.
@@ -74,9 +74,6 @@ def pdf_aad(agreement_id: str, version: int) -> bytes:
 def comment_aad(agreement_id: str, comment_id: str) -> bytes:
     return f"agreement:{agreement_id}:comment:{comment_id}".encode()
 
-
-def webhook_aad(webhook_id: str) -> bytes:
-    return f"court-webhook:{webhook_id}".encode()
 
 
 class Vault:

@@ -73,28 +73,3 @@ class ObligationOverdue(_AgreementsEvent):
     agreement_id: str
     obligation_id: str
     due_on: date
-
-
-@event
-class CourtWebhookRegistered(_AgreementsEvent):
-    """A court registered (or replaced) a webhook endpoint for its agreement events. The subject
-    (``case_id``) is ``court:<court id>``: the endpoint belongs to the court, not to one case.
-    The signing secret never travels in an event: the delivering service reads it from
-    ``GET /admin/court-webhooks/{webhook_id}`` of agreements with an admin token."""
-
-    type: ClassVar[str] = "odr.court.webhook.registered.v1"
-    summary: ClassVar[str] = "A court registered a webhook endpoint (URL and event types; secret via the API)."
-
-    webhook_id: str
-    court_id: str
-    url: str
-    event_types: list[str]
-
-
-@event
-class CourtWebhookRemoved(_AgreementsEvent):
-    type: ClassVar[str] = "odr.court.webhook.removed.v1"
-    summary: ClassVar[str] = "A court removed a webhook endpoint."
-
-    webhook_id: str
-    court_id: str

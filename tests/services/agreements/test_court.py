@@ -1,5 +1,5 @@
 """The court API: the cursor feed (no gaps, no duplicates, also under concurrent writes),
-acknowledgement, approval and rejection with their events, and webhook registration."""
+acknowledgement, approval and rejection with their events."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from services.agreements import feed
 from services.agreements.models import outbox
-from shared.contracts.agreements import AgreementApproved, CourtWebhookRegistered
+from shared.contracts.agreements import AgreementApproved
 
 
 async def _outbox_types(harness) -> list[tuple[str, dict]]:
@@ -125,45 +125,9 @@ async def test_the_feed_has_no_gaps_or_duplicates_under_concurrent_writes(any_db
         assert [x for x in ids if x.startswith(f"{w}-")] == [f"{w}-{i}" for i in range(per_writer)]
 
 
-async def test_courts_register_webhooks_for_the_notifications_service(harness):
-    court = harness.court("court-a")
-    r = await harness.client.post("/court/v1/webhooks", json={"url": "https://court-a.example/odr"}, headers=court)
-    assert r.status_code == 201, r.text
-    hook = r.json()
-    assert hook["secret"].startswith("whsec_") and hook["event_types"] == [
-        "odr.agreement.signed.v1", "odr.agreement.approved.v1", "odr.agreement.rejected.v1"]
-    dup = await harness.client.post("/court/v1/webhooks", json={"url": "https://court-a.example/odr"}, headers=court)
-    assert dup.status_code == 409
-    listed = (await harness.client.get("/court/v1/webhooks", headers=court)).json()["items"]
-    assert [h["id"] for h in listed] == [hook["id"]] and "secret" not in listed[0]
-    assert (await harness.client.get("/court/v1/webhooks", headers=harness.court("court-b"))).json()["items"] == []
-    # the delivering service reads the secret with an admin token; courts cannot
-    got = await harness.client.get(f"/admin/court-webhooks/{hook['id']}", headers=harness.admin())
-    assert got.status_code == 200 and got.json()["secret"] == hook["secret"]
-    assert (await harness.client.get(f"/admin/court-webhooks/{hook['id']}", headers=court)).status_code == 403
-    # the event says where, never the secret
-    published = await _outbox_types(harness)
-    registered = [d for t, d in published if t == CourtWebhookRegistered.type]
-    assert registered and registered[0]["url"] == "https://court-a.example/odr"
-    assert hook["secret"] not in json.dumps(published)
-
-    for body, code in (({"url": "http://court-a.example/odr"}, "insecure-webhook-url"),
-                       ({"url": "https://user:pw@court-a.example/"}, "invalid-webhook-url")):
-        r = await harness.client.post("/court/v1/webhooks", json=body, headers=court)
-        assert r.status_code == 422 and r.json()["type"].endswith(code)
-    assert (await harness.client.post("/court/v1/webhooks", json={"url": "not a url"}, headers=court)).status_code == 422
-    r = await harness.client.post("/court/v1/webhooks", json={"url": "https://x.example", "event_types": ["odr.x"]},
-                                  headers=court)
-    assert r.status_code == 422
-    assert (await harness.client.delete(f"/court/v1/webhooks/{hook['id']}", headers=harness.court("court-b"))).status_code == 404
-    assert (await harness.client.delete(f"/court/v1/webhooks/{hook['id']}", headers=court)).status_code == 204
-    assert (await harness.client.get("/court/v1/webhooks", headers=court)).json()["items"] == []
-    assert "odr.court.webhook.removed.v1" in [t for t, _ in await _outbox_types(harness)]
-
-
 async def test_the_court_api_is_versioned_in_the_openapi_document(harness):
     paths = (await harness.client.get("/openapi.json")).json()["paths"]
     for path in ("/court/v1/feed", "/court/v1/agreements/{agreement_id}", "/court/v1/agreements/{agreement_id}/pdf",
                  "/court/v1/agreements/{agreement_id}/acknowledgement", "/court/v1/agreements/{agreement_id}/decision",
-                 "/court/v1/webhooks", "/verify", "/seal/keys"):
+                 "/verify", "/seal/keys"):
         assert path in paths, path

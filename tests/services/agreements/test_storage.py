@@ -98,8 +98,6 @@ async def test_key_rotation_rewraps_every_data_key_and_keeps_every_document_read
     ctx = context.for_runtime(harness.runtime)
     provider = ctx.vault.envelope.provider
     assert provider.latest_version("agreements") == 1
-    hook = (await harness.client.post("/court/v1/webhooks", json={"url": "https://c.example/h"},
-                                      headers=harness.court("court-a"))).json()
     async with harness.runtime.session_factory() as s:
         before = {(r.agreement_id, r.version): r.ciphertext for r in (await s.execute(select(AgreementVersion))).scalars()}
 
@@ -112,7 +110,7 @@ async def test_key_rotation_rewraps_every_data_key_and_keeps_every_document_read
     stdout, stderr = await asyncio.wait_for(proc.communicate(), timeout=60)
     assert proc.returncode == 0, stderr.decode()
     report = json.loads(stdout)
-    assert report["new_version"] == 2 and report["rewrapped"] == 5  # 2 versions, a comment, a PDF, a webhook secret
+    assert report["new_version"] == 2 and report["rewrapped"] == 4  # 2 versions, a comment, a PDF
     assert all(set(counts) == {"v2"} for counts in report["items"].values() if counts), report
 
     async with harness.runtime.session_factory() as s:
@@ -130,8 +128,6 @@ async def test_key_rotation_rewraps_every_data_key_and_keeps_every_document_read
     assert comments.json()["items"][0]["text"] == COMMENT
     pdf = await harness.client.get(f"/agreements/{made['executed']['id']}/pdf", headers=harness.claimant(case_id))
     assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
-    secret = await harness.client.get(f"/admin/court-webhooks/{hook['id']}", headers=harness.admin())
-    assert secret.json()["secret"] == hook["secret"]
     # new content is written under the new version; a second run has nothing to do
     await harness.draft(case_id, content=complete_content())
     assert await keys.rewrap_all(harness.runtime.session_factory, ctx) == 0
