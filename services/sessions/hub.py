@@ -269,27 +269,33 @@ class Hub:
         while True:
             await asyncio.sleep(GAP_WAIT_SECONDS / 2)
             now = time.monotonic()
-            full = now - last_check >= CHECK_SECONDS
-            if full:
+            rows: dict | None = None
+            if now - last_check >= CHECK_SECONDS and self.feeds:
                 last_check = now
+                try:
+                    async with self.runtime.session_factory() as db:  # one query for every open feed
+                        found = await db.execute(select(RoomSession.id, RoomSession.state, RoomSession.status)
+                                                 .where(RoomSession.id.in_(list(self.feeds))))
+                        rows = {r.id: r for r in found}
+                except asyncio.CancelledError:
+                    raise
+                except Exception as exc:
+                    log.warning("feed check failed", extra={"error": type(exc).__name__})
             for feed in list(self.feeds.values()):
                 try:
-                    await self._check(feed, now, full)
+                    await self._check(feed, now, None if rows is None else rows.get(feed.session_id, False))
                 except asyncio.CancelledError:
                     raise
                 except Exception as exc:
                     log.warning("feed check failed", extra={"error": type(exc).__name__})
 
-    async def _check(self, feed: Feed, now: float, full: bool) -> None:
+    async def _check(self, feed: Feed, now: float, row) -> None:
+        """``row``: None when this round does not look at the database, False if the session is gone."""
         stale = [ch for ch, since in feed.waiting_since.items() if now - since >= GAP_WAIT_SECONDS]
-        heads: dict[str, int] = {}
         status = None
-        if full:
-            async with self.runtime.session_factory() as db:
-                row = (await db.execute(select(RoomSession.state, RoomSession.status)
-                                        .where(RoomSession.id == feed.session_id))).one_or_none()
-            if row is None:
-                return
+        if row is False:
+            return
+        if row is not None:
             heads, status = (row.state or {}).get("heads") or {}, row.status
             # a tail still missing one check later was committed but never published (its process died)
             stale += [ch for ch, head in feed.last_heads.items() if head >= feed.next.get(ch, 1) and ch not in stale]

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 
 from shared.contracts.sessions import (CaucusClosed, CaucusOpened, ProposalAccepted, SessionEnded,
                                        SessionStarted)
@@ -36,6 +36,7 @@ from .models import Proposal, Room, RoomSession, SessionMessage
 from .rooms import Item, Member, RoomError, RoomState
 
 log = logging.getLogger("odr.sessions.sequencer")
+sessions_t = RoomSession.__table__
 
 CONTENT_TYPES = frozenset({"chat", "proposal", "document", "proposal.accept", "proposal.present"})
 
@@ -141,13 +142,13 @@ class Sequencer:
         ts = now.isoformat().replace("+00:00", "Z")
         async with self.runtime.uow() as uow:
             db = uow.session
+            locked = await self._lock(db, sorted(by_session))
+            seen_all = await self._seen_client_ids(db, batch)
+            all_rows: list[dict] = []
+            state_updates: list[dict] = []
             for sid in sorted(by_session):
                 subs = by_session[sid]
-                row = (await db.execute(
-                    update(RoomSession).where(RoomSession.id == sid).values(version=RoomSession.version + 1)
-                    .returning(RoomSession.case_id, RoomSession.status, RoomSession.state, RoomSession.wrapped_key,
-                               RoomSession.kek_version)
-                    .execution_options(synchronize_session=False))).one_or_none()
+                row = locked.get(sid)
                 info = await self.room(db, row.case_id) if row is not None else None
                 if row is None or info is None or row.status == "ended" or row.wrapped_key is None:
                     outcomes += [(s, Outcome(error=("session-not-live", "the session has ended"))) for s in subs]
@@ -156,7 +157,7 @@ class Sequencer:
                 data_key = self.hub.data_key(sid, row.wrapped_key, row.kek_version)
                 state = RoomState.from_json(row.state, members=info.members, safeguards=info.safeguards)
                 before = state.status
-                seen = await self._seen_client_ids(db, sid, subs)
+                seen = seen_all.get(sid, {})
                 items: list[Item] = []
                 rows: list[dict] = []
                 for sub in subs:
@@ -189,8 +190,7 @@ class Sequencer:
                                  "duplicate": False}
                     outcomes.append((sub, Outcome(reply=reply)))
                     items += result.items
-                if rows:
-                    await db.execute(SessionMessage.__table__.insert(), rows)
+                all_rows += rows
                 values: dict[str, Any] = {"state": state.to_json(), "status": state.status}
                 if state.status != before and state.status == "live":
                     values["started_at"] = now
@@ -200,11 +200,19 @@ class Sequencer:
                     if not kept:
                         values["wrapped_key"] = None  # crypto-shredding
                         shredded.append(sid)
-                    await db.execute(update(Room).where(Room.case_id == case_id, Room.current_session_id == sid)
+                    await db.execute(update(Room.__table__).where(Room.case_id == case_id, Room.current_session_id == sid)
                                      .values(current_session_id=None))
-                await db.execute(update(RoomSession).where(RoomSession.id == sid).values(**values))
+                if len(values) == 2:
+                    state_updates.append({"sid": sid, "st": values["state"], "stat": values["status"]})
+                else:
+                    await db.execute(update(sessions_t).where(sessions_t.c.id == sid).values(**values))
                 if items:
                     published.append((case_id, sid, items))
+            if all_rows:
+                await db.execute(SessionMessage.__table__.insert(), all_rows)
+            if state_updates:
+                await db.execute(update(sessions_t).where(sessions_t.c.id == bindparam("sid"))
+                                 .values(state=bindparam("st"), status=bindparam("stat")), state_updates)
             await uow.commit()
         self.batches += 1
         self.frames += len(batch)
@@ -216,14 +224,30 @@ class Sequencer:
             if not sub.future.done():
                 sub.future.set_result(outcome)
 
-    async def _seen_client_ids(self, db, sid: str, subs: list[_Submission]) -> dict[tuple[str, str], tuple[str, int]]:
-        cids = {s.op["id"] for s in subs if s.op["type"] in CONTENT_TYPES and s.op.get("id")}
-        if not cids:
+    async def _lock(self, db, sids: list[str]) -> dict:
+        """Take every session row of the batch, in id order, and bump its version: the single
+        sequencer of each room. On PostgreSQL the rows are locked first in a fixed order (no
+        deadlocks between replicas); on SQLite the UPDATE itself takes the write lock up front."""
+        t = sessions_t
+        if db.bind.dialect.name == "postgresql":
+            await db.execute(select(t.c.id).where(t.c.id.in_(sids)).order_by(t.c.id).with_for_update())
+        rows = await db.execute(update(t).where(t.c.id.in_(sids)).values(version=t.c.version + 1)
+                                .returning(t.c.id, t.c.case_id, t.c.status, t.c.state, t.c.wrapped_key, t.c.kek_version))
+        return {r.id: r for r in rows}
+
+    async def _seen_client_ids(self, db, batch: list[_Submission]) -> dict[str, dict[tuple[str, str], tuple[str, int]]]:
+        """Client ids of this batch already stored: one query for the whole batch."""
+        wanted = {(s.session_id, s.op["id"]) for s in batch if s.op["type"] in CONTENT_TYPES and s.op.get("id")}
+        if not wanted:
             return {}
-        m = SessionMessage
-        found = await db.execute(select(m.sender_id, m.client_id, m.channel, m.seq)
-                                 .where(m.session_id == sid, m.client_id.in_(cids)))
-        return {(r.sender_id, r.client_id): (r.channel, r.seq) for r in found}
+        m = SessionMessage.__table__
+        found = await db.execute(select(m.c.session_id, m.c.sender_id, m.c.client_id, m.c.channel, m.c.seq)
+                                 .where(m.c.session_id.in_({sid for sid, _ in wanted}),
+                                        m.c.client_id.in_({cid for _, cid in wanted})))
+        out: dict[str, dict] = defaultdict(dict)
+        for r in found:
+            out[r.session_id][(r.sender_id, r.client_id)] = (r.channel, r.seq)
+        return out
 
     @staticmethod
     def _message_row(data_key: bytes, sid: str, item: Item, now: datetime) -> dict:
