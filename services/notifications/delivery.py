@@ -10,7 +10,8 @@ Message-ID derived from the delivery id. Then it records the outcome. So:
 - kill -9 after the server accepted (250) but before ``sent`` was recorded: the row is sent
   again, with the same Message-ID. This is the honest at-least-once window: one duplicate is
   possible, recognisable by its Message-ID (our mailbox stores it once; receiving systems that
-  deduplicate on Message-ID show it once). It is as wide as one SMTP reply plus one commit.
+  deduplicate on Message-ID show it once). It covers the emails in flight at that moment (up to
+  ``concurrency``, whose outcomes are committed together).
 
 The claim is a conditional UPDATE, so several replicas can run this worker without sending a
 delivery twice while its lease holds.
@@ -79,7 +80,9 @@ class DeliveryWorker:
                 await signal.wait(self.settings.delivery_poll_seconds)
 
     async def run_once(self) -> int:
-        """Deliver what is due now; returns how many deliveries were attempted."""
+        """Deliver what is due now; returns how many deliveries were attempted. The batch is
+        claimed in one transaction (committed before anything is sent) and outcomes are recorded
+        per group of concurrent sends, so the database cost per email is a fraction of a commit."""
         now = _now()
         async with self.session_factory() as session:
             ids = list((await session.execute(
@@ -87,58 +90,86 @@ class DeliveryWorker:
             )).scalars())
         if not ids:
             return 0
-        semaphore = asyncio.Semaphore(self.concurrency)
+        claimed = await self._claim(ids)
+        if not claimed:
+            return 0
+        async with self.session_factory() as session:
+            rows = list((await session.execute(select(Delivery).where(Delivery.id.in_(claimed)))).scalars())
+            notices = {n.id: n for n in (await session.execute(
+                select(Notification).where(Notification.id.in_({d.notification_id for d in rows})))).scalars()}
+            cases = {c.case_id: c for c in (await session.execute(
+                select(CaseEntry).where(CaseEntry.case_id.in_({n.case_id for n in notices.values()})))).scalars()}
+            prefs = {p.subject: p for p in (await session.execute(
+                select(Preference).where(Preference.subject.in_({d.recipient for d in rows})))).scalars()}
+            addresses = {d.id: await service.contact_address(session, self.notifier, participant_id=d.recipient,
+                                                             channel=d.channel) for d in rows}
+        # Sent `concurrency` at a time and each group's outcomes committed together: the emails a
+        # crash can repeat are at most the ones in flight at that moment.
+        for start in range(0, len(rows), self.concurrency):
+            outcomes: dict[str, dict] = {}
 
-        async def one(delivery_id: str) -> None:
-            async with semaphore:
+            async def one(d: Delivery) -> None:
+                n = notices[d.notification_id]
+                case = cases.get(n.case_id)
                 try:
-                    await self.deliver(delivery_id)
+                    outcomes[d.id] = await self._deliver(d, n, case.time_zone if case else self.settings.default_time_zone,
+                                                         prefs.get(d.recipient), addresses[d.id])
                 except asyncio.CancelledError:
                     raise
                 except Exception:
-                    log.exception("delivery crashed", extra={"delivery_id": delivery_id})
+                    log.exception("delivery crashed", extra={"delivery_id": d.id})
+                    outcomes[d.id] = self._retry(d, "internal error")
 
-        await asyncio.gather(*(one(i) for i in ids))
-        return len(ids)
+            await asyncio.gather(*(one(d) for d in rows[start:start + self.concurrency]))
+            await self._finish(outcomes)
+        return len(rows)
 
-    async def _claim(self, delivery_id: str) -> bool:
+    async def _claim(self, ids: list[str]) -> list[str]:
+        """Mark the attempt of each still-due delivery before sending; returns those we got."""
         now = _now()
         async with self.session_factory() as session:
             result = await session.execute(
-                update(Delivery).where(Delivery.id == delivery_id, self._due(now))
+                update(Delivery).where(Delivery.id.in_(ids), self._due(now))
                 .values(status="sending", attempts=Delivery.attempts + 1,
                         lease_until=now + timedelta(seconds=self.settings.delivery_lease_seconds))
+                .returning(Delivery.id)
             )
+            claimed = list(result.scalars())
             await session.commit()
-            return result.rowcount == 1
+            return claimed
 
-    async def _finish(self, delivery_id: str, **values) -> None:
+    async def _finish(self, outcomes: dict[str, dict]) -> None:
+        if not outcomes:
+            return
         async with self.session_factory() as session:
-            await session.execute(update(Delivery).where(Delivery.id == delivery_id).values(lease_until=None, **values))
+            for delivery_id, values in outcomes.items():
+                await session.execute(update(Delivery).where(Delivery.id == delivery_id)
+                                      .values(lease_until=None, **values))
             await session.commit()
+        self.delivered += sum(1 for v in outcomes.values() if v.get("status") == "sent")
 
-    async def deliver(self, delivery_id: str) -> None:
-        if not await self._claim(delivery_id):
-            return  # another worker has it
-        async with self.session_factory() as session:
-            d = await session.get(Delivery, delivery_id)
-            n = await session.get(Notification, d.notification_id)
-            case = await session.get(CaseEntry, n.case_id)
-            pref = await session.get(Preference, d.recipient)
-            address = await service.contact_address(session, self.notifier, participant_id=d.recipient, channel=d.channel)
-        time_zone = case.time_zone if case else self.settings.default_time_zone
+    def _retry(self, d: Delivery, error: str) -> dict:
+        if d.attempts >= self.settings.delivery_max_attempts:
+            log.warning("delivery gave up", extra={"delivery_id": d.id, "attempts": d.attempts})
+            return {"status": "failed", "last_error": error}
+        delay = self.settings.delivery_retry_base_seconds * 2 ** (d.attempts - 1)
+        delay *= 1 + self._random.uniform(-0.2, 0.2)
+        log.warning("delivery will be retried", extra={"delivery_id": d.id, "channel": d.channel,
+                                                       "attempt": d.attempts, "error": error})
+        return {"status": "pending", "last_error": error, "next_attempt_at": _now() + timedelta(seconds=delay)}
+
+    async def _deliver(self, d: Delivery, n: Notification, time_zone: str, pref: Preference | None,
+                       address: str | None) -> dict:
+        """Send one claimed delivery; returns the column values of its outcome."""
         now = _now()
         if not n.critical and pref is not None:
             resume = quiet_until(now, start=pref.quiet_start, end=pref.quiet_end, time_zone=time_zone)
             if resume is not None:  # held, not attempted
-                await self._finish(delivery_id, status="pending", attempts=d.attempts - 1, next_attempt_at=resume)
-                log.info("delivery held for quiet hours", extra={"delivery_id": delivery_id})
-                return
+                log.info("delivery held for quiet hours", extra={"delivery_id": d.id})
+                return {"status": "pending", "attempts": d.attempts - 1, "next_attempt_at": resume}
         if address is None:
-            await self._finish(delivery_id, status="undeliverable", last_error=f"no {d.channel} contact details")
-            log.info("delivery undeliverable: no contact details", extra={"delivery_id": delivery_id,
-                                                                          "channel": d.channel})
-            return
+            log.info("delivery undeliverable: no contact details", extra={"delivery_id": d.id, "channel": d.channel})
+            return {"status": "undeliverable", "last_error": f"no {d.channel} contact details"}
         rendered = self.notifier.renderer.render(kind=n.kind, language=n.language, case_id=n.case_id,
                                                  params=n.params or {}, time_zone=time_zone)
         try:
@@ -151,27 +182,14 @@ class DeliveryWorker:
             else:
                 raise PermanentFailure(f"unknown channel {d.channel}")
         except PermanentFailure as exc:
-            await self._finish(delivery_id, status="failed", last_error=str(exc)[:200])
-            log.warning("delivery failed permanently", extra={"delivery_id": delivery_id, "channel": d.channel,
+            log.warning("delivery failed permanently", extra={"delivery_id": d.id, "channel": d.channel,
                                                               "error": str(exc)[:200]})
-            return
+            return {"status": "failed", "last_error": str(exc)[:200]}
         except Exception as exc:
             # Our own failure texts carry codes only; anything else may quote an address: type only.
-            error = str(exc)[:200] if isinstance(exc, TransientFailure) else type(exc).__name__
-            if d.attempts >= self.settings.delivery_max_attempts:
-                await self._finish(delivery_id, status="failed", last_error=error)
-                log.warning("delivery gave up", extra={"delivery_id": delivery_id, "attempts": d.attempts})
-                return
-            delay = self.settings.delivery_retry_base_seconds * 2 ** (d.attempts - 1)
-            delay *= 1 + self._random.uniform(-0.2, 0.2)
-            await self._finish(delivery_id, status="pending", last_error=error,
-                               next_attempt_at=_now() + timedelta(seconds=delay))
-            log.warning("delivery will be retried", extra={"delivery_id": delivery_id, "channel": d.channel,
-                                                           "attempt": d.attempts, "error": error})
-            return
-        await self._finish(delivery_id, status="sent", sent_at=_now(), last_error=None)
-        self.delivered += 1
-        log.info("delivered", extra={"delivery_id": delivery_id, "channel": d.channel, "attempt": d.attempts})
+            return self._retry(d, str(exc)[:200] if isinstance(exc, TransientFailure) else type(exc).__name__)
+        log.info("delivered", extra={"delivery_id": d.id, "channel": d.channel, "attempt": d.attempts})
+        return {"status": "sent", "sent_at": _now(), "last_error": None}
 
 
 @contextlib.asynccontextmanager
