@@ -16,7 +16,7 @@ import json
 import uuid
 from datetime import datetime, timedelta, timezone
 
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.auth import Principal
@@ -37,7 +37,7 @@ from .schemas import (AcceptedProposalList, AcceptedProposalView, AgreementList,
                       DiffView, DraftCreate, DraftEdit, SealedDocument, SignatureRequest, SignatureView, SignIn,
                       Validation, VersionInfo, VersionList, VersionView)
 from .signing import VERIFIERS, platform_assurance, qualified_assurance
-from .vault import pdf_aad, version_aad, comment_aad
+from .vault import IntegrityFailure, Shredded, comment_aad, pdf_aad, version_aad
 
 VERIFY_HINT = "POST /agreements/verify (the PDF or its attached agreement.sealed.json)"
 
@@ -147,8 +147,6 @@ def open_document(ctx: Context, row: AgreementVersion) -> dict:
     plaintext = ctx.vault.open(row, aad=version_aad(row.agreement_id, row.version), what=what)
     document = json.loads(plaintext)
     if documents.document_hash(document) != row.document_hash:
-        from .vault import IntegrityFailure
-
         raise IntegrityFailure(what)
     return document
 
@@ -173,8 +171,6 @@ async def _view(ctx: Context, session: AsyncSession, agreement: Agreement) -> Ag
 
 def _ensure_not_shredded(agreement: Agreement) -> None:
     if agreement.status == "shredded":
-        from .vault import Shredded
-
         raise Shredded()
 
 
@@ -507,8 +503,6 @@ def seal_payload(document: dict, signature_block: list[dict], *, sealed_at: date
 
 async def sealed_document(session: AsyncSession, ctx: Context, agreement: Agreement) -> SealedDocument:
     if agreement.status == "shredded":
-        from .vault import Shredded
-
         raise Shredded()
     record = await session.get(SealRecord, agreement.id)
     if record is None:
@@ -525,8 +519,6 @@ async def sealed_document(session: AsyncSession, ctx: Context, agreement: Agreem
 
 async def pdf_bytes(session: AsyncSession, ctx: Context, agreement: Agreement) -> bytes:
     if agreement.status == "shredded":
-        from .vault import Shredded
-
         raise Shredded()
     row = await session.get(AgreementPdf, agreement.id)
     if row is None:
@@ -557,8 +549,3 @@ async def audit_view(uow: UnitOfWork, ctx: Context, *, principal: Principal, agr
     rows = await audit.entries(uow.session, agreement_id=agreement.id)
     return AuditView(verification=verification,
                      entries=[AuditEntryView.model_validate(e, from_attributes=True) for e in rows])
-
-
-async def count_versions(session: AsyncSession, agreement_id: str) -> int:
-    return (await session.execute(select(func.count()).select_from(AgreementVersion)
-                                  .where(AgreementVersion.agreement_id == agreement_id))).scalar_one()

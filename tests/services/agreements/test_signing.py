@@ -197,3 +197,33 @@ async def test_the_audit_chain_records_every_action_and_detects_tampering(harnes
         await uow.commit()
     broken = (await harness.client.get(f"/agreements/{done['id']}/audit", headers=headers)).json()["verification"]
     assert broken["valid"] is False and "entry 2 was altered" in broken["problems"]
+
+
+async def test_concurrent_signatures_execute_the_agreement_exactly_once(any_db_harness):
+    """The three signers press "sign" at the same moment: every signature counts, the agreement is
+    executed and sealed once, and one ``odr.agreement.signed.v1`` is published."""
+    import asyncio
+
+    from sqlalchemy import func, select
+
+    from services.agreements.models import SealRecord, outbox
+
+    harness = any_db_harness
+    case_id = await harness.case(court="court-a")
+    draft = await harness.send_for_signature(await harness.draft(case_id, content=complete_content()))
+    signers = (harness.claimant(case_id), harness.respondent(case_id), harness.mediator(case_id))
+    results = await asyncio.gather(*(harness.client.post(
+        f"/agreements/{draft['id']}/signatures", headers=h,
+        json={"version": 1, "document_hash": draft["document_hash"]}) for h in signers))
+    assert [r.status_code for r in results] == [200, 200, 200], [r.text for r in results]
+    final = (await harness.client.get(f"/agreements/{draft['id']}", headers=harness.mediator(case_id))).json()
+    assert final["status"] == "executed" and len([s for s in final["signatures"] if s["status"] == "valid"]) == 3
+    async with harness.runtime.session_factory() as s:
+        signed = (await s.execute(select(func.count()).select_from(outbox)
+                                  .where(outbox.c.type == "odr.agreement.signed.v1"))).scalar_one()
+        seals = (await s.execute(select(func.count()).select_from(SealRecord))).scalar_one()
+    assert signed == 1 and seals == 1
+    feed = (await harness.client.get("/court/v1/feed", headers=harness.court("court-a"))).json()["items"]
+    assert len(feed) == 1
+    chain = (await harness.client.get(f"/agreements/{draft['id']}/audit", headers=harness.admin())).json()
+    assert chain["verification"]["valid"] is True
