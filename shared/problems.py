@@ -22,7 +22,12 @@ log = logging.getLogger("odr.problems")
 class Problem(Exception):
     """Raise from a use case to answer with a problem; ``code`` becomes the problem type."""
 
+    RESERVED = frozenset({"type", "title", "status", "detail", "instance"})
+
     def __init__(self, status: int, code: str, detail: str, **extensions) -> None:
+        clash = self.RESERVED & set(extensions)
+        if clash:  # an extension may not overwrite a member RFC 9457 defines
+            raise ValueError(f"problem extensions may not be named {sorted(clash)}")
         super().__init__(detail)
         self.status = status
         self.code = code
