@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import abc
 import base64
+import contextlib
+import fcntl
 import json
 import os
 from dataclasses import dataclass
@@ -58,36 +60,73 @@ class KeyProvider(abc.ABC):
 
 class LocalKeyring(KeyProvider):
     """KEKs in a local JSON file (mode 0600), the embedded default. Production points at a
-    Vault transit / KMS provider implementing the same interface."""
+    Vault transit / KMS provider implementing the same interface.
+
+    Several keyrings may share the file (services in one ``odr dev`` process, replicas, the
+    rotate command in another process): every change happens under an exclusive file lock on a
+    fresh read of the file, and every use re-reads the file when it changed, so nobody acts on a
+    stale copy or writes one back over another's new key.
+    """
 
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
         self._keys: dict[str, dict[int, bytes]] = {}
-        if self.path.exists():
-            raw = json.loads(self.path.read_text())
-            self._keys = {k: {int(v): base64.b64decode(b) for v, b in versions.items()} for k, versions in raw.items()}
+        self._stamp: tuple[int, int] | None = None
+        self._reload()
 
-    def _save(self) -> None:
+    # -- the file ---------------------------------------------------------------------------
+
+    def _file_stamp(self) -> tuple[int, int] | None:
+        try:
+            st = os.stat(self.path)
+        except FileNotFoundError:
+            return None
+        return st.st_mtime_ns, st.st_size
+
+    def _reload(self) -> None:
+        stamp = self._file_stamp()
+        if stamp is None or stamp == self._stamp:
+            return
+        raw = json.loads(self.path.read_text())
+        self._keys = {k: {int(v): base64.b64decode(b) for v, b in versions.items()} for k, versions in raw.items()}
+        self._stamp = stamp
+
+    @contextlib.contextmanager
+    def _locked(self):
+        """Exclusive lock for a change: re-read, let the caller change ``_keys``, write back."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.path.with_suffix(".tmp")
-        tmp.write_text(json.dumps({k: {str(v): base64.b64encode(b).decode() for v, b in vs.items()}
-                                   for k, vs in self._keys.items()}))
-        os.chmod(tmp, 0o600)
-        os.replace(tmp, self.path)
+        with open(self.path.with_name(self.path.name + ".lock"), "a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            try:
+                self._stamp = None
+                self._reload()
+                yield
+                tmp = self.path.with_name(self.path.name + ".tmp")
+                tmp.write_text(json.dumps({k: {str(v): base64.b64encode(b).decode() for v, b in vs.items()}
+                                           for k, vs in self._keys.items()}))
+                os.chmod(tmp, 0o600)
+                os.replace(tmp, self.path)
+                self._stamp = self._file_stamp()
+            finally:
+                fcntl.flock(lock, fcntl.LOCK_UN)
 
     def _versions(self, key_id: str) -> dict[int, bytes]:
+        self._reload()
         if key_id not in self._keys:
-            self._keys[key_id] = {1: AESGCM.generate_key(bit_length=256)}
-            self._save()
+            with self._locked():
+                self._keys.setdefault(key_id, {1: AESGCM.generate_key(bit_length=256)})
         return self._keys[key_id]
+
+    # -- KeyProvider --------------------------------------------------------------------------
 
     def latest_version(self, key_id: str) -> int:
         return max(self._versions(key_id))
 
     def wrap(self, key_id: str, data_key: bytes, *, context: bytes = b"") -> tuple[bytes, int]:
-        version = self.latest_version(key_id)
+        versions = self._versions(key_id)
+        version = max(versions)
         nonce = os.urandom(12)
-        return nonce + AESGCM(self._versions(key_id)[version]).encrypt(nonce, data_key, context), version
+        return nonce + AESGCM(versions[version]).encrypt(nonce, data_key, context), version
 
     def unwrap(self, key_id: str, wrapped: bytes, version: int, *, context: bytes = b"") -> bytes:
         kek = self._versions(key_id).get(version)
@@ -99,15 +138,16 @@ class LocalKeyring(KeyProvider):
             raise DecryptionError("the wrapped data key was altered") from None
 
     def rotate(self, key_id: str) -> int:
-        versions = self._versions(key_id)
-        new = max(versions) + 1
-        versions[new] = AESGCM.generate_key(bit_length=256)
-        self._save()
+        self._versions(key_id)
+        with self._locked():
+            versions = self._keys.setdefault(key_id, {})
+            new = max(versions, default=0) + 1
+            versions[new] = AESGCM.generate_key(bit_length=256)
         return new
 
     def destroy_version(self, key_id: str, version: int) -> None:
-        self._versions(key_id).pop(version, None)
-        self._save()
+        with self._locked():
+            self._keys.get(key_id, {}).pop(version, None)
 
 
 class Envelope:

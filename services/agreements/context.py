@@ -9,11 +9,11 @@ import weakref
 from dataclasses import dataclass
 
 from shared.config import Settings
-from shared.crypto import Envelope
+from shared.crypto import Envelope, LocalKeyring
 
 from .config import AgreementsSettings
 from .seal import Sealer
-from .vault import ReloadingKeyring, Vault
+from .vault import Vault
 
 
 @dataclass
@@ -26,7 +26,7 @@ class Context:
 
 def build(settings: Settings, config: AgreementsSettings | None = None) -> Context:
     config = config or AgreementsSettings()
-    keyring = ReloadingKeyring(settings.resolved_kek_keyring)
+    keyring = LocalKeyring(settings.resolved_kek_keyring)
     return Context(settings=settings, config=config, vault=Vault(Envelope(keyring, config.kek_id)),
                    sealer=Sealer.load(config.seal_keyring_path(settings)))
 

@@ -6,7 +6,7 @@ without decrypting a single document:
     python -m services.agreements.keys status            # how many items are under which KEK version
 
 It uses the same settings as the service (``ODR_`` variables, ``ODR_KEK_KEYRING``). Running
-services notice the new keyring version on their next encryption (``vault.ReloadingKeyring``).
+services notice the new keyring version on their next encryption (``shared.crypto.LocalKeyring`` re-reads a changed file).
 Re-wrapping goes in batches, each its own transaction, and only touches rows under an older
 version, so it can be interrupted and run again. Once nothing is under an old version, that
 version can be destroyed. (Meant to become ``odr keys rotate-kek agreements``.)

@@ -11,10 +11,8 @@ ciphertext stays but can never be opened again.
 from __future__ import annotations
 
 import logging
-import os
-from pathlib import Path
 
-from shared.crypto import DecryptionError, Envelope, LocalKeyring, Sealed
+from shared.crypto import DecryptionError, Envelope, Sealed
 from shared.problems import Problem
 
 log = logging.getLogger("odr.agreements.vault")
@@ -30,37 +28,6 @@ class IntegrityFailure(Problem):
 class Shredded(Problem):
     def __init__(self) -> None:
         super().__init__(410, "shredded", "this agreement's content was destroyed at the end of its retention period")
-
-
-class ReloadingKeyring(LocalKeyring):
-    """The local keyring, re-read when the file changes, so that a running service picks up a
-    rotation done by ``python -m services.agreements.keys rotate`` in another process (new items
-    are wrapped under the new version, re-wrapped items unwrap)."""
-
-    def __init__(self, path: Path) -> None:
-        super().__init__(path)
-        self._mtime = self._stat()
-
-    def _stat(self) -> float | None:
-        try:
-            return os.stat(self.path).st_mtime_ns
-        except FileNotFoundError:
-            return None
-
-    def _refresh(self) -> None:
-        mtime = self._stat()
-        if mtime != self._mtime and mtime is not None:
-            super().__init__(self.path)
-            self._mtime = mtime
-
-    def _save(self) -> None:
-        super()._save()
-        self._mtime = self._stat()
-
-    def _versions(self, key_id: str) -> dict[int, bytes]:
-        # every operation (wrap, unwrap, rotate, destroy) goes through here: never act on a stale copy
-        self._refresh()
-        return super()._versions(key_id)
 
 
 def version_aad(agreement_id: str, version: int) -> bytes:

@@ -8,7 +8,6 @@ with it, including records still on the bus, becomes unreadable (crypto-shreddin
 
 from __future__ import annotations
 
-import fcntl
 import os
 from pathlib import Path
 
@@ -21,17 +20,10 @@ KEK_ID = "sessions-transcripts"
 
 
 def key_provider(path: Path) -> KeyProvider:
-    """The local keyring, with the sessions KEK created once even when several replicas start
-    together on one data directory (an exclusive file lock around the first creation)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path.with_suffix(".lock"), "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        try:
-            ring = LocalKeyring(path)
-            ring.latest_version(KEK_ID)  # creates and saves it if missing
-        finally:
-            fcntl.flock(lock, fcntl.LOCK_UN)
+    """The local keyring; it creates the sessions KEK once, under its own file lock, even when
+    several replicas start together on one data directory."""
+    ring = LocalKeyring(Path(path))
+    ring.latest_version(KEK_ID)  # creates and saves it if missing
     return ring
 
 

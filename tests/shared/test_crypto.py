@@ -43,3 +43,17 @@ def test_rotation_rewraps_without_touching_ciphertext_and_survives_a_reload(enve
     with pytest.raises(DecryptionError):
         reloaded.open(sealed, aad=b"x")  # crypto-shredded
     assert reloaded.open(rewrapped, aad=b"x") == b"terms"
+
+
+def test_keyrings_sharing_a_file_never_lose_each_others_keys(tmp_path):
+    """Two services in one process (odr dev) and a rotate command in another share the file."""
+    path = tmp_path / "kek.json"
+    a, b = LocalKeyring(path), LocalKeyring(path)
+    sealed_a = Envelope(a, "intake").seal(b"answers", aad=b"s")
+    sealed_b = Envelope(b, "agreements").seal(b"terms", aad=b"t")  # b creates its KEK after a did
+    rotated = LocalKeyring(path).rotate("intake")  # "another process" rotates
+    fresh = LocalKeyring(path)
+    assert Envelope(fresh, "intake").open(sealed_a, aad=b"s") == b"answers"
+    assert Envelope(fresh, "agreements").open(sealed_b, aad=b"t") == b"terms"
+    assert a.latest_version("intake") == rotated  # a running keyring sees the rotation
+    assert Envelope(a, "agreements").open(sealed_b, aad=b"t") == b"terms"
