@@ -11,7 +11,9 @@ def _ref_name(event_type: str) -> str:
     return event_type.replace(".", "_")
 
 
-def asyncapi_document(*, version: str = "0.1.0") -> dict[str, Any]:
+def asyncapi_document(*, version: str = "0.1.0", parts: list[dict[str, Any]] = ()) -> dict[str, Any]:
+    """The events from the registry, plus ``parts`` (services' own protocols, such as the
+    sessions websocket) merged in: their channels, operations, components and ``x-`` fields."""
     from . import contracts  # noqa: F401  (import registers every event)
 
     channels: dict[str, Any] = {}
@@ -43,7 +45,7 @@ def asyncapi_document(*, version: str = "0.1.0") -> dict[str, Any]:
             "channel": {"$ref": f"#/channels/{topic}"},
             "summary": f"Published by the {topic.split('.')[-1]} service through its transactional outbox.",
         }
-    return {
+    document = {
         "asyncapi": "3.0.0",
         "info": {"title": "ODR platform events", "version": version,
                  "description": "Events between ODR services. Structured CloudEvents 1.0 JSON; ids and status only."},
@@ -52,3 +54,23 @@ def asyncapi_document(*, version: str = "0.1.0") -> dict[str, Any]:
         "operations": operations,
         "components": {"messages": messages, "schemas": schemas},
     }
+    for part in parts:
+        for key, value in part.items():
+            if key == "components":
+                for section, entries in value.items():
+                    document["components"].setdefault(section, {}).update(entries)
+            elif isinstance(value, dict):
+                document.setdefault(key, {}).update(value)
+            else:
+                document[key] = value
+    return document
+
+
+def platform_asyncapi() -> dict[str, Any]:
+    """The whole platform's document: every event and every service's own protocol."""
+    import importlib
+
+    from .config import SERVICES
+
+    specs = [importlib.import_module(f"services.{name}.app").SPEC for name in SERVICES]
+    return asyncapi_document(parts=[spec.asyncapi() for spec in specs if spec.asyncapi is not None])

@@ -49,7 +49,8 @@ def cmd_dev(args) -> None:
 
     app = create_gateway(settings)
     print(f"ODR is starting on http://{args.host}:{args.port}/  (data in {settings.data_dir.resolve()})", flush=True)
-    uvicorn.run(app, host=args.host, port=args.port, log_level="warning", ws_max_size=1 << 20)
+    uvicorn.run(app, host=args.host, port=args.port, log_level="warning", ws_max_size=1 << 20,
+                ws_per_message_deflate=False)
 
 
 def cmd_serve(args) -> None:
@@ -61,7 +62,8 @@ def cmd_serve(args) -> None:
               file=sys.stderr, flush=True)
     module = importlib.import_module(f"services.{args.service}.app")
     app = module.create_app(settings)
-    uvicorn.run(app, host=args.host, port=args.port, log_level="warning", ws_max_size=1 << 20)
+    uvicorn.run(app, host=args.host, port=args.port, log_level="warning", ws_max_size=1 << 20,
+                ws_per_message_deflate=False)
 
 
 def cmd_migrate(args) -> None:
@@ -97,9 +99,9 @@ def cmd_makemigration(args) -> None:
 
 
 def cmd_asyncapi(args) -> None:
-    from .asyncapi import asyncapi_document
+    from .asyncapi import platform_asyncapi
 
-    text = json.dumps(asyncapi_document(), indent=2)
+    text = json.dumps(platform_asyncapi(), indent=2)
     if args.output:
         Path(args.output).write_text(text + "\n")
     else:

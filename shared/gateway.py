@@ -59,9 +59,9 @@ def create_gateway(settings: Settings | None = None, services: tuple[str, ...] =
         return JSONResponse({"status": "ready" if ready else "not-ready", "checks": checks}, status_code=200 if ready else 503)
 
     async def asyncapi(_request: Request):
-        from .asyncapi import asyncapi_document
+        from .asyncapi import platform_asyncapi
 
-        return JSONResponse(asyncapi_document())
+        return JSONResponse(platform_asyncapi())
 
     routes = [Route("/", landing), Route("/healthz", healthz), Route("/readyz", readyz), Route("/asyncapi.json", asyncapi)]
     routes += [Mount(f"/{name}", app=sub) for name, sub in apps.items()]

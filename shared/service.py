@@ -64,6 +64,9 @@ class ServiceSpec:
     # called with the runtime and returns an async context manager, entered after the consumers
     # start and exited before they stop.
     background: list[Callable[["ServiceRuntime"], AbstractAsyncContextManager]] = field(default_factory=list)
+    # The service's own part of the AsyncAPI document beyond its events (e.g. a websocket
+    # protocol): channels, operations and components merged into the platform document.
+    asyncapi: Callable[[], dict] | None = None
     version: str = "0.1.0"
 
 

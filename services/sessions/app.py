@@ -15,6 +15,7 @@ from . import events, transcripts
 from .api import router
 from .hub import Hub
 from .models import Base, inbox, outbox
+from .protocol import websocket_asyncapi
 from .sequencer import Sequencer
 
 
@@ -45,6 +46,7 @@ SPEC = ServiceSpec(
     inbox=inbox,
     migrations=Path(__file__).parent / "migrations",
     subscriptions=events.SUBSCRIPTIONS,
+    asyncapi=websocket_asyncapi,
     background=[rooms_engine],
 )
 

@@ -29,3 +29,13 @@ def test_events_carry_no_free_text_fields():
         if cls.type.startswith("odr.test."):
             continue
         assert not forbidden & set(cls.model_fields), cls.type
+
+
+def test_the_platform_document_includes_the_sessions_websocket_protocol():
+    from shared.asyncapi import platform_asyncapi
+
+    doc = platform_asyncapi()
+    assert "odr.intake" in doc["channels"] and "sessions_room" in doc["channels"]
+    assert "odr_case_filed_v1" in doc["components"]["messages"]
+    assert any(op["channel"]["$ref"] == "#/channels/sessions_room" for op in doc["operations"].values())
+    assert "4010" in doc["x-close-codes"]
