@@ -6,6 +6,8 @@
     odr makemigration SERVICE -m MSG autogenerate a migration from the service's models (developers)
     odr asyncapi [-o FILE]           the AsyncAPI 3 document of every event
     odr keys rotate                  add a new token signing key (old keys keep verifying)
+    odr kek SERVICE ACTION [...]     a service's key-encryption-key chores, e.g. `odr kek agreements rotate`
+                                     (rotate | rewrap | status; see services/<service>/keys.py)
     odr token --role admin --subject NAME   issue an access token with the local keyring (operators)
 
 Every option can also be given as an ``ODR_`` environment variable (see the README).
@@ -123,6 +125,15 @@ def cmd_keys(args) -> None:
     print(f"keyring {path}: {len(ring.keys)} keys, signing with {ring.active.kid}")
 
 
+def cmd_kek(args) -> None:
+    """Delegate to the service's own ``keys`` module: only it knows where its data keys live."""
+    try:
+        module = importlib.import_module(f"services.{args.service}.keys")
+    except ModuleNotFoundError:
+        sys.exit(f"odr kek: the {args.service} service keeps no re-wrappable data keys")
+    module.main(args.rest)
+
+
 def cmd_token(args) -> None:
     from .auth import KeyRing, TokenService
 
@@ -169,6 +180,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--public-out", help="also write a public-only keyring for verify-only services")
     _add_common(p)
     p.set_defaults(func=cmd_keys)
+
+    p = sub.add_parser("kek", help="a service's key-encryption-key chores (rotate, rewrap, status)")
+    p.add_argument("service", choices=SERVICES)
+    p.add_argument("rest", nargs=argparse.REMAINDER, help="the action and its options")
+    p.set_defaults(func=cmd_kek)
 
     p = sub.add_parser("token", help="issue an access token with the local keyring")
     p.add_argument("--role", required=True, choices=["party", "mediator", "court", "admin"])

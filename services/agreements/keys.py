@@ -9,7 +9,7 @@ It uses the same settings as the service (``ODR_`` variables, ``ODR_KEK_KEYRING`
 services notice the new keyring version on their next encryption (``shared.crypto.LocalKeyring`` re-reads a changed file).
 Re-wrapping goes in batches, each its own transaction, and only touches rows under an older
 version, so it can be interrupted and run again. Once nothing is under an old version, that
-version can be destroyed. (Meant to become ``odr keys rotate-kek agreements``.)
+version can be destroyed. The same commands run as ``odr kek agreements rotate|rewrap|status``.
 """
 
 from __future__ import annotations

@@ -72,3 +72,15 @@ def test_asyncapi_keys_and_token_commands(tmp_path, capsys):
     token = capsys.readouterr().out.strip()
     assert TokenService(ring).verify(token).role == "admin"
     assert "private" not in (tmp_path / "public.json").read_text()
+
+
+def test_kek_commands_are_delegated_to_the_service(tmp_path, capsys):
+    main(["migrate", "agreements", "--data-dir", str(tmp_path)])
+    main(["kek", "agreements", "rotate", "--data-dir", str(tmp_path)])
+    main(["kek", "agreements", "status", "--data-dir", str(tmp_path)])
+    out = capsys.readouterr().out
+    assert "agreements" in out
+    import pytest
+
+    with pytest.raises(SystemExit):
+        main(["kek", "intake", "status"])
