@@ -25,6 +25,7 @@ class UnitOfWork:
 
     async def __aenter__(self) -> "UnitOfWork":
         self.session = self._session_factory()
+        self.session.info["uow"] = self
         await self.session.begin()
         return self
 
@@ -60,6 +61,15 @@ class UnitOfWork:
     async def rollback(self) -> None:
         self._pending.clear()
         await self.session.rollback()
+
+
+def unit_of_work_of(session: AsyncSession) -> UnitOfWork:
+    """The unit of work a session belongs to. Event handlers get the session; the events they
+    cause go through its unit of work, so they commit with the handler's change and inbox row."""
+    uow = session.info.get("uow")
+    if uow is None:
+        raise RuntimeError("this session was not opened by a UnitOfWork")
+    return uow
 
 
 def type_topic(event_type: str) -> str:

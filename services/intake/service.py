@@ -50,7 +50,7 @@ def _now() -> datetime:
 
 class Sink:
     """What a use case needs to change a case: a session and a way to publish. A request's unit of
-    work is one; an event handler, which only has a session, wraps it (``HandlerSink``)."""
+    work is one; an event handler reaches its own through ``shared.uow.unit_of_work_of``."""
 
     session: AsyncSession
 

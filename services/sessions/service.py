@@ -14,12 +14,11 @@ from shared.auth import Principal
 from shared.contracts.intake import CaseClosed, CaseFiled, CaseScreened, MediationAgreed
 from shared.contracts.sessions import SessionEnded, SessionScheduled
 from shared.crypto import Envelope
-from shared.events import envelope
 from shared.problems import Forbidden, NotFound
-from shared.uow import UnitOfWork, type_topic
+from shared.uow import UnitOfWork, unit_of_work_of
 
 from . import protocol, transcripts
-from .models import Proposal, Room, RoomSession, outbox
+from .models import Proposal, Room, RoomSession
 from .protocol import Close
 from .rooms import Member, RoomState
 from .schemas import BalanceView, ProposalView, RoomView, SessionView
@@ -89,12 +88,9 @@ async def _room_for(session: AsyncSession, case_id: str) -> Room:
 
 
 async def _stage(session: AsyncSession, evt) -> None:
-    """Consumers get a database session, not a unit of work: write the outbox row directly, in
-    the same transaction (the relay polls for it)."""
-    ce = envelope(evt, source="/odr/sessions")
-    await session.execute(outbox.insert().values(event_id=ce.id, topic=type_topic(ce.type), key=ce.subject,
-                                                 type=ce.type, payload=ce.to_bytes(),
-                                                 created_at=datetime.now(timezone.utc)))
+    """Consumers get a database session; the event goes through its unit of work, so it commits
+    with the handler's change and the inbox record."""
+    unit_of_work_of(session).publish(evt)
 
 
 # -- joining ---------------------------------------------------------------------------------
