@@ -48,7 +48,23 @@ def test_serve_runs_one_service_as_its_own_process(tmp_path):
         proc.wait(10)
     # uvicorn shuts down gracefully, then re-raises SIGTERM so the exit status tells the truth.
     assert proc.returncode in (0, -15)
-    assert b"Traceback" not in proc.stderr.read()
+    assert not _errors(proc.stderr.read().decode())
+
+
+def _errors(stderr: str) -> list[str]:
+    """Error log lines, except a task cancelled mid-query by the shutdown itself (SQLAlchemy's
+    pool reports those while it closes connections; nothing is lost, the work is redone)."""
+    found = []
+    for line in stderr.splitlines():
+        try:
+            record = json.loads(line)
+        except ValueError:
+            if "Traceback" in line:
+                found.append(line)
+            continue
+        if record.get("level") in ("error", "critical") and record.get("exc_type") != "CancelledError":
+            found.append(line)
+    return found
 
 
 def test_migrate_all_on_postgresql(pg_database_template, monkeypatch, capsys):
