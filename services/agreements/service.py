@@ -20,7 +20,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.auth import Principal
-from shared.contracts.agreements import AgreementSigned, DraftReady, SignatureRequested
+from shared.contracts.agreements import AgreementSigned, DraftReady, ObligationDue, SignatureRequested
 from shared.contracts.intake import CaseFiled
 from shared.contracts.sessions import ProposalAccepted
 from shared.problems import Conflict, Forbidden, NotFound, Problem
@@ -483,8 +483,10 @@ async def _execute(uow: UnitOfWork, ctx: Context, agreement: Agreement, row: Agr
     await _audit(ctx, session, agreement, "executed", None, version=row.version, document_hash=row.document_hash,
                  seal_kid=seal["kid"])
     case = await session.get(CaseRef, agreement.case_id)
+    due = [ObligationDue(obligation_id=o["id"], obligor_side=o["obligor"], due_on=o["deadline"])
+           for o in document["content"].get("obligations", []) if o.get("deadline")]
     uow.publish(AgreementSigned(case_id=agreement.case_id, agreement_id=agreement.id, version=row.version,
-                                document_hash=row.document_hash, court_id=case.court_id))
+                                document_hash=row.document_hash, court_id=case.court_id, obligations=due))
     if case.court_id:
         await feed.append(session, court_id=case.court_id, type=AgreementSigned.type, case_id=agreement.case_id,
                           agreement_id=agreement.id, version=row.version, document_hash=row.document_hash, at=now)

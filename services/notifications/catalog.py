@@ -49,6 +49,7 @@ KINDS: dict[str, Kind] = {k.name: k for k in [
     Kind("signature_pending", link="/cases/{case_id}/agreements/{agreement_id}/sign"),
     Kind("agreement_signed", link="/cases/{case_id}/agreements/{agreement_id}"),
     Kind("court_decision", critical=True, link="/cases/{case_id}/agreements/{agreement_id}"),
+    Kind("obligation_due", critical=True, link="/cases/{case_id}/agreements/{agreement_id}"),
     Kind("obligation_overdue", critical=True, link="/cases/{case_id}/agreements/{agreement_id}"),
     Kind("case_closed"),
 ]}

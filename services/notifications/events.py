@@ -9,7 +9,8 @@ Event types added to the contracts later are ignored until a handler is added he
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from shared.contracts import agreements as A
 from shared.contracts import intake as I
@@ -167,6 +168,14 @@ def subscriptions(notifier) -> list[Subscription]:
 
     async def on_signed(session, event: A.AgreementSigned, envelope) -> None:
         await scheduler.cancel(session, case_id=event.case_id, kind="signature_pending", ref_prefix=f"{event.agreement_id}:")
+        zone = ZoneInfo((await case_of(session, event.case_id)).time_zone)
+        for due in event.obligations:  # the owing side hears of it before the deadline
+            remind_on = due.due_on - timedelta(days=ns.obligation_reminder_days)
+            await scheduler.schedule(session, notifier, kind="obligation_due", case_id=event.case_id,
+                                     ref=f"{event.agreement_id}:{due.obligation_id}",
+                                     due_at=datetime.combine(remind_on, time(9, 0), tzinfo=zone),
+                                     params={"agreement_id": event.agreement_id, "obligation_id": due.obligation_id,
+                                             "side": due.obligor_side, "due_on": due.due_on.isoformat()})
         await notify(session, envelope, "agreement_signed",
                      _people(await service.audience(session, event.case_id, CASE_ROLES)),
                      {"agreement_id": event.agreement_id, "version": event.version})
@@ -183,6 +192,8 @@ def subscriptions(notifier) -> list[Subscription]:
                                data={"agreement_id": event.agreement_id, "status": decision})
 
     async def on_obligation_overdue(session, event: A.ObligationOverdue, envelope) -> None:
+        await scheduler.cancel(session, case_id=event.case_id, kind="obligation_due",
+                               ref_prefix=f"{event.agreement_id}:{event.obligation_id}")
         await notify(session, envelope, "obligation_overdue",
                      _people(await service.audience(session, event.case_id, CASE_ROLES)),
                      {"agreement_id": event.agreement_id, "obligation_id": event.obligation_id,

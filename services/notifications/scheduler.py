@@ -9,6 +9,8 @@ Jobs:
 - ``answer_window``: before an invitation's answer window closes (``RespondentInvited.answer_by``);
   cancelled when that participant answers.
 - ``signature_pending``: some time after signatures were requested; cancelled when signed.
+- ``obligation_due``: days before an executed agreement's obligation falls due, to the owing side
+  (``AgreementSigned.obligations``); cancelled if it is reported overdue first.
 Closing a case cancels all its pending jobs.
 """
 
@@ -26,7 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from shared.tasks import cancel_and_wait
 
 from . import service
-from .catalog import SESSION_ROLES
+from .catalog import CASE_ROLES, SESSION_ROLES
 from .models import ScheduledJob
 
 log = logging.getLogger("odr.notifications.scheduler")
@@ -83,6 +85,12 @@ async def fire(session: AsyncSession, notifier, job: ScheduledJob) -> None:
         await service.notify(session, notifier, source_id=source_id, case_id=job.case_id, kind="signature_pending",
                              recipients=[(s, None) for s in p["signer_ids"]],
                              params={"agreement_id": p["agreement_id"], "version": p["version"]})
+    elif job.kind == "obligation_due":
+        owing = await service.audience(session, job.case_id, CASE_ROLES - {"mediator"}, side=p["side"])
+        await service.notify(session, notifier, source_id=source_id, case_id=job.case_id, kind="obligation_due",
+                             recipients=[(r.participant_id, r.language) for r in owing],
+                             params={"agreement_id": p["agreement_id"], "obligation_id": p["obligation_id"],
+                                     "due_on": p["due_on"]})
     else:
         log.error("unknown job kind", extra={"job_id": job.id, "kind": job.kind})
 

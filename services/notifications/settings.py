@@ -57,4 +57,5 @@ class NotificationsSettings(BaseSettings):
                                                  description="Reminders before a session starts (default 24 h and 1 h).")
     answer_window_reminder_seconds: int = Field(172800, description="Reminder this long before an invitation's answer window closes.")
     signature_reminder_seconds: int = Field(172800, description="Reminder to signers this long after signatures were requested.")
+    obligation_reminder_days: int = Field(3, description="Reminder to the owing side this many days before an obligation's due date (09:00 in the case's time zone).")
     feed_poll_seconds: float = Field(1.0, description="How often a live feed stream looks for new notices committed elsewhere.")

@@ -5,7 +5,9 @@ Never terms, amounts or names: ids, versions, hashes and statuses."""
 from __future__ import annotations
 
 from datetime import date
-from typing import ClassVar
+from typing import ClassVar, Literal
+
+from pydantic import BaseModel, ConfigDict
 
 from ..events import Event, event
 
@@ -36,6 +38,16 @@ class SignatureRequested(_AgreementsEvent):
     signer_ids: list[str]
 
 
+class ObligationDue(BaseModel):
+    """When an obligation falls due and which side owes it: no amounts, no terms."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    obligation_id: str
+    obligor_side: Literal["claimant", "respondent"]
+    due_on: date
+
+
 @event
 class AgreementSigned(_AgreementsEvent):
     type: ClassVar[str] = "odr.agreement.signed.v1"
@@ -45,6 +57,7 @@ class AgreementSigned(_AgreementsEvent):
     version: int
     document_hash: str
     court_id: str | None = None
+    obligations: list[ObligationDue] = []
 
 
 @event

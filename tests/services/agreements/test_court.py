@@ -60,6 +60,9 @@ async def test_a_court_reads_the_feed_fetches_acknowledges_and_approves(harness)
     assert approved == [{"case_id": done["case_id"], "agreement_id": done["id"], "court_id": "court-a"}]
     signed = [d for t, d in published if t == "odr.agreement.signed.v1"]
     assert signed[0]["court_id"] == "court-a" and signed[0]["document_hash"] == done["document_hash"]
+    # Due dates travel (for reminders), never what is owed: ids, sides and dates only.
+    assert signed[0]["obligations"] and all(set(o) == {"obligation_id", "obligor_side", "due_on"}
+                                            for o in signed[0]["obligations"])
     view = (await harness.client.get(f"/agreements/{done['id']}", headers=harness.claimant(done["case_id"]))).json()
     assert view["court_decision"] == "approved"
     actions = [e["action"] for e in (await harness.client.get(f"/agreements/{done['id']}/audit",

@@ -125,3 +125,25 @@ async def _held(svc):
     async with svc.runtime.session_factory() as s:
         rows = list((await s.execute(select(Delivery).where(Delivery.status == "pending"))).scalars())
     return rows[0] if rows and rows[0].next_attempt_at > datetime.now(timezone.utc) + timedelta(minutes=30) else None
+
+
+async def test_the_owing_side_is_reminded_before_an_obligation_falls_due(tmp_path):
+    from datetime import date
+
+    cid = "c-due"
+    due_on = (datetime.now(ZoneInfo("Asia/Almaty")) + timedelta(days=10)).date()
+    async with service(tmp_path) as svc:
+        await svc.publish(agreed(cid))
+        await eventually(lambda: feed(svc, "p-c", cid), message="agreed")
+        await svc.publish(A.AgreementSigned(case_id=cid, agreement_id="a-1", version=1, document_hash="h", obligations=[
+            A.ObligationDue(obligation_id="o-1", obligor_side="respondent", due_on=due_on),
+            A.ObligationDue(obligation_id="o-2", obligor_side="claimant", due_on=date(2000, 1, 1)),  # long past: no reminder
+        ]))
+        [job] = await eventually(lambda: _pending(svc, 1), message="obligation reminder scheduled")
+        assert job.kind == "obligation_due" and job.ref == "a-1:o-1"
+        assert job.due_at == datetime.combine(due_on - timedelta(days=3), datetime.min.time().replace(hour=9),
+                                              tzinfo=ZoneInfo("Asia/Almaty"))
+        await svc.worker("Scheduler").run_once(now=job.due_at + timedelta(minutes=1))
+        [notice] = await eventually(lambda: kinds(svc, "p-r", cid, "obligation_due"), message="reminder to the respondent")
+        assert notice["critical"] and due_on.strftime("%d.%m.%Y") in notice["title"]  # shown the Kazakh way
+        assert await kinds(svc, "p-c", cid, "obligation_due") == []  # the claimant owes nothing here
