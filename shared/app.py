@@ -29,8 +29,9 @@ def create_service_app(spec: ServiceSpec, settings: Settings | None = None, *, c
         finally:
             await runtime.stop()
 
-    app = FastAPI(title=spec.title, description=spec.description, version=spec.version, lifespan=lifespan,
-                  root_path=settings.root_path)
+    # No root_path here: the server (uvicorn in `odr serve`) adds ODR_ROOT_PATH to the scope, so
+    # routes, docs and OpenAPI `servers` see the prefix the gateway stripped.
+    app = FastAPI(title=spec.title, description=spec.description, version=spec.version, lifespan=lifespan)
     app.state.runtime = runtime
     app.state.settings = settings
     install_problem_handlers(app)

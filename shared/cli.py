@@ -64,8 +64,10 @@ def cmd_serve(args) -> None:
               file=sys.stderr, flush=True)
     module = importlib.import_module(f"services.{args.service}.app")
     app = module.create_app(settings)
+    # root_path: the prefix the gateway strips (nginx, the Ingress); uvicorn puts it back into
+    # each request's path and root_path, as ASGI wants, so links and OpenAPI `servers` are right.
     uvicorn.run(app, host=args.host, port=args.port, log_level="warning", ws_max_size=1 << 20,
-                ws_per_message_deflate=False)
+                ws_per_message_deflate=False, root_path=settings.root_path)
 
 
 def cmd_migrate(args) -> None:

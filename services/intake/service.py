@@ -427,10 +427,12 @@ async def answer_invitation(uow: UnitOfWork, *, token: str, answer: InvitationAn
 async def expire_invitations(uow: UnitOfWork, *, now: datetime | None = None) -> int:
     """Silence is a refusal: cases whose invitation window passed unanswered close as declined."""
     now = now or _now()
+    # An IN over the links rather than a DISTINCT join: PostgreSQL cannot compare the case's JSON
+    # columns for DISTINCT.
+    lapsed = select(AccessLink.case_id).where(
+        AccessLink.purpose == "invitation", AccessLink.used_at.is_(None), AccessLink.expires_at <= now)
     rows = (await uow.session.execute(
-        select(Case).join(AccessLink, AccessLink.case_id == Case.id).where(
-            Case.status == "awaiting_consent", AccessLink.purpose == "invitation", AccessLink.used_at.is_(None),
-            AccessLink.expires_at <= now).distinct())).scalars().all()
+        select(Case).where(Case.status == "awaiting_consent", Case.id.in_(lapsed)))).scalars().all()
     closed = 0
     for case in rows:
         pending = (await uow.session.execute(select(AccessLink).where(

@@ -157,10 +157,9 @@ def subscriptions(notifier) -> list[Subscription]:
                      {"agreement_id": event.agreement_id, "version": event.version})
 
     async def on_signature_requested(session, event: A.SignatureRequested, envelope) -> None:
-        known = {r.participant_id: r.language for r in await service.audience(session, event.case_id, SESSION_ROLES)}
-        signers = [(s, known.get(s)) for s in event.signer_ids]
         params = {"agreement_id": event.agreement_id, "version": event.version}
-        await notify(session, envelope, "signature_requested", signers, params)
+        await notify(session, envelope, "signature_requested",
+                     _people(await service.signers(session, event.case_id, event.signer_ids)), params)
         await scheduler.schedule(session, notifier, kind="signature_pending", case_id=event.case_id,
                                  ref=f"{event.agreement_id}:{event.version}",
                                  due_at=envelope.time + timedelta(seconds=ns.signature_reminder_seconds),

@@ -83,7 +83,8 @@ async def fire(session: AsyncSession, notifier, job: ScheduledJob) -> None:
                              recipients=[(p["participant_id"], p.get("language"))], params={"answer_by": p["answer_by"]})
     elif job.kind == "signature_pending":
         await service.notify(session, notifier, source_id=source_id, case_id=job.case_id, kind="signature_pending",
-                             recipients=[(s, None) for s in p["signer_ids"]],
+                             recipients=[(r.participant_id, r.language)
+                                         for r in await service.signers(session, job.case_id, p["signer_ids"])],
                              params={"agreement_id": p["agreement_id"], "version": p["version"]})
     elif job.kind == "obligation_due":
         owing = await service.audience(session, job.case_id, CASE_ROLES - {"mediator"}, side=p["side"])

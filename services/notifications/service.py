@@ -21,7 +21,7 @@ from shared.crypto import DecryptionError
 from shared.problems import Forbidden, NotFound, Problem
 from shared.uow import UnitOfWork
 
-from .catalog import IN_APP, KINDS
+from .catalog import IN_APP, KINDS, MEDIATOR, PARTY_ROLES
 from .models import CaseEntry, Contact, Delivery, Notification, Preference, Recipient
 from .schemas import ContactIn, ContactView, Feed, NotificationView, PreferencesIn, PreferencesView, QuietHours
 from .storage import insert_ignore, stable_id
@@ -72,6 +72,19 @@ async def audience(session: AsyncSession, case_id: str, roles: Iterable[str], *,
     excluded = set(exclude)
     rows = (await session.execute(q.order_by(Recipient.participant_id))).scalars().all()
     return [r for r in rows if r.participant_id not in excluded]
+
+
+async def signers(session: AsyncSession, case_id: str, slots: Iterable[str]) -> list[Recipient]:
+    """The people behind agreements' signer slots (``claimant``, ``respondent``, ``mediator``):
+    a side's parties and representatives, or the mediator. Agreements signs by slot, not by
+    participant id, so the slot is what its events carry."""
+    people: list[Recipient] = []
+    for slot in dict.fromkeys(slots):
+        if slot == "mediator":
+            people += await audience(session, case_id, MEDIATOR)
+        else:
+            people += await audience(session, case_id, PARTY_ROLES, side=slot)
+    return people
 
 
 # -- fan-out -------------------------------------------------------------------------------------

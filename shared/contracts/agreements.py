@@ -35,7 +35,7 @@ class SignatureRequested(_AgreementsEvent):
     agreement_id: str
     version: int
     document_hash: str
-    signer_ids: list[str]
+    signer_ids: list[str]  # signer slots: "claimant", "respondent", "mediator"
 
 
 class ObligationDue(BaseModel):

@@ -96,6 +96,16 @@ async def test_the_full_flow_on_postgresql_and_kafka(tmp_path, kafka, pg_databas
 
         await eventually(all_published, message="the relay published every event to Kafka")
 
+        # The deadline sweeps run on PostgreSQL too: silence declines, an ended term closes.
+        other, other_claimant = await Driver(client).file()
+        answer_by = datetime.fromisoformat((await Driver(client).invite(other, other_claimant))["answer_by"])
+        async with app.state.runtime.uow() as uow:
+            assert await service.expire_invitations(uow, now=answer_by + timedelta(seconds=1)) == 1
+        async with app.state.runtime.uow() as uow:
+            assert await service.expire_terms(uow, now=answer_by + timedelta(days=400)) == 1
+        assert await Driver(client).status(other, other_claimant) == "declined"
+        assert await Driver(client).status(case_id, claimant) == "terminated"
+
 
 async def test_the_case_follows_sessions_and_agreements(app_client, flow):
     case_id, claimant, _, _ = await full_flow(flow)

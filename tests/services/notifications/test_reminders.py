@@ -147,3 +147,27 @@ async def test_the_owing_side_is_reminded_before_an_obligation_falls_due(tmp_pat
         [notice] = await eventually(lambda: kinds(svc, "p-r", cid, "obligation_due"), message="reminder to the respondent")
         assert notice["critical"] and due_on.strftime("%d.%m.%Y") in notice["title"]  # shown the Kazakh way
         assert await kinds(svc, "p-c", cid, "obligation_due") == []  # the claimant owes nothing here
+
+
+async def test_signature_requests_and_reminders_reach_the_people_behind_the_signer_slots(tmp_path):
+    """Agreements names signers by slot (claimant, respondent, mediator); the notices must reach
+    the parties and representatives of each side and the mediator, and nobody else."""
+    cid = "c-sign"
+    async with service(tmp_path) as svc:
+        await svc.publish(agreed(cid))
+        await eventually(lambda: feed(svc, "p-c", cid), message="agreed")
+        envs = await svc.publish(A.SignatureRequested(case_id=cid, agreement_id="a-1", version=2, document_hash="h",
+                                                      signer_ids=["claimant", "respondent", "mediator"]))
+        async def requested(subject, role):
+            return [i for i in await feed(svc, subject, cid, role) if i["kind"] == "signature_requested"]
+
+        for subject, role in (("p-c", "party"), ("p-r", "party"), ("m-1", "mediator")):
+            [notice] = await eventually(lambda: requested(subject, role), message=f"signature request to {subject}")
+            assert notice["link"].endswith(f"/cases/{cid}/agreements/a-1/sign")
+        assert await kinds(svc, "p-i", cid, "signature_requested") == []  # the interpreter signs nothing
+        [job] = [j for j in await jobs(svc) if j.kind == "signature_pending"]
+        assert job.due_at == envs[0].time + timedelta(days=2)
+        await svc.worker("Scheduler").run_once(now=job.due_at + timedelta(minutes=1))
+        [reminder] = await eventually(lambda: kinds(svc, "p-r", cid, "signature_pending"), message="reminder")
+        assert reminder["title"]  # in the respondent's language, Kazakh
+        assert await kinds(svc, "p-i", cid, "signature_pending") == []
