@@ -243,6 +243,12 @@ async def propose(case_id: CaseId, body: ProposalCreate, principal: Anyone, uow:
     return await service.propose_mediator(uow, case_id=case_id, mediator_id=body.mediator_id, principal=principal)
 
 
+@router.get("/cases/{case_id}/mediator-proposals", response_model=list[ProposalView], tags=["mediators"])
+async def case_proposals(case_id: CaseId, principal: Anyone, uow: Uow) -> list[ProposalView]:
+    """The case's proposals, newest first: the other party answers the open one."""
+    return await service.case_proposals(uow, case_id=case_id, principal=principal)
+
+
 @router.post("/cases/{case_id}/mediator-proposals/{proposal_id}/accept", response_model=ProposalView,
              tags=["mediators"])
 async def accept_proposal(case_id: CaseId, proposal_id: CaseId, principal: Anyone, uow: Uow) -> ProposalView:

@@ -347,6 +347,7 @@ class ProposalView(BaseModel):
     claimant_accepted: bool
     respondent_accepted: bool
     mediator_accepted: bool
+    mediator_name: str | None = None
 
 
 class MediatorDecision(_Body):

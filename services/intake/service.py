@@ -795,6 +795,18 @@ async def mediator_decides(uow: UnitOfWork, *, case_id: str, proposal_id: str, d
     return _proposal_view(p), token
 
 
+async def case_proposals(uow: UnitOfWork, *, case_id: str, principal: Principal) -> list[ProposalView]:
+    """The case's mediator proposals, newest first, with the mediator's name: how the other
+    party finds the proposal waiting for their answer."""
+    case, relation = await _access(uow.session, case_id, principal)
+    if relation not in ("party", "mediator", "admin"):
+        raise Forbidden("the parties, the mediator and administrators see the proposals")
+    rows = (await uow.session.execute(select(MediatorProposal, Mediator.full_name).join(
+        Mediator, Mediator.id == MediatorProposal.mediator_id).where(MediatorProposal.case_id == case.id).order_by(
+        MediatorProposal.created_at.desc()))).all()
+    return [_proposal_view(p).model_copy(update={"mediator_name": name}) for p, name in rows]
+
+
 async def mediator_proposals(uow: UnitOfWork, *, principal: Principal) -> list[ProposalView]:
     rows = (await uow.session.execute(select(MediatorProposal).where(
         MediatorProposal.mediator_id == principal.subject).order_by(MediatorProposal.created_at.desc()))).scalars()

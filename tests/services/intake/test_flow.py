@@ -207,6 +207,11 @@ async def test_mediators_need_both_parties_and_an_impartiality_declaration(app_c
     url = f"/cases/{case_id}/mediator-proposals/{proposal}/decision"
     r = await app_client.post(url, json={"decision": "accept", "impartiality_declaration": True}, headers=mediator)
     assert r.status_code == 409 and r.json()["type"].endswith("/parties-have-not-accepted")
+    # The respondent finds the claimant's proposal waiting for them, with the mediator's name.
+    [waiting] = (await app_client.get(f"/cases/{case_id}/mediator-proposals", headers=respondent)).json()
+    assert (waiting["id"], waiting["status"], waiting["claimant_accepted"], waiting["respondent_accepted"]) == (
+        proposal, "open", True, False)
+    assert waiting["mediator_name"]
     await app_client.post(f"/cases/{case_id}/mediator-proposals/{proposal}/accept", headers=respondent)
     r = await app_client.post(url, json={"decision": "accept"}, headers=mediator)
     assert r.status_code == 422 and r.json()["type"].endswith("/impartiality-declaration-required")
