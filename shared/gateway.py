@@ -6,26 +6,21 @@ from __future__ import annotations
 
 import importlib
 from contextlib import AsyncExitStack, asynccontextmanager
+from pathlib import Path
 
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse
+from starlette.responses import FileResponse, JSONResponse, PlainTextResponse
 from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
 
 from .config import SERVICES, Settings
 from .observability import configure_logging
 
-LANDING = """<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>ODR — online mediation</title>
-<style>body{font-family:system-ui,sans-serif;max-width:40rem;margin:2rem auto;padding:0 1rem;line-height:1.5;color:#1b1b1b}
-li{margin:.25rem 0}code{background:#f1f1f1;padding:.1rem .3rem;border-radius:3px}</style></head>
-<body><h1>ODR — online mediation</h1>
-<p>The platform is running. The browser client for parties and mediators will live here.</p>
-<h2>Services</h2><ul>
-%s
-</ul><p>Each service documents its API at <code>/&lt;service&gt;/docs</code>; events are described at
-<a href="/asyncapi.json">/asyncapi.json</a>.</p></body></html>"""
+CLIENT_DIR = Path(__file__).resolve().parents[1] / "client"
+# Paths the browser client owns: everything that is not a service, an asset or an operations route
+# answers with the client's page, so links in notices (/cases/<id>/...) open the right view.
+RESERVED = {*SERVICES, "assets", "healthz", "readyz", "asyncapi.json"}
 
 
 def service_app(name: str, settings: Settings):
@@ -46,9 +41,11 @@ def create_gateway(settings: Settings | None = None, services: tuple[str, ...] =
                 await stack.enter_async_context(sub.router.lifespan_context(sub))
             yield
 
-    async def landing(_request: Request):
-        items = "\n".join(f'<li><a href="/{n}/docs">{n}</a> — <a href="/{n}/readyz">readiness</a></li>' for n in apps)
-        return HTMLResponse(LANDING % items)
+    async def client_page(request: Request):
+        if request.path_params.get("path", "").split("/", 1)[0] in RESERVED:
+            return PlainTextResponse("Not Found", status_code=404)
+        # no-cache: a new release's page is picked up at once; assets are revalidated by ETag.
+        return FileResponse(CLIENT_DIR / "index.html", headers={"Cache-Control": "no-cache"})
 
     async def healthz(_request: Request):
         return JSONResponse({"status": "ok", "services": list(apps)})
@@ -63,8 +60,11 @@ def create_gateway(settings: Settings | None = None, services: tuple[str, ...] =
 
         return JSONResponse(platform_asyncapi())
 
-    routes = [Route("/", landing), Route("/healthz", healthz), Route("/readyz", readyz), Route("/asyncapi.json", asyncapi)]
+    routes = [Route("/", client_page), Route("/healthz", healthz), Route("/readyz", readyz),
+              Route("/asyncapi.json", asyncapi)]
     routes += [Mount(f"/{name}", app=sub) for name, sub in apps.items()]
+    routes += [Mount("/assets", app=StaticFiles(directory=CLIENT_DIR / "assets"), name="assets"),
+               Route("/{path:path}", client_page, methods=["GET", "HEAD"])]
     gateway = Starlette(routes=routes, lifespan=lifespan)
     gateway.state.services = apps
     return gateway

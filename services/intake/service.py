@@ -799,11 +799,13 @@ async def case_proposals(uow: UnitOfWork, *, case_id: str, principal: Principal)
     """The case's mediator proposals, newest first, with the mediator's name: how the other
     party finds the proposal waiting for their answer."""
     case, relation = await _access(uow.session, case_id, principal)
-    if relation not in ("party", "mediator", "admin"):
+    if relation not in ("party", "mediator", "proposed_mediator", "admin"):
         raise Forbidden("the parties, the mediator and administrators see the proposals")
-    rows = (await uow.session.execute(select(MediatorProposal, Mediator.full_name).join(
-        Mediator, Mediator.id == MediatorProposal.mediator_id).where(MediatorProposal.case_id == case.id).order_by(
-        MediatorProposal.created_at.desc()))).all()
+    q = select(MediatorProposal, Mediator.full_name).join(Mediator, Mediator.id == MediatorProposal.mediator_id).where(
+        MediatorProposal.case_id == case.id)
+    if relation == "proposed_mediator":  # a mediator still deciding sees only what was put to them
+        q = q.where(MediatorProposal.mediator_id == principal.subject)
+    rows = (await uow.session.execute(q.order_by(MediatorProposal.created_at.desc()))).all()
     return [_proposal_view(p).model_copy(update={"mediator_name": name}) for p, name in rows]
 
 

@@ -116,6 +116,19 @@ def test_kubernetes_runs_every_service_with_probes_and_its_own_database():
     assert by_kind["HorizontalPodAutoscaler"]["sessions"]["spec"]["scaleTargetRef"]["name"] == "sessions"
     paths = [p["path"] for r in by_kind["Ingress"]["odr"]["spec"]["rules"] for p in r["http"]["paths"]]
     assert all(any(p.startswith(f"/{svc}") for p in paths) for svc in SERVICES)
+    # The browser client: its own Deployment and Service, at / on the Ingress.
+    assert by_kind["Deployment"]["client"]["spec"]["template"]["spec"]["containers"][0]["image"].startswith("odr-client")
+    assert "client" in by_kind["Service"] and "/()(.*)" in paths
+
+
+def test_the_gateways_serve_the_browser_client():
+    compose = _compose()["services"]["gateway"]
+    assert "./client:/usr/share/nginx/html:ro" in compose["volumes"]
+    for conf in ("nginx.conf", "client-nginx.conf"):
+        text = (ROOT / "deploy" / conf).read_text()
+        assert "try_files /index.html" in text and "location /assets/" in text, conf
+    assert re.search(r"^FROM \S+ AS client$", (ROOT / "deploy" / "Dockerfile").read_text(), re.M)
+    assert (ROOT / "client" / "index.html").exists()
 
 
 def test_topics_cover_every_event_and_agree_everywhere():

@@ -23,6 +23,23 @@ async def test_four_services_are_ready_behind_one_gateway(tmp_path):
             assert "odr_http_requests_total" in (await client.get(f"/{service}/metrics")).text
             assert (await client.get(f"/{service}/openapi.json")).json()["info"]["title"].startswith("ODR")
         assert "ODR" in (await client.get("/")).text
+
+
+async def test_the_browser_client_is_served_at_every_path_the_services_do_not_own(tmp_path):
+    app = create_gateway(Settings(data_dir=tmp_path, dev_mode=True, log_format="text"))
+    async with running(app) as client:
+        page = await client.get("/")
+        assert page.status_code == 200 and '<script type="module" src="/assets/js/main.js">' in page.text
+        # Links in notices open the client, which routes them itself.
+        deep = await client.get("/cases/0b6a/agreements/9f1e/sign")
+        assert deep.status_code == 200 and deep.text == page.text
+        assert (await client.get("/assets/js/main.js")).headers["content-type"].startswith(("text/javascript", "application/javascript"))
+        assert (await client.get("/assets/app.css")).status_code == 200
+        assert (await client.get("/assets/missing.js")).status_code == 404
+        # The services keep their own answers, including their 404 problems.
+        missing = await client.get("/intake/no-such-route")
+        assert missing.status_code == 404 and missing.headers["content-type"].startswith("application/problem+json")
+        assert (await client.get("/asyncapi.json")).status_code == 200
         assert (await client.get("/asyncapi.json")).json()["asyncapi"].startswith("3.")
 
 

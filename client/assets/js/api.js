@@ -1,0 +1,51 @@
+// The services' HTTP APIs, same origin under /intake, /sessions, /agreements, /notifications.
+// Errors arrive as RFC 9457 problem details; ApiError keeps them for the form that asked.
+
+export class ApiError extends Error {
+  constructor(status, problem) {
+    super((problem && (problem.detail || problem.title)) || `HTTP ${status}`);
+    this.status = status;
+    this.problem = problem;
+  }
+}
+
+export async function api(method, path, { token, body, form, headers = {}, raw = false } = {}) {
+  const init = { method, headers: { Accept: "application/json, application/problem+json", ...headers } };
+  if (token) init.headers.Authorization = `Bearer ${token}`;
+  if (form) {
+    init.body = new URLSearchParams(form);
+  } else if (body !== undefined) {
+    init.headers["Content-Type"] = "application/json";
+    init.body = JSON.stringify(body);
+  }
+  let response;
+  try {
+    response = await fetch(path, init);
+  } catch (error) {
+    throw new ApiError(0, { title: "Network error", detail: String(error.message || error) });
+  }
+  if (raw && response.ok) return response;
+  const text = await response.text();
+  let data = null;
+  if (text) {
+    try { data = JSON.parse(text); } catch { data = { detail: text }; }
+  }
+  if (!response.ok) throw new ApiError(response.status, data || { title: response.statusText });
+  return data;
+}
+
+export const get = (path, opts) => api("GET", path, opts);
+export const post = (path, body, opts = {}) => api("POST", path, { ...opts, body });
+export const put = (path, body, opts = {}) => api("PUT", path, { ...opts, body });
+export const patch = (path, body, opts = {}) => api("PATCH", path, { ...opts, body });
+export const del = (path, opts) => api("DELETE", path, opts);
+
+/** The unverified claims of a token: the client only reads its own subject, role and scope. */
+export function claims(token) {
+  try {
+    const part = token.split(".")[1].replace(/-/g, "+").replace(/_/g, "/");
+    return JSON.parse(decodeURIComponent(escape(atob(part + "=".repeat((4 - (part.length % 4)) % 4)))));
+  } catch {
+    return {};
+  }
+}

@@ -1,0 +1,46 @@
+// Kazakh, Russian and English. The language is the user's choice (remembered in this browser),
+// first guessed from the browser's languages. Messages live in messages.js, one entry per key
+// with all three languages side by side so none can be forgotten.
+import { MESSAGES } from "./messages.js";
+
+const SUPPORTED = ["kk", "ru", "en"];
+const KEY = "odr.language";
+
+export function lang() {
+  const saved = localStorage.getItem(KEY);
+  if (SUPPORTED.includes(saved)) return saved;
+  for (const wanted of navigator.languages || [navigator.language]) {
+    const base = String(wanted || "").slice(0, 2).toLowerCase();
+    if (SUPPORTED.includes(base)) return base;
+  }
+  return "ru";
+}
+
+export function setLanguage(code) {
+  if (SUPPORTED.includes(code)) localStorage.setItem(KEY, code);
+  applyLanguage();
+}
+
+export function applyLanguage() {
+  document.documentElement.lang = lang();
+  for (const el of document.querySelectorAll("[data-i18n]")) el.textContent = t(el.dataset.i18n);
+  const picker = document.getElementById("language");
+  if (picker) picker.value = lang();
+}
+
+/** The message ``key`` in the current language, with ``{name}`` placeholders filled in. */
+export function t(key, params = {}) {
+  const entry = MESSAGES[key];
+  if (!entry) {
+    console.error(`missing message: ${key}`);
+    return key;
+  }
+  const text = entry[lang()] ?? entry.en;
+  return text.replace(/\{(\w+)\}/g, (_, name) => (params[name] ?? `{${name}}`));
+}
+
+/** A label from a server value (status, category, ...): ``prefix_value`` if known, else the value. */
+export function label(prefix, value) {
+  const key = `${prefix}_${value}`;
+  return MESSAGES[key] ? t(key) : String(value ?? "—");
+}

@@ -1,0 +1,79 @@
+// Who this browser is, per case: parties get a token scoped to their case when they file or
+// answer an invitation; a mediator signs in once; a court signs in with its client credentials.
+// Tokens stay in this browser's localStorage and are sent only to our own origin.
+import { claims } from "./api.js";
+
+const KEY = "odr.identities";
+
+function load() {
+  try { return JSON.parse(localStorage.getItem(KEY)) || {}; } catch { return {}; }
+}
+
+function save(all) {
+  localStorage.setItem(KEY, JSON.stringify(all));
+}
+
+function fresh(entry) {
+  if (!entry) return null;
+  const exp = claims(entry.token).exp;
+  return !exp || exp * 1000 > Date.now() + 5000 ? entry : null;
+}
+
+export function rememberParty(caseId, token, extra = {}) {
+  const all = load();
+  const c = claims(token);
+  all[`case:${caseId}`] = { token, role: c.role || "party", subject: c.sub, side: extra.side || c.side, ...extra };
+  save(all);
+}
+
+export function rememberMediator(token, profile = {}) {
+  const all = load();
+  all.mediator = { token, role: "mediator", subject: claims(token).sub, ...profile };
+  save(all);
+}
+
+export function rememberCourt(token, courtId) {
+  const all = load();
+  all.court = { token, role: "court", subject: claims(token).sub, courtId };
+  save(all);
+}
+
+export function forget(key) {
+  const all = load();
+  delete all[key];
+  save(all);
+}
+
+/** The identity to use for a case: a party's own, else the mediator's if their token covers it. */
+export function forCase(caseId) {
+  const all = load();
+  const party = fresh(all[`case:${caseId}`]);
+  if (party) return party;
+  const mediator = fresh(all.mediator);
+  if (mediator) return { ...mediator, token: mediator.cases?.[caseId] || mediator.token };
+  return null;
+}
+
+export function mediator() {
+  return fresh(load().mediator);
+}
+
+export function court() {
+  return fresh(load().court);
+}
+
+/** Token for a mediator's work on one case (the assignment hands out a case-scoped token). */
+export function rememberMediatorCase(caseId, token) {
+  const all = load();
+  if (!all.mediator) all.mediator = { token, role: "mediator", subject: claims(token).sub };
+  all.mediator.cases = { ...(all.mediator.cases || {}), [caseId]: token };
+  save(all);
+}
+
+export function myCases() {
+  const all = load();
+  const out = Object.entries(all)
+    .filter(([k, v]) => k.startsWith("case:") && fresh(v))
+    .map(([k, v]) => ({ caseId: k.slice(5), ...v }));
+  return out;
+}

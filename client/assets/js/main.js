@@ -1,0 +1,82 @@
+// The browser client: a small router over plain ES modules (no build step). Real paths, so the
+// links in notices (/cases/<id>/agreements/<id>/sign, ...) open the right view.
+import { applyLanguage, lang, setLanguage, t } from "./i18n.js";
+import { h } from "./ui.js";
+import * as identity from "./identity.js";
+import { home } from "./views/home.js";
+import { fileCase } from "./views/file.js";
+import { invitation } from "./views/invitation.js";
+import { caseView } from "./views/case.js";
+import { screening } from "./views/screening.js";
+import { room } from "./views/room.js";
+import { agreement } from "./views/agreement.js";
+import { mediatorHome } from "./views/mediator.js";
+import { courtHome } from "./views/court.js";
+import { notifications, unreadBadge } from "./views/notifications.js";
+
+const routes = [
+  [/^\/$/, home],
+  [/^\/file$/, fileCase],
+  [/^\/invitations\/([^/]+)$/, invitation],
+  [/^\/cases\/([^/]+)\/invitation$/, (caseId) => caseView(caseId)],
+  [/^\/cases\/([^/]+)$/, caseView],
+  [/^\/cases\/([^/]+)\/screening$/, screening],
+  [/^\/cases\/([^/]+)\/mediator$/, (caseId) => caseView(caseId)],
+  [/^\/cases\/([^/]+)\/room$/, room],
+  [/^\/cases\/([^/]+)\/sessions\/([^/]+)$/, (caseId) => room(caseId)],
+  [/^\/cases\/([^/]+)\/agreements\/([^/]+)(?:\/sign)?$/, agreement],
+  [/^\/mediator$/, mediatorHome],
+  [/^\/court$/, courtHome],
+  [/^\/notifications$/, notifications],
+];
+
+let leave = null; // the current view's clean-up (closing a room's websocket)
+
+export async function render() {
+  if (leave) { try { leave(); } catch { /* the view is gone anyway */ } leave = null; }
+  const path = location.pathname.replace(/\/+$/, "") || "/";
+  renderNav(path);
+  for (const [pattern, view] of routes) {
+    const match = path.match(pattern);
+    if (match) {
+      const result = await view(...match.slice(1).map(decodeURIComponent));
+      if (typeof result === "function") leave = result;
+      const heading = document.querySelector("main h1");
+      if (heading) document.title = `${heading.textContent} — ODR`;
+      return;
+    }
+  }
+  document.getElementById("main").replaceChildren(h("h1", {}, t("not_found")), h("p", {}, h("a", { href: "/", "data-link": "" }, t("go_home"))));
+}
+
+export function navigate(path, { replace = false } = {}) {
+  if (replace) history.replaceState({}, "", path); else history.pushState({}, "", path);
+  render();
+  document.getElementById("main").focus({ preventScroll: false });
+}
+
+function renderNav(path) {
+  const links = [["/", t("nav_my_cases")], ["/file", t("nav_file")], ["/notifications", t("nav_notifications")],
+    ["/mediator", t("nav_mediator")], ["/court", t("nav_court")]];
+  const nav = document.getElementById("nav");
+  nav.replaceChildren(...links.map(([href, label]) => {
+    const a = h("a", { href, "data-link": "", "aria-current": href === path ? "page" : null }, label);
+    if (href === "/notifications") a.append(" ", unreadBadge());
+    return a;
+  }));
+}
+
+document.addEventListener("click", (event) => {
+  const a = event.target.closest("a[data-link]");
+  if (!a || event.metaKey || event.ctrlKey || event.shiftKey || a.target) return;
+  event.preventDefault();
+  navigate(a.getAttribute("href"));
+});
+window.addEventListener("popstate", render);
+
+const picker = document.getElementById("language");
+picker.value = lang();
+picker.addEventListener("change", () => { setLanguage(picker.value); render(); });
+applyLanguage();
+render();
+window.odr = { identity, navigate }; // for people debugging in the console

@@ -1,0 +1,219 @@
+// The settlement agreement: read it, comment, compare versions, and sign the exact version sent
+// for signature (its hash is what is signed). The mediator edits the draft and sends it for
+// signature; what the jurisdiction still requires is listed until it is complete. Once everyone
+// has signed, the sealed PDF can be downloaded.
+import { api, get, post, put } from "../api.js";
+import { label, t } from "../i18n.js";
+import * as identity from "../identity.js";
+import { navigate } from "../main.js";
+import { busy, checkbox, definitionList, field, fmtDate, fmtDateTime, h, mount, problemBox, section, toast } from "../ui.js";
+import { onNotice } from "./notifications.js";
+
+export async function agreement(caseId, agreementId) {
+  if (!identity.forCase(caseId)) return navigate(`/cases/${caseId}`, { replace: true });
+  await renderAgreement(caseId, agreementId);
+  return onNotice((n) => {
+    if (n.case_id === caseId && location.pathname.includes(`/agreements/${agreementId}`)) renderAgreement(caseId, agreementId);
+  });
+}
+
+async function renderAgreement(caseId, agreementId) {
+  const me = identity.forCase(caseId);
+  const box = problemBox();
+  const refresh = () => renderAgreement(caseId, agreementId);
+  let a;
+  try {
+    a = await get(`/agreements/agreements/${agreementId}`, { token: me.token });
+  } catch (error) {
+    box.show(error);
+    mount(h("h1", {}, t("agreement_title")), box);
+    return;
+  }
+  const mySlot = me.role === "mediator" ? "mediator" : me.side;
+  const mine = a.signatures.find((s) => s.slot === mySlot && s.status === "valid" && s.version === a.requested_version);
+  const parts = [
+    h("h1", {}, t("agreement_title")),
+    section(t("agreement_status"), definitionList([
+      [t("status"), h("span", { class: "status", id: "agreement-status" }, label("agreement_status", a.status))],
+      [t("version_label"), String(a.version)],
+      [t("document_hash"), h("code", { style: "overflow-wrap:anywhere" }, a.document_hash)],
+      a.executed_at && [t("executed_at"), fmtDateTime(a.executed_at)],
+      a.court_decision && [t("court_decision"), label("court_decision", a.court_decision.decision || a.court_decision)],
+    ]), signaturesList(a)),
+    section(t("agreement_text"), documentView(a.content)),
+  ];
+  if (a.missing?.length) {
+    parts.push(section(t("missing_title"), h("ul", { class: "missing" }, a.missing.map((m) => h("li", {}, m.message, " ", h("span", { class: "muted" }, `(${m.citation})`))))));
+  }
+  if (a.status === "signing" && a.signers.includes(mySlot)) parts.push(signPanel(a, me, mine, box, refresh));
+  if (me.role === "mediator" && (a.status === "draft" || a.status === "signing")) parts.push(editor(a, me, box, refresh));
+  if (a.status === "executed") parts.push(pdfPanel(a, me, box));
+  parts.push(await comments(a, me, box, refresh));
+  if (a.version > 1) parts.push(diffPanel(a, me, box));
+  parts.push(box, h("p", {}, h("a", { href: `/cases/${caseId}`, "data-link": "" }, t("back_to_case"))));
+  mount(...parts);
+}
+
+function signaturesList(a) {
+  if (!a.signers.length) return h("p", { class: "muted" }, t("not_sent_for_signature"));
+  return h("ul", { class: "list", id: "signatures" }, a.signers.map((slot) => {
+    const s = a.signatures.find((x) => x.slot === slot && x.status === "valid" && x.version === a.requested_version);
+    return h("li", {}, label("side", slot), ": ", s ? t("signed_at", { at: fmtDateTime(s.signed_at) }) : t("not_signed_yet"));
+  }));
+}
+
+function documentView(c) {
+  const parties = (c.parties || []).map((p) => `${label("side", p.side)}: ${p.name}${p.identifier ? ` (${p.identifier})` : ""}`);
+  return h("div", { class: "document", id: "agreement-document" },
+    c.title ? h("h3", {}, c.title) : null,
+    definitionList([
+      [t("parties"), parties.length ? h("ul", {}, parties.map((p) => h("li", {}, p))) : "—"],
+      [t("mediator"), c.mediator ? `${c.mediator.name}${c.mediator.register_number ? `, ${c.mediator.register_number}` : ""}` : "—"],
+      [t("subject"), c.subject || "—"],
+      c.place && [t("place"), c.place],
+    ]),
+    h("h3", {}, t("obligations")),
+    (c.obligations || []).length ? h("ol", {}, c.obligations.map((o) => h("li", {},
+      `${label("side", o.obligor)} → ${label("side", o.obligee)}: ${o.what}`,
+      o.amount ? ` — ${o.amount} ${o.currency}` : "", o.deadline ? ` — ${t("until", { date: fmtDate(o.deadline) })}` : "",
+      o.manner ? ` (${o.manner})` : ""))) : h("p", { class: "muted" }, t("no_obligations")),
+    c.free_text ? [h("h3", {}, t("free_text")), h("p", { style: "white-space:pre-wrap" }, c.free_text)] : null,
+    c.procedure ? [h("h3", {}, t("procedure")), h("p", {}, c.procedure)] : null,
+    c.consequences ? [h("h3", {}, t("consequences")), h("p", {}, c.consequences)] : null);
+}
+
+function signPanel(a, me, mine, box, refresh) {
+  const card = section(t("sign_title"));
+  if (mine) {
+    const withdraw = h("button", { type: "button", class: "secondary" }, t("withdraw_signature"));
+    withdraw.addEventListener("click", busy(withdraw, box, async () => {
+      await post(`/agreements/agreements/${a.id}/signatures/withdraw`, undefined, { token: me.token });
+      refresh();
+    }));
+    card.append(h("p", { role: "status" }, t("you_signed_version", { v: a.requested_version })), withdraw);
+    return card;
+  }
+  const read = checkbox(t("sign_confirm", { v: a.requested_version }), { id: "sign-confirm" });
+  const sign = h("button", { type: "button", id: "sign" }, t("sign_button"));
+  sign.addEventListener("click", busy(sign, box, async () => {
+    if (!read.querySelector("input").checked) throw new Error(t("sign_confirm_required"));
+    await post(`/agreements/agreements/${a.id}/signatures`, { version: a.requested_version, document_hash: a.document_hash }, { token: me.token });
+    toast(t("signed"));
+    refresh();
+  }));
+  card.append(h("p", {}, t("sign_intro")), read, sign);
+  return card;
+}
+
+function editor(a, me, box, refresh) {
+  const c = a.content;
+  const input = (name, value, attrs = {}) => h("input", { type: "text", name, value: value ?? "", ...attrs });
+  const area = (name, value) => { const el = h("textarea", { name }); el.value = value ?? ""; return el; };
+  const partyName = (side) => (c.parties || []).find((p) => p.side === side)?.name;
+  const obligationRows = h("div", { id: "obligations" });
+  const addObligation = (o = {}) => {
+    const sides = [["respondent", label("side", "respondent")], ["claimant", label("side", "claimant")]];
+    const pick = (name, value) => h("select", { name }, sides.map(([v, text]) => h("option", { value: v, selected: v === value }, text)));
+    const row = h("fieldset", { class: "obligation" }, h("legend", {}, t("obligation")),
+      field(t("obligor"), pick("obligor", o.obligor || "respondent")),
+      field(t("obligee"), pick("obligee", o.obligee || "claimant")),
+      field(t("obligation_what"), input("what", o.what)),
+      field(t("amount"), input("amount", o.amount, { inputmode: "decimal" })),
+      field(t("currency"), input("currency", o.currency || "KZT", { maxlength: 3 })),
+      field(t("deadline"), h("input", { type: "date", name: "deadline", value: o.deadline || "" })),
+      field(t("manner"), input("manner", o.manner)));
+    if (o.id) row.dataset.id = o.id;
+    const remove = h("button", { type: "button", class: "secondary" }, t("remove"));
+    remove.addEventListener("click", () => row.remove());
+    row.append(remove);
+    obligationRows.append(row);
+  };
+  (c.obligations || []).forEach(addObligation);
+  const add = h("button", { type: "button", class: "secondary" }, t("add_obligation"));
+  add.addEventListener("click", () => addObligation());
+  const form = h("form", { id: "agreement-editor" },
+    field(t("title"), input("title", c.title)),
+    field(label("side", "claimant"), input("claimant", partyName("claimant"))),
+    field(label("side", "respondent"), input("respondent", partyName("respondent"))),
+    field(t("mediator"), input("mediator", c.mediator?.name)),
+    field(t("register_number"), input("register_number", c.mediator?.register_number)),
+    field(t("subject"), area("subject", c.subject)),
+    h("h3", {}, t("obligations")), obligationRows, add,
+    field(t("free_text"), area("free_text", c.free_text)),
+    field(t("procedure"), area("procedure", c.procedure)),
+    field(t("consequences"), area("consequences", c.consequences)));
+  const save = h("button", { type: "button" }, t("save_version"));
+  const send = h("button", { type: "button", id: "send-for-signature" }, t("send_for_signature"));
+  const content = () => {
+    const v = (n) => form.elements[n].value.trim() || null;
+    const parties = ["claimant", "respondent"].filter((s) => v(s)).map((side) => {
+      const old = (c.parties || []).find((p) => p.side === side) || {};
+      return { ...old, side, name: v(side) };
+    });
+    const obligations = [...obligationRows.querySelectorAll("fieldset.obligation")].map((row) => {
+      const g = (n) => row.querySelector(`[name=${n}]`).value.trim() || null;
+      const o = { obligor: g("obligor"), obligee: g("obligee"), what: g("what"), deadline: g("deadline"), manner: g("manner") };
+      if (row.dataset.id) o.id = row.dataset.id;
+      if (g("amount")) { o.amount = g("amount"); o.currency = g("currency"); }
+      return o;
+    }).filter((o) => o.what);
+    return { ...c, title: v("title"), parties, mediator: v("mediator") ? { name: v("mediator"), register_number: v("register_number") } : null,
+      subject: v("subject"), obligations, free_text: v("free_text"), procedure: v("procedure"), consequences: v("consequences") };
+  };
+  save.addEventListener("click", busy(save, box, async () => {
+    await put(`/agreements/agreements/${a.id}/content`, { base_version: a.version, content: content() }, { token: me.token });
+    toast(t("saved"));
+    refresh();
+  }));
+  send.addEventListener("click", busy(send, box, async () => {
+    await post(`/agreements/agreements/${a.id}/signature-request`, { version: a.version }, { token: me.token });
+    toast(t("sent_for_signature"));
+    refresh();
+  }));
+  return section(t("edit_draft"), h("p", { class: "muted" }, t("edit_voids_signatures")), form,
+    h("div", { class: "actions" }, save, a.status === "draft" ? send : null));
+}
+
+function pdfPanel(a, me, box) {
+  const download = h("button", { type: "button", id: "download-pdf" }, t("download_pdf"));
+  download.addEventListener("click", busy(download, box, async () => {
+    const response = await api("GET", `/agreements/agreements/${a.id}/pdf`, { token: me.token, raw: true });
+    const url = URL.createObjectURL(await response.blob());
+    const link = h("a", { href: url, download: `agreement-${a.id}.pdf` });
+    document.body.append(link);
+    link.click();
+    link.remove();
+    setTimeout(() => URL.revokeObjectURL(url), 10000);
+  }));
+  return section(t("executed_title"), h("p", {}, t("executed_text")), download,
+    h("p", { class: "muted" }, t("verify_hint"), " ", h("a", { href: "/agreements/docs#/default/verify_verify_post" }, "POST /agreements/verify")));
+}
+
+async function comments(a, me, box, refresh) {
+  const list = await get(`/agreements/agreements/${a.id}/comments`, { token: me.token }).catch(() => ({ items: [] }));
+  const text = h("textarea", { id: "comment-text", maxlength: 5000 });
+  const add = h("button", { type: "button", class: "secondary" }, t("comment_add"));
+  add.addEventListener("click", busy(add, box, async () => {
+    if (!text.value.trim()) return;
+    await post(`/agreements/agreements/${a.id}/comments`, { text: text.value.trim() }, { token: me.token });
+    refresh();
+  }));
+  return section(t("comments"),
+    list.items.length ? h("ul", { class: "list", id: "comments" }, list.items.map((cm) => h("li", {},
+      h("strong", {}, cm.author_role === "mediator" ? t("role_mediator") : label("role", cm.author_role)), ` (v${cm.version}, ${fmtDateTime(cm.created_at)}): `, cm.text)))
+      : h("p", { class: "muted" }, t("no_comments")),
+    h("div", { class: "field" }, h("label", { for: "comment-text" }, t("comment_label")), text), add);
+}
+
+function diffPanel(a, me, box) {
+  const out = h("pre", { class: "document diff", id: "diff" });
+  const show = h("button", { type: "button", class: "secondary" }, t("show_changes", { from: a.version - 1, to: a.version }));
+  show.addEventListener("click", busy(show, box, async () => {
+    const d = await get(`/agreements/agreements/${a.id}/diff?from=${a.version - 1}&to=${a.version}`, { token: me.token });
+    out.replaceChildren(...d.diff.split("\n").map((line) => {
+      const tag = line.startsWith("+") && !line.startsWith("+++") ? "ins" : line.startsWith("-") && !line.startsWith("---") ? "del" : "span";
+      return h(tag, {}, `${line}\n`);
+    }));
+  }));
+  return section(t("changes"), show, out);
+}

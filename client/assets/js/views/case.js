@@ -1,0 +1,261 @@
+// A case at a glance: where it stands in plain words, its deadlines, and the one or two things
+// this person can do next (invite, answer the screening, choose a mediator, sign the agreement to
+// mediate, enter the room, read the settlement). Mediators also see the screening outcome and
+// safeguards, which parties never see.
+import { get, post } from "../api.js";
+import { label, lang, t } from "../i18n.js";
+import * as identity from "../identity.js";
+import { navigate } from "../main.js";
+import { busy, checkbox, definitionList, fmtDate, fmtDateTime, h, mount, problemBox, section, toast } from "../ui.js";
+import { onNotice } from "./notifications.js";
+
+export async function caseView(caseId) {
+  if (!identity.forCase(caseId)) return signIn(caseId);
+  await renderCase(caseId);
+  return onNotice((notice) => {
+    if (notice.case_id === caseId && location.pathname.startsWith(`/cases/${caseId}`)) renderCase(caseId);
+  });
+}
+
+async function renderCase(caseId) {
+  const me = identity.forCase(caseId);
+  const box = problemBox();
+  let c;
+  try {
+    c = await get(`/intake/cases/${caseId}?lang=${lang()}`, { token: me.token });
+  } catch (error) {
+    box.show(error);
+    mount(h("h1", {}, t("case_title", { id: caseId.slice(0, 8) })), box);
+    return;
+  }
+  const refresh = () => { if (location.pathname.startsWith(`/cases/${caseId}`)) renderCase(caseId); };
+  const parts = [
+    h("h1", {}, t("case_title", { id: caseId.slice(0, 8) })),
+    section(t("case_status"),
+      h("p", {}, h("span", { class: "status", "data-status": c.status }, label("status", c.status))),
+      h("p", {}, label("status_explain", c.status)),
+      definitionList([
+        [t("your_role"), me.role === "mediator" ? t("role_mediator") : label("side", me.side)],
+        [t("category"), label("category", c.category)],
+        [t("jurisdiction"), label("jurisdiction", c.jurisdiction)],
+        [t("filed_at"), fmtDateTime(c.filed_at)],
+        c.docket_number && [t("docket"), c.docket_number],
+        c.term_starts_on && [t("term_starts"), fmtDate(c.term_starts_on)],
+        c.term_ends_on && [t("term_ends"), fmtDate(c.term_ends_on)],
+        c.outcome && [t("outcome"), label("outcome", c.outcome)],
+      ])),
+  ];
+  if (c.eligibility) parts.push(eligibility(c.eligibility));
+  if (me.role === "mediator" && c.safety) parts.push(safetyPanel(c, me));
+  parts.push(...await nextSteps(c, me, box, refresh));
+  parts.push(box);
+  mount(...parts);
+}
+
+function eligibility(e) {
+  return section(t("eligibility"), h("p", {}, label("eligibility", e.outcome)),
+    h("ul", {}, e.explanation.map((x) => h("li", {}, x.explanation, " ", h("span", { class: "muted" }, `(${x.citation})`)))));
+}
+
+function safetyPanel(c, me) {
+  const answers = h("div");
+  const show = h("button", { type: "button", class: "secondary" }, t("screening_read_answers"));
+  show.addEventListener("click", busy(show, null, async () => {
+    const reports = await get(`/intake/cases/${c.id}/screening`, { token: me.token });
+    answers.replaceChildren(...reports.map((r) => h("div", {},
+      h("h3", {}, label("side", r.side), ": ", label("safety", r.safety)),
+      h("ul", {}, Object.entries(r.answers).map(([k, v]) => h("li", {}, `${k}: ${typeof v === "boolean" ? (v ? t("yes") : t("no")) : v}`))))));
+  }));
+  return section(t("screening_outcome"),
+    h("p", {}, label("safety", c.safety)),
+    h("p", {}, t("safeguards"), ": ", (c.safeguards || []).length ? c.safeguards.map((s) => label("safeguard", s)).join(", ") : t("none")),
+    h("p", { class: "muted" }, t("screening_private_note")), show, answers);
+}
+
+async function nextSteps(c, me, box, refresh) {
+  const out = [];
+  const party = me.role !== "mediator";
+  if (party && ["filed", "awaiting_consent"].includes(c.status) && me.side === "claimant") out.push(inviteStep(c, me, box));
+  if (party && c.status === "screening") {
+    out.push(section(t("screening_title"), h("p", {}, t("screening_intro")),
+      h("a", { class: "button", id: "screening-start", href: `/cases/${c.id}/screening`, "data-link": "" }, t("screening_start"))));
+  }
+  if (c.status === "eligible" || (me.role === "mediator" && c.status === "eligible")) out.push(await mediatorStep(c, me, box, refresh));
+  if (c.status === "mediator_agreed") out.push(await agreementToMediate(c, me, box, refresh));
+  if (["agreement_signed", "in_session"].includes(c.status)) {
+    out.push(section(t("room_title"), h("p", {}, t("room_intro")),
+      h("a", { class: "button", id: "room-enter", href: `/cases/${c.id}/room`, "data-link": "" }, t("room_enter"))));
+  }
+  if (["agreement_signed", "in_session", "settled"].includes(c.status)) out.push(await agreementsStep(c, me, box));
+  return out;
+}
+
+function inviteStep(c, me, box) {
+  const result = h("div", { "aria-live": "polite" });
+  const invite = h("button", { type: "button", id: "invite" }, t("invite_button"));
+  invite.addEventListener("click", busy(invite, box, async () => {
+    const created = await post(`/intake/cases/${c.id}/invitations`, { side: "respondent" }, { token: me.token });
+    const url = `${location.origin}/invitations/${created.link_token}`;
+    const input = h("input", { type: "text", readonly: true, value: url, id: "invitation-link", "aria-label": t("invitation_link") });
+    const copy = h("button", { type: "button", class: "secondary" }, t("copy"));
+    copy.addEventListener("click", async () => {
+      input.select();
+      try { await navigator.clipboard.writeText(url); } catch { document.execCommand?.("copy"); }
+      toast(t("copied"));
+    });
+    result.replaceChildren(h("p", {}, t("invitation_created", { date: fmtDateTime(created.answer_by) })),
+      h("div", { class: "composer" }, input, copy));
+  }));
+  return section(t("invite_title"), h("p", {}, t("invite_intro")), invite, result);
+}
+
+async function mediatorStep(c, me, box, refresh) {
+  const proposals = await get(`/intake/cases/${c.id}/mediator-proposals`, { token: me.token }).catch(() => []);
+  const open = proposals.find((p) => p.status === "open");
+  const card = section(t("mediator_choose"));
+  if (open) {
+    const mine = me.role === "mediator" ? open.mediator_accepted : open[`${me.side}_accepted`];
+    card.append(definitionList([
+      [t("mediator"), open.mediator_name || open.mediator_id],
+      [label("side", "claimant"), open.claimant_accepted ? t("accepted") : t("waiting")],
+      [label("side", "respondent"), open.respondent_accepted ? t("accepted") : t("waiting")],
+      [t("role_mediator"), open.mediator_accepted ? t("accepted") : t("waiting")],
+    ]));
+    if (me.role === "mediator" && !mine && open.claimant_accepted && open.respondent_accepted) {
+      card.append(mediatorDecision(c, me, open, box, refresh));
+    } else if (me.role !== "mediator" && !mine) {
+      const accept = h("button", { type: "button", id: "accept-mediator" }, t("accept_mediator"));
+      const reject = h("button", { type: "button", class: "secondary" }, t("reject_mediator"));
+      accept.addEventListener("click", busy(accept, box, async () => {
+        await post(`/intake/cases/${c.id}/mediator-proposals/${open.id}/accept`, undefined, { token: me.token });
+        toast(t("saved")); refresh();
+      }));
+      reject.addEventListener("click", busy(reject, box, async () => {
+        await post(`/intake/cases/${c.id}/mediator-proposals/${open.id}/reject`, undefined, { token: me.token });
+        refresh();
+      }));
+      card.append(h("div", { class: "actions" }, accept, reject));
+    } else {
+      card.append(h("p", { class: "muted" }, t("waiting_for_others")));
+    }
+    return card;
+  }
+  if (me.role === "mediator") return card;
+  const candidates = await get(`/intake/cases/${c.id}/mediator-candidates`, { token: me.token }).catch(() => []);
+  card.append(h("p", {}, t("mediator_choose_intro")));
+  if (!candidates.length) card.append(h("p", { class: "muted" }, t("no_candidates")));
+  card.append(h("ul", { class: "list" }, candidates.map((m) => {
+    const propose = h("button", { type: "button", dataset: { mediator: m.mediator_id }, "aria-label": t("propose_named", { name: m.full_name }) }, t("propose"));
+    propose.addEventListener("click", busy(propose, box, async () => {
+      await post(`/intake/cases/${c.id}/mediator-proposals`, { mediator_id: m.mediator_id }, { token: me.token });
+      toast(t("saved")); refresh();
+    }));
+    return h("li", {}, h("strong", {}, m.full_name), " — ", label("mediator_kind", m.kind), ", ",
+      m.languages.map((l) => l.toUpperCase()).join("/"), " ", h("span", { class: "muted" }, m.reasons.join("; ")), " ", propose);
+  })));
+  return card;
+}
+
+function mediatorDecision(c, me, proposal, box, refresh) {
+  const declare = checkbox(t("impartiality_declaration"), { name: "impartiality", id: "impartiality" });
+  const accept = h("button", { type: "button", id: "mediator-accept" }, t("mediator_accept_case"));
+  const decline = h("button", { type: "button", class: "secondary" }, t("mediator_decline_case"));
+  const decide = (decision, button) => busy(button, box, async () => {
+    const body = { decision, impartiality_declaration: declare.querySelector("input").checked };
+    const r = await post(`/intake/cases/${c.id}/mediator-proposals/${proposal.id}/decision`, body, { token: me.token });
+    if (r.access_token) identity.rememberMediator(r.access_token);
+    refresh();
+  });
+  accept.addEventListener("click", decide("accept", accept));
+  decline.addEventListener("click", decide("decline", decline));
+  return h("div", {}, declare, h("div", { class: "actions" }, accept, decline));
+}
+
+async function agreementToMediate(c, me, box, refresh) {
+  const atm = await get(`/intake/cases/${c.id}/agreement-to-mediate`, { token: me.token });
+  const mySlot = me.role === "mediator" ? "mediator" : me.side;
+  const signed = atm.signed_by.includes(mySlot);
+  const card = section(t("atm_title"), h("pre", { class: "document" }, atm.text),
+    h("p", { class: "muted" }, t("atm_term", { days: atm.term_days })),
+    h("p", {}, t("signed_by"), ": ", atm.signed_by.length ? atm.signed_by.map((s) => label("side", s)).join(", ") : t("nobody_yet")));
+  if (!signed) {
+    const sign = h("button", { type: "button", id: "atm-sign" }, t("atm_sign"));
+    sign.addEventListener("click", busy(sign, box, async () => {
+      await post(`/intake/cases/${c.id}/agreement-to-mediate/signatures`, { text_version: atm.text_version }, { token: me.token });
+      toast(t("signed")); refresh();
+    }));
+    card.append(sign);
+  } else {
+    card.append(h("p", { role: "status" }, t("you_signed")));
+  }
+  return card;
+}
+
+async function agreementsStep(c, me, box) {
+  const list = await get(`/agreements/agreements?case_id=${c.id}`, { token: me.token }).catch(() => ({ items: [] }));
+  const items = list.items || list.agreements || [];
+  const card = section(t("agreements_title"));
+  if (items.length) {
+    card.append(h("ul", { class: "list" }, items.map((a) => h("li", {},
+      h("a", { href: `/cases/${c.id}/agreements/${a.id}`, "data-link": "", dataset: { agreement: a.id } }, t("agreement_named", { version: a.current_version ?? a.version ?? "" })),
+      " ", h("span", { class: "status" }, label("agreement_status", a.status))))));
+  } else {
+    card.append(h("p", { class: "muted" }, t("no_agreements")));
+  }
+  if (me.role === "mediator" && !items.some((a) => a.status !== "withdrawn")) {
+    const draft = h("button", { type: "button", id: "draft-agreement" }, t("draft_from_proposals"));
+    draft.addEventListener("click", busy(draft, box, async () => {
+      navigate(`/cases/${c.id}/agreements/${(await createDraft(c, me)).id}`);
+    }));
+    card.append(draft);
+  }
+  return card;
+}
+
+/** A first draft: the parties' and mediator's names, the subject, and the proposals both sides
+ * accepted in the session as its terms (the template adds procedure and consequences). */
+async function createDraft(c, me) {
+  const accepted = await get(`/agreements/cases/${c.id}/accepted-proposals`, { token: me.token });
+  const ids = accepted.items.map((p) => p.proposal_id);
+  const proposals = await Promise.all(ids.map((id) => get(`/sessions/rooms/${c.id}/proposals/${id}`, { token: me.token })));
+  const chosen = (await get(`/intake/cases/${c.id}/mediator-proposals`, { token: me.token }).catch(() => []))
+    .find((p) => p.status === "accepted" && p.mediator_id === c.mediator_id);
+  const party = (side) => c.participants.find((p) => p.side === side && p.role === "party");
+  const content = {
+    parties: ["claimant", "respondent"].filter(party).map((side) => ({ side, name: party(side).name || label("side", side) })),
+    subject: t("draft_subject", { category: label("category", c.category), id: c.docket_number || c.id.slice(0, 8) }),
+  };
+  if (chosen?.mediator_name) content.mediator = { name: chosen.mediator_name };
+  if (proposals.length) {
+    content.free_text = proposals.map((p, i) => [`${i + 1}. ${p.summary}`, ...p.terms.map((x) => `   - ${x}`)].join("\n")).join("\n");
+  }
+  for (let attempt = 0; ; attempt += 1) {
+    try {
+      return await post("/agreements/agreements", { case_id: c.id, language: lang(), content, proposal_ids: ids }, { token: me.token });
+    } catch (error) { // agreements may not have heard of the case yet
+      if (attempt > 10 || error.problem?.type?.split("/").pop() !== "case-not-known-yet") throw error;
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  }
+}
+
+function signIn(caseId) {
+  const box = problemBox();
+  const side = h("select", { name: "side", id: "signin-side" },
+    h("option", { value: "claimant" }, label("side", "claimant")), h("option", { value: "respondent" }, label("side", "respondent")));
+  const ask = h("button", { type: "button" }, t("signin_request"));
+  const note = h("p", { role: "status" });
+  ask.addEventListener("click", busy(ask, box, async () => {
+    const r = await post(`/intake/cases/${caseId}/sign-in-links`, { side: side.value });
+    if (r.link_token) { // dev mode hands the link back; otherwise it goes to the party's contact
+      const token = await post("/intake/auth/links/exchange", { token: r.link_token });
+      identity.rememberParty(caseId, token.access_token, { side: side.value });
+      caseView(caseId);
+    } else {
+      note.textContent = t("signin_sent");
+    }
+  }));
+  mount(h("h1", {}, t("case_title", { id: caseId.slice(0, 8) })), section(t("signin_title"), h("p", {}, t("signin_intro")),
+    h("label", { for: "signin-side" }, t("your_side")), side, h("div", { class: "actions" }, ask), note, box),
+    h("p", {}, h("a", { href: "/mediator", "data-link": "" }, t("mediator_sign_in"))));
+}

@@ -1,0 +1,72 @@
+// The court's read-only page: the cases it referred and their agreements' events (signed,
+// approved, rejected), with the sealed PDF. Courts integrate through the court API; this page is
+// for a clerk who wants to look.
+import { api, get } from "../api.js";
+import { label, t } from "../i18n.js";
+import * as identity from "../identity.js";
+import { busy, field, fmtDateTime, h, mount, problemBox, section } from "../ui.js";
+
+export async function courtHome() {
+  const me = identity.court();
+  if (!me) return login();
+  const box = problemBox();
+  let cases = { items: [] };
+  const events = [];
+  try {
+    cases = await get("/agreements/court/v1/cases", { token: me.token });
+    let after = null;
+    for (let page = 0; page < 20; page += 1) { // follow the cursor to the end
+      const feed = await get(`/agreements/court/v1/feed?limit=200${after ? `&after=${encodeURIComponent(after)}` : ""}`, { token: me.token });
+      events.push(...feed.items);
+      if (!feed.items.length || !feed.next_cursor || feed.next_cursor === after) break;
+      after = feed.next_cursor;
+    }
+  } catch (error) {
+    box.show(error);
+  }
+  const byCase = new Map();
+  for (const e of events) {
+    const list = byCase.get(e.case_id) || [];
+    list.push(e);
+    byCase.set(e.case_id, list);
+  }
+  const out = h("button", { type: "button", class: "secondary" }, t("sign_out"));
+  out.addEventListener("click", () => { identity.forget("court"); courtHome(); });
+  mount(h("h1", {}, t("court_title")), box,
+    section(t("court_cases"), cases.items.length ? h("table", { class: "court" },
+      h("caption", { class: "visually-hidden" }, t("court_cases")),
+      h("thead", {}, h("tr", {}, h("th", { scope: "col" }, t("case")), h("th", { scope: "col" }, t("filed_at")), h("th", { scope: "col" }, t("agreements_title")))),
+      h("tbody", {}, cases.items.map((c) => h("tr", {},
+        h("td", {}, c.case_id.slice(0, 8)), h("td", {}, fmtDateTime(c.filed_at)),
+        h("td", {}, (byCase.get(c.case_id) || []).map((e) => h("div", {},
+          label("court_event", e.type), " · ", fmtDateTime(e.occurred_at), " · ",
+          pdfLink(e.agreement_id, me.token)))))))) : h("p", { class: "muted" }, t("no_cases"))),
+    out);
+}
+
+function pdfLink(agreementId, token) {
+  const button = h("button", { type: "button", class: "secondary" }, t("download_pdf"));
+  button.addEventListener("click", busy(button, null, async () => {
+    const response = await api("GET", `/agreements/court/v1/agreements/${agreementId}/pdf`, { token, raw: true });
+    const url = URL.createObjectURL(await response.blob());
+    const a = h("a", { href: url, download: `agreement-${agreementId}.pdf` });
+    document.body.append(a); a.click(); a.remove();
+    setTimeout(() => URL.revokeObjectURL(url), 10000);
+  }));
+  return button;
+}
+
+function login() {
+  const box = problemBox();
+  const id = h("input", { type: "text", name: "client_id", autocomplete: "username", required: true });
+  const secret = h("input", { type: "password", name: "client_secret", autocomplete: "current-password", required: true });
+  const submit = h("button", { type: "submit" }, t("sign_in"));
+  const form = h("form", { class: "card" }, field(t("client_id"), id), field(t("client_secret"), secret), box,
+    h("div", { class: "actions" }, submit));
+  form.addEventListener("submit", busy(submit, box, async () => {
+    const r = await api("POST", "/intake/auth/token", { form: { grant_type: "client_credentials", client_id: id.value.trim(), client_secret: secret.value } });
+    identity.rememberCourt(r.access_token);
+    courtHome();
+  }));
+  mount(h("h1", {}, t("court_sign_in")), h("p", {}, t("court_sign_in_intro")), form);
+}

@@ -1,0 +1,50 @@
+// The mediator's desk: sign in (password; accounts come from the register's administrators),
+// then the cases: proposals waiting for a decision and the cases taken, with their status.
+import { get, post } from "../api.js";
+import { label, lang, t } from "../i18n.js";
+import * as identity from "../identity.js";
+import { busy, field, h, mount, problemBox, section } from "../ui.js";
+
+export async function mediatorHome() {
+  const me = identity.mediator();
+  if (!me) return login();
+  const box = problemBox();
+  let proposals = [];
+  try {
+    proposals = await get("/intake/mediator/proposals", { token: me.token });
+  } catch (error) {
+    box.show(error);
+  }
+  const cases = new Map();
+  for (const p of proposals) if (!cases.has(p.case_id)) cases.set(p.case_id, p);
+  const rows = [];
+  for (const [caseId, p] of cases) {
+    const row = h("li", {}, h("a", { href: `/cases/${caseId}`, "data-link": "" }, t("case_short", { id: caseId.slice(0, 8) })),
+      " — ", h("span", {}, label("proposal_status", p.status)));
+    get(`/intake/cases/${caseId}?lang=${lang()}`, { token: me.token }).then((c) => {
+      row.append(" · ", h("span", { class: "status" }, label("status", c.status)), " · ", label("category", c.category));
+      if (c.safeguards && c.safeguards.length) row.append(" · ", h("strong", {}, t("safeguards"), ": ", c.safeguards.map((s) => label("safeguard", s)).join(", ")));
+    }).catch(() => {});
+    rows.push(row);
+  }
+  const out = h("button", { type: "button", class: "secondary" }, t("sign_out"));
+  out.addEventListener("click", () => { identity.forget("mediator"); mediatorHome(); });
+  mount(h("h1", {}, t("mediator_desk")), box,
+    section(t("mediator_cases"), rows.length ? h("ul", { class: "list", id: "mediator-cases" }, rows) : h("p", { class: "muted" }, t("no_cases"))),
+    out);
+}
+
+function login() {
+  const box = problemBox();
+  const user = h("input", { type: "text", name: "username", autocomplete: "username", required: true });
+  const pass = h("input", { type: "password", name: "password", autocomplete: "current-password", required: true });
+  const submit = h("button", { type: "submit" }, t("sign_in"));
+  const form = h("form", { class: "card" }, field(t("username"), user), field(t("password"), pass), box,
+    h("div", { class: "actions" }, submit));
+  form.addEventListener("submit", busy(submit, box, async () => {
+    const r = await post("/intake/auth/login", { username: user.value.trim(), password: pass.value });
+    identity.rememberMediator(r.access_token);
+    mediatorHome();
+  }));
+  mount(h("h1", {}, t("mediator_sign_in")), h("p", {}, t("mediator_sign_in_intro")), form);
+}
