@@ -212,6 +212,8 @@ async def test_mediators_need_both_parties_and_an_impartiality_declaration(app_c
     assert (waiting["id"], waiting["status"], waiting["claimant_accepted"], waiting["respondent_accepted"]) == (
         proposal, "open", True, False)
     assert waiting["mediator_name"]
+    mine = (await app_client.get(f"/cases/{case_id}/mediator-proposals", headers=mediator)).json()
+    assert [p["id"] for p in mine] == [proposal]  # the proposed mediator sees what was put to them
     await app_client.post(f"/cases/{case_id}/mediator-proposals/{proposal}/accept", headers=respondent)
     r = await app_client.post(url, json={"decision": "accept"}, headers=mediator)
     assert r.status_code == 422 and r.json()["type"].endswith("/impartiality-declaration-required")
