@@ -49,3 +49,17 @@ export function claims(token) {
     return {};
   }
 }
+
+/** Save a protected file (the Bearer header rules out a plain link): fetch it, hand it to the
+ * browser as a download. */
+export async function download(path, token, filename) {
+  const response = await api("GET", path, { token, raw: true });
+  const url = URL.createObjectURL(await response.blob());
+  const a = document.createElement("a");
+  a.href = url;
+  a.download = filename;
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10000);
+}

@@ -569,6 +569,11 @@ export const MESSAGES = {
   left: { en: "{who} left", ru: "Выход из беседы: {who}", kk: "Шығып кетті: {who}" },
   you: { en: "You", ru: "Вы", kk: "Сіз" },
   participant: { en: "Participant", ru: "Участник", kk: "Қатысушы" },
+  history_gap: {
+    en: "Some earlier messages are no longer available.",
+    ru: "Часть более ранних сообщений больше недоступна.",
+    kk: "Бұрынғы хабарламалардың бір бөлігі енді қолжетімсіз.",
+  },
   reconnecting: { en: "Reconnecting…", ru: "Восстанавливаем связь…", kk: "Байланыс қалпына келтірілуде…" },
   session_ended: { en: "The session has ended.", ru: "Сессия завершена.", kk: "Сессия аяқталды." },
   proposal: { en: "proposal", ru: "предложение", kk: "ұсыныс" },

@@ -2,7 +2,7 @@
 // for signature (its hash is what is signed). The mediator edits the draft and sends it for
 // signature; what the jurisdiction still requires is listed until it is complete. Once everyone
 // has signed, the sealed PDF can be downloaded.
-import { api, get, post, put } from "../api.js";
+import { download, get, post, put } from "../api.js";
 import { label, t } from "../i18n.js";
 import * as identity from "../identity.js";
 import { navigate } from "../main.js";
@@ -175,17 +175,10 @@ function editor(a, me, box, refresh) {
 }
 
 function pdfPanel(a, me, box) {
-  const download = h("button", { type: "button", id: "download-pdf" }, t("download_pdf"));
-  download.addEventListener("click", busy(download, box, async () => {
-    const response = await api("GET", `/agreements/agreements/${a.id}/pdf`, { token: me.token, raw: true });
-    const url = URL.createObjectURL(await response.blob());
-    const link = h("a", { href: url, download: `agreement-${a.id}.pdf` });
-    document.body.append(link);
-    link.click();
-    link.remove();
-    setTimeout(() => URL.revokeObjectURL(url), 10000);
-  }));
-  return section(t("executed_title"), h("p", {}, t("executed_text")), download,
+  const button = h("button", { type: "button", id: "download-pdf" }, t("download_pdf"));
+  button.addEventListener("click", busy(button, box, () =>
+    download(`/agreements/agreements/${a.id}/pdf`, me.token, `agreement-${a.id}.pdf`)));
+  return section(t("executed_title"), h("p", {}, t("executed_text")), button,
     h("p", { class: "muted" }, t("verify_hint"), " ", h("a", { href: "/agreements/docs#/default/verify_verify_post" }, "POST /agreements/verify")));
 }
 

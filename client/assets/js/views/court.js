@@ -1,7 +1,7 @@
 // The court's read-only page: the cases it referred and their agreements' events (signed,
 // approved, rejected), with the sealed PDF. Courts integrate through the court API; this page is
 // for a clerk who wants to look.
-import { api, get } from "../api.js";
+import { api, download, get } from "../api.js";
 import { label, t } from "../i18n.js";
 import * as identity from "../identity.js";
 import { busy, field, fmtDateTime, h, mount, problemBox, section } from "../ui.js";
@@ -46,13 +46,8 @@ export async function courtHome() {
 
 function pdfLink(agreementId, token) {
   const button = h("button", { type: "button", class: "secondary" }, t("download_pdf"));
-  button.addEventListener("click", busy(button, null, async () => {
-    const response = await api("GET", `/agreements/court/v1/agreements/${agreementId}/pdf`, { token, raw: true });
-    const url = URL.createObjectURL(await response.blob());
-    const a = h("a", { href: url, download: `agreement-${agreementId}.pdf` });
-    document.body.append(a); a.click(); a.remove();
-    setTimeout(() => URL.revokeObjectURL(url), 10000);
-  }));
+  button.addEventListener("click", busy(button, null, () =>
+    download(`/agreements/court/v1/agreements/${agreementId}/pdf`, token, `agreement-${agreementId}.pdf`)));
   return button;
 }
 

@@ -161,6 +161,9 @@ class RoomView {
       case "balance":
         this.balance = f;
         break;
+      case "resumed": // history older than the server keeps cannot be replayed: say so, once
+        if (f.gap && f.reason !== "session-changed" && f.after > 0) toast(t("history_gap"));
+        return;
       default:
         return;
     }
