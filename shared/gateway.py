@@ -44,8 +44,11 @@ def create_gateway(settings: Settings | None = None, services: tuple[str, ...] =
     async def client_page(request: Request):
         if request.path_params.get("path", "").split("/", 1)[0] in RESERVED:
             return PlainTextResponse("Not Found", status_code=404)
+        page = CLIENT_DIR / "index.html"
+        if not page.exists():  # a service image has no client; the APIs still work
+            return PlainTextResponse("ODR is running; the browser client is not installed here.")
         # no-cache: a new release's page is picked up at once; assets are revalidated by ETag.
-        return FileResponse(CLIENT_DIR / "index.html", headers={"Cache-Control": "no-cache"})
+        return FileResponse(page, headers={"Cache-Control": "no-cache"})
 
     async def healthz(_request: Request):
         return JSONResponse({"status": "ok", "services": list(apps)})
@@ -63,7 +66,7 @@ def create_gateway(settings: Settings | None = None, services: tuple[str, ...] =
     routes = [Route("/", client_page), Route("/healthz", healthz), Route("/readyz", readyz),
               Route("/asyncapi.json", asyncapi)]
     routes += [Mount(f"/{name}", app=sub) for name, sub in apps.items()]
-    routes += [Mount("/assets", app=StaticFiles(directory=CLIENT_DIR / "assets"), name="assets"),
+    routes += [Mount("/assets", app=StaticFiles(directory=CLIENT_DIR / "assets", check_dir=False), name="assets"),
                Route("/{path:path}", client_page, methods=["GET", "HEAD"])]
     gateway = Starlette(routes=routes, lifespan=lifespan)
     gateway.state.services = apps
