@@ -11,6 +11,7 @@ import uuid
 
 import httpx
 import pytest
+from axe_playwright_python.async_playwright import Axe
 from playwright.async_api import Page, expect
 
 pytestmark = pytest.mark.timeout(420)
@@ -32,6 +33,12 @@ class Window:
     async def shot(self, step: str) -> None:
         self.steps.append(step)
         await self.page.screenshot(path=self.artifacts / f"{len(self.steps):02d}-{self.name}-{step}.png", full_page=True)
+
+    async def audit(self, step: str, found: list) -> None:
+        """axe-core's WCAG 2.1 A and AA rules on the page as it is now."""
+        results = await Axe().run(self.page, options={"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}})
+        for v in results.response["violations"]:
+            found.append(f"{self.name}/{step}: {v['id']} ({v['impact']}): {[n['target'] for n in v['nodes']][:3]}")
 
     async def status(self, expected: str) -> None:
         await expect(self.page.locator(f'[data-status="{expected}"]')).to_be_visible(timeout=20_000)
@@ -62,6 +69,7 @@ async def register_mediator(base_url: str) -> tuple[str, str]:
 async def test_a_mediation_from_three_browser_windows(odr, browser, artifacts):
     username, mediator_id = await register_mediator(odr)
     steps: list[str] = []
+    violations: list[str] = []
     claimant = await open_window(browser, odr, "claimant", artifacts, steps)
     respondent = await open_window(browser, odr, "respondent", artifacts, steps, viewport=PHONE)
     mediator = await open_window(browser, odr, "mediator", artifacts, steps)
@@ -76,6 +84,7 @@ async def test_a_mediation_from_three_browser_windows(odr, browser, artifacts):
     await c.locator("input[name=respondent_name]").fill("Dala Trade LLP")
     await c.locator("#filing-consent").check()
     await claimant.shot("filing-form")
+    await claimant.audit("filing-form", violations)
     await c.locator("#file-submit").click()
     await claimant.status("filed")
     case_id = c.url.rstrip("/").split("/")[-1]
@@ -88,6 +97,7 @@ async def test_a_mediation_from_three_browser_windows(odr, browser, artifacts):
     await r.goto(link)
     await r.locator("#consent-agree").check()
     await respondent.shot("invitation")
+    await respondent.audit("invitation", violations)
     await r.locator("#consent-give").click()
     await respondent.status("screening")
     assert await r.evaluate("document.scrollingElement.scrollWidth <= window.innerWidth + 1"), "no sideways scrolling on a phone"
@@ -98,6 +108,7 @@ async def test_a_mediation_from_three_browser_windows(odr, browser, artifacts):
         await who.page.locator("#screening-start").click()
         await expect(who.page.locator("#screening-submit")).to_be_visible()
         await who.shot("screening")
+        await who.audit("screening", violations)
         await who.page.locator("#screening-submit").click()
         await expect(who.page.locator("#screening-submit")).to_have_count(0)
     await claimant.case_page(case_id)
@@ -125,6 +136,7 @@ async def test_a_mediation_from_three_browser_windows(odr, browser, artifacts):
     await mediator.case_page(case_id)
     await mediator.status("agreement_signed")
     await mediator.shot("screening-outcome-and-term")
+    await mediator.audit("case", violations)
 
     # -- the room: waiting, admitted, joint chat ---------------------------------------------------
     for who in (mediator, claimant, respondent):
@@ -146,6 +158,8 @@ async def test_a_mediation_from_three_browser_windows(odr, browser, artifacts):
     await expect(r.locator("#messages")).to_contain_text("Hello everyone, thank you for coming")
     await respondent.shot("joint-chat")
     await mediator.shot("console")
+    await mediator.audit("room-console", violations)
+    await respondent.audit("room", violations)
 
     # -- a caucus with the claimant: the respondent's screen never shows it -----------------------
     secret = "Between us: my bottom line is 400 000"
@@ -194,6 +208,7 @@ async def test_a_mediation_from_three_browser_windows(odr, browser, artifacts):
     await m.locator("#draft-agreement").click()
     await expect(m.locator("#agreement-document")).to_contain_text("200 000 KZT by 1 March")
     await mediator.shot("draft")
+    await mediator.audit("draft", violations)
     await m.locator("#send-for-signature").click()
     await expect(m.locator("#sign")).to_be_visible()
     agreement_url = m.url
@@ -214,6 +229,7 @@ async def test_a_mediation_from_three_browser_windows(odr, browser, artifacts):
     await download.save_as(pdf)
     assert pdf.read_bytes().startswith(b"%PDF")
     await claimant.shot("executed")
+    await claimant.audit("executed", violations)
 
     # -- language switch: the same page in Kazakh and Russian -----------------------------------------
     english = await r.locator("main h1").inner_text()
@@ -221,9 +237,11 @@ async def test_a_mediation_from_three_browser_windows(odr, browser, artifacts):
     await expect(r.locator("html")).to_have_attribute("lang", "kk")
     await expect(r.locator("main h1")).not_to_have_text(english)
     await respondent.shot("kazakh")
+    await respondent.audit("kazakh", violations)
     await r.locator("#language").select_option("ru")
     await expect(r.locator("html")).to_have_attribute("lang", "ru")
     await respondent.shot("russian")
 
+    assert not violations, "\n".join(violations)
     for window in (claimant, respondent, mediator):
         assert not [e for e in window.errors if "favicon" not in e], (window.name, window.errors)
