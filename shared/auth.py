@@ -48,6 +48,7 @@ class Principal:
     court: str | None = None
     party_side: str | None = None
     token_id: str | None = None
+    auth_time: int | None = None  # when the person signed in (kept across refreshes), epoch seconds
 
     def can_access_case(self, case_id: str, *, court_id: str | None = None) -> bool:
         if self.role == "admin":
@@ -131,7 +132,9 @@ class TokenService:
         self.ttl_seconds = ttl_seconds
 
     def issue(self, *, subject: str, role: Role, cases: list[str] | tuple[str, ...] = (), court: str | None = None,
-              party_side: str | None = None, ttl_seconds: int | None = None) -> str:
+              party_side: str | None = None, ttl_seconds: int | None = None, auth_time: int | None = None) -> str:
+        """A signed access token. ``auth_time`` is when the person actually signed in: a refresh
+        keeps it, so a session can be kept alive only up to a limit (``session_max_seconds``)."""
         if role not in ROLES:
             raise ValueError(f"unknown role {role}")
         key = self.keyring.active
@@ -140,7 +143,7 @@ class TokenService:
         now = int(time.time())
         claims = {
             "iss": self.issuer, "aud": self.issuer, "sub": subject, "role": role, "iat": now,
-            "exp": now + (ttl_seconds or self.ttl_seconds), "jti": uuid.uuid4().hex,
+            "exp": now + (ttl_seconds or self.ttl_seconds), "jti": uuid.uuid4().hex, "auth_time": auth_time or now,
         }
         if cases:
             claims["cases"] = sorted(cases)
@@ -168,7 +171,8 @@ class TokenService:
         if claims["role"] not in ROLES:
             raise Unauthorized("the token has an unknown role")
         return Principal(subject=claims["sub"], role=claims["role"], cases=frozenset(claims.get("cases", ())),
-                         court=claims.get("court"), party_side=claims.get("side"), token_id=claims.get("jti"))
+                         court=claims.get("court"), party_side=claims.get("side"), token_id=claims.get("jti"),
+                         auth_time=claims.get("auth_time", claims["iat"]))
 
 
 _bearer = HTTPBearer(auto_error=False)

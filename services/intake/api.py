@@ -216,6 +216,15 @@ async def login(body: Login, uow: Uow, rt: Runtime) -> TokenResponse:
     return TokenResponse(access_token=access, expires_in=rt.tokens.ttl_seconds)
 
 
+@router.post("/auth/refresh", response_model=TokenResponse, tags=["auth"])
+async def refresh(principal: Anyone, uow: Uow, rt: Runtime) -> TokenResponse:
+    """Trade a still-valid token for a fresh one with the same scope (a mediator's cases are
+    read anew). Possible for `ODR_SESSION_MAX_SECONDS` after signing in; then sign in again."""
+    access = await service.refresh(uow, principal=principal, tokens=rt.tokens,
+                                   session_max_seconds=rt.settings.session_max_seconds)
+    return TokenResponse(access_token=access, expires_in=rt.tokens.ttl_seconds)
+
+
 @router.post("/admin/mediators", status_code=201, response_model=MediatorView, tags=["admin"])
 async def create_mediator(body: MediatorCreate, _: Admin, uow: Uow) -> MediatorView:
     return await service.create_mediator(uow, request=body)

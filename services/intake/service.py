@@ -598,6 +598,21 @@ async def login(uow: UnitOfWork, *, username: str, password: str, tokens: TokenS
     return tokens.issue(subject=account.id, role="admin")
 
 
+async def refresh(uow: UnitOfWork, *, principal: Principal, tokens: TokenService, session_max_seconds: int,
+                  now: float | None = None) -> str:
+    """A fresh token for someone whose token is still valid, so a mediation longer than a token's
+    life does not throw people out. The sign-in time travels along: after ``session_max_seconds``
+    the person signs in again. A mediator's cases are read anew (assignments change)."""
+    now = now or datetime.now(timezone.utc).timestamp()
+    if principal.auth_time is None or now - principal.auth_time > session_max_seconds:
+        raise Problem(401, "session-expired", "this sign-in is too old to refresh; sign in again")
+    cases: list[str] | frozenset[str] = principal.cases
+    if principal.role == "mediator":
+        cases = await _assigned_cases(uow.session, principal.subject)
+    return tokens.issue(subject=principal.subject, role=principal.role, cases=sorted(cases), court=principal.court,
+                        party_side=principal.party_side, auth_time=principal.auth_time)
+
+
 # -- mediator register ---------------------------------------------------------------------------------
 
 

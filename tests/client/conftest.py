@@ -23,11 +23,13 @@ CHROMIUM = os.environ.get("ODR_TEST_CHROMIUM", "/usr/bin/chromium")
 
 
 @pytest.fixture
-async def odr(tmp_path):
-    """The embedded run on a free port; its URL."""
+async def odr(tmp_path, request):
+    """The embedded run on a free port; its URL. ``@pytest.mark.odr_env({...})`` adds settings."""
     port = free_port()
     log = open(tmp_path / "odr-dev.log", "wb")
     env = {k: v for k, v in os.environ.items() if not k.startswith("ODR_") or k.startswith("ODR_TEST_")}
+    marker = request.node.get_closest_marker("odr_env")
+    env.update(marker.args[0] if marker else {})
     proc = subprocess.Popen([sys.executable, "-m", "shared.cli", "dev", "--port", str(port),
                              "--data-dir", str(tmp_path / "var")], cwd=ROOT, env=env, stdout=log,
                             stderr=subprocess.STDOUT, start_new_session=True)

@@ -1,7 +1,7 @@
 // Who this browser is, per case: parties get a token scoped to their case when they file or
 // answer an invitation; a mediator signs in once; a court signs in with its client credentials.
 // Tokens stay in this browser's localStorage and are sent only to our own origin.
-import { claims } from "./api.js";
+import { api, claims } from "./api.js";
 
 const KEY = "odr.identities";
 
@@ -49,9 +49,7 @@ export function forCase(caseId) {
   const all = load();
   const party = fresh(all[`case:${caseId}`]);
   if (party) return party;
-  const mediator = fresh(all.mediator);
-  if (mediator) return { ...mediator, token: mediator.cases?.[caseId] || mediator.token };
-  return null;
+  return fresh(all.mediator); // a mediator's token covers every case assigned to them
 }
 
 export function mediator() {
@@ -62,18 +60,28 @@ export function court() {
   return fresh(load().court);
 }
 
-/** Token for a mediator's work on one case (the assignment hands out a case-scoped token). */
-export function rememberMediatorCase(caseId, token) {
-  const all = load();
-  if (!all.mediator) all.mediator = { token, role: "mediator", subject: claims(token).sub };
-  all.mediator.cases = { ...(all.mediator.cases || {}), [caseId]: token };
-  save(all);
-}
-
 export function myCases() {
   const all = load();
   const out = Object.entries(all)
     .filter(([k, v]) => k.startsWith("case:") && fresh(v))
     .map(([k, v]) => ({ caseId: k.slice(5), ...v }));
   return out;
+}
+
+/** Tokens live 15 minutes; a mediation lasts longer. Every identity whose token ends within three
+ * minutes is traded for a fresh one (same scope; a mediator's cases are read anew). The server
+ * stops refreshing some hours after the sign-in, and the person signs in again. */
+export async function keepFresh() {
+  for (const [key, entry] of Object.entries(load())) {
+    const exp = claims(entry.token).exp;
+    if (!exp || exp * 1000 < Date.now() + 5000 || exp * 1000 > Date.now() + 180000) continue;
+    try {
+      const r = await api("POST", "/intake/auth/refresh", { token: entry.token });
+      const latest = load(); // only this entry, and only if nobody replaced it meanwhile
+      if (latest[key]?.token === entry.token) {
+        latest[key] = { ...latest[key], token: r.access_token };
+        save(latest);
+      }
+    } catch { /* expired or too old: the next page asks to sign in again */ }
+  }
 }

@@ -79,4 +79,6 @@ picker.value = lang();
 picker.addEventListener("change", () => { setLanguage(picker.value); render(); });
 applyLanguage();
 render();
+identity.keepFresh();
+setInterval(() => identity.keepFresh(), 60000);
 window.odr = { identity, navigate }; // for people debugging in the console

@@ -9,9 +9,10 @@ const FINAL = new Map([
 ]);
 
 export class RoomConnection {
-  constructor({ caseId, token, onFrame, onState }) {
+  constructor({ caseId, token, tokenProvider, onFrame, onState }) {
     this.caseId = caseId;
     this.token = token;
+    this.tokenProvider = tokenProvider; // the freshest token at each reconnect
     this.onFrame = onFrame;
     this.onState = onState || (() => {});
     this.lastSeq = {};        // channel -> highest seq delivered to the view
@@ -36,6 +37,7 @@ export class RoomConnection {
 
   open() {
     this.closedByUs = false;
+    if (this.tokenProvider) this.token = this.tokenProvider() || this.token;
     const socket = new WebSocket(this.url(), "odr.sessions.v1");
     this.socket = socket;
     socket.addEventListener("open", () => {

@@ -7,12 +7,15 @@ from __future__ import annotations
 import json
 from datetime import date, datetime, timedelta, timezone
 
+import jwt
+import pytest
 from sqlalchemy import select
 
 from services.intake import service
 from services.intake.app import create_app
 from shared.bus.base import Message
 from shared.config import Settings
+from shared.problems import Problem
 from shared.contracts.agreements import AgreementSigned
 from shared.contracts.sessions import SessionStarted
 from shared.events import envelope
@@ -304,3 +307,37 @@ async def test_sign_in_links_are_one_time(app_client, flow):
     assert r.status_code == 200
     assert await flow.status(case_id, bearer(r.json()["access_token"])) == "screening"
     assert (await app_client.post("/auth/links/exchange", json={"token": link})).status_code == 410
+
+
+async def test_a_valid_token_is_refreshed_with_its_scope_until_the_sign_in_is_too_old(app_client, flow):
+    case_id, claimant, respondent = await flow.to_screening()
+    r = await app_client.post("/auth/refresh", headers=respondent)
+    assert r.status_code == 200, r.text
+    old = jwt.decode(respondent["Authorization"].split()[1], options={"verify_signature": False})
+    new = jwt.decode(r.json()["access_token"], options={"verify_signature": False})
+    assert (new["sub"], new["role"], new["cases"], new["side"], new["auth_time"]) == (
+        old["sub"], old["role"], old["cases"], old["side"], old["auth_time"])
+    assert new["exp"] >= old["exp"] and new["jti"] != old["jti"]
+    assert await flow.status(case_id, bearer(r.json()["access_token"])) == "screening"
+
+    # Twelve hours after signing in, refreshing stops: the person signs in again.
+    runtime = app_client.app.state.runtime
+    principal = runtime.tokens.verify(r.json()["access_token"])
+    async with runtime.uow() as uow:
+        with pytest.raises(Problem) as refused:
+            await service.refresh(uow, principal=principal, tokens=runtime.tokens,
+                                         session_max_seconds=runtime.settings.session_max_seconds,
+                                         now=principal.auth_time + runtime.settings.session_max_seconds + 1)
+    assert (refused.value.status, refused.value.code) == (401, "session-expired")
+    assert (await app_client.post("/auth/refresh")).status_code == 401
+
+
+async def test_a_mediator_refresh_picks_up_a_newly_assigned_case(app_client, flow):
+    admin = await flow.admin()
+    mediator_id, username = await flow.mediator(admin)
+    before = await flow.login(username)
+    case_id, claimant, respondent = await flow.to_eligible()
+    await flow.assign(case_id, claimant, respondent, mediator_id, username)
+    r = await app_client.post("/auth/refresh", headers=before)
+    assert r.status_code == 200, r.text
+    assert case_id in jwt.decode(r.json()["access_token"], options={"verify_signature": False})["cases"]

@@ -57,7 +57,7 @@ class RoomView {
 
   start() {
     this.conn = new RoomConnection({
-      caseId: this.caseId, token: this.me.token,
+      caseId: this.caseId, token: this.me.token, tokenProvider: () => identity.forCase(this.caseId)?.token,
       onFrame: (frame) => this.onFrame(frame),
       onState: (state, reason) => this.onConnection(state, reason),
     });
