@@ -82,6 +82,7 @@ async def test_a_mediation_from_three_browser_windows(odr, browser, artifacts):
     await c.locator("textarea[name=description]").fill("Unpaid invoice for deliveries in March")
     await c.locator("input[name=claimant_name]").fill("Aigerim Nurlanovna")
     await c.locator("input[name=respondent_name]").fill("Dala Trade LLP")
+    await c.locator("input[name=claimant_email]").fill("aigerim@example.kz")
     await c.locator("#filing-consent").check()
     await claimant.shot("filing-form")
     await claimant.audit("filing-form", violations)
@@ -95,6 +96,7 @@ async def test_a_mediation_from_three_browser_windows(odr, browser, artifacts):
 
     # -- the respondent opens the link on a phone and consents -----------------------------------
     await r.goto(link)
+    await r.locator("#invitee-email").fill("dala@example.kz")
     await r.locator("#consent-agree").check()
     await respondent.shot("invitation")
     await respondent.audit("invitation", violations)
@@ -241,6 +243,11 @@ async def test_a_mediation_from_three_browser_windows(odr, browser, artifacts):
     await r.locator("#language").select_option("ru")
     await expect(r.locator("html")).to_have_attribute("lang", "ru")
     await respondent.shot("russian")
+
+    # Both parties were told by email too (the embedded run's mailbox), each in their language.
+    async with httpx.AsyncClient(base_url=odr) as http:
+        mails = (await http.get("/notifications/mailbox.json")).json()["items"]
+    assert {"aigerim@example.kz", "dala@example.kz"} <= {m["to"] for m in mails}, [m["to"] for m in mails]
 
     assert not violations, "\n".join(violations)
     for window in (claimant, respondent, mediator):

@@ -574,6 +574,11 @@ export const MESSAGES = {
     ru: "Часть более ранних сообщений больше недоступна.",
     kk: "Бұрынғы хабарламалардың бір бөлігі енді қолжетімсіз.",
   },
+  other_email_hint: {
+    en: "Kept with the case. The other party confirms their own address when they answer the invitation.",
+    ru: "Сохраняется в деле. Вторая сторона сама подтвердит свой адрес, когда ответит на приглашение.",
+    kk: "Іспен бірге сақталады. Екінші тарап шақыруға жауап бергенде өз мекенжайын өзі растайды.",
+  },
   reconnecting: { en: "Reconnecting…", ru: "Восстанавливаем связь…", kk: "Байланыс қалпына келтірілуде…" },
   session_ended: { en: "The session has ended.", ru: "Сессия завершена.", kk: "Сессия аяқталды." },
   proposal: { en: "proposal", ru: "предложение", kk: "ұсыныс" },

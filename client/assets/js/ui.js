@@ -99,11 +99,18 @@ export function busy(button, box, action) {
 // the numeric form usual in Kazakhstan: 22.11.2026, 14:30.
 const NUMERIC = { day: "2-digit", month: "2-digit", year: "numeric" };
 
-export function fmtDateTime(value) {
+/** A moment; with ``zone`` (a legal deadline) in that time zone, named, whatever the browser's. */
+export function fmtDateTime(value, zone) {
   if (!value) return "—";
   const d = new Date(value);
-  if (lang() === "kk") return new Intl.DateTimeFormat("ru-RU", { ...NUMERIC, hour: "2-digit", minute: "2-digit" }).format(d);
-  return new Intl.DateTimeFormat(locale(), { dateStyle: "long", timeStyle: "short" }).format(d);
+  const where = zone ? { timeZone: zone, timeZoneName: "short" } : {};
+  if (lang() === "kk") return new Intl.DateTimeFormat("ru-RU", { ...NUMERIC, hour: "2-digit", minute: "2-digit", ...where }).format(d);
+  return new Intl.DateTimeFormat(locale(), { day: "numeric", month: "long", year: "numeric", hour: "2-digit", minute: "2-digit", ...where }).format(d);
+}
+
+/** The time zone legal deadlines of a jurisdiction are counted in. */
+export function zoneOf(jurisdiction) {
+  return { KZ: "Asia/Almaty" }[jurisdiction];
 }
 
 export function fmtDate(value) {

@@ -6,7 +6,7 @@ import { get, post } from "../api.js";
 import { label, lang, t } from "../i18n.js";
 import * as identity from "../identity.js";
 import { navigate } from "../main.js";
-import { busy, checkbox, definitionList, fmtDate, fmtDateTime, h, mount, problemBox, section, toast } from "../ui.js";
+import { busy, checkbox, definitionList, fmtDate, fmtDateTime, h, mount, problemBox, section, toast, zoneOf } from "../ui.js";
 import { onNotice } from "./notifications.js";
 
 export async function caseView(caseId) {
@@ -54,7 +54,8 @@ async function renderCase(caseId) {
 
 function eligibility(e) {
   return section(t("eligibility"), h("p", {}, label("eligibility", e.outcome)),
-    h("ul", {}, e.explanation.map((x) => h("li", {}, x.explanation, " ", h("span", { class: "muted" }, `(${x.citation})`)))));
+    h("ul", {}, e.explanation.map((x) => h("li", {}, x.explanation,
+      x.explanation.includes(x.citation) ? null : h("span", { class: "muted" }, ` (${x.citation})`)))));
 }
 
 function safetyPanel(c, me) {
@@ -103,7 +104,7 @@ function inviteStep(c, me, box) {
       try { await navigator.clipboard.writeText(url); } catch { document.execCommand?.("copy"); }
       toast(t("copied"));
     });
-    result.replaceChildren(h("p", {}, t("invitation_created", { date: fmtDateTime(created.answer_by) })),
+    result.replaceChildren(h("p", {}, t("invitation_created", { date: fmtDateTime(created.answer_by, zoneOf(c.jurisdiction)) })),
       h("div", { class: "composer" }, input, copy));
   }));
   return section(t("invite_title"), h("p", {}, t("invite_intro")), invite, result);

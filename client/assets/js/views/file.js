@@ -1,6 +1,6 @@
 // Filing a case: who the parties are, what the dispute is about, and where. The eligibility
 // screening runs on filing; the result is explained on the case page in the party's language.
-import { post } from "../api.js";
+import { claims, post, put } from "../api.js";
 import { lang, t } from "../i18n.js";
 import { rememberParty } from "../identity.js";
 import { navigate } from "../main.js";
@@ -15,6 +15,7 @@ function partyFields(side) {
   const kind = select(`${side}_kind`, KINDS.map((k) => [k, t(`kind_${k}`)]), "natural_person");
   const language = select(`${side}_language`, [["kk", "Қазақша"], ["ru", "Русский"], ["en", "English"]], lang());
   const email = h("input", { type: "email", name: `${side}_email`, autocomplete: side === "claimant" ? "email" : "off" });
+  const emailHint = side === "claimant" ? t("party_email_hint") : t("other_email_hint");
   const representative = h("input", { type: "text", name: `${side}_representative` });
   const needs = h("input", { type: "text", name: `${side}_accessibility`, placeholder: "" });
   return h("fieldset", {},
@@ -22,7 +23,7 @@ function partyFields(side) {
     field(t("party_name"), name),
     field(t("party_kind"), kind),
     field(t("party_language"), language),
-    field(t("party_email"), email, t("party_email_hint")),
+    field(t("party_email"), email, emailHint),
     field(t("party_representative"), representative),
     field(t("party_accessibility"), needs, t("party_accessibility_hint")));
 }
@@ -67,7 +68,17 @@ export function fileCase() {
     if (f.amount.value) body.amount = { value: f.amount.value, currency: body.jurisdiction === "KZ" ? "KZT" : "EUR" };
     const filed = await post("/intake/cases", body);
     rememberParty(filed.case.id, filed.access_token, { side: "claimant" });
+    await saveContact(filed.access_token, f.claimant_email.value.trim());
     navigate(`/cases/${filed.case.id}`);
   }));
   mount(h("h1", {}, t("file_title")), h("p", {}, t("file_intro")), form);
+}
+
+/** Where notices go: the notifications service keeps each person's own contact, set with their
+ * own token (a claimant cannot set the other party's; they confirm theirs when they answer). */
+export async function saveContact(token, email) {
+  if (!email) return;
+  try {
+    await put(`/notifications/contacts/${encodeURIComponent(claims(token).sub)}`, { email }, { token });
+  } catch { /* the case is filed either way; the address can be given again later */ }
 }
