@@ -16,14 +16,14 @@ from shared.problems import Problem
 from shared.service import ServiceRuntime
 from shared.uow import UnitOfWork
 
-from . import eligibility, screening, service
+from . import eligibility, screening, service, totp
 from .schemas import (AccountCreate, AccountCreated, AgreementToMediateView, Candidate, CaseFacts, CaseFiling,
                       CaseView, ConsentView, CourtClientCreate, CourtClientCreated, CourtReferral, DevTokenRequest,
                       DryRun, EligibilityReview, Extension, FiledCase, InvitationAnswer, InvitationAnswered,
                       InvitationCreate, InvitationCreated, InvitationView, LinkExchange, Login, MediatorAccepted,
                       MediatorCreate, MediatorDecision, MediatorProfile, MediatorView, ProposalCreate, ProposalView,
                       Recusal, ScreeningAnswers, ScreeningReceived, ScreeningReport, Signature, SignInLinkCreated,
-                      SignInLinkRequest, Termination, TokenResponse, TransitionView)
+                      SignInLinkRequest, Termination, TokenResponse, TotpCode, TotpSetup, TransitionView)
 
 router = APIRouter()
 IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=100)]
@@ -44,6 +44,15 @@ def _vault(path: FsPath) -> screening.Vault:
 
 def vault(rt: Runtime) -> screening.Vault:
     return _vault(rt.settings.resolved_kek_keyring)
+
+
+@lru_cache(maxsize=8)
+def _totp_vault(path: FsPath) -> totp.TotpVault:
+    return totp.TotpVault(path)
+
+
+def totp_vault(rt: Runtime) -> totp.TotpVault:
+    return _totp_vault(rt.settings.resolved_kek_keyring)
 
 
 # -- filing ------------------------------------------------------------------------------------------
@@ -210,10 +219,34 @@ async def create_account(body: AccountCreate, _: Admin, uow: Uow) -> AccountCrea
 
 
 @router.post("/auth/login", response_model=TokenResponse, tags=["auth"])
-async def login(body: Login, uow: Uow, rt: Runtime) -> TokenResponse:
-    """Mediators and administrators sign in with a password (argon2). No TOTP yet."""
-    access = await service.login(uow, username=body.username, password=body.password, tokens=rt.tokens)
+async def login(body: Login, uow: Uow, rt: Runtime, tv: Annotated[totp.TotpVault, Depends(totp_vault)]) -> TokenResponse:
+    """Mediators and administrators sign in with a password (argon2), plus the authenticator
+    code if they turned two-step sign-in on (`totp-required` says the code is missing)."""
+    access = await service.login(uow, username=body.username, password=body.password, tokens=rt.tokens,
+                                 totp_vault=tv, totp_code=body.totp_code)
     return TokenResponse(access_token=access, expires_in=rt.tokens.ttl_seconds)
+
+
+@router.post("/auth/totp", status_code=201, response_model=TotpSetup, tags=["auth"])
+async def totp_begin(principal: Anyone, uow: Uow, tv: Annotated[totp.TotpVault, Depends(totp_vault)]) -> TotpSetup:
+    """Start two-step sign-in for your staff account: add the secret to an authenticator app,
+    then confirm with its first code."""
+    secret, uri = await service.totp_begin(uow, principal=principal, vault=tv)
+    return TotpSetup(secret=secret, otpauth_uri=uri)
+
+
+@router.post("/auth/totp/confirm", status_code=204, tags=["auth"])
+async def totp_confirm(body: TotpCode, principal: Anyone, uow: Uow,
+                       tv: Annotated[totp.TotpVault, Depends(totp_vault)]) -> Response:
+    await service.totp_confirm(uow, principal=principal, vault=tv, code=body.code)
+    return Response(status_code=204)
+
+
+@router.post("/auth/totp/disable", status_code=204, tags=["auth"])
+async def totp_disable(body: TotpCode, principal: Anyone, uow: Uow,
+                       tv: Annotated[totp.TotpVault, Depends(totp_vault)]) -> Response:
+    await service.totp_disable(uow, principal=principal, vault=tv, code=body.code)
+    return Response(status_code=204)
 
 
 @router.post("/auth/refresh", response_model=TokenResponse, tags=["auth"])

@@ -154,6 +154,22 @@ class Account(Base):
     disabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
 
+class TotpFactor(Base):
+    """A staff account's second factor (RFC 6238). The shared secret is sealed like screening
+    answers; ``last_step`` refuses a code that was already used (replay)."""
+
+    __tablename__ = "totp_factors"
+
+    account_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    ciphertext: Mapped[bytes] = mapped_column(LargeBinary)
+    wrapped_key: Mapped[bytes] = mapped_column(LargeBinary)
+    kek_id: Mapped[str] = mapped_column(String(60))
+    kek_version: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    last_step: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
 class Mediator(Base):
     """A register entry. ``id`` is also the mediator's account id and token subject."""
 

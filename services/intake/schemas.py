@@ -323,6 +323,17 @@ class AccountCreated(BaseModel):
 class Login(_Body):
     username: str = Field(min_length=1, max_length=100)
     password: str = Field(min_length=1, max_length=200)
+    totp_code: str | None = Field(None, pattern=r"^\s*[0-9]{6}\s*$",
+                                  description="the authenticator app's code, for accounts with two-step sign-in")
+
+
+class TotpSetup(BaseModel):
+    secret: str = Field(description="base32 secret for the authenticator app (shown once)")
+    otpauth_uri: str = Field(description="the same as an otpauth:// URI, for a QR code")
+
+
+class TotpCode(_Body):
+    code: str = Field(pattern=r"^\s*[0-9]{6}\s*$")
 
 
 class Candidate(BaseModel):

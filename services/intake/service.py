@@ -29,9 +29,10 @@ from shared.events import Event
 from shared.problems import Conflict, Forbidden, NotFound, Problem
 from shared.uow import UnitOfWork
 
-from . import eligibility, register, screening, states
+from . import eligibility, register, screening, states, totp
 from .models import (AccessLink, Account, AgreementSignature, Case, CaseTransition, Consent, CourtClient,
-                     EligibilityDecision, Mediator, MediatorProposal, Participant, Screening, TermExtension)
+                     EligibilityDecision, Mediator, MediatorProposal, Participant, Screening, TermExtension,
+                     TotpFactor)
 from .schemas import (AccountCreate, AccountCreated, AgreementToMediateView, Candidate, CaseFacts, CaseFiling,
                       CaseView, ConsentView, CourtClientCreate, CourtClientCreated, CourtReferral, DryRun,
                       EligibilityReview, EligibilityView, Extension, InvitationAnswer, InvitationAnswered,
@@ -587,12 +588,20 @@ async def _assigned_cases(session: AsyncSession, mediator_id: str) -> list[str]:
         Case.mediator_id == mediator_id, Case.status.in_(sorted(states.OPEN))))).scalars())
 
 
-async def login(uow: UnitOfWork, *, username: str, password: str, tokens: TokenService) -> str:
-    """Mediators and administrators: argon2-checked password, a token with the cases assigned now."""
+async def login(uow: UnitOfWork, *, username: str, password: str, tokens: TokenService,
+                totp_vault: totp.TotpVault | None = None, totp_code: str | None = None) -> str:
+    """Mediators and administrators: argon2-checked password, then the authenticator code if the
+    account turned two-step sign-in on; a token with the cases assigned now."""
     account = (await uow.session.execute(select(Account).where(Account.username == username))).scalar_one_or_none()
     ok = verify_secret(account.password_hash if account else _DUMMY_HASH, password)
     if account is None or not ok or account.disabled_at is not None:
         raise Problem(401, "invalid-credentials", "the username or password is not valid")
+    factor = await totp.confirmed(uow.session, account.id)
+    if factor is not None:
+        if totp_vault is None:
+            raise Problem(401, "totp-required", "enter the code from your authenticator app")
+        totp.check(totp_vault, factor, totp_code)
+        await uow.commit()  # the code is spent
     if account.role == "mediator":
         return tokens.issue(subject=account.id, role="mediator", cases=await _assigned_cases(uow.session, account.id))
     return tokens.issue(subject=account.id, role="admin")
@@ -611,6 +620,47 @@ async def refresh(uow: UnitOfWork, *, principal: Principal, tokens: TokenService
         cases = await _assigned_cases(uow.session, principal.subject)
     return tokens.issue(subject=principal.subject, role=principal.role, cases=sorted(cases), court=principal.court,
                         party_side=principal.party_side, auth_time=principal.auth_time)
+
+
+async def _staff_account(session: AsyncSession, principal: Principal) -> Account:
+    account = await session.get(Account, principal.subject)
+    if account is None or principal.role not in ("mediator", "admin"):
+        raise Forbidden("two-step sign-in is for mediator and administrator accounts")
+    return account
+
+
+async def totp_begin(uow: UnitOfWork, *, principal: Principal, vault: totp.TotpVault) -> tuple[str, str]:
+    """Start turning on two-step sign-in: a secret for the authenticator app, not yet required."""
+    account = await _staff_account(uow.session, principal)
+    secret, uri = await totp.begin(uow.session, vault, account_id=account.id, username=account.username)
+    await uow.commit()
+    return secret, uri
+
+
+async def totp_confirm(uow: UnitOfWork, *, principal: Principal, vault: totp.TotpVault, code: str) -> None:
+    """The first code from the app proves it holds the secret; from now on sign-in asks for codes."""
+    account = await _staff_account(uow.session, principal)
+    row = await uow.session.get(TotpFactor, account.id)
+    if row is None:
+        raise Conflict("totp-not-started", "start two-step sign-in first")
+    if row.confirmed_at is None:
+        try:
+            totp.check(vault, row, code)
+        except Problem:
+            raise Problem(422, "invalid-code", "that code is not right; check the app's clock and try the next code") from None
+        row.confirmed_at = _now()
+    await uow.commit()
+
+
+async def totp_disable(uow: UnitOfWork, *, principal: Principal, vault: totp.TotpVault, code: str) -> None:
+    """Turning it off takes a current code, so a stolen token alone cannot."""
+    account = await _staff_account(uow.session, principal)
+    row = await totp.confirmed(uow.session, account.id)
+    if row is None:
+        raise NotFound("two-step sign-in")
+    totp.check(vault, row, code)
+    await uow.session.delete(row)
+    await uow.commit()
 
 
 # -- mediator register ---------------------------------------------------------------------------------

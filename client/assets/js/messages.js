@@ -579,6 +579,46 @@ export const MESSAGES = {
     ru: "Сохраняется в деле. Вторая сторона сама подтвердит свой адрес, когда ответит на приглашение.",
     kk: "Іспен бірге сақталады. Екінші тарап шақыруға жауап бергенде өз мекенжайын өзі растайды.",
   },
+  totp_title: {
+    en: "Two-step sign-in",
+    ru: "Двухэтапный вход",
+    kk: "Екі кезеңді кіру",
+  },
+  totp_intro: {
+    en: "Protect your account with a code from an authenticator app in addition to your password.",
+    ru: "Защитите учётную запись: кроме пароля, при входе будет нужен код из приложения-аутентификатора.",
+    kk: "Есептік жазбаңызды қорғаңыз: кіру кезінде құпиясөзден бөлек аутентификатор қолданбасының коды қажет болады.",
+  },
+  totp_turn_on: {
+    en: "Turn on two-step sign-in",
+    ru: "Включить двухэтапный вход",
+    kk: "Екі кезеңді кіруді қосу",
+  },
+  totp_add_to_app: {
+    en: "Add this key to your authenticator app, then type the code it shows.",
+    ru: "Добавьте этот ключ в приложение-аутентификатор и введите код, который оно покажет.",
+    kk: "Осы кілтті аутентификатор қолданбасына қосып, ол көрсеткен кодты енгізіңіз.",
+  },
+  totp_confirm: {
+    en: "Confirm",
+    ru: "Подтвердить",
+    kk: "Растау",
+  },
+  totp_on: {
+    en: "Two-step sign-in is on. From now on, signing in asks for a code from the app.",
+    ru: "Двухэтапный вход включён. Теперь при входе потребуется код из приложения.",
+    kk: "Екі кезеңді кіру қосылды. Енді кіру кезінде қолданбадағы код сұралады.",
+  },
+  totp_code: {
+    en: "Code from the authenticator app",
+    ru: "Код из приложения-аутентификатора",
+    kk: "Аутентификатор қолданбасындағы код",
+  },
+  totp_code_hint: {
+    en: "Six digits; a new code appears every 30 seconds.",
+    ru: "Шесть цифр; новый код появляется каждые 30 секунд.",
+    kk: "Алты цифр; жаңа код әр 30 секунд сайын шығады.",
+  },
   reconnecting: { en: "Reconnecting…", ru: "Восстанавливаем связь…", kk: "Байланыс қалпына келтірілуде…" },
   session_ended: { en: "The session has ended.", ru: "Сессия завершена.", kk: "Сессия аяқталды." },
   proposal: { en: "proposal", ru: "предложение", kk: "ұсыныс" },

@@ -31,20 +31,56 @@ export async function mediatorHome() {
   out.addEventListener("click", () => { identity.forget("mediator"); mediatorHome(); });
   mount(h("h1", {}, t("mediator_desk")), box,
     section(t("mediator_cases"), rows.length ? h("ul", { class: "list", id: "mediator-cases" }, rows) : h("p", { class: "muted" }, t("no_cases"))),
-    out);
+    twoStep(me), out);
+}
+
+/** Turning on two-step sign-in: the secret goes into an authenticator app, its first code confirms. */
+function twoStep(me) {
+  const box = problemBox();
+  const area = h("div");
+  const start = h("button", { type: "button", class: "secondary", id: "totp-start" }, t("totp_turn_on"));
+  start.addEventListener("click", busy(start, box, async () => {
+    const setup = await post("/intake/auth/totp", undefined, { token: me.token });
+    const code = h("input", { type: "text", id: "totp-confirm-code", inputmode: "numeric", autocomplete: "one-time-code", maxlength: 6 });
+    const confirm = h("button", { type: "button", id: "totp-confirm" }, t("totp_confirm"));
+    confirm.addEventListener("click", busy(confirm, box, async () => {
+      await post("/intake/auth/totp/confirm", { code: code.value.trim() }, { token: me.token });
+      area.replaceChildren(h("p", { role: "status" }, t("totp_on")));
+    }));
+    area.replaceChildren(h("p", {}, t("totp_add_to_app")),
+      h("p", {}, h("code", { id: "totp-secret", style: "overflow-wrap:anywhere" }, setup.secret)),
+      h("p", { class: "muted", style: "overflow-wrap:anywhere" }, setup.otpauth_uri),
+      field(t("totp_code"), code), confirm);
+    start.remove();
+  }));
+  return section(t("totp_title"), h("p", {}, t("totp_intro")), start, area, box);
 }
 
 function login() {
   const box = problemBox();
   const user = h("input", { type: "text", name: "username", autocomplete: "username", required: true });
   const pass = h("input", { type: "password", name: "password", autocomplete: "current-password", required: true });
+  const code = h("input", { type: "text", name: "totp_code", inputmode: "numeric", autocomplete: "one-time-code", maxlength: 6 });
+  const codeField = field(t("totp_code"), code, t("totp_code_hint"));
+  codeField.hidden = true;
   const submit = h("button", { type: "submit" }, t("sign_in"));
-  const form = h("form", { class: "card" }, field(t("username"), user), field(t("password"), pass), box,
+  const form = h("form", { class: "card" }, field(t("username"), user), field(t("password"), pass), codeField, box,
     h("div", { class: "actions" }, submit));
   form.addEventListener("submit", busy(submit, box, async () => {
-    const r = await post("/intake/auth/login", { username: user.value.trim(), password: pass.value });
-    identity.rememberMediator(r.access_token);
-    mediatorHome();
+    const body = { username: user.value.trim(), password: pass.value };
+    if (!codeField.hidden && code.value.trim()) body.totp_code = code.value.trim();
+    try {
+      const r = await post("/intake/auth/login", body);
+      identity.rememberMediator(r.access_token);
+      mediatorHome();
+    } catch (error) {
+      if (error.problem?.type?.endsWith("/totp-required")) { // the account has two-step sign-in
+        codeField.hidden = false;
+        code.focus();
+        return;
+      }
+      throw error;
+    }
   }));
   mount(h("h1", {}, t("mediator_sign_in")), h("p", {}, t("mediator_sign_in_intro")), form);
 }

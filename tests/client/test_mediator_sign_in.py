@@ -1,0 +1,39 @@
+"""A mediator turns on two-step sign-in from the desk; the next sign-in asks for the code."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import pyotp
+from playwright.async_api import expect
+
+from .test_mediation_in_the_browser import PASSWORD, register_mediator
+
+
+async def test_two_step_sign_in_from_the_mediator_desk(odr, browser, artifacts):
+    username, _ = await register_mediator(odr)
+    page = await (await browser.new_context(base_url=odr, locale="en-GB")).new_page()
+
+    async def sign_in():
+        await page.locator("input[name=username]").fill(username)
+        await page.locator("input[name=password]").fill(PASSWORD)
+        await page.locator("form button[type=submit]").click()
+
+    await page.goto("/mediator")
+    await sign_in()
+    await page.locator("#totp-start").click()
+    secret = (await page.locator("#totp-secret").inner_text()).strip()
+    await page.locator("#totp-confirm-code").fill(pyotp.TOTP(secret).now())
+    await page.locator("#totp-confirm").click()
+    await expect(page.locator("#totp-confirm")).to_have_count(0)
+    await page.screenshot(path=artifacts / "totp-on.png", full_page=True)
+
+    await page.evaluate("localStorage.removeItem('odr.identities')")
+    await page.reload()
+    await sign_in()
+    code = page.locator("input[name=totp_code]")
+    await expect(code).to_be_visible()  # the password alone is not enough any more
+    await code.fill(pyotp.TOTP(secret).at(datetime.now(timezone.utc) + timedelta(seconds=30)))
+    await page.locator("form button[type=submit]").click()
+    await expect(page.locator("#totp-start")).to_be_visible()  # the desk
+    await page.screenshot(path=artifacts / "signed-in-with-code.png", full_page=True)
