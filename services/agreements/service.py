@@ -20,7 +20,8 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.auth import Principal
-from shared.contracts.agreements import AgreementSigned, DraftReady, ObligationDue, SignatureRequested
+from shared.contracts.agreements import (AgreementSigned, DraftReady, ObligationDue, SignatureAdded,
+                                        SignatureRequested, SignatureWithdrawn)
 from shared.contracts.intake import CaseFiled
 from shared.contracts.sessions import ProposalAccepted
 from shared.problems import Conflict, Forbidden, NotFound, Problem
@@ -426,6 +427,7 @@ async def sign(uow: UnitOfWork, ctx: Context, *, principal: Principal, agreement
     await session.flush()
     await _audit(ctx, session, agreement, "signed", principal, slot=slot, version=row.version,
                  document_hash=row.document_hash, method=body.method)
+    uow.publish(SignatureAdded(case_id=agreement.case_id, agreement_id=agreement.id, version=row.version, slot=slot))
     signed = set((await session.execute(select(Signature.slot).where(
         Signature.agreement_id == agreement.id, Signature.status == "valid", Signature.version == row.version))).scalars())
     if set(agreement.signers) <= signed:
@@ -449,6 +451,8 @@ async def withdraw_signature(uow: UnitOfWork, ctx: Context, *, principal: Princi
     mine.status, mine.ended_at = "withdrawn", _now()
     agreement.updated_at = mine.ended_at
     await _audit(ctx, session, agreement, "signature_withdrawn", principal, slot=slot, version=mine.version)
+    uow.publish(SignatureWithdrawn(case_id=agreement.case_id, agreement_id=agreement.id, version=mine.version,
+                                   slot=slot))
     view = await _view(ctx, session, agreement)
     await uow.commit()
     return view

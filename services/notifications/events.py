@@ -165,6 +165,14 @@ def subscriptions(notifier) -> list[Subscription]:
                                  due_at=envelope.time + timedelta(seconds=ns.signature_reminder_seconds),
                                  params={**params, "signer_ids": list(event.signer_ids)})
 
+    async def on_signature_added(session, event: A.SignatureAdded, envelope) -> None:
+        await scheduler.adjust_signers(session, case_id=event.case_id, ref=f"{event.agreement_id}:{event.version}",
+                                       remove=event.slot)
+
+    async def on_signature_withdrawn(session, event: A.SignatureWithdrawn, envelope) -> None:
+        await scheduler.adjust_signers(session, case_id=event.case_id, ref=f"{event.agreement_id}:{event.version}",
+                                       add=event.slot)
+
     async def on_signed(session, event: A.AgreementSigned, envelope) -> None:
         await scheduler.cancel(session, case_id=event.case_id, kind="signature_pending", ref_prefix=f"{event.agreement_id}:")
         zone = ZoneInfo((await case_of(session, event.case_id)).time_zone)
@@ -208,6 +216,7 @@ def subscriptions(notifier) -> list[Subscription]:
             S.SessionScheduled.type: on_session_scheduled, S.SessionStarted.type: on_session_started,
             S.CaucusOpened.type: on_caucus_opened,
             A.DraftReady.type: on_draft_ready, A.SignatureRequested.type: on_signature_requested,
+            A.SignatureAdded.type: on_signature_added, A.SignatureWithdrawn.type: on_signature_withdrawn,
             A.AgreementSigned.type: on_signed, A.AgreementApproved.type: on_court_decision,
             A.AgreementRejected.type: on_court_decision, A.ObligationOverdue.type: on_obligation_overdue}),
     ]

@@ -8,7 +8,8 @@ Jobs:
   session moves its reminders and bumps their generation, so they fire again for the new time.
 - ``answer_window``: before an invitation's answer window closes (``RespondentInvited.answer_by``);
   cancelled when that participant answers.
-- ``signature_pending``: some time after signatures were requested; cancelled when signed.
+- ``signature_pending``: some time after signatures were requested, to the signers who have not
+  signed yet (``odr.agreement.signature_added.v1`` / ``signature_withdrawn.v1`` keep the list).
 - ``obligation_due``: days before an executed agreement's obligation falls due, to the owing side
   (``AgreementSigned.obligations``); cancelled if it is reported overdue first.
 Closing a case cancels all its pending jobs.
@@ -58,6 +59,23 @@ async def schedule(session: AsyncSession, notifier, *, kind: str, case_id: str, 
         job.due_at, job.params, job.status, job.fired_at = due_at, params, "pending", None
     notifier.after_commit(session, "scheduler")
     return job
+
+
+async def adjust_signers(session: AsyncSession, *, case_id: str, ref: str, remove: str | None = None,
+                         add: str | None = None) -> None:
+    """Keep a pending signature reminder for those who have not signed: a signature takes its slot
+    off the list (the last one cancels the reminder), a withdrawal puts it back."""
+    job = (await session.execute(select(ScheduledJob).where(
+        ScheduledJob.kind == "signature_pending", ScheduledJob.case_id == case_id, ScheduledJob.ref == ref,
+        ScheduledJob.status == "pending"))).scalar_one_or_none()
+    if job is None:
+        return
+    slots = [s for s in job.params.get("signer_ids", []) if s != remove]
+    if add and add not in slots:
+        slots.append(add)
+    job.params = {**job.params, "signer_ids": slots}  # a new dict: JSON columns see reassignment only
+    if not slots:
+        job.status = "cancelled"
 
 
 async def cancel(session: AsyncSession, *, case_id: str, kind: str | None = None, ref_prefix: str | None = None) -> None:

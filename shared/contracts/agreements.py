@@ -38,6 +38,26 @@ class SignatureRequested(_AgreementsEvent):
     signer_ids: list[str]  # signer slots: "claimant", "respondent", "mediator"
 
 
+@event
+class SignatureAdded(_AgreementsEvent):
+    type: ClassVar[str] = "odr.agreement.signature_added.v1"
+    summary: ClassVar[str] = "A signer signed the version open for signature (which slot, nothing of the text)."
+
+    agreement_id: str
+    version: int
+    slot: str  # "claimant", "respondent" or "mediator"
+
+
+@event
+class SignatureWithdrawn(_AgreementsEvent):
+    type: ClassVar[str] = "odr.agreement.signature_withdrawn.v1"
+    summary: ClassVar[str] = "A signer took their signature back before everyone had signed."
+
+    agreement_id: str
+    version: int
+    slot: str
+
+
 class ObligationDue(BaseModel):
     """When an obligation falls due and which side owes it: no amounts, no terms."""
 

@@ -167,7 +167,20 @@ async def test_signature_requests_and_reminders_reach_the_people_behind_the_sign
         assert await kinds(svc, "p-i", cid, "signature_requested") == []  # the interpreter signs nothing
         [job] = [j for j in await jobs(svc) if j.kind == "signature_pending"]
         assert job.due_at == envs[0].time + timedelta(days=2)
+        # The claimant and the mediator sign; the mediator withdraws again: they are reminded, the claimant not.
+        for event in (A.SignatureAdded(case_id=cid, agreement_id="a-1", version=2, slot="claimant"),
+                      A.SignatureAdded(case_id=cid, agreement_id="a-1", version=2, slot="mediator"),
+                      A.SignatureWithdrawn(case_id=cid, agreement_id="a-1", version=2, slot="mediator")):
+            await svc.publish(event)
+
+        async def adjusted():
+            [j] = [j for j in await jobs(svc) if j.kind == "signature_pending"]
+            return j if j.params["signer_ids"] == ["respondent", "mediator"] else None
+
+        job = await eventually(adjusted, message="the reminder follows the signatures")
         await svc.worker("Scheduler").run_once(now=job.due_at + timedelta(minutes=1))
         [reminder] = await eventually(lambda: kinds(svc, "p-r", cid, "signature_pending"), message="reminder")
         assert reminder["title"]  # in the respondent's language, Kazakh
         assert await kinds(svc, "p-i", cid, "signature_pending") == []
+        assert await kinds(svc, "p-c", cid, "signature_pending") == []  # the claimant has signed
+        assert [i for i in await feed(svc, "m-1", cid, "mediator") if i["kind"] == "signature_pending"]
