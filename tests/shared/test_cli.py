@@ -100,3 +100,16 @@ def test_kek_commands_are_delegated_to_the_service(tmp_path, capsys):
 
     with pytest.raises(SystemExit):
         main(["kek", "intake", "status"])
+
+
+def test_the_run_command_installs_every_service_it_starts():
+    """`./scripts/run` starts all four services in one process, so it must install each service's
+    dependency group (not only the defaults); a missing one fails on a fresh machine only."""
+    from pathlib import Path
+
+    from shared.config import SERVICES
+
+    script = (Path(__file__).resolve().parents[2] / "scripts" / "run").read_text()
+    for service in SERVICES:
+        assert f"--group {service}" in script, service
+    assert 'uv sync --frozen --inexact "${SERVICE_GROUPS[@]}"' in script
