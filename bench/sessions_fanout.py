@@ -19,6 +19,7 @@ import argparse
 import asyncio
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -62,6 +63,24 @@ async def main():
     async with serve(handler, "127.0.0.1", int(sys.argv[1]), ping_interval=None, max_size=1 << 20):
         await asyncio.Future()
 asyncio.run(main())
+'''
+
+
+# ODR_BENCH_PROFILE=out.prof: our server runs under cProfile (main thread: the event loop) from
+# the end of the connect phase (SIGUSR2) and writes the profile when the benchmark is done with
+# it (SIGUSR1).
+PROFILED_SERVER = r'''
+import cProfile, os, signal, sys
+out = sys.argv[1]
+prof = cProfile.Profile()
+def done(*_):
+    prof.disable()
+    prof.dump_stats(out)
+    os._exit(0)
+signal.signal(signal.SIGUSR1, done)
+signal.signal(signal.SIGUSR2, lambda *_: prof.enable())
+from shared.cli import main
+main(sys.argv[2:])
 '''
 
 
@@ -184,8 +203,10 @@ class Ours(Server):
         self.tokens = TokenService(KeyRing.load(data / "keys" / "jwt.json", create=True), ttl_seconds=3600)
         self.port = free_port()
         env = {**os.environ, "ODR_DATA_DIR": str(data), "ODR_LOG_LEVEL": "WARNING"}
-        prof = ["-m", "cProfile", "-o", os.environ["ODR_BENCH_PROFILE"]] if os.environ.get("ODR_BENCH_PROFILE") else []
-        self.proc = subprocess.Popen([sys.executable, *prof, "-m", "shared.cli", "serve", "sessions", "--host", "127.0.0.1",
+        cmd = ["-m", "shared.cli"]
+        if os.environ.get("ODR_BENCH_PROFILE"):
+            cmd = ["-c", PROFILED_SERVER, os.environ["ODR_BENCH_PROFILE"]]
+        self.proc = subprocess.Popen([sys.executable, *cmd, "serve", "sessions", "--host", "127.0.0.1",
                                       "--port", str(self.port)], env=env)
         await self.wait_port()
         self.cases = [str(uuid.uuid4()) for _ in range(rooms)]
@@ -213,6 +234,8 @@ class Ours(Server):
             await asyncio.sleep(0.1)
 
     def stop(self):
+        if os.environ.get("ODR_BENCH_PROFILE"):
+            self.proc.send_signal(signal.SIGUSR1)  # the profiled server writes its profile and exits
         super().stop()
         self.dir.cleanup()
 
@@ -266,6 +289,8 @@ async def run(server: Server, args) -> dict:
         await asyncio.gather(*(join(r, m) for r in range(rooms) for m in range(1, ROOM)))
         await asyncio.sleep(2)
         per_conn = (rss_kib(server.proc.pid) - base) / len(sockets)
+        if isinstance(server, Ours) and os.environ.get("ODR_BENCH_PROFILE"):
+            server.proc.send_signal(signal.SIGUSR2)  # profile the load phases only
         result = {"server": server.name, "connections": len(sockets), "kib_per_connection": round(per_conn, 1)}
 
         async def paced(delivered_rate: float, seconds: float) -> dict:

@@ -258,28 +258,11 @@ async def read_loop(conn: Connection, sequencer: Sequencer, hub: Hub, key: bytes
         if not bucket.take():
             conn.end(Close.RATE_LIMITED)
             return
-        try:
-            raw = json.loads(text)
-        except ValueError:
-            conn.error("malformed-json", "the frame is not JSON")
+        frame = _valid(text) or _checked(conn, text)
+        if frame is None:
             continue
-        if not isinstance(raw, dict):
-            conn.error("malformed-json", "the frame is not a JSON object")
-            continue
-        ref = raw.get("id")
-        if raw.get("v", 1) != 1:
-            conn.error("unsupported-version", f"this server speaks {protocol.PROTOCOL}", ref)
-            continue
-        kind = raw.get("type")
-        if kind not in protocol.CLIENT_TYPES or kind == "auth":
-            conn.error("unknown-type", "this message type is not known", ref)
-            continue
-        try:
-            frame = protocol.client_frame.validate_python(raw)
-        except ValidationError as exc:
-            errors = [{"loc": list(e["loc"][1:]), "msg": e["msg"], "type": e["type"]} for e in exc.errors()]
-            conn.error("validation-error", "the frame is not valid; see `errors`", ref, errors=errors)
-            continue
+        ref = getattr(frame, "id", None)
+        kind = frame.type
         if kind == "ping":
             conn.send_json({"type": "pong"})
         elif kind == "resume":
@@ -289,6 +272,43 @@ async def read_loop(conn: Connection, sequencer: Sequencer, hub: Hub, key: bytes
             op = frame.model_dump(exclude_none=True, exclude={"v"})
             fut = sequencer.submit(case_id=conn.case_id, session_id=conn.session_id, actor=conn.participant_id, op=op)
             fut.add_done_callback(lambda f, ref=ref: _answer(conn, f, ref))
+
+
+def _valid(text: str):
+    """The frame, parsed and validated in one pass (pydantic-core reads the JSON itself), or
+    None: ``_checked`` then goes step by step and works out which error to send."""
+    try:
+        frame = protocol.client_frame.validate_json(text)
+    except ValidationError:
+        return None
+    return None if frame.type == "auth" else frame
+
+
+def _checked(conn: Connection, text: str):
+    """A frame ``_valid`` did not take, checked step by step: the error frame and None, or the
+    frame (for JSON only Python's parser reads, such as NaN)."""
+    try:
+        raw = json.loads(text)
+    except ValueError:
+        conn.error("malformed-json", "the frame is not JSON")
+        return None
+    if not isinstance(raw, dict):
+        conn.error("malformed-json", "the frame is not a JSON object")
+        return None
+    ref = raw.get("id")
+    if raw.get("v", 1) != 1:
+        conn.error("unsupported-version", f"this server speaks {protocol.PROTOCOL}", ref)
+        return None
+    kind = raw.get("type")
+    if kind not in protocol.CLIENT_TYPES or kind == "auth":
+        conn.error("unknown-type", "this message type is not known", ref)
+        return None
+    try:
+        return protocol.client_frame.validate_python(raw)
+    except ValidationError as exc:
+        errors = [{"loc": list(e["loc"][1:]), "msg": e["msg"], "type": e["type"]} for e in exc.errors()]
+        conn.error("validation-error", "the frame is not valid; see `errors`", ref, errors=errors)
+        return None
 
 
 def _answer(conn: Connection, fut: asyncio.Future, ref) -> None:

@@ -159,9 +159,9 @@ class Hub:
 
     # -- dispatch ----------------------------------------------------------------------------
 
-    def dispatch(self, case_id: str, session_id: str, items: list[Item], *, local: bool) -> None:
-        """Items sequenced in this process (``local``) are also published for the others."""
-        wires = [Wire.of(i) for i in items]
+    def dispatch(self, case_id: str, session_id: str, wires: list[Wire], *, local: bool) -> None:
+        """Items sequenced in this process (``local``, encoded once by the sequencer: ``Wire.of``)
+        are also published for the others."""
         if local:
             key = self._keys.get(session_id)
             if key is not None:
@@ -282,6 +282,8 @@ class Hub:
                 except Exception as exc:
                     log.warning("feed check failed", extra={"error": type(exc).__name__})
             for feed in list(self.feeds.values()):
+                if rows is None and not feed.waiting_since:
+                    continue  # nothing to look at this round (``_check`` would do nothing)
                 try:
                     await self._check(feed, now, None if rows is None else rows.get(feed.session_id, False))
                 except asyncio.CancelledError:

@@ -4,9 +4,11 @@ transaction (group commit), and hands the resulting items to the hub.
 Why the database: with several sessions processes behind a plain load balancer, the members of
 one room may sit on different processes, and they must all see one order. The room's
 ``room_sessions`` row is the single sequencer of that room: each batch begins with
-``UPDATE room_sessions SET version = version + 1 WHERE id = :id RETURNING state`` (row write lock
-on PostgreSQL, the database write lock on SQLite), applies the frames to the state it returned,
-stores the sequenced items and the new state, and commits. Channel sequence numbers are therefore
+``UPDATE room_sessions SET version = version + 1 WHERE id = :id RETURNING version`` (row write
+lock on PostgreSQL, the database write lock on SQLite), applies the frames to the room's state
+(kept in memory by the process that committed it last; read from the row, under the lock, when
+the version shows another writer), stores the sequenced items and the new state, and commits.
+Channel sequence numbers are therefore
 assigned by exactly one transaction at a time, and a number that is committed implies every
 smaller one is committed too. Sessions are locked in id order so two batches never deadlock.
 
@@ -17,6 +19,7 @@ carries many frames (this is what makes thousands of messages per second possibl
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import logging
 from collections import defaultdict
@@ -24,7 +27,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import bindparam, select, text, update
 
 from shared.contracts.sessions import (CaucusClosed, CaucusOpened, ProposalAccepted, SessionEnded,
                                        SessionStarted)
@@ -32,6 +35,7 @@ from shared.crypto import Envelope, KeyProvider, Sealed
 from shared.tasks import cancel_and_wait
 
 from . import transcripts
+from .hub import Wire
 from .models import Proposal, Room, RoomSession, SessionMessage
 from .rooms import Item, Member, RoomError, RoomState
 
@@ -72,6 +76,23 @@ def room_info(room: Room) -> RoomInfo:
     return RoomInfo(members=members, safeguards=frozenset(room.safeguards or ()))
 
 
+SEEN_CHUNK = 500  # wanted ids per lookup query (3 parameters each)
+
+
+@functools.lru_cache(maxsize=64)
+def _seen_sql(n: int) -> str:
+    rows = ", ".join(f"(:s{i}, :a{i}, :c{i})" for i in range(n))
+    return (f"WITH wanted(sid, snd, cid) AS (VALUES {rows}) "
+            "SELECT m.session_id, m.sender_id, m.client_id, m.channel, m.seq FROM wanted "
+            "JOIN session_messages AS m ON m.session_id = wanted.sid AND m.sender_id = wanted.snd "
+            "AND m.client_id = wanted.cid")
+
+
+def _holds(cached: tuple[int, RoomState] | None, locked_version: int | None) -> bool:
+    """Whether the state this process committed is the one just before the locked version."""
+    return cached is not None and locked_version is not None and cached[0] == locked_version - 1
+
+
 def proposal_aad(case_id: str, proposal_id: str) -> bytes:
     return f"proposal:{case_id}:{proposal_id}".encode()
 
@@ -86,6 +107,11 @@ class Sequencer:
         self._queue: asyncio.Queue[_Submission] = asyncio.Queue()
         self._task: asyncio.Task | None = None
         self._rooms: dict[str, RoomInfo] = {}
+        # session id -> (version, state) as this process committed it. A batch whose lock returns
+        # version + 1 continues from it instead of reading and parsing the stored state; any
+        # other writer (another process's sequencer, closing the case) bumps the version too,
+        # so a mismatch reloads from the database.
+        self._states: dict[str, tuple[int, RoomState]] = {}
         self.batches = 0
         self.frames = 0
 
@@ -136,13 +162,15 @@ class Sequencer:
         for sub in batch:
             by_session[sub.session_id].append(sub)
         outcomes: list[tuple[_Submission, Outcome]] = []
-        published: list[tuple[str, str, list[Item]]] = []
+        published: list[tuple[str, str, list[Wire]]] = []
+        committed: list[tuple[str, int, RoomState]] = []
         shredded: list[str] = []
         now = datetime.now(timezone.utc)
         ts = now.isoformat().replace("+00:00", "Z")
         async with self.runtime.uow() as uow:
             db = uow.session
             locked = await self._lock(db, sorted(by_session))
+            stored = await self._stored_states(db, locked)
             seen_all = await self._seen_client_ids(db, batch)
             all_rows: list[dict] = []
             state_updates: list[dict] = []
@@ -151,14 +179,19 @@ class Sequencer:
                 row = locked.get(sid)
                 info = await self.room(db, row.case_id) if row is not None else None
                 if row is None or info is None or row.status == "ended" or row.wrapped_key is None:
+                    self._states.pop(sid, None)
                     outcomes += [(s, Outcome(error=("session-not-live", "the session has ended"))) for s in subs]
                     continue
                 case_id = row.case_id
                 data_key = self.hub.data_key(sid, row.wrapped_key, row.kek_version)
-                state = RoomState.from_json(row.state, members=info.members, safeguards=info.safeguards)
+                cached = self._states.pop(sid, None)  # back only once this batch is committed
+                if _holds(cached, row.version):
+                    state = cached[1]
+                else:
+                    state = RoomState.from_json(stored.get(sid), members=info.members, safeguards=info.safeguards)
                 before = state.status
                 seen = seen_all.get(sid, {})
-                items: list[Item] = []
+                items: list[Wire] = []
                 rows: list[dict] = []
                 for sub in subs:
                     cid = sub.op.get("id") if sub.op["type"] in CONTENT_TYPES else None
@@ -179,7 +212,10 @@ class Sequencer:
                             item.body.update(await self._proposal_content(db, case_id, item.body["proposal_id"]))
                         if item.seq is not None:
                             item.body["ts"] = ts
-                            rows.append(self._message_row(data_key, sid, item, now))
+                        wire = Wire.of(item)  # the frame is encoded once: stored, fanned out, sent
+                        if item.seq is not None:
+                            rows.append(self._message_row(data_key, sid, item, wire.text, now))
+                        items.append(wire)
                     for evt in result.events:
                         await self._publish_event(uow, db, case_id, sid, evt, now)
                     reply = result.reply
@@ -189,7 +225,6 @@ class Sequencer:
                         reply = {"type": "ack", "id": cid, "channel": first.channel, "seq": first.seq,
                                  "duplicate": False}
                     outcomes.append((sub, Outcome(reply=reply)))
-                    items += result.items
                 all_rows += rows
                 values: dict[str, Any] = {"state": state.to_json(), "status": state.status}
                 if state.status != before and state.status == "live":
@@ -208,16 +243,22 @@ class Sequencer:
                     await db.execute(update(sessions_t).where(sessions_t.c.id == sid).values(**values))
                 if items:
                     published.append((case_id, sid, items))
+                if state.status != "ended" and row.version is not None:
+                    committed.append((sid, row.version, state))
             if all_rows:
                 await db.execute(SessionMessage.__table__.insert(), all_rows)
             if state_updates:
                 await db.execute(update(sessions_t).where(sessions_t.c.id == bindparam("sid"))
                                  .values(state=bindparam("st"), status=bindparam("stat")), state_updates)
             await uow.commit()
+        if len(self._states) > 50_000:
+            self._states.clear()
+        for sid, version, state in committed:
+            self._states[sid] = (version, state)
         self.batches += 1
         self.frames += len(batch)
-        for case_id, sid, items in published:
-            self.hub.dispatch(case_id, sid, items, local=True)
+        for case_id, sid, wires in published:
+            self.hub.dispatch(case_id, sid, wires, local=True)
         for sid in shredded:
             self.hub.forget_key(sid)
         for sub, outcome in outcomes:
@@ -232,26 +273,44 @@ class Sequencer:
         if db.bind.dialect.name == "postgresql":
             await db.execute(select(t.c.id).where(t.c.id.in_(sids)).order_by(t.c.id).with_for_update())
         rows = await db.execute(update(t).where(t.c.id.in_(sids)).values(version=t.c.version + 1)
-                                .returning(t.c.id, t.c.case_id, t.c.status, t.c.state, t.c.wrapped_key, t.c.kek_version))
+                                .returning(t.c.id, t.c.case_id, t.c.status, t.c.version, t.c.wrapped_key,
+                                           t.c.kek_version))
         return {r.id: r for r in rows}
 
+    async def _stored_states(self, db, locked: dict) -> dict[str, Any]:
+        """The stored state of the locked sessions this process does not hold at the version
+        just before this batch's (read under the lock taken by ``_lock``)."""
+        t = sessions_t
+        missing = [sid for sid, row in locked.items() if not _holds(self._states.get(sid), row.version)]
+        if not missing:
+            return {}
+        rows = await db.execute(select(t.c.id, t.c.state).where(t.c.id.in_(missing)))
+        return {r.id: r.state for r in rows}
+
     async def _seen_client_ids(self, db, batch: list[_Submission]) -> dict[str, dict[tuple[str, str], tuple[str, int]]]:
-        """Client ids of this batch already stored: one query for the whole batch."""
-        wanted = {(s.session_id, s.op["id"]) for s in batch if s.op["type"] in CONTENT_TYPES and s.op.get("id")}
+        """Client ids of this batch already stored: one query for the whole batch, one lookup of
+        the (session, sender, client id) unique index per wanted id. (``session_id IN .. AND
+        client_id IN ..`` matched every message of those sessions with any of those ids, a scan
+        that grew with the transcript and dominated the batch.)"""
+        wanted = {(s.session_id, s.actor, s.op["id"]) for s in batch
+                  if s.op["type"] in CONTENT_TYPES and s.op.get("id")}
         if not wanted:
             return {}
-        m = SessionMessage.__table__
-        found = await db.execute(select(m.c.session_id, m.c.sender_id, m.c.client_id, m.c.channel, m.c.seq)
-                                 .where(m.c.session_id.in_({sid for sid, _ in wanted}),
-                                        m.c.client_id.in_({cid for _, cid in wanted})))
         out: dict[str, dict] = defaultdict(dict)
-        for r in found:
-            out[r.session_id][(r.sender_id, r.client_id)] = (r.channel, r.seq)
+        wanted_l = sorted(wanted)
+        for i in range(0, len(wanted_l), SEEN_CHUNK):
+            chunk = wanted_l[i:i + SEEN_CHUNK]
+            params: dict[str, str] = {}
+            for n, (sid, actor, cid) in enumerate(chunk):
+                params[f"s{n}"], params[f"a{n}"], params[f"c{n}"] = sid, actor, cid
+            found = await db.execute(text(_seen_sql(len(chunk))), params)
+            for r in found:
+                out[r.session_id][(r.sender_id, r.client_id)] = (r.channel, r.seq)
         return out
 
     @staticmethod
-    def _message_row(data_key: bytes, sid: str, item: Item, now: datetime) -> dict:
-        frame = json.dumps(item.frame(), separators=(",", ":")).encode()
+    def _message_row(data_key: bytes, sid: str, item: Item, frame_text: str, now: datetime) -> dict:
+        frame = frame_text.encode()
         return {"session_id": sid, "channel": item.channel, "seq": item.seq, "kind": item.kind,
                 "sender_id": item.sender, "client_id": item.client_id, "audience": json.dumps(list(item.audience)),
                 "body": transcripts.seal(data_key, frame, transcripts.message_aad(sid, item.channel, item.seq)),

@@ -114,6 +114,18 @@ async def test_participants_on_two_processes_see_one_order(tmp_path, database_ur
                     seqs = c.seqs("joint")
                     assert seqs == list(range(seqs[0], seqs[-1] + 1)), "a gap in the joint channel"
 
+                # exactly once across processes: c-1 spoke on process a, reconnects to b and resends
+                seq_of = dict((i, q) for q, i in first)
+                await clients["c-1"].close()
+                clients["c-1"] = await Client.open(url(b, "c-1", f"&resume=joint:{first[-1][0]}"))
+                await clients["c-1"].expect("resumed", channel="joint", timeout=15)
+                again = await clients["c-1"].op({"type": "chat", "id": "c-1-3", "text": "c-1 says 3"})
+                assert again["duplicate"] and again["seq"] == seq_of["c-1-3"]
+                # a client id is per sender: the same id from someone else is a new message
+                other = await clients["r-2"].op({"type": "chat", "id": "c-1-3", "text": "r-2 reuses an id"})
+                assert not other["duplicate"] and other["seq"] == first[-1][0] + 1
+                assert (await clients["r-1"].expect("chat", id="c-1-3", timeout=15))["from"] == "r-2"
+
                 # a caucus with the respondent side, whose members sit on both processes
                 await med.op({"type": "caucus.open", "side": "respondent"})
                 await clients["r-1"].expect("location", location="caucus:respondent", timeout=15)
