@@ -8,9 +8,9 @@ from shared.auth import Principal, current_principal
 from shared.deps import unit_of_work
 from shared.uow import UnitOfWork
 
-from . import connection, service
+from . import connection, media, service
 from .protocol import websocket_asyncapi
-from .schemas import BalanceView, ProposalView, RoomView, ScheduleSession, SessionView
+from .schemas import BalanceView, IceServers, ProposalView, RoomView, ScheduleSession, SessionView
 
 router = APIRouter()
 
@@ -44,6 +44,14 @@ async def get_proposal(case_id: str, proposal_id: str, request: Request,
 async def get_balance(case_id: str, principal: Principal = Depends(current_principal),
                       uow: UnitOfWork = Depends(unit_of_work)) -> BalanceView:
     return await service.get_balance(uow, case_id=case_id, principal=principal)
+
+
+@router.get("/rooms/{case_id}/ice-servers", response_model=IceServers, tags=["rooms"],
+            summary="Room members: ICE servers for audio and video, with short-lived TURN credentials")
+async def get_ice_servers(case_id: str, request: Request, principal: Principal = Depends(current_principal),
+                          uow: UnitOfWork = Depends(unit_of_work)) -> IceServers:
+    return await media.ice_servers(uow, settings=request.app.state.sessions_settings, case_id=case_id,
+                                   principal=principal)
 
 
 @router.get("/protocol/asyncapi.json", tags=["rooms"], summary="The websocket protocol (AsyncAPI 3 fragment)")

@@ -18,6 +18,7 @@ from .hub import Hub
 from .models import Base, inbox, outbox
 from .protocol import websocket_asyncapi
 from .sequencer import Sequencer
+from .settings import SessionsSettings
 
 
 @contextlib.asynccontextmanager
@@ -79,5 +80,9 @@ SPEC = ServiceSpec(
 )
 
 
-def create_app(settings: Settings | None = None, **kwargs) -> FastAPI:
-    return create_service_app(SPEC, settings, **kwargs)
+def create_app(settings: Settings | None = None, *, sessions: SessionsSettings | None = None, **kwargs) -> FastAPI:
+    """``sessions``: this service's own settings (default: from ``ODR_SESSIONS_`` variables; a
+    TURN server named without its secret stops the start here)."""
+    app = create_service_app(SPEC, settings, **kwargs)
+    app.state.sessions_settings = sessions or SessionsSettings()
+    return app

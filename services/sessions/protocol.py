@@ -151,11 +151,19 @@ class Speaking(_Frame):
 
 
 class Signal(_Frame):
-    """WebRTC signalling to one participant in the same channel."""
+    """WebRTC signalling to one participant in the same channel; a ``hangup`` reaches them
+    wherever they are (it carries no data and can only end media)."""
     type: Literal["signal"]
     to: Id
     kind: Literal["offer", "answer", "ice", "hangup"]
     data: Annotated[dict[str, Any] | None, Field(default=None)] = None
+
+
+class Media(_Frame):
+    """Whether your camera and microphone are on (the mediator's console shows it)."""
+    type: Literal["media"]
+    audio: bool
+    video: bool
 
 
 class Move(_Frame):
@@ -210,7 +218,7 @@ class Ping(_Frame):
 
 
 CLIENT_FRAMES = (Auth, Resume, Chat, Proposal, ProposalPresent, ProposalAccept, Document, Typing, Speaking, Signal,
-                 Move, Admit, CaucusOpen, CaucusClose, Mode, SessionStart, SessionEnd, ConsentTranscript, Balance, Ping)
+                 Media, Move, Admit, CaucusOpen, CaucusClose, Mode, SessionStart, SessionEnd, ConsentTranscript, Balance, Ping)
 ClientFrame = Annotated[Union[CLIENT_FRAMES], Field(discriminator="type")]  # type: ignore[valid-type]
 client_frame = TypeAdapter(ClientFrame)
 CLIENT_TYPES = frozenset(f.model_fields["type"].annotation.__args__[0] for f in CLIENT_FRAMES)
@@ -237,14 +245,20 @@ SERVER_FRAMES: dict[str, tuple[str, dict]] = {
                        "members": ["m-1", "p-1"]}),
     "member.left": ("Sequenced: someone left the channel.", {"type": "member.left", "channel": "joint",
                                                              "seq": 18, "participant_id": "p-1", "to": "caucus"}),
-    "location": ("Your own location changed (waiting, joint or a caucus).", {"type": "location", "location": "waiting"}),
+    "location": ("Your own location changed (waiting, joint or a caucus), with who is in it now: close every "
+                 "audio/video connection to anyone else.",
+                 {"type": "location", "location": "caucus:claimant", "members": ["m-1", "p-1"]}),
+    "media.drop": ("Ephemeral, sent before any other frame of a move: close your audio/video connections with these "
+                   "participants now (one of you left the channel you shared).",
+                   {"type": "media.drop", "peers": ["p-2"]}),
     "typing": ("Ephemeral.", {"type": "typing", "channel": "joint", "from": "p-2", "active": True}),
     "presence": ("Ephemeral: a participant's connection opened or closed.",
                  {"type": "presence", "participant_id": "p-2", "online": True}),
     "signal": ("Ephemeral WebRTC signalling from a participant in your channel.",
                {"type": "signal", "channel": "joint", "from": "p-2", "kind": "offer", "data": {"sdp": "..."}}),
-    "roster": ("Mediator only: every participant's location.", {"type": "roster", "locations": {"p-1": "joint"},
-                                                                "mode": "joint", "caucuses": [], "status": "live"}),
+    "roster": ("Mediator only: every participant's location, and whose camera or microphone is on.",
+               {"type": "roster", "locations": {"p-1": "joint"}, "mode": "joint", "caucuses": [], "status": "live",
+                "media": {"p-1": {"audio": True, "video": False}}}),
     "balance": ("Mediator only: talk-time and participation per side in the joint channel.",
                 {"type": "balance", "by_side": {}, "shares": {}}),
     "ack": ("Your frame was stored (seq) or applied; `duplicate` when the id was seen before.",

@@ -20,6 +20,14 @@ number. An item's *audience* is fixed when it is sequenced; membership changes a
 leaver is in the audience of their ``member.left``, the newcomer in that of their
 ``member.joined``), so while a participant is a member of a channel they see every number of it,
 and a jump means loss (the client resumes).
+
+Audio and video follow the same membership. Media flows peer to peer, so the server cannot stop a
+packet; what it does is decide, here, who may hold a connection with whom: signalling is relayed
+only between members of one channel, and every change of location tells each affected client
+which peers to drop (``media.drop``) before anything else about the move, and tells the mover who
+is in the new channel (``location`` carries ``members``). A client closes every connection whose
+peer is not in its channel; one honest end closing is enough to stop the media both ways. A
+hang-up is always relayed, wherever the two are, because it only ever ends media.
 """
 
 from __future__ import annotations
@@ -119,6 +127,7 @@ class RoomState:
     stats: dict[str, dict[str, float]] = field(default_factory=dict)
     proposals: dict[str, dict[str, Any]] = field(default_factory=dict)
     keep_transcript: dict[str, bool] = field(default_factory=dict)
+    media: dict[str, dict[str, bool]] = field(default_factory=dict)  # who has camera/microphone on
 
     def __post_init__(self) -> None:
         if self.safeguards & JOINT_DISABLING:
@@ -132,7 +141,7 @@ class RoomState:
         """The state without members (they come from the room's agreement). No content."""
         return {"status": self.status, "mode": self.mode, "caucuses": sorted(self.caucuses),
                 "locations": self.locations, "heads": self.heads, "stats": self.stats,
-                "proposals": self.proposals, "keep_transcript": self.keep_transcript}
+                "proposals": self.proposals, "keep_transcript": self.keep_transcript, "media": self.media}
 
     @classmethod
     def from_json(cls, data: dict[str, Any] | None, *, members: dict[str, Member], safeguards=()) -> "RoomState":
@@ -142,7 +151,8 @@ class RoomState:
                    locations=dict(data.get("locations", {})), heads=dict(data.get("heads", {})),
                    stats={k: dict(v) for k, v in data.get("stats", {}).items()},
                    proposals={k: dict(v) for k, v in data.get("proposals", {}).items()},
-                   keep_transcript=dict(data.get("keep_transcript", {})))
+                   keep_transcript=dict(data.get("keep_transcript", {})),
+                   media={k: dict(v) for k, v in data.get("media", {}).items()})
 
     # -- queries -------------------------------------------------------------------------------
 
@@ -188,7 +198,8 @@ class RoomState:
         """Who is where, for the mediator(s) only."""
         return Item(kind="roster", audience=self.mediators(),
                     body={"locations": dict(sorted(self.locations.items())), "mode": self.mode,
-                          "caucuses": sorted(self.caucuses), "status": self.status})
+                          "caucuses": sorted(self.caucuses), "status": self.status,
+                          "media": dict(sorted(self.media.items()))})
 
     def _place(self, pid: str, to: str, by: str | None) -> list[Item]:
         """Move one participant; the items announcing it, in order."""
@@ -198,6 +209,7 @@ class RoomState:
         items: list[Item] = []
         if frm != WAITING:
             audience = self.in_channel(frm)  # before leaving: includes the leaver
+            items += _media_drops(pid, [p for p in audience if p != pid])
             self.locations[pid] = to
             items.append(self._sequenced(frm, "member.left", {"participant_id": pid, "to": _public_to(to, frm)},
                                          sender=by, audience=audience))
@@ -206,7 +218,8 @@ class RoomState:
         if to != WAITING:
             items.append(self._sequenced(to, "member.joined", {"participant_id": pid,
                                                                "members": list(self.in_channel(to))}, sender=by))
-        items.append(Item(kind="location", audience=(pid,), body={"location": to}))
+        items.append(Item(kind="location", audience=(pid,),
+                          body={"location": to, "members": list(self.in_channel(to)) if to != WAITING else []}))
         return items
 
     # -- the operations ------------------------------------------------------------------------
@@ -459,15 +472,35 @@ class RoomState:
         return Result()
 
     def _op_signal(self, member: Member, op: dict) -> Result:
-        """WebRTC signalling (offer/answer/ICE/hangup), relayed only between two participants in
-        the same channel; the media flows peer to peer, never through the server."""
+        """WebRTC signalling (offer/answer/ICE), relayed only between two participants in the
+        same channel; the media flows peer to peer, never through the server. A hang-up is
+        relayed whatever the two locations (without data): it can only end media."""
+        target = op["to"]
+        if op["kind"] == "hangup":
+            if target == member.id or target not in self.members:
+                raise RoomError("unknown-participant", "no such participant in this room")
+            return Result(items=[Item(kind="signal", audience=(target,), sender=member.id,
+                                      body={"kind": "hangup", "data": None})])
         self._need_live()
         ch = self._own_channel(member, op)
-        target = op["to"]
         if target == member.id or self.location(target) != ch:
             raise RoomError("not-in-channel", "the other participant is not in your channel")
         return Result(items=[Item(kind="signal", channel=ch, audience=(target,), sender=member.id,
                                   body={"kind": op["kind"], "data": op.get("data")})])
+
+    def _op_media(self, member: Member, op: dict) -> Result:
+        """A client says whether its camera and microphone are on, for the mediator's console
+        (who can be seen and heard in each channel). Nothing else depends on it."""
+        now = {"audio": bool(op["audio"]), "video": bool(op["video"])}
+        if not any(now.values()):
+            now = None
+        if self.media.get(member.id) == now:
+            return Result()
+        if now is None:
+            self.media.pop(member.id, None)
+        else:
+            self.media[member.id] = now
+        return Result(items=[self._roster()])
 
     def _op_presence(self, member: Member, op: dict) -> Result:
         """A connection of ``member`` opened or closed (sent by the server itself). Channel members
@@ -477,7 +510,10 @@ class RoomState:
         if loc != WAITING:
             audience |= set(self.in_channel(loc))
         audience.discard(member.id)
-        return Result(items=[Item(kind="presence", channel=None if loc == WAITING else loc,
+        roster = []
+        if not op["online"] and self.media.pop(member.id, None) is not None:
+            roster = [self._roster()]  # a closed connection's camera is off
+        return Result(items=[*roster, Item(kind="presence", channel=None if loc == WAITING else loc,
                                   audience=tuple(sorted(audience)),
                                   body={"participant_id": member.id, "online": bool(op["online"]),
                                         "location": loc if member.is_mediator or loc != WAITING else None})])
@@ -485,6 +521,14 @@ class RoomState:
     def _op_balance(self, member: Member, op: dict) -> Result:
         self._need_mediator(member)
         return Result(reply={"type": "balance", **self.balance()})
+
+
+def _media_drops(mover: str, others: list[str]) -> list[Item]:
+    """The mover drops everyone of the channel it leaves, and each of them drops the mover."""
+    if not others:
+        return []
+    return [Item(kind="media.drop", audience=(mover,), body={"peers": sorted(others)}),
+            *(Item(kind="media.drop", audience=(p,), body={"peers": [mover]}) for p in sorted(others))]
 
 
 def _public_to(to: str, frm: str) -> str | None:

@@ -44,3 +44,17 @@ class BalanceView(BaseModel):
     session_id: str
     by_side: dict[str, dict[str, Any]]
     shares: dict[str, dict[str, Any]]
+
+
+class IceServer(BaseModel):
+    """One entry of RTCConfiguration.iceServers."""
+    urls: list[str]
+    username: str | None = None
+    credential: str | None = None
+
+
+class IceServers(BaseModel):
+    """What a room member's browser passes to RTCPeerConnection; ask again before ``expires_in``."""
+    ice_servers: list[IceServer]
+    ice_transport_policy: str
+    expires_in: int

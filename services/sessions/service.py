@@ -182,7 +182,7 @@ def welcome(joined: Joined, state: RoomState) -> dict:
              "members": list(state.in_channel(loc)) if loc != "waiting" else []}
     if joined.member.is_mediator:
         frame.update(locations=state.locations, caucuses=sorted(state.caucuses), heads=state.heads,
-                     safeguards=sorted(state.safeguards))
+                     safeguards=sorted(state.safeguards), media=state.media)
     return frame
 
 

@@ -4,11 +4,14 @@ Debian's chromium driven by Playwright. Screenshots of every step go to test-art
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import re
 import shutil
 import subprocess
 import sys
+import uuid
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -30,6 +33,8 @@ async def odr(tmp_path, request):
     env = {k: v for k, v in os.environ.items() if not k.startswith("ODR_") or k.startswith("ODR_TEST_")}
     marker = request.node.get_closest_marker("odr_env")
     env.update(marker.args[0] if marker else {})
+    if "turn" in request.fixturenames:  # the sessions service hands out this TURN server
+        env.update(request.getfixturevalue("turn").env)
     proc = subprocess.Popen([sys.executable, "-m", "shared.cli", "dev", "--port", str(port),
                              "--data-dir", str(tmp_path / "var")], cwd=ROOT, env=env, stdout=log,
                             stderr=subprocess.STDOUT, start_new_session=True)
@@ -55,6 +60,47 @@ async def odr(tmp_path, request):
         except subprocess.TimeoutExpired:
             proc.kill()
         log.close()
+
+
+@dataclass
+class Turn:
+    url: str
+    secret: str
+    log: Path
+
+    @property
+    def env(self) -> dict[str, str]:
+        """`odr dev` settings: browsers get this relay, and only this relay."""
+        return {"ODR_SESSIONS_TURN_URLS": json.dumps([self.url]), "ODR_SESSIONS_TURN_SECRET": self.secret,
+                "ODR_SESSIONS_ICE_TRANSPORT_POLICY": "relay"}
+
+
+@pytest.fixture
+def turn(tmp_path):
+    """coturn (Debian's package) on loopback with the TURN REST API's shared secret, as compose
+    and Kubernetes run it; loopback peers allowed because the browsers are on this machine."""
+    binary = shutil.which("turnserver")
+    if binary is None:
+        pytest.fail("turnserver is missing: install Debian's coturn (scripts/test does)")
+    port, secret, log = free_port(), uuid.uuid4().hex, tmp_path / "turnserver.log"
+    relay_low = 50000 + (port % 100) * 100  # a small relay range of its own
+    out = open(log, "wb")
+    proc = subprocess.Popen([binary, "-n", "--listening-ip=127.0.0.1", "--relay-ip=127.0.0.1",
+                             f"--listening-port={port}", f"--min-port={relay_low}", f"--max-port={relay_low + 99}",
+                             "--use-auth-secret", f"--static-auth-secret={secret}", "--realm=odr.test",
+                             "--allow-loopback-peers", "--no-cli", "--no-tls", "--no-dtls", "--fingerprint",
+                             f"--pidfile={tmp_path / 'turnserver.pid'}", f"--userdb={tmp_path / 'turndb'}",
+                             "--log-file=stdout", "--simple-log"], stdout=out, stderr=subprocess.STDOUT,
+                            start_new_session=True)
+    try:
+        yield Turn(url=f"turn:127.0.0.1:{port}?transport=udp", secret=secret, log=log)
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        out.close()
 
 
 @pytest.fixture

@@ -8,6 +8,11 @@ disconnects and reconnects with resume.
 * Every channel's sequence is gap-free, and after everyone reconnects and resumes, each
   participant has received exactly the items said in each channel while they were in it, once
   each, in order: resume delivers exactly what was missed.
+* The media plane: clients modelled as the browser client behaves (connect to everyone in your
+  channel; drop the peers named by ``media.drop``, everyone outside your new channel on
+  ``location``, the sender of a hang-up, and on reconnect everyone not in your channel) never hold
+  an audio/video connection with anyone outside their channel once an operation's frames are in.
+  A client whose room connection is down sends no media (it holds its tracks) until it is back.
 """
 
 from __future__ import annotations
@@ -46,6 +51,7 @@ ops = st.one_of(
     st.builds(lambda s: {"type": "speaking", "seconds": s}, st.floats(0.1, 60)),
     st.just({"type": "balance"}),
     st.just({"type": "consent.transcript", "keep": True}),
+    st.builds(lambda a, v: {"type": "media", "audio": a, "video": v}, st.booleans(), st.booleans()),
 )
 rare_end = st.just({"type": "session.end"})
 steps = st.lists(st.one_of(
@@ -80,6 +86,21 @@ def test_nobody_receives_anything_from_a_channel_they_were_not_in(schedule, guar
     online = {p: True for p in PIDS}
     received = {p: {ch: [] for ch in CHANNELS} for p in PIDS}
     log = {ch: [] for ch in CHANNELS}  # (seq, audience) as stored
+    links = {p: set() for p in PIDS}  # the audio/video connections each browser holds
+
+    def connect_channel_members():
+        """Everyone online calls everyone online in their channel (signalling allows only that)."""
+        for p in PIDS:
+            for q in PIDS:
+                if p != q and online[p] and online[q] and state.status == "live" \
+                        and state.location(p) == state.location(q) != "waiting":
+                    links[p].add(q)
+
+    def media_isolated():
+        for p in PIDS:
+            if online[p]:
+                for q in links[p]:
+                    assert state.location(q) == state.location(p) != "waiting", f"{p} still holds media with {q}"
 
     def resume(pid):
         for ch in CHANNELS:
@@ -93,6 +114,9 @@ def test_nobody_receives_anything_from_a_channel_they_were_not_in(schedule, guar
         if kind == "reconnect":
             online[who] = True
             resume(who)
+            links[who] = {q for q in links[who] if state.location(q) == state.location(who) != "waiting"}  # welcome
+            media_isolated()
+            connect_channel_members()
             continue
         before_locs = dict(state.locations)
         before = copy.deepcopy(state.to_json())
@@ -116,6 +140,13 @@ def test_nobody_receives_anything_from_a_channel_they_were_not_in(schedule, guar
                     assert MEMBERS[pid].is_mediator
                 elif item.kind == "location":
                     assert item.audience == (item.body.get("location") and pid,)
+                    assert (pid in item.body["members"]) == (item.body["location"] != "waiting")
+                    if online[pid]:
+                        links[pid] &= set(item.body["members"])
+                elif item.kind == "media.drop":
+                    assert all(before_locs[pid] == before_locs[q] for q in item.body["peers"])
+                    if online[pid]:
+                        links[pid] -= set(item.body["peers"])
                 elif item.kind == "presence":
                     subject = item.body["participant_id"]
                     assert MEMBERS[pid].is_mediator or after_locs[pid] == after_locs[subject] != "waiting"
@@ -123,13 +154,17 @@ def test_nobody_receives_anything_from_a_channel_they_were_not_in(schedule, guar
                     assert before_locs[pid] == item.channel
                 elif item.kind == "member.joined":
                     assert after_locs[pid] == item.channel
+                elif item.kind == "signal" and item.body["kind"] == "hangup":
+                    assert item.channel is None and item.body["data"] is None
+                    if online[pid]:
+                        links[pid].discard(who)
                 elif item.kind in CONTENT:
                     assert before_locs[pid] == after_locs[pid] == item.channel, (item.kind, pid)
                 elif item.kind in ("session.ended", "consent"):
                     pass
                 else:
                     raise AssertionError(f"unchecked item kind {item.kind}")
-            if item.kind == "signal":
+            if item.kind == "signal" and item.body["kind"] != "hangup":
                 assert item.audience == (op["to"],) and after_locs[who] == after_locs[op["to"]] == item.channel
             if item.seq is not None:
                 assert item.seq == len(log[item.channel]) + 1, "a channel's sequence has a gap"
@@ -139,6 +174,8 @@ def test_nobody_receives_anything_from_a_channel_they_were_not_in(schedule, guar
                         received[pid][item.channel].append(item.seq)
         if op["type"] == "balance":
             assert MEMBERS[who].is_mediator and result.reply["type"] == "balance"
+        media_isolated()
+        connect_channel_members()
     for pid in PIDS:
         online[pid] = True
         resume(pid)
@@ -155,3 +192,43 @@ def test_a_membership_change_is_seen_by_the_one_who_moves():
     joined = [i for i in result.items if i.kind == "member.joined" and i.body["participant_id"] == "c1"]
     assert "c1" in left[0].audience and "r1" in left[0].audience and left[0].body["to"] == "caucus"
     assert "c1" in joined[0].audience and "r1" not in joined[0].audience
+
+
+def test_a_caucus_tells_everyone_whom_to_drop_before_the_move_is_announced():
+    state = RoomState(members=dict(MEMBERS))
+    state.apply("m", {"type": "session.start"})
+    state.apply("m", {"type": "admit", "participant_ids": ["c1", "r1"]})
+    items = state.apply("m", {"type": "caucus.open", "side": "claimant"}).items
+    drops = [(i.audience, i.body["peers"]) for i in items if i.kind == "media.drop"]
+    # the mediator leaves the joint channel first (c1 and r1 drop them), then c1 (r1 and c1 part)
+    assert (("m",), ["c1", "r1"]) in drops and (("r1",), ["m"]) in drops
+    assert (("c1",), ["r1"]) in drops and (("r1",), ["c1"]) in drops
+    first_drop = min(n for n, i in enumerate(items) if i.kind == "media.drop" and "c1" in i.body["peers"])
+    c1_left = next(n for n, i in enumerate(items) if i.kind == "member.left" and i.body["participant_id"] == "c1")
+    assert first_drop < c1_left
+    location = next(i for i in items if i.kind == "location" and i.audience == ("c1",))
+    assert location.body == {"location": "caucus:claimant", "members": ["c1", "m"]}
+
+
+def test_a_hang_up_is_relayed_across_channels_without_data():
+    state = RoomState(members=dict(MEMBERS))
+    state.apply("m", {"type": "session.start"})
+    state.apply("m", {"type": "admit", "participant_ids": ["c1", "r1"]})
+    state.apply("m", {"type": "caucus.open", "side": "claimant"})
+    try:
+        state.apply("c1", {"type": "signal", "to": "r1", "kind": "offer", "data": {"sdp": "v=0"}})
+    except RoomError as exc:
+        assert exc.code == "not-in-channel"
+    else:
+        raise AssertionError("an offer crossed a caucus")
+    [item] = state.apply("c1", {"type": "signal", "to": "r1", "kind": "hangup", "data": {"x": 1}}).items
+    assert item.audience == ("r1",) and item.channel is None and item.body == {"kind": "hangup", "data": None}
+
+
+def test_the_mediator_sees_whose_camera_is_on_and_a_closed_connection_turns_it_off():
+    state = RoomState(members=dict(MEMBERS))
+    [roster] = state.apply("c1", {"type": "media", "audio": True, "video": False}).items
+    assert roster.kind == "roster" and roster.audience == ("m",) and roster.body["media"] == {"c1": {"audio": True, "video": False}}
+    assert state.apply("c1", {"type": "media", "audio": True, "video": False}).items == []
+    items = state.apply("c1", {"type": "presence", "online": False}).items
+    assert [i.body["media"] for i in items if i.kind == "roster"] == [{}]

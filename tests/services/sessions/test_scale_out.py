@@ -128,7 +128,19 @@ async def test_participants_on_two_processes_see_one_order(tmp_path, database_ur
 
                 # a caucus with the respondent side, whose members sit on both processes
                 await med.op({"type": "caucus.open", "side": "respondent"})
-                await clients["r-1"].expect("location", location="caucus:respondent", timeout=15)
+                moved = await clients["r-1"].expect("location", location="caucus:respondent", timeout=15)
+                assert {"m-1", "r-1"} <= set(moved["members"]) <= {"m-1", "r-1", "r-2"}
+                # audio/video: whoever stays in the joint channel is told to drop the respondents,
+                # whichever process they and the respondents are on, and signalling stops there
+                for who in ("c-1", "c-2"):
+                    dropped = set()
+                    while not {"m-1", "r-1", "r-2"} <= dropped:
+                        dropped |= set((await clients[who].expect("media.drop", timeout=15))["peers"])
+                offer = await clients["c-2"].op({"type": "signal", "to": "r-2", "kind": "offer", "data": {"sdp": "v=0"}})
+                assert offer["code"] == "not-in-channel"
+                await clients["c-2"].send({"type": "signal", "to": "r-2", "kind": "hangup"})  # always relayed
+                hangup = await clients["r-2"].expect("signal", timeout=15)
+                assert hangup["from"] == "c-2" and hangup["kind"] == "hangup" and hangup["data"] is None
                 await clients["r-1"].op({"type": "chat", "id": "r-secret", "text": "between us"})
                 assert (await clients["r-2"].expect("chat", id="r-secret", timeout=15))["channel"] == "caucus:respondent"
                 assert (await med.expect("chat", id="r-secret", timeout=15))["text"] == "between us"

@@ -32,7 +32,7 @@ export async function room(caseId) {
     return () => clearTimeout(timer);
   }
   const view = new RoomView({ caseId, me, theCase, mode: info.mode });
-  return view.start();
+  return await view.start();
 }
 
 class RoomView {
@@ -49,23 +49,28 @@ class RoomView {
     this.proposals = new Map();  // proposal_id -> {accepted sides}
     this.locations = {};         // mediator: participant -> location
     this.online = new Set();
+    this.members = new Set();    // who is in my channel
+    this.media = {};             // mediator: whose camera and microphone are on
     this.caucuses = [];
     this.typing = new Map();
     this.safeguards = [];
     this.build();
   }
 
-  start() {
+  async start() {
+    const token = () => identity.forCase(this.caseId)?.token || this.me.token;
     this.conn = new RoomConnection({
-      caseId: this.caseId, token: this.me.token, tokenProvider: () => identity.forCase(this.caseId)?.token,
+      caseId: this.caseId, token: this.me.token, tokenProvider: token,
       onFrame: (frame) => this.onFrame(frame),
       onState: (state, reason) => this.onConnection(state, reason),
     });
     window.odrRoom = this.conn; // handle for tests and for support staff in the console
+    // Audio and video follow the room's frames, so they exist before the first frame arrives.
+    this.video = new Video({ caseId: this.caseId, tokenProvider: token, send: (frame) => this.conn.sendNow(frame),
+      container: this.videoBox, me: this.me, who: (id) => this.who(id) });
+    await this.video.loadConfig();
     this.conn.open();
-    this.video = new Video({ send: (frame) => this.conn.sendNow(frame), container: this.videoBox, me: this.me });
-    this.video.members = () => [...(this.members || [])];
-    return () => { this.conn.close(); this.video.stop(); clearTimeout(this.bannerTimer); document.getElementById("connection").hidden = true; };
+    return () => { this.video.dispose(); this.conn.close(); clearTimeout(this.bannerTimer); document.getElementById("connection").hidden = true; };
   }
 
   // -- layout ---------------------------------------------------------------------------------
@@ -120,17 +125,27 @@ class RoomView {
         if (f.locations) this.locations = f.locations;
         if (f.caucuses) this.caucuses = f.caucuses;
         if (f.safeguards) this.safeguards = f.safeguards;
+        if (f.media) this.media = f.media;
         this.members = new Set(f.members || []);
+        this.video.setChannel(this.location, [...this.members]); // after a reconnect: close what no longer holds
+        this.video.resume();
+        this.video.report();
         break;
-      case "location":
+      case "location": // my own move: media first, then the screen
         this.location = f.location;
-        if (f.location === "waiting") this.status = this.status === "live" ? "live" : this.status;
+        this.members = new Set(f.members || []);
+        this.video.setChannel(this.location, [...this.members]);
         break;
+      case "media.drop":
+        this.video.drop(f.peers || []);
+        return;
       case "roster":
         this.locations = f.locations; this.mode = f.mode; this.caucuses = f.caucuses; this.status = f.status;
+        this.media = f.media || {};
         break;
       case "presence":
         if (f.online) this.online.add(f.participant_id); else this.online.delete(f.participant_id);
+        if (f.online) this.video.reset(f.participant_id);
         if (this.mediator && f.location !== undefined && f.location !== null) this.locations[f.participant_id] = f.location;
         break;
       case "typing":
@@ -148,7 +163,11 @@ class RoomView {
       case "chat": case "proposal": case "document": case "proposal.accept": case "proposal.accepted":
       case "member.joined": case "member.left":
         this.store(f);
-        if (f.members && f.channel === this.location) this.members = new Set(f.members);
+        if (f.channel === this.location && (f.type === "member.joined" || f.type === "member.left")) {
+          if (f.type === "member.joined" && f.members) this.members = new Set(f.members);
+          if (f.type === "member.left") this.members.delete(f.participant_id);
+          this.video.setChannel(this.location, [...this.members]); // someone new: call them
+        }
         if (f.type === "member.joined" && this.status !== "live") this.status = "live";
         break;
       case "signal":
@@ -156,6 +175,7 @@ class RoomView {
         return;
       case "session.ended":
         this.status = "ended";
+        this.video.setChannel("waiting", []);
         toast(t("session_ended"));
         break;
       case "balance":
@@ -210,9 +230,11 @@ class RoomView {
   }
 
   onConnection(state, reason) {
+    console.info("room connection", state, reason || "");
     const banner = document.getElementById("connection");
     clearTimeout(this.bannerTimer);
     if (state === "open") { banner.hidden = true; return; }
+    this.video.hold(); // nothing leaves this browser until the room says where we are
     if (state === "reconnecting") {
       // Short drops stay invisible; a longer one is said once, politely.
       this.bannerTimer = setTimeout(() => { banner.textContent = t("reconnecting"); banner.hidden = false; }, 2000);
@@ -262,7 +284,8 @@ class RoomView {
     if (kind === "joint") text = t("where_joint");
     else if (kind === "caucus") text = this.mediator ? t("where_caucus_mediator", { side: label("side", loc.split(":")[1]) }) : t("where_caucus");
     else text = this.status === "ended" ? t("where_ended") : t("where_waiting");
-    this.where.replaceChildren(h("span", { class: "icon", "aria-hidden": "true" }, kind === "joint" ? "●" : kind === "caucus" ? "◆" : "◌"), h("span", {}, text));
+    this.where.replaceChildren(h("span", { class: "icon", "aria-hidden": "true" }, kind === "joint" ? "●" : kind === "caucus" ? "◆" : "◌"), h("span", {}, text),
+      this.video?.local ? h("span", { class: "media-line", id: "where-media" }, this.video.audience()) : null);
     this.inputLabel.textContent = kind === "joint" ? t("message_to_joint") : kind === "caucus" ? t("message_to_caucus") : t("message_label");
     this.input.placeholder = this.inputLabel.textContent;
     const usable = kind !== "waiting" && this.status === "live";
@@ -327,7 +350,8 @@ class RoomView {
       const online = this.online.has(id) || (this.locations[id] && this.locations[id] !== "waiting");
       const move = h("select", { "aria-label": t("move_named", { who: p.name }) }, places.map((pl) => h("option", { value: pl, selected: pl === where }, label("place", pl))));
       move.addEventListener("change", () => this.control({ type: "move", participant_id: id, to: move.value }));
-      const li = h("li", { dataset: { participant: id } }, h("strong", {}, p.name), " ", h("span", { class: "muted" }, `${label("side", p.side)} · ${label("role", p.role)} · ${online ? t("online") : t("offline")}`), " ", move);
+      const li = h("li", { dataset: { participant: id } }, h("strong", {}, p.name), " ", h("span", { class: "muted" }, `${label("side", p.side)} · ${label("role", p.role)} · ${online ? t("online") : t("offline")}`),
+        " ", h("span", { class: "media-state", dataset: { media: id } }, this.mediaText(id)), " ", move);
       if (where === "waiting" && this.status === "live") {
         const admit = h("button", { type: "button", dataset: { admit: id }, "aria-label": t("admit_named", { who: p.name }) }, t("admit"));
         admit.addEventListener("click", () => this.control({ type: "admit", participant_ids: [id] }));
@@ -359,6 +383,13 @@ class RoomView {
       h("h3", {}, t("caucuses")), h("div", { class: "actions" }, caucusButtons, shuttle),
       h("h3", {}, t("mediator_moves")), h("div", { class: "actions" }, goto),
       h("h3", {}, t("balance")), this.renderBalance(), refresh].filter(Boolean));
+  }
+
+  /** Whose camera and microphone are on, for the console. */
+  mediaText(id) {
+    const m = (this.media || {})[id];
+    if (!m) return t("media_state_off");
+    return [m.video ? t("media_state_camera") : null, m.audio ? t("media_state_mic") : null].filter(Boolean).join(", ");
   }
 
   renderBalance() {
