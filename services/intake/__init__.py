@@ -1,2 +1,3 @@
-"""Intake: case filing, invitations and consent, eligibility and safety screening, the mediator
-register and assignment. This skeleton files and refers cases and runs the court client register."""
+"""Intake: case filing and court referral, invitations and consent, eligibility and safety
+screening, the mediator register and assignment, the agreement to mediate and the term of
+mediation. ``api`` holds the routes; each hands over to the domain module of its use case."""

@@ -1,4 +1,6 @@
-"""Intake routes: thin, they parse, authorise and hand over to ``service``."""
+"""Intake routes: thin, they parse, authorise and hand over to the domain module that holds the use
+case (``filing``, ``consent``, ``screening``, ``register``, ``proposals``, ``mediation``,
+``accounts``; ``cases`` for reading a case). Each body comes from the same module as its use case."""
 
 from __future__ import annotations
 
@@ -16,14 +18,17 @@ from shared.problems import Problem
 from shared.service import ServiceRuntime
 from shared.uow import UnitOfWork
 
-from . import eligibility, screening, service, totp
-from .schemas import (AccountCreate, AccountCreated, AgreementToMediateView, Candidate, CaseFacts, CaseFiling,
-                      CaseView, ConsentView, CourtClientCreate, CourtClientCreated, CourtReferral, DevTokenRequest,
-                      DryRun, EligibilityReview, Extension, FiledCase, InvitationAnswer, InvitationAnswered,
-                      InvitationCreate, InvitationCreated, InvitationView, LinkExchange, Login, MediatorAccepted,
-                      MediatorCreate, MediatorDecision, MediatorProfile, MediatorView, ProposalCreate, ProposalView,
-                      Recusal, ScreeningAnswers, ScreeningReceived, ScreeningReport, Signature, SignInLinkCreated,
-                      SignInLinkRequest, Termination, TokenResponse, TotpCode, TotpSetup, TransitionView)
+from . import accounts, cases, consent, eligibility, filing, mediation, proposals, register, screening, totp
+from .accounts import (AccountCreate, AccountCreated, CourtClientCreate, CourtClientCreated, DevTokenRequest, Login,
+                       TotpCode, TotpSetup)
+from .consent import (ConsentView, InvitationAnswer, InvitationAnswered, InvitationCreate, InvitationCreated,
+                      InvitationView, LinkExchange, SignInLinkCreated, SignInLinkRequest)
+from .filing import CaseFacts, CaseFiling, CourtReferral, DryRun, FiledCase
+from .mediation import AgreementToMediateView, Extension, Signature, Termination
+from .proposals import MediatorAccepted, MediatorDecision, ProposalCreate, ProposalView, Recusal
+from .register import Candidate, MediatorCreate, MediatorProfile, MediatorView
+from .schemas import CaseView, TokenResponse, TransitionView
+from .screening import EligibilityReview, ScreeningAnswers, ScreeningReceived, ScreeningReport
 
 router = APIRouter()
 IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=100)]
@@ -55,20 +60,20 @@ def totp_vault(rt: Runtime) -> totp.TotpVault:
     return _totp_vault(rt.settings.resolved_kek_keyring)
 
 
-# -- filing ------------------------------------------------------------------------------------------
+# -- filing and reading a case ----------------------------------------------------------------------
 
 
 @router.post("/cases", status_code=201, response_model=FiledCase, tags=["cases"])
-async def file_case(filing: CaseFiling, response: Response, uow: Uow, rt: Runtime,
+async def file_case(body: CaseFiling, response: Response, uow: Uow, rt: Runtime,
                     idempotency_key: IdempotencyKey = None) -> FiledCase:
     """File a case as a party (filing is the claimant's consent to mediate). Returns a short-lived
     token scoped to the new case. An ineligible case is refused with a 422 `case-ineligible`
     problem citing the law in the filer's language."""
     filer = f"party:{idempotency_key}" if idempotency_key else "party:anonymous"
-    case, created = await service.file_case(uow, filing=filing, filed_by=filer, idempotency_key=idempotency_key)
+    case, created = await filing.file_case(uow, filing=body, filed_by=filer, idempotency_key=idempotency_key)
     if not created:
         response.status_code = 200
-    return FiledCase(case=case, access_token=service.filer_token(rt.tokens, case))
+    return FiledCase(case=case, access_token=filing.filer_token(rt.tokens, case))
 
 
 @router.post("/court/v1/referrals", status_code=201, response_model=CaseView, tags=["court"])
@@ -76,8 +81,8 @@ async def refer_case(referral: CourtReferral, response: Response, uow: Uow,
                      principal: Annotated[Principal, Depends(require_roles("court"))],
                      idempotency_key: IdempotencyKey = None) -> CaseView:
     """A court refers a case to mediation with its docket number; it then invites both sides."""
-    case, created = await service.file_case(uow, filing=referral, filed_by=principal.subject,
-                                            idempotency_key=idempotency_key, court_id=principal.court)
+    case, created = await filing.file_case(uow, filing=referral, filed_by=principal.subject,
+                                           idempotency_key=idempotency_key, court_id=principal.court)
     if not created:
         response.status_code = 200
     return case
@@ -85,23 +90,23 @@ async def refer_case(referral: CourtReferral, response: Response, uow: Uow,
 
 @router.get("/cases/{case_id}", response_model=CaseView, tags=["cases"])
 async def get_case(case_id: CaseId, principal: Anyone, uow: Uow) -> CaseView:
-    return await service.get_case(uow, case_id=case_id, principal=principal)
+    return await cases.get_case(uow, case_id=case_id, principal=principal)
 
 
 @router.get("/cases/{case_id}/history", response_model=list[TransitionView], tags=["cases"])
 async def case_history(case_id: CaseId, principal: Anyone, uow: Uow) -> list[TransitionView]:
     """The audit trail: every status change, its reason and who caused it."""
-    return await service.case_history(uow, case_id=case_id, principal=principal)
+    return await cases.case_history(uow, case_id=case_id, principal=principal)
 
 
 @router.get("/cases/{case_id}/consents", response_model=list[ConsentView], tags=["consent"])
 async def consents(case_id: CaseId, principal: Anyone, uow: Uow) -> list[ConsentView]:
-    return await service.consents(uow, case_id=case_id, principal=principal)
+    return await consent.consents(uow, case_id=case_id, principal=principal)
 
 
 @router.post("/cases/{case_id}/termination", response_model=CaseView, tags=["cases"])
 async def terminate(case_id: CaseId, body: Termination, principal: Anyone, uow: Uow) -> CaseView:
-    return await service.terminate(uow, case_id=case_id, termination=body, principal=principal)
+    return await mediation.terminate(uow, case_id=case_id, termination=body, principal=principal)
 
 
 # -- eligibility -------------------------------------------------------------------------------------
@@ -110,7 +115,7 @@ async def terminate(case_id: CaseId, body: Termination, principal: Anyone, uow: 
 @router.post("/eligibility/dry-run", response_model=DryRun, tags=["eligibility"])
 async def dry_run(facts: CaseFacts, lang: Lang = None) -> DryRun:
     """Evaluate a hypothetical case against the current rule set. Nothing is stored."""
-    return service.dry_run(facts=facts, lang=lang or "en")
+    return filing.dry_run(facts=facts, lang=lang or "en")
 
 
 @router.get("/rulesets", tags=["eligibility"])
@@ -144,7 +149,7 @@ async def validate_rule_set(_: Admin, body: Annotated[dict[str, Any], Body()]) -
 @router.post("/admin/cases/{case_id}/eligibility-review", response_model=CaseView, tags=["admin"])
 async def review_eligibility(case_id: CaseId, body: EligibilityReview, principal: Admin, uow: Uow) -> CaseView:
     """Decide a case the rules marked `needs_review` (e.g. a grave crime under CC Art. 68(2))."""
-    return await service.review_eligibility(uow, case_id=case_id, review=body, principal=principal)
+    return await screening.review_eligibility(uow, case_id=case_id, review=body, principal=principal)
 
 
 # -- invitations, consent, sign-in -------------------------------------------------------------------
@@ -157,7 +162,7 @@ async def invite(case_id: CaseId, request: Request, principal: Anyone, uow: Uow,
     calendar days, Art. 20(6)). The link is returned once, to the caller, who passes it on; only
     its hash is stored and it never travels in an event."""
     side = (body or InvitationCreate()).side
-    created, token = await service.invite(uow, case_id=case_id, side=side, principal=principal)
+    created, token = await consent.invite(uow, case_id=case_id, side=side, principal=principal)
     created.link = str(request.url_for("view_invitation", token=token))
     return created
 
@@ -165,26 +170,26 @@ async def invite(case_id: CaseId, request: Request, principal: Anyone, uow: Uow,
 @router.get("/invitations/{token}", response_model=InvitationView, tags=["consent"], name="view_invitation")
 async def view_invitation(token: LinkToken, uow: Uow, lang: Lang = None) -> InvitationView:
     """What the invited party sees: the case's classification, the deadline and the consent text."""
-    return await service.view_invitation(uow, token=token, lang=lang)
+    return await consent.view_invitation(uow, token=token, lang=lang)
 
 
 @router.post("/invitations/{token}/answer", response_model=InvitationAnswered, tags=["consent"])
 async def answer_invitation(token: LinkToken, body: InvitationAnswer, uow: Uow, rt: Runtime) -> InvitationAnswered:
     """Consent (answer carries a token for this party) or decline (the case closes as declined)."""
-    return await service.answer_invitation(uow, token=token, answer=body, tokens=rt.tokens)
+    return await consent.answer_invitation(uow, token=token, answer=body, tokens=rt.tokens)
 
 
 @router.post("/cases/{case_id}/sign-in-links", status_code=202, response_model=SignInLinkCreated, tags=["auth"])
 async def request_sign_in_link(case_id: CaseId, body: SignInLinkRequest, uow: Uow, rt: Runtime) -> SignInLinkCreated:
     """A returning party asks for a one-time sign-in link (30 minutes). It is delivered to the
     party's contact by notifications; only in dev mode is it returned here."""
-    return await service.request_sign_in_link(uow, case_id=case_id, side=body.side, dev_mode=rt.settings.dev_mode)
+    return await consent.request_sign_in_link(uow, case_id=case_id, side=body.side, dev_mode=rt.settings.dev_mode)
 
 
 @router.post("/auth/links/exchange", response_model=TokenResponse, tags=["auth"])
 async def exchange_link(body: LinkExchange, uow: Uow, rt: Runtime) -> TokenResponse:
     """Trade a one-time sign-in link for a short-lived token scoped to the party's case and side."""
-    access = await service.exchange_link(uow, token=body.token, tokens=rt.tokens)
+    access = await consent.exchange_link(uow, token=body.token, tokens=rt.tokens)
     return TokenResponse(access_token=access, expires_in=rt.tokens.ttl_seconds)
 
 
@@ -200,14 +205,14 @@ async def questionnaire(lang: Lang = None) -> dict[str, Any]:
 async def submit_screening(case_id: CaseId, body: ScreeningAnswers, principal: Anyone, uow: Uow,
                            v: Annotated[screening.Vault, Depends(vault)]) -> ScreeningReceived:
     """A party's private answers. They are encrypted at once and only the assigned mediator can read them."""
-    return await service.submit_screening(uow, case_id=case_id, principal=principal, answers=body, vault=v)
+    return await screening.submit_screening(uow, case_id=case_id, principal=principal, answers=body, vault=v)
 
 
 @router.get("/cases/{case_id}/screening", response_model=list[ScreeningReport], tags=["screening"])
 async def read_screenings(case_id: CaseId, principal: Mediator, uow: Uow,
                           v: Annotated[screening.Vault, Depends(vault)]) -> list[ScreeningReport]:
     """The assigned mediator reads both parties' answers."""
-    return await service.read_screenings(uow, case_id=case_id, principal=principal, vault=v)
+    return await screening.read_screenings(uow, case_id=case_id, principal=principal, vault=v)
 
 
 # -- accounts and the mediator register ---------------------------------------------------------------
@@ -215,15 +220,15 @@ async def read_screenings(case_id: CaseId, principal: Mediator, uow: Uow,
 
 @router.post("/admin/accounts", status_code=201, response_model=AccountCreated, tags=["admin"])
 async def create_account(body: AccountCreate, _: Admin, uow: Uow) -> AccountCreated:
-    return await service.create_account(uow, request=body)
+    return await accounts.create_account(uow, request=body)
 
 
 @router.post("/auth/login", response_model=TokenResponse, tags=["auth"])
 async def login(body: Login, uow: Uow, rt: Runtime, tv: Annotated[totp.TotpVault, Depends(totp_vault)]) -> TokenResponse:
     """Mediators and administrators sign in with a password (argon2), plus the authenticator
     code if they turned two-step sign-in on (`totp-required` says the code is missing)."""
-    access = await service.login(uow, username=body.username, password=body.password, tokens=rt.tokens,
-                                 totp_vault=tv, totp_code=body.totp_code)
+    access = await accounts.login(uow, username=body.username, password=body.password, tokens=rt.tokens,
+                                  totp_vault=tv, totp_code=body.totp_code)
     return TokenResponse(access_token=access, expires_in=rt.tokens.ttl_seconds)
 
 
@@ -231,21 +236,21 @@ async def login(body: Login, uow: Uow, rt: Runtime, tv: Annotated[totp.TotpVault
 async def totp_begin(principal: Anyone, uow: Uow, tv: Annotated[totp.TotpVault, Depends(totp_vault)]) -> TotpSetup:
     """Start two-step sign-in for your staff account: add the secret to an authenticator app,
     then confirm with its first code."""
-    secret, uri = await service.totp_begin(uow, principal=principal, vault=tv)
+    secret, uri = await accounts.totp_begin(uow, principal=principal, vault=tv)
     return TotpSetup(secret=secret, otpauth_uri=uri)
 
 
 @router.post("/auth/totp/confirm", status_code=204, tags=["auth"])
 async def totp_confirm(body: TotpCode, principal: Anyone, uow: Uow,
                        tv: Annotated[totp.TotpVault, Depends(totp_vault)]) -> Response:
-    await service.totp_confirm(uow, principal=principal, vault=tv, code=body.code)
+    await accounts.totp_confirm(uow, principal=principal, vault=tv, code=body.code)
     return Response(status_code=204)
 
 
 @router.post("/auth/totp/disable", status_code=204, tags=["auth"])
 async def totp_disable(body: TotpCode, principal: Anyone, uow: Uow,
                        tv: Annotated[totp.TotpVault, Depends(totp_vault)]) -> Response:
-    await service.totp_disable(uow, principal=principal, vault=tv, code=body.code)
+    await accounts.totp_disable(uow, principal=principal, vault=tv, code=body.code)
     return Response(status_code=204)
 
 
@@ -253,56 +258,56 @@ async def totp_disable(body: TotpCode, principal: Anyone, uow: Uow,
 async def refresh(principal: Anyone, uow: Uow, rt: Runtime) -> TokenResponse:
     """Trade a still-valid token for a fresh one with the same scope (a mediator's cases are
     read anew). Possible for `ODR_SESSION_MAX_SECONDS` after signing in; then sign in again."""
-    access = await service.refresh(uow, principal=principal, tokens=rt.tokens,
-                                   session_max_seconds=rt.settings.session_max_seconds)
+    access = await accounts.refresh(uow, principal=principal, tokens=rt.tokens,
+                                    session_max_seconds=rt.settings.session_max_seconds)
     return TokenResponse(access_token=access, expires_in=rt.tokens.ttl_seconds)
 
 
 @router.post("/admin/mediators", status_code=201, response_model=MediatorView, tags=["admin"])
 async def create_mediator(body: MediatorCreate, _: Admin, uow: Uow) -> MediatorView:
-    return await service.create_mediator(uow, request=body)
+    return await register.create_mediator(uow, request=body)
 
 
 @router.put("/admin/mediators/{mediator_id}", response_model=MediatorView, tags=["admin"])
 async def update_mediator(mediator_id: Annotated[str, Path(max_length=40)], body: MediatorProfile, _: Admin,
                           uow: Uow) -> MediatorView:
-    return await service.update_mediator(uow, mediator_id=mediator_id, profile=body)
+    return await register.update_mediator(uow, mediator_id=mediator_id, profile=body)
 
 
 @router.get("/admin/mediators", response_model=list[MediatorView], tags=["admin"])
 async def list_mediators(_: Admin, uow: Uow) -> list[MediatorView]:
-    return await service.list_mediators(uow)
+    return await register.list_mediators(uow)
 
 
 @router.get("/cases/{case_id}/mediator-candidates", response_model=list[Candidate], tags=["mediators"])
 async def candidates(case_id: CaseId, principal: Anyone, uow: Uow) -> list[Candidate]:
     """Mediators who may take this case, best match first (language, specialisation, load)."""
-    return await service.candidates(uow, case_id=case_id, principal=principal)
+    return await register.candidates(uow, case_id=case_id, principal=principal)
 
 
 @router.post("/cases/{case_id}/mediator-proposals", status_code=201, response_model=ProposalView, tags=["mediators"])
 async def propose(case_id: CaseId, body: ProposalCreate, principal: Anyone, uow: Uow) -> ProposalView:
-    return await service.propose_mediator(uow, case_id=case_id, mediator_id=body.mediator_id, principal=principal)
+    return await proposals.propose_mediator(uow, case_id=case_id, mediator_id=body.mediator_id, principal=principal)
 
 
 @router.get("/cases/{case_id}/mediator-proposals", response_model=list[ProposalView], tags=["mediators"])
 async def case_proposals(case_id: CaseId, principal: Anyone, uow: Uow) -> list[ProposalView]:
     """The case's proposals, newest first: the other party answers the open one."""
-    return await service.case_proposals(uow, case_id=case_id, principal=principal)
+    return await proposals.case_proposals(uow, case_id=case_id, principal=principal)
 
 
 @router.post("/cases/{case_id}/mediator-proposals/{proposal_id}/accept", response_model=ProposalView,
              tags=["mediators"])
 async def accept_proposal(case_id: CaseId, proposal_id: CaseId, principal: Anyone, uow: Uow) -> ProposalView:
-    return await service.answer_proposal(uow, case_id=case_id, proposal_id=proposal_id, accept=True,
-                                         principal=principal)
+    return await proposals.answer_proposal(uow, case_id=case_id, proposal_id=proposal_id, accept=True,
+                                           principal=principal)
 
 
 @router.post("/cases/{case_id}/mediator-proposals/{proposal_id}/reject", response_model=ProposalView,
              tags=["mediators"])
 async def reject_proposal(case_id: CaseId, proposal_id: CaseId, principal: Anyone, uow: Uow) -> ProposalView:
-    return await service.answer_proposal(uow, case_id=case_id, proposal_id=proposal_id, accept=False,
-                                         principal=principal)
+    return await proposals.answer_proposal(uow, case_id=case_id, proposal_id=proposal_id, accept=False,
+                                           principal=principal)
 
 
 @router.post("/cases/{case_id}/mediator-proposals/{proposal_id}/decision", response_model=MediatorAccepted,
@@ -310,20 +315,20 @@ async def reject_proposal(case_id: CaseId, proposal_id: CaseId, principal: Anyon
 async def mediator_decision(case_id: CaseId, proposal_id: CaseId, body: MediatorDecision, principal: Mediator,
                             uow: Uow, rt: Runtime) -> MediatorAccepted:
     """The proposed mediator accepts with the impartiality declaration, or declines."""
-    proposal, token = await service.mediator_decides(uow, case_id=case_id, proposal_id=proposal_id, decision=body,
-                                                     principal=principal, tokens=rt.tokens)
+    proposal, token = await proposals.mediator_decides(uow, case_id=case_id, proposal_id=proposal_id, decision=body,
+                                                       principal=principal, tokens=rt.tokens)
     return MediatorAccepted(proposal=proposal, access_token=token)
 
 
 @router.get("/mediator/proposals", response_model=list[ProposalView], tags=["mediators"])
 async def my_proposals(principal: Mediator, uow: Uow) -> list[ProposalView]:
-    return await service.mediator_proposals(uow, principal=principal)
+    return await proposals.mediator_proposals(uow, principal=principal)
 
 
 @router.post("/cases/{case_id}/mediator/recusal", response_model=CaseView, tags=["mediators"])
 async def recuse(case_id: CaseId, body: Recusal, principal: Anyone, uow: Uow) -> CaseView:
     """The assigned mediator recuses, or a party asks for a replacement."""
-    return await service.recuse(uow, case_id=case_id, reason=body.reason, principal=principal)
+    return await proposals.recuse(uow, case_id=case_id, reason=body.reason, principal=principal)
 
 
 # -- agreement to mediate -----------------------------------------------------------------------------
@@ -331,7 +336,7 @@ async def recuse(case_id: CaseId, body: Recusal, principal: Anyone, uow: Uow) ->
 
 @router.get("/cases/{case_id}/agreement-to-mediate", response_model=AgreementToMediateView, tags=["agreement to mediate"])
 async def agreement_to_mediate(case_id: CaseId, principal: Anyone, uow: Uow) -> AgreementToMediateView:
-    return await service.agreement_to_mediate(uow, case_id=case_id, principal=principal)
+    return await mediation.agreement_to_mediate(uow, case_id=case_id, principal=principal)
 
 
 @router.post("/cases/{case_id}/agreement-to-mediate/signatures", status_code=201,
@@ -339,13 +344,13 @@ async def agreement_to_mediate(case_id: CaseId, principal: Anyone, uow: Uow) -> 
 async def sign_agreement_to_mediate(case_id: CaseId, body: Signature, principal: Anyone,
                                     uow: Uow) -> AgreementToMediateView:
     """Both parties and the mediator sign; the term of mediation starts the day the last one signs."""
-    return await service.sign_agreement_to_mediate(uow, case_id=case_id, text_version=body.text_version,
-                                                   principal=principal)
+    return await mediation.sign_agreement_to_mediate(uow, case_id=case_id, text_version=body.text_version,
+                                                     principal=principal)
 
 
 @router.post("/cases/{case_id}/term-extensions", response_model=CaseView, tags=["agreement to mediate"])
 async def extend_term(case_id: CaseId, body: Extension, principal: Anyone, uow: Uow) -> CaseView:
-    return await service.extend_term(uow, case_id=case_id, extension=body, principal=principal)
+    return await mediation.extend_term(uow, case_id=case_id, extension=body, principal=principal)
 
 
 # -- courts and tokens --------------------------------------------------------------------------------
@@ -353,12 +358,12 @@ async def extend_term(case_id: CaseId, body: Extension, principal: Anyone, uow: 
 
 @router.post("/admin/court-clients", status_code=201, response_model=CourtClientCreated, tags=["admin"])
 async def create_court_client(body: CourtClientCreate, _: Admin, uow: Uow) -> CourtClientCreated:
-    return await service.create_court_client(uow, request=body)
+    return await accounts.create_court_client(uow, request=body)
 
 
 @router.post("/admin/court-clients/{client_id}/rotate", response_model=CourtClientCreated, tags=["admin"])
 async def rotate_court_client(client_id: Annotated[str, Path(max_length=64)], _: Admin, uow: Uow) -> CourtClientCreated:
-    return await service.rotate_court_client_secret(uow, client_id=client_id)
+    return await accounts.rotate_court_client_secret(uow, client_id=client_id)
 
 
 @router.post("/auth/token", response_model=TokenResponse, tags=["auth"])
@@ -366,14 +371,14 @@ async def token(grant_type: Annotated[str, Form(pattern="^client_credentials$")]
                 client_id: Annotated[str, Form(max_length=64)], client_secret: Annotated[str, Form(max_length=200)],
                 uow: Uow, rt: Runtime) -> TokenResponse:
     """OAuth 2.0 client credentials grant for court clients."""
-    access = await service.court_token(uow, tokens=rt.tokens, client_id=client_id, client_secret=client_secret)
+    access = await accounts.court_token(uow, tokens=rt.tokens, client_id=client_id, client_secret=client_secret)
     return TokenResponse(access_token=access, expires_in=rt.tokens.ttl_seconds)
 
 
 @router.post("/dev/token", response_model=TokenResponse, tags=["dev"], include_in_schema=False)
 async def dev_token(body: DevTokenRequest, rt: Runtime) -> TokenResponse:
     """Any token, for trying the system out. Exists only in explicit dev mode (`odr dev`)."""
-    service.ensure_dev_mode(rt.settings.dev_mode)
+    accounts.ensure_dev_mode(rt.settings.dev_mode)
     access = rt.tokens.issue(subject=body.subject, role=body.role, cases=body.cases, court=body.court)
     return TokenResponse(access_token=access, expires_in=rt.tokens.ttl_seconds)
 

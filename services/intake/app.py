@@ -14,7 +14,8 @@ from shared.config import Settings
 from shared.service import ServiceRuntime, ServiceSpec
 from shared.tasks import cancel_and_wait
 
-from . import eligibility, events, service
+from . import deadlines as service  # the loop below runs its sweeps: service.expire_invitations, .expire_terms
+from . import eligibility, events
 from .api import router
 from .models import Base, inbox, outbox
 

@@ -1,5 +1,5 @@
-"""What intake publishes (``shared.contracts.intake``) and consumes: a started session moves the
-case into session, a signed settlement settles it."""
+"""What intake publishes (``shared.contracts.intake``) and how it reacts to what it consumes: a
+started session moves the case into session, a signed settlement settles it."""
 
 from __future__ import annotations
 
@@ -14,18 +14,31 @@ from shared.events import CloudEvent
 from shared.service import Subscription
 from shared.uow import unit_of_work_of
 
-from . import service
+from . import cases, states
+from .models import Case
 
 PUBLISHES = [CaseFiled, RespondentInvited, ConsentRecorded, ScreeningRequested, CaseScreened, MediatorProposed,
              MediatorAssigned, MediatorRecused, MediationAgreed, MediationTermExtended, CaseClosed]
 
 
+async def on_session_started(sink, case_id: str) -> None:
+    case = await sink.session.get(Case, case_id)
+    if case is not None and states.can(case.status, "session_started") and case.status != "in_session":
+        cases.move(sink, case, "session_started", actor="sessions")
+
+
+async def on_agreement_signed(sink, case_id: str) -> None:
+    case = await sink.session.get(Case, case_id)
+    if case is not None and states.can(case.status, "settled"):
+        cases.close(sink, case, "settled", "settled", actor="agreements")
+
+
 async def _session_started(session: AsyncSession, event: SessionStarted, envelope_: CloudEvent) -> None:
-    await service.on_session_started(unit_of_work_of(session), event.case_id)
+    await on_session_started(unit_of_work_of(session), event.case_id)
 
 
 async def _agreement_signed(session: AsyncSession, event: AgreementSigned, envelope_: CloudEvent) -> None:
-    await service.on_agreement_signed(unit_of_work_of(session), event.case_id)
+    await on_agreement_signed(unit_of_work_of(session), event.case_id)
 
 
 SUBSCRIPTIONS = [

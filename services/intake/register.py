@@ -1,6 +1,8 @@
-"""The mediator register's domain rules: who may serve in a jurisdiction (its rule set's mediator
-rules, e.g. register membership and an age rule), conflicts of interest against the people in a
-case, and how candidates are ranked.
+"""The mediator register: administrators keep mediators' profiles (each mediator has a staff
+account), and the parties are offered the mediators who may take their case. Its domain rules:
+who may serve in a jurisdiction (its rule set's mediator rules, e.g. register membership and an age
+rule), conflicts of interest against the people in a case, and how candidates are ranked.
+Proposing a mediator and the answers to it are in ``proposals``.
 
 Conflict reasons name roles and sides, never the matched names, because they are shown to the
 parties and to administrators.
@@ -9,12 +11,23 @@ parties and to administrators.
 from __future__ import annotations
 
 import re
+import secrets
 import unicodedata
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
+from typing import Literal
 
-from . import eligibility
-from .models import Mediator, Participant
+from pydantic import BaseModel, Field
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from shared.auth import Principal, hash_secret
+from shared.problems import Conflict, Forbidden, NotFound, Problem
+from shared.uow import UnitOfWork
+
+from . import accounts, cases, deadlines, eligibility, states
+from .models import Account, Case, Mediator, MediatorProposal, Participant
+from .schemas import Category, Input, Language, Name
 
 _PUNCT = re.compile(r"[\"'«»“”„.,()\-]+")
 _SPACE = re.compile(r"\s+")
@@ -90,3 +103,157 @@ def rank(m: Mediator, *, category: str, languages: set[str], load: int) -> Ranke
     score -= 2 * load / max(m.capacity, 1)
     reasons.append(f"{load} of {m.capacity} cases in progress")
     return Ranked(m, round(score, 3), reasons)
+
+
+class Relation(Input):
+    name: str = Name
+    id_number: str | None = Field(None, max_length=40, pattern=r"^[A-Za-z0-9-]+$")
+    relationship: str | None = Field(None, max_length=100)
+
+
+class MediatorProfile(Input):
+    full_name: str = Name
+    kind: Literal["professional", "public"]
+    register_number: str | None = Field(None, max_length=100)
+    registry: str | None = Field(None, max_length=200)
+    training: str | None = Field(None, max_length=1000)
+    birth_date: date | None = None
+    languages: list[Language] = Field(min_length=1, max_length=3)
+    specialisations: list[Category] = Field(default_factory=list, max_length=7)
+    jurisdictions: list[str] = Field(min_length=1, max_length=10)
+    capacity: int = Field(5, ge=1, le=200)
+    available: bool = True
+    relations: list[Relation] = Field(default_factory=list, max_length=200,
+                                      description="people the mediator is related to or works with")
+    organisations: list[str] = Field(default_factory=list, max_length=100)
+
+
+class MediatorCreate(MediatorProfile):
+    username: str = accounts.Username
+    password: str = accounts.Password
+
+
+class MediatorView(BaseModel):
+    id: str
+    full_name: str
+    kind: str
+    register_number: str | None
+    registry: str | None
+    languages: list[str]
+    specialisations: list[str]
+    jurisdictions: list[str]
+    capacity: int
+    available: bool
+    active_cases: int = 0
+
+
+class Candidate(BaseModel):
+    mediator_id: str
+    full_name: str
+    kind: str
+    languages: list[str]
+    specialisations: list[str]
+    score: float
+    reasons: list[str]
+
+
+# -- use cases ---------------------------------------------------------------------------------
+
+
+async def _load(session: AsyncSession, mediator_id: str) -> int:
+    return (await session.execute(select(func.count()).select_from(Case).where(
+        Case.mediator_id == mediator_id, Case.status.in_(sorted(states.OPEN))))).scalar_one()
+
+
+def _mediator_view(m: Mediator, load: int) -> MediatorView:
+    return MediatorView(id=m.id, full_name=m.full_name, kind=m.kind, register_number=m.register_number,
+                        registry=m.registry_name, languages=m.languages, specialisations=m.specialisations,
+                        jurisdictions=m.jurisdictions, capacity=m.capacity, available=m.available, active_cases=load)
+
+
+def _apply_profile(m: Mediator, profile: MediatorProfile) -> None:
+    for j in profile.jurisdictions:
+        eligibility.current(j)  # 422 for a jurisdiction without a rule set
+    m.full_name, m.kind = profile.full_name, profile.kind
+    m.register_number, m.registry_name, m.training = profile.register_number, profile.registry, profile.training
+    m.birth_date = profile.birth_date
+    m.languages, m.specialisations = list(profile.languages), list(profile.specialisations)
+    m.jurisdictions, m.capacity, m.available = sorted(set(profile.jurisdictions)), profile.capacity, profile.available
+    m.relations = [r.model_dump(exclude_none=True) for r in profile.relations]
+    m.organisations = list(profile.organisations)
+    m.updated_at = cases.utcnow()
+
+
+async def create_mediator(uow: UnitOfWork, *, request: MediatorCreate) -> MediatorView:
+    await accounts.unique_username(uow.session, request.username)
+    now = cases.utcnow()
+    mediator_id = f"med-{secrets.token_hex(6)}"
+    uow.session.add(Account(id=mediator_id, username=request.username, role="mediator",
+                            password_hash=hash_secret(request.password), created_at=now))
+    m = Mediator(id=mediator_id, created_at=now)
+    _apply_profile(m, request)
+    uow.session.add(m)
+    await uow.commit()
+    return _mediator_view(m, 0)
+
+
+async def update_mediator(uow: UnitOfWork, *, mediator_id: str, profile: MediatorProfile) -> MediatorView:
+    m = await uow.session.get(Mediator, mediator_id)
+    if m is None:
+        raise NotFound("the mediator")
+    _apply_profile(m, profile)
+    await uow.commit()
+    return _mediator_view(m, await _load(uow.session, m.id))
+
+
+async def list_mediators(uow: UnitOfWork) -> list[MediatorView]:
+    rows = (await uow.session.execute(select(Mediator).order_by(Mediator.full_name))).scalars().all()
+    return [_mediator_view(m, await _load(uow.session, m.id)) for m in rows]
+
+
+@dataclass
+class Fit:
+    ok: bool
+    problem: Problem | None
+    ranked: Ranked | None = None
+
+
+async def fit(session: AsyncSession, m: Mediator, case: Case, people: list[Participant], now: datetime) -> Fit:
+    """Can ``m`` serve in ``case``? The first obstacle as a problem, else the ranking."""
+    rs = eligibility.by_ref(case.rule_set)
+    decision = may_serve(m, rs, deadlines.local_today(now, rs.time_zone))
+    if decision.outcome == "ineligible":
+        return Fit(False, Problem(422, "mediator-not-eligible",
+                                  "the mediator may not serve in this jurisdiction",
+                                  rules=[e for e in decision.explain("en") if e["outcome"] == "ineligible"]))
+    found = conflicts(m, people)
+    if found:
+        return Fit(False, Conflict("conflict-of-interest", "the mediator has a declared conflict of interest",
+                                   conflicts=found))
+    earlier = (await session.execute(select(MediatorProposal.status).where(
+        MediatorProposal.case_id == case.id, MediatorProposal.mediator_id == m.id,
+        MediatorProposal.status.in_(["declined", "recused", "rejected"])))).first()
+    if earlier is not None:
+        return Fit(False, Conflict("mediator-excluded", f"this mediator was {earlier[0]} on this case before"))
+    load = await _load(session, m.id)
+    if not m.available or load >= m.capacity:
+        return Fit(False, Conflict("mediator-unavailable", "the mediator is not taking new cases"))
+    languages = {p.language for p in people if p.role == "party"}
+    return Fit(True, None, rank(m, category=case.category, languages=languages, load=load))
+
+
+async def candidates(uow: UnitOfWork, *, case_id: str, principal: Principal) -> list[Candidate]:
+    """Mediators who may take the case, best first; those with a conflict are left out."""
+    case, relation = await cases.access(uow.session, case_id, principal)
+    if relation not in ("party", "admin"):
+        raise Forbidden("the parties and administrators choose the mediator")
+    people = await cases.participants(uow.session, case.id)
+    now = cases.utcnow()
+    rows = (await uow.session.execute(select(Mediator))).scalars().all()
+    fits = [f for f in [await fit(uow.session, m, case, people, now) for m in rows if case.jurisdiction in m.jurisdictions]
+            if f.ok]
+    fits.sort(key=lambda f: (-f.ranked.score, f.ranked.mediator.full_name))
+    return [Candidate(mediator_id=f.ranked.mediator.id, full_name=f.ranked.mediator.full_name,
+                      kind=f.ranked.mediator.kind, languages=f.ranked.mediator.languages,
+                      specialisations=f.ranked.mediator.specialisations, score=f.ranked.score,
+                      reasons=f.ranked.reasons) for f in fits]

@@ -7,17 +7,31 @@ The questions are our own wording of the MASIC domains (Pokman, Rossi, Holtzwort
 not the instrument itself. Answers are sealed with envelope encryption (``shared.crypto``) bound to
 the case and participant, and only the assigned mediator can open them. Only the outcome and the
 safeguards ever leave this module: events, logs and the other party never see answers.
+
+Screening is also where the case's eligibility and safety meet: when both sides have answered, the
+case goes on, is referred out, or waits for a person to review what the rules could not decide.
 """
 
 from __future__ import annotations
 
 import json
+import uuid
 from dataclasses import dataclass
-from typing import Literal
+from datetime import datetime
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import select
 
+from shared.auth import Principal
+from shared.contracts.intake import CaseScreened
 from shared.crypto import Envelope, LocalKeyring, Sealed
+from shared.problems import Conflict, Forbidden, Problem
+from shared.uow import UnitOfWork
+
+from . import cases
+from .models import EligibilityDecision, Screening
+from .schemas import CaseView, Input
 
 KEK_ID = "intake-screening"
 Safety = Literal["proceed", "proceed_with_safeguards", "refer_out"]
@@ -162,3 +176,113 @@ class Vault:
 
     def open(self, sealed: Sealed, *, case_id: str, participant_id: str) -> dict:
         return json.loads(self.envelope.open(sealed, aad=self._aad(case_id, participant_id)))
+
+
+class ScreeningReceived(BaseModel):
+    side: str
+    received_at: datetime
+    all_screened: bool
+
+
+class ScreeningReport(BaseModel):
+    """For the assigned mediator only."""
+
+    side: str
+    participant_id: str
+    safety: str
+    safeguards: list[str]
+    answers: dict[str, Any]
+    answered_at: datetime
+
+
+class EligibilityReview(Input):
+    outcome: Literal["eligible", "ineligible"]
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+# -- use cases ---------------------------------------------------------------------------------
+
+
+def _sealed(row: Screening) -> Sealed:
+    return Sealed(ciphertext=row.ciphertext, wrapped_key=row.wrapped_key, kek_id=row.kek_id, kek_version=row.kek_version)
+
+
+async def submit_screening(uow: UnitOfWork, *, case_id: str, principal: Principal, answers: ScreeningAnswers,
+                           vault: Vault, now: datetime | None = None) -> ScreeningReceived:
+    """A party's private answers, sealed at once. The party learns only that they were received;
+    when both sides have answered, the case is screened (eligibility + safety)."""
+    case, relation = await cases.access(uow.session, case_id, principal)
+    if relation != "party":
+        raise Forbidden("each party answers the safety screening for themselves")
+    if case.status != "screening":
+        raise Conflict("illegal-transition", f"a case that is {case.status} is not being screened", case_status=case.status)
+    missing = answers.missing()
+    if missing:
+        raise Problem(422, "screening-incomplete", "answer every question", missing=missing)
+    side = principal.party_side
+    existing = (await uow.session.execute(select(Screening).where(Screening.case_id == case.id,
+                                                                  Screening.side == side))).scalar_one_or_none()
+    if existing is not None:
+        raise Conflict("already-screened", "this side has already answered the screening")
+    now = now or cases.utcnow()
+    people = await cases.participants(uow.session, case.id)
+    party = cases.principal_party(people, side)
+    result = score(answers)
+    sealed = vault.seal(answers, case_id=case.id, participant_id=party.id)
+    uow.session.add(Screening(id=str(uuid.uuid4()), case_id=case.id, side=side, participant_id=party.id,
+                              safety=result.safety, safeguards=list(result.safeguards), ciphertext=sealed.ciphertext,
+                              wrapped_key=sealed.wrapped_key, kek_id=sealed.kek_id, kek_version=sealed.kek_version,
+                              answered_at=now))
+    await uow.session.flush()
+    rows = (await uow.session.execute(select(Screening).where(Screening.case_id == case.id))).scalars().all()
+    done = {r.side for r in rows} >= set(cases.SIDES)
+    if done:
+        combined = combine([SafetyResult(r.safety, tuple(r.safeguards)) for r in rows])
+        case.safety, case.safeguards = combined.safety, list(combined.safeguards)
+        uow.publish(CaseScreened(case_id=case.id, eligibility=case.eligibility, safety=combined.safety,
+                                 safeguards=list(combined.safeguards), rule_set=case.rule_set,
+                                 rules_fired=list(case.rules_fired or [])))
+        if combined.safety == "refer_out":
+            cases.close(uow, case, "screened_refer_out", "referred_out", actor="screening", now=now)
+        elif case.eligibility == "ineligible":
+            cases.close(uow, case, "screened_ineligible", "ineligible", actor="rules", now=now)
+        elif case.eligibility == "needs_review":
+            cases.move(uow, case, "screened_needs_review", actor="rules", now=now)
+        else:
+            cases.move(uow, case, "screened_eligible", actor="screening", now=now)
+    await uow.commit()
+    return ScreeningReceived(side=side, received_at=now, all_screened=done)
+
+
+async def read_screenings(uow: UnitOfWork, *, case_id: str, principal: Principal,
+                          vault: Vault) -> list[ScreeningReport]:
+    """The answers, opened for the assigned mediator only (not admins, not courts, not parties)."""
+    case, relation = await cases.access(uow.session, case_id, principal)
+    if relation != "mediator":
+        raise Forbidden("screening answers are for the assigned mediator only")
+    rows = (await uow.session.execute(select(Screening).where(Screening.case_id == case.id)
+                                      .order_by(Screening.side))).scalars()
+    return [ScreeningReport(side=r.side, participant_id=r.participant_id, safety=r.safety, safeguards=r.safeguards,
+                            answers=vault.open(_sealed(r), case_id=case.id, participant_id=r.participant_id),
+                            answered_at=r.answered_at) for r in rows]
+
+
+async def review_eligibility(uow: UnitOfWork, *, case_id: str, review: EligibilityReview,
+                             principal: Principal) -> CaseView:
+    """A person decides a case the rules sent for review; the decision is recorded beside the rules'."""
+    case = await cases.load(uow.session, case_id)
+    now = cases.utcnow()
+    operation = "review_eligible" if review.outcome == "eligible" else "review_ineligible"
+    if review.outcome == "eligible":
+        cases.move(uow, case, operation, actor=principal.subject, reason="eligibility review", now=now)
+    else:
+        cases.close(uow, case, operation, "ineligible", actor=principal.subject, reason="eligibility review", now=now)
+    case.eligibility = review.outcome
+    uow.session.add(EligibilityDecision(id=str(uuid.uuid4()), case_id=case.id, rule_set=case.rule_set,
+                                        outcome=review.outcome, rules_fired=list(case.rules_fired or []),
+                                        decided_by=principal.subject, reason=review.reason, decided_at=now))
+    uow.publish(CaseScreened(case_id=case.id, eligibility=review.outcome, safety=case.safety or "proceed",
+                             safeguards=list(case.safeguards or []), rule_set=case.rule_set,
+                             rules_fired=list(case.rules_fired or [])))
+    await uow.commit()
+    return cases.view(case, await cases.participants(uow.session, case.id), principal, "admin")

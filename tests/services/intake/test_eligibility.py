@@ -9,7 +9,7 @@ import json
 import pytest
 
 from services.intake import eligibility
-from services.intake.schemas import CaseFacts
+from services.intake.filing import CaseFacts
 
 from .conftest import parties
 

@@ -11,7 +11,7 @@ import jwt
 import pytest
 from sqlalchemy import select
 
-from services.intake import service
+from services.intake import accounts, deadlines
 from services.intake.app import create_app
 from shared.bus.base import Message
 from shared.config import Settings
@@ -103,9 +103,9 @@ async def test_the_full_flow_on_postgresql_and_kafka(tmp_path, kafka, pg_databas
         other, other_claimant = await Driver(client).file()
         answer_by = datetime.fromisoformat((await Driver(client).invite(other, other_claimant))["answer_by"])
         async with app.state.runtime.uow() as uow:
-            assert await service.expire_invitations(uow, now=answer_by + timedelta(seconds=1)) == 1
+            assert await deadlines.expire_invitations(uow, now=answer_by + timedelta(seconds=1)) == 1
         async with app.state.runtime.uow() as uow:
-            assert await service.expire_terms(uow, now=answer_by + timedelta(days=400)) == 1
+            assert await deadlines.expire_terms(uow, now=answer_by + timedelta(days=400)) == 1
         assert await Driver(client).status(other, other_claimant) == "declined"
         assert await Driver(client).status(case_id, claimant) == "terminated"
 
@@ -146,7 +146,7 @@ async def test_declining_closes_the_case_and_the_link_works_once(app_client, flo
 async def test_the_answer_window_is_ten_calendar_days_in_almaty_and_silence_declines(app_client, flow):
     # invited at 23:30 Almaty time on 1 March: the window ends at the end of 11 March, Almaty time
     invited_at = datetime(2026, 3, 1, 18, 30, tzinfo=timezone.utc)
-    deadline = service.answer_deadline(invited_at, days=10, time_zone="Asia/Almaty")
+    deadline = deadlines.answer_deadline(invited_at, days=10, time_zone="Asia/Almaty")
     assert deadline == datetime(2026, 3, 11, 18, 59, 59, tzinfo=timezone.utc)
 
     case_id, claimant = await flow.file()
@@ -154,10 +154,10 @@ async def test_the_answer_window_is_ten_calendar_days_in_almaty_and_silence_decl
     answer_by = datetime.fromisoformat(inv["answer_by"])
     runtime = app_client.app.state.runtime
     async with runtime.uow() as uow:
-        assert await service.expire_invitations(uow, now=answer_by - timedelta(seconds=1)) == 0
+        assert await deadlines.expire_invitations(uow, now=answer_by - timedelta(seconds=1)) == 0
     assert await flow.status(case_id, claimant) == "awaiting_consent"
     async with runtime.uow() as uow:
-        assert await service.expire_invitations(uow, now=answer_by + timedelta(seconds=1)) == 1
+        assert await deadlines.expire_invitations(uow, now=answer_by + timedelta(seconds=1)) == 1
     assert await flow.status(case_id, claimant) == "declined"
     history = (await app_client.get(f"/cases/{case_id}/history", headers=claimant)).json()
     assert history[-1]["operation"] == "answer_window_passed" and history[-1]["actor"] == "scheduler"
@@ -271,9 +271,9 @@ async def test_the_term_expires(app_client, flow):
     runtime = app_client.app.state.runtime
     last_day = datetime(ends.year, ends.month, ends.day, 12, tzinfo=timezone.utc)
     async with runtime.uow() as uow:
-        assert await service.expire_terms(uow, now=last_day) == 0
+        assert await deadlines.expire_terms(uow, now=last_day) == 0
     async with runtime.uow() as uow:
-        assert await service.expire_terms(uow, now=last_day + timedelta(days=1)) == 1
+        assert await deadlines.expire_terms(uow, now=last_day + timedelta(days=1)) == 1
     case = (await app_client.get(f"/cases/{case_id}", headers=claimant)).json()
     assert (case["status"], case["outcome"]) == ("terminated", "term_expired")
 
@@ -325,7 +325,7 @@ async def test_a_valid_token_is_refreshed_with_its_scope_until_the_sign_in_is_to
     principal = runtime.tokens.verify(r.json()["access_token"])
     async with runtime.uow() as uow:
         with pytest.raises(Problem) as refused:
-            await service.refresh(uow, principal=principal, tokens=runtime.tokens,
+            await accounts.refresh(uow, principal=principal, tokens=runtime.tokens,
                                          session_max_seconds=runtime.settings.session_max_seconds,
                                          now=principal.auth_time + runtime.settings.session_max_seconds + 1)
     assert (refused.value.status, refused.value.code) == (401, "session-expired")

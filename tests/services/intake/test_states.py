@@ -10,7 +10,7 @@ from datetime import datetime, timedelta, timezone
 from hypothesis import HealthCheck, given, settings, strategies as st
 from sqlalchemy import select
 
-from services.intake import service, states
+from services.intake import deadlines, events, states
 from services.intake.app import create_app
 from services.intake.models import AgreementSignature, Case, CaseTransition, Consent
 from shared.config import Settings
@@ -130,15 +130,15 @@ class Example:
         runtime = self.w.app.state.runtime
         async with runtime.uow() as uow:
             if op == "session_started":
-                await service.on_session_started(uow, self.case_id)
+                await events.on_session_started(uow, self.case_id)
                 await uow.commit()
             elif op == "settled":
-                await service.on_agreement_signed(uow, self.case_id)
+                await events.on_agreement_signed(uow, self.case_id)
                 await uow.commit()
             elif op == "window_passes":
-                await service.expire_invitations(uow, now=datetime.now(timezone.utc) + timedelta(days=12))
+                await deadlines.expire_invitations(uow, now=datetime.now(timezone.utc) + timedelta(days=12))
             elif op == "term_passes":
-                await service.expire_terms(uow, now=datetime.now(timezone.utc) + timedelta(days=400))
+                await deadlines.expire_terms(uow, now=datetime.now(timezone.utc) + timedelta(days=400))
         return None
 
     async def check(self) -> str:

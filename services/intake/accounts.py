@@ -1,0 +1,206 @@
+"""Who signs in, and how. Mediators and administrators have staff accounts: an argon2-checked
+password and, if they turn it on, a second factor (``totp``). Courts are machine clients with
+OAuth 2.0 client credentials. Parties have no accounts at all: they hold case-scoped tokens from
+filing or from one-time links (``consent``). Dev tokens exist only in explicit dev mode.
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime, timezone
+from typing import Literal
+
+from pydantic import BaseModel, Field
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from shared.auth import Principal, TokenService, hash_secret, new_client_secret, verify_secret
+from shared.problems import Conflict, Forbidden, NotFound, Problem
+from shared.uow import UnitOfWork
+
+from . import cases, totp
+from .models import Account, CourtClient, TotpFactor
+from .schemas import Input
+
+# a staff account's credentials, whether an administrator's or a mediator's (``register.MediatorCreate``)
+Username = Field(pattern=r"^[a-z0-9._-]{3,100}$")
+Password = Field(min_length=12, max_length=200)
+
+
+class AccountCreate(Input):
+    username: str = Username
+    password: str = Password
+    role: Literal["admin"] = "admin"
+
+
+class AccountCreated(BaseModel):
+    id: str
+    username: str
+    role: str
+
+
+class Login(Input):
+    username: str = Field(min_length=1, max_length=100)
+    password: str = Field(min_length=1, max_length=200)
+    totp_code: str | None = Field(None, pattern=r"^\s*[0-9]{6}\s*$",
+                                  description="the authenticator app's code, for accounts with two-step sign-in")
+
+
+class TotpSetup(BaseModel):
+    secret: str = Field(description="base32 secret for the authenticator app (shown once)")
+    otpauth_uri: str = Field(description="the same as an otpauth:// URI, for a QR code")
+
+
+class TotpCode(Input):
+    code: str = Field(pattern=r"^\s*[0-9]{6}\s*$")
+
+
+class CourtClientCreate(Input):
+    court_id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{1,63}$")
+    name: str = Field(min_length=1, max_length=200)
+
+
+class CourtClientCreated(BaseModel):
+    client_id: str
+    court_id: str
+    client_secret: str = Field(description="Shown once; only its argon2 hash is kept.")
+
+
+class DevTokenRequest(Input):
+    subject: str = Field(min_length=1, max_length=100)
+    role: Literal["party", "mediator", "court", "admin"]
+    cases: list[str] = Field(default_factory=list, max_length=100)
+    court: str | None = None
+
+
+# -- staff accounts ------------------------------------------------------------------------------
+
+_DUMMY_HASH = hash_secret("not a password anyone has")
+
+
+async def create_account(uow: UnitOfWork, *, request: AccountCreate) -> AccountCreated:
+    await unique_username(uow.session, request.username)
+    account = Account(id=f"adm-{secrets.token_hex(6)}", username=request.username, role=request.role,
+                      password_hash=hash_secret(request.password), created_at=cases.utcnow())
+    uow.session.add(account)
+    await uow.commit()
+    return AccountCreated(id=account.id, username=account.username, role=account.role)
+
+
+async def unique_username(session: AsyncSession, username: str) -> None:
+    if (await session.execute(select(Account.id).where(Account.username == username))).first() is not None:
+        raise Conflict("username-taken", "that username is taken")
+
+
+async def login(uow: UnitOfWork, *, username: str, password: str, tokens: TokenService,
+                totp_vault: totp.TotpVault | None = None, totp_code: str | None = None) -> str:
+    """Mediators and administrators: argon2-checked password, then the authenticator code if the
+    account turned two-step sign-in on; a token with the cases assigned now."""
+    account = (await uow.session.execute(select(Account).where(Account.username == username))).scalar_one_or_none()
+    ok = verify_secret(account.password_hash if account else _DUMMY_HASH, password)
+    if account is None or not ok or account.disabled_at is not None:
+        raise Problem(401, "invalid-credentials", "the username or password is not valid")
+    factor = await totp.confirmed(uow.session, account.id)
+    if factor is not None:
+        if totp_vault is None:
+            raise Problem(401, "totp-required", "enter the code from your authenticator app")
+        totp.check(totp_vault, factor, totp_code)
+        await uow.commit()  # the code is spent
+    if account.role == "mediator":
+        return tokens.issue(subject=account.id, role="mediator",
+                            cases=await cases.assigned_cases(uow.session, account.id))
+    return tokens.issue(subject=account.id, role="admin")
+
+
+async def refresh(uow: UnitOfWork, *, principal: Principal, tokens: TokenService, session_max_seconds: int,
+                  now: float | None = None) -> str:
+    """A fresh token for someone whose token is still valid, so a mediation longer than a token's
+    life does not throw people out. The sign-in time travels along: after ``session_max_seconds``
+    the person signs in again. A mediator's cases are read anew (assignments change)."""
+    now = now or datetime.now(timezone.utc).timestamp()
+    if principal.auth_time is None or now - principal.auth_time > session_max_seconds:
+        raise Problem(401, "session-expired", "this sign-in is too old to refresh; sign in again")
+    scope: list[str] | frozenset[str] = principal.cases
+    if principal.role == "mediator":
+        scope = await cases.assigned_cases(uow.session, principal.subject)
+    return tokens.issue(subject=principal.subject, role=principal.role, cases=sorted(scope), court=principal.court,
+                        party_side=principal.party_side, auth_time=principal.auth_time)
+
+
+# -- two-step sign-in ----------------------------------------------------------------------------
+
+
+async def _staff_account(session: AsyncSession, principal: Principal) -> Account:
+    account = await session.get(Account, principal.subject)
+    if account is None or principal.role not in ("mediator", "admin"):
+        raise Forbidden("two-step sign-in is for mediator and administrator accounts")
+    return account
+
+
+async def totp_begin(uow: UnitOfWork, *, principal: Principal, vault: totp.TotpVault) -> tuple[str, str]:
+    """Start turning on two-step sign-in: a secret for the authenticator app, not yet required."""
+    account = await _staff_account(uow.session, principal)
+    secret, uri = await totp.begin(uow.session, vault, account_id=account.id, username=account.username)
+    await uow.commit()
+    return secret, uri
+
+
+async def totp_confirm(uow: UnitOfWork, *, principal: Principal, vault: totp.TotpVault, code: str) -> None:
+    """The first code from the app proves it holds the secret; from now on sign-in asks for codes."""
+    account = await _staff_account(uow.session, principal)
+    row = await uow.session.get(TotpFactor, account.id)
+    if row is None:
+        raise Conflict("totp-not-started", "start two-step sign-in first")
+    if row.confirmed_at is None:
+        try:
+            totp.check(vault, row, code)
+        except Problem:
+            raise Problem(422, "invalid-code", "that code is not right; check the app's clock and try the next code") from None
+        row.confirmed_at = cases.utcnow()
+    await uow.commit()
+
+
+async def totp_disable(uow: UnitOfWork, *, principal: Principal, vault: totp.TotpVault, code: str) -> None:
+    """Turning it off takes a current code, so a stolen token alone cannot."""
+    account = await _staff_account(uow.session, principal)
+    row = await totp.confirmed(uow.session, account.id)
+    if row is None:
+        raise NotFound("two-step sign-in")
+    totp.check(vault, row, code)
+    await uow.session.delete(row)
+    await uow.commit()
+
+
+# -- court clients and dev tokens ----------------------------------------------------------------
+
+
+async def create_court_client(uow: UnitOfWork, *, request: CourtClientCreate) -> CourtClientCreated:
+    secret = new_client_secret()
+    client = CourtClient(client_id=f"court-{secrets.token_hex(8)}", court_id=request.court_id, name=request.name,
+                         secret_hash=hash_secret(secret), created_at=cases.utcnow())
+    uow.session.add(client)
+    await uow.commit()
+    return CourtClientCreated(client_id=client.client_id, court_id=client.court_id, client_secret=secret)
+
+
+async def rotate_court_client_secret(uow: UnitOfWork, *, client_id: str) -> CourtClientCreated:
+    client = await uow.session.get(CourtClient, client_id)
+    if client is None or client.revoked_at is not None:
+        raise NotFound("the court client")
+    secret = new_client_secret()
+    client.secret_hash = hash_secret(secret)
+    await uow.commit()
+    return CourtClientCreated(client_id=client.client_id, court_id=client.court_id, client_secret=secret)
+
+
+async def court_token(uow: UnitOfWork, *, tokens: TokenService, client_id: str, client_secret: str) -> str:
+    """OAuth 2.0 client credentials for court clients: a court-scoped access token."""
+    client = await uow.session.get(CourtClient, client_id)
+    if client is None or client.revoked_at is not None or not verify_secret(client.secret_hash, client_secret):
+        raise Problem(401, "invalid-client", "the client id or secret is not valid")
+    return tokens.issue(subject=client.client_id, role="court", court=client.court_id)
+
+
+def ensure_dev_mode(enabled: bool) -> None:
+    if not enabled:
+        raise Forbidden("dev tokens exist only when the embedded run is started with `odr dev`")

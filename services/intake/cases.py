@@ -1,0 +1,166 @@
+"""The case every intake use case works on: how it changes status, who may see it, and how it is
+shown. The other modules (filing, consent, screening, register, proposals, mediation, deadlines,
+events) are plain functions over a unit of work that build on these: routes stay thin and tests
+call them directly. Every status change goes through ``move`` (the state machine plus the audit
+trail), and every step publishes its event in the same transaction.
+
+Confidentiality: names, descriptions and screening answers are never logged, never put in events
+and never returned to anyone but those entitled to them.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from shared.auth import Principal, TokenService
+from shared.contracts.intake import CaseClosed
+from shared.problems import NotFound
+from shared.uow import UnitOfWork
+
+from . import eligibility, states
+from .models import Case, CaseTransition, MediatorProposal, Participant
+from .schemas import CaseView, EligibilityView, ParticipantView, RuleExplanation, TransitionView
+
+SIDES = ("claimant", "respondent")
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+# -- state machine and audit trail ---------------------------------------------------------------
+
+
+def move(sink, case: Case, operation: str, *, actor: str, reason: str | None = None, now: datetime | None = None) -> None:
+    """The only way a case changes status: a legal transition (else 409) with a line in the audit trail.
+    ``sink`` is what a use case changes a case through: a request's unit of work, or the one an
+    event handler reaches through ``shared.uow.unit_of_work_of``."""
+    target = states.next_status(case.status, operation)
+    now = now or utcnow()
+    sink.session.add(CaseTransition(case_id=case.id, from_status=case.status, to_status=target, operation=operation,
+                                    reason=reason, actor=actor, at=now))
+    case.status = target
+    case.updated_at = now
+
+
+def close(sink, case: Case, operation: str, outcome: str, *, actor: str, reason: str | None = None,
+          now: datetime | None = None) -> None:
+    move(sink, case, operation, actor=actor, reason=reason, now=now)
+    case.outcome = outcome
+    sink.publish(CaseClosed(case_id=case.id, outcome=outcome))
+
+
+# -- reading and access --------------------------------------------------------------------------
+
+
+async def load(session: AsyncSession, case_id: str) -> Case:
+    case = await session.get(Case, case_id)
+    if case is None:
+        raise NotFound("the case")
+    return case
+
+
+async def participants(session: AsyncSession, case_id: str) -> list[Participant]:
+    return list((await session.execute(
+        select(Participant).where(Participant.case_id == case_id).order_by(Participant.position)
+    )).scalars())
+
+
+def principal_party(people: list[Participant], side: str) -> Participant:
+    return next(p for p in people if p.side == side and p.role == "party")
+
+
+async def assigned_cases(session: AsyncSession, mediator_id: str) -> list[str]:
+    """The open cases a mediator is assigned to: what a mediator's token is scoped to."""
+    return list((await session.execute(select(Case.id).where(
+        Case.mediator_id == mediator_id, Case.status.in_(sorted(states.OPEN))))).scalars())
+
+
+def party_token(tokens: TokenService, *, case_id: str, participant_id: str, side: str) -> str:
+    """A party's token: scoped to one case and side; its subject is the participant id that events
+    (and so the sessions rooms) know the party by."""
+    return tokens.issue(subject=participant_id, role="party", cases=[case_id], party_side=side)
+
+
+async def _has_open_proposal_for(session: AsyncSession, case_id: str, mediator_id: str) -> bool:
+    return (await session.execute(select(MediatorProposal.id).where(
+        MediatorProposal.case_id == case_id, MediatorProposal.mediator_id == mediator_id,
+        MediatorProposal.status == "open"))).first() is not None
+
+
+async def access(session: AsyncSession, case_id: str, principal: Principal) -> tuple[Case, str]:
+    """The case and how the caller relates to it: 'party', 'mediator', 'proposed_mediator', 'court'
+    or 'admin'. 404 when the case is absent or not theirs (no difference, so nothing leaks)."""
+    case = await session.get(Case, case_id)
+    if case is not None:
+        if principal.role == "party" and case.id in principal.cases and principal.party_side in SIDES:
+            return case, "party"
+        if principal.role == "mediator":
+            if case.mediator_id == principal.subject:
+                return case, "mediator"
+            if await _has_open_proposal_for(session, case.id, principal.subject):
+                return case, "proposed_mediator"
+        if principal.role == "court" and case.court_id is not None and case.court_id == principal.court:
+            return case, "court"
+        if principal.role == "admin":
+            return case, "admin"
+    raise NotFound("the case")
+
+
+# -- views ---------------------------------------------------------------------------------------
+
+
+def explain(rule_set_ref: str | None, outcome: str | None, fired: list[str], lang: str) -> EligibilityView | None:
+    if not rule_set_ref or not outcome:
+        return None
+    rs = eligibility.by_ref(rule_set_ref)
+    explained = []
+    for rid in fired:
+        rule = rs.rule(rid)
+        if rule is not None:
+            explained.append(RuleExplanation(rule=rid, outcome=rule.outcome, citation=rule.citation,
+                                             explanation=rule.explanation.get(lang)))
+    explained.sort(key=lambda r: r.outcome != outcome)
+    return EligibilityView(outcome=outcome, rule_set=rule_set_ref, rules_fired=list(fired), explanation=explained)
+
+
+def viewer_language(case: Case, people: list[Participant], principal: Principal | None) -> str:
+    if principal is not None and principal.role == "party" and principal.party_side in SIDES:
+        try:
+            return principal_party(people, principal.party_side).language
+        except StopIteration:
+            pass
+    return case.language
+
+
+def view(case: Case, people: list[Participant], principal: Principal | None = None,
+         relation: str = "party") -> CaseView:
+    lang = viewer_language(case, people, principal)
+    sees_safety = relation in ("mediator", "admin")
+    return CaseView(
+        id=case.id, jurisdiction=case.jurisdiction, category=case.category, status=case.status,
+        court_id=case.court_id, docket_number=case.docket_number, filed_at=case.filed_at, language=case.language,
+        eligibility=explain(case.rule_set, case.eligibility, case.rules_fired or [], lang),
+        participants=[ParticipantView(id=p.id, side=p.side, role=p.role, kind=p.kind, name=p.name, language=p.language,
+                                      accessibility_needs=(p.accessibility or {}).get("needs", []))
+                      for p in people],
+        mediator_id=case.mediator_id, term_starts_on=case.term_starts_on, term_ends_on=case.term_ends_on,
+        outcome=case.outcome, allowed_operations=states.allowed_operations(case.status),
+        safety=case.safety if sees_safety else None, safeguards=list(case.safeguards or []) if sees_safety else None,
+    )
+
+
+async def get_case(uow: UnitOfWork, *, case_id: str, principal: Principal) -> CaseView:
+    case, relation = await access(uow.session, case_id, principal)
+    return view(case, await participants(uow.session, case.id), principal, relation)
+
+
+async def case_history(uow: UnitOfWork, *, case_id: str, principal: Principal) -> list[TransitionView]:
+    case, _ = await access(uow.session, case_id, principal)
+    rows = (await uow.session.execute(
+        select(CaseTransition).where(CaseTransition.case_id == case.id).order_by(CaseTransition.id))).scalars()
+    return [TransitionView(from_status=t.from_status, to_status=t.to_status, operation=t.operation, reason=t.reason,
+                           actor=t.actor, at=t.at) for t in rows]

@@ -1,0 +1,229 @@
+"""Consent, which mediation cannot start without (voluntariness, Law No. 401-IV Art. 4): a side is
+invited by a one-time link, answers it once within the jurisdiction's window, and comes back later
+through a one-time sign-in link. Links are shown once and only their hashes are stored; they never
+travel in an event.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import uuid
+from datetime import datetime, timedelta
+from typing import Literal
+
+from pydantic import BaseModel, Field
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from shared.auth import Principal, TokenService
+from shared.contracts.intake import ConsentRecorded, RespondentInvited, ScreeningRequested
+from shared.problems import Conflict, Forbidden, NotFound, Problem
+from shared.uow import UnitOfWork
+
+from . import cases, deadlines, eligibility, states
+from .models import AccessLink, Consent
+from .schemas import CaseView, Input, Language, Side
+
+SIGN_IN_LINK_TTL = timedelta(minutes=30)
+
+
+class InvitationCreate(Input):
+    side: Side = "respondent"
+
+
+class InvitationCreated(BaseModel):
+    invitation_id: str
+    side: str
+    answer_by: datetime
+    link_token: str = Field(description="Shown once: give it to the invited party (only its hash is kept).")
+    link: str
+
+
+class InvitationView(BaseModel):
+    case_id: str
+    jurisdiction: str
+    category: str
+    side: str
+    answer_by: datetime
+    consent_text_version: str
+    consent_text: str
+    answer_window_citation: str
+
+
+class InvitationAnswer(Input):
+    decision: Literal["consent", "decline"]
+    text_version: str = Field(min_length=1, max_length=60)
+    language: Language | None = None
+
+
+class InvitationAnswered(BaseModel):
+    case: CaseView
+    access_token: str | None = None
+
+
+class SignInLinkRequest(Input):
+    side: Side
+
+
+class SignInLinkCreated(BaseModel):
+    delivery: Literal["returned_in_dev_mode", "recorded_for_notifications"]
+    expires_at: datetime
+    link_token: str | None = None
+
+
+class LinkExchange(Input):
+    token: str = Field(min_length=10, max_length=200)
+
+
+class ConsentView(BaseModel):
+    side: str
+    participant_id: str
+    decision: str
+    text_version: str
+    via: str
+    recorded_at: datetime
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+async def _consent_of(session: AsyncSession, case_id: str, side: str) -> Consent | None:
+    return (await session.execute(select(Consent).where(Consent.case_id == case_id, Consent.side == side))
+            ).scalar_one_or_none()
+
+
+async def invite(uow: UnitOfWork, *, case_id: str, side: str, principal: Principal,
+                 now: datetime | None = None) -> tuple[InvitationCreated, str]:
+    """Invite a side by a one-time link with the jurisdiction's answer window. The claimant invites
+    the respondent; a court invites both sides of its referral. Returns (invitation, raw token):
+    the token is shown once and only its hash is stored."""
+    case, relation = await cases.access(uow.session, case_id, principal)
+    if relation == "party" and not (principal.party_side == "claimant" and side == "respondent"):
+        raise Forbidden("the claimant invites the respondent; a party cannot invite their own side")
+    if relation not in ("party", "court", "admin"):
+        raise Forbidden("only the claimant, the referring court or an administrator can invite")
+    if await _consent_of(uow.session, case.id, side) is not None:
+        raise Conflict("already-answered", f"the {side} has already answered")
+    now = now or cases.utcnow()
+    rs = eligibility.by_ref(case.rule_set)
+    cases.move(uow, case, "invite", actor=principal.subject, reason=side, now=now)
+    await uow.session.execute(update(AccessLink).where(  # a new link replaces an unanswered one
+        AccessLink.case_id == case.id, AccessLink.side == side, AccessLink.purpose == "invitation",
+        AccessLink.used_at.is_(None)).values(expires_at=now))
+    token = secrets.token_urlsafe(32)
+    answer_by = deadlines.answer_deadline(now, days=rs.answer_window_days, time_zone=rs.time_zone)
+    link = AccessLink(id=str(uuid.uuid4()), token_hash=_hash(token), case_id=case.id, side=side, purpose="invitation",
+                      created_by=principal.subject, created_at=now, expires_at=answer_by)
+    uow.session.add(link)
+    invitee = cases.principal_party(await cases.participants(uow.session, case.id), side)
+    uow.publish(RespondentInvited(case_id=case.id, invitation_id=link.id, respondent_participant_id=invitee.id,
+                                  language=invitee.language, answer_by=answer_by))
+    await uow.commit()
+    return InvitationCreated(invitation_id=link.id, side=side, answer_by=answer_by, link_token=token, link=""), token
+
+
+async def _link(session: AsyncSession, token: str, purpose: str, now: datetime) -> AccessLink:
+    link = (await session.execute(select(AccessLink).where(AccessLink.token_hash == _hash(token)))).scalar_one_or_none()
+    if link is None or link.purpose != purpose:
+        raise NotFound("the link")
+    if link.used_at is not None:
+        raise Problem(410, "link-used", "this link has already been used")
+    if link.expires_at <= now:
+        raise Problem(410, "link-expired", "this link has expired")
+    return link
+
+
+async def view_invitation(uow: UnitOfWork, *, token: str, lang: str | None = None) -> InvitationView:
+    link = await _link(uow.session, token, "invitation", cases.utcnow())
+    case = await cases.load(uow.session, link.case_id)
+    invitee = cases.principal_party(await cases.participants(uow.session, case.id), link.side)
+    rs = eligibility.by_ref(case.rule_set)
+    lang = lang or invitee.language
+    return InvitationView(case_id=case.id, jurisdiction=case.jurisdiction, category=case.category, side=link.side,
+                          answer_by=link.expires_at, consent_text_version=rs.consent_text.version,
+                          consent_text=rs.consent_text.get(lang), answer_window_citation=rs.answer_window_citation)
+
+
+async def answer_invitation(uow: UnitOfWork, *, token: str, answer: InvitationAnswer, tokens: TokenService,
+                            now: datetime | None = None) -> InvitationAnswered:
+    """Consent or decline, recorded once (who, when, which text). Declining closes the case as
+    declined; when every side has consented the case moves to screening."""
+    now = now or cases.utcnow()
+    try:
+        link = await _link(uow.session, token, "invitation", now)
+    except Problem as exc:
+        if exc.code == "link-expired":  # silence past the window is a refusal (Art. 20(6))
+            await deadlines.expire_invitations(uow, now=now)
+        raise
+    case = await cases.load(uow.session, link.case_id)
+    rs = eligibility.by_ref(case.rule_set)
+    if answer.text_version != rs.consent_text.version:
+        raise Problem(422, "consent-text-outdated", "answer to the current consent text",
+                      current_version=rs.consent_text.version)
+    if not states.can(case.status, "decline"):
+        raise Conflict("illegal-transition", f"a case that is {case.status} no longer takes answers",
+                       case_status=case.status)
+    people = await cases.participants(uow.session, case.id)
+    invitee = cases.principal_party(people, link.side)
+    if answer.language:
+        invitee.language = answer.language
+    link.used_at = now
+    decision = "consented" if answer.decision == "consent" else "declined"
+    uow.session.add(Consent(id=str(uuid.uuid4()), case_id=case.id, side=link.side, participant_id=invitee.id,
+                            decision=decision, text_version=answer.text_version, via="invitation", recorded_at=now))
+    uow.publish(ConsentRecorded(case_id=case.id, participant_id=invitee.id, decision=decision,
+                                text_version=answer.text_version))
+    access = None
+    actor = f"{link.side}:{case.id}"
+    if decision == "declined":
+        cases.close(uow, case, "decline", "declined", actor=actor, now=now)
+    else:
+        await uow.session.flush()
+        consented = {c.side for c in (await uow.session.execute(
+            select(Consent).where(Consent.case_id == case.id, Consent.decision == "consented"))).scalars()}
+        if consented >= set(cases.SIDES):
+            cases.move(uow, case, "all_consented", actor=actor, now=now)
+            for side in cases.SIDES:
+                party = cases.principal_party(people, side)
+                uow.publish(ScreeningRequested(case_id=case.id, participant_id=party.id, language=party.language))
+        access = cases.party_token(tokens, case_id=case.id, participant_id=invitee.id, side=link.side)
+    await uow.commit()
+    return InvitationAnswered(case=cases.view(case, people), access_token=access)
+
+
+async def request_sign_in_link(uow: UnitOfWork, *, case_id: str, side: str, dev_mode: bool,
+                               now: datetime | None = None) -> SignInLinkCreated:
+    """A party coming back gets a one-time link for their side. It is meant to reach them through
+    the notifications service at the contact they gave; until that exists it is recorded, and only
+    in dev mode returned here."""
+    now = now or cases.utcnow()
+    case = await cases.load(uow.session, case_id)
+    consent = await _consent_of(uow.session, case.id, side)
+    if case.status in states.TERMINAL or consent is None or consent.decision != "consented":
+        raise NotFound("the case")  # same answer for absent, closed and not-yet-consented
+    token = secrets.token_urlsafe(32)
+    link = AccessLink(id=str(uuid.uuid4()), token_hash=_hash(token), case_id=case.id, side=side, purpose="sign_in",
+                      created_by="self-service", created_at=now, expires_at=now + SIGN_IN_LINK_TTL)
+    uow.session.add(link)
+    await uow.commit()
+    if dev_mode:
+        return SignInLinkCreated(delivery="returned_in_dev_mode", expires_at=link.expires_at, link_token=token)
+    return SignInLinkCreated(delivery="recorded_for_notifications", expires_at=link.expires_at)
+
+
+async def exchange_link(uow: UnitOfWork, *, token: str, tokens: TokenService) -> str:
+    link = await _link(uow.session, token, "sign_in", cases.utcnow())
+    link.used_at = cases.utcnow()
+    party = cases.principal_party(await cases.participants(uow.session, link.case_id), link.side)
+    await uow.commit()
+    return cases.party_token(tokens, case_id=link.case_id, participant_id=party.id, side=link.side)
+
+
+async def consents(uow: UnitOfWork, *, case_id: str, principal: Principal) -> list[ConsentView]:
+    case, _ = await cases.access(uow.session, case_id, principal)
+    rows = (await uow.session.execute(select(Consent).where(Consent.case_id == case.id)
+                                      .order_by(Consent.recorded_at))).scalars()
+    return [ConsentView(side=c.side, participant_id=c.participant_id, decision=c.decision, text_version=c.text_version,
+                        via=c.via, recorded_at=c.recorded_at) for c in rows]

@@ -1,0 +1,247 @@
+"""Filing: a party files a case, or a court refers one, and the eligibility rules run at once.
+What a filing says (``CaseFacts``) is also what the public dry run evaluates, so a party can learn
+whether a case is eligible before filing it.
+"""
+
+from __future__ import annotations
+
+import uuid
+from decimal import Decimal
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field, model_validator
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from shared.auth import TokenService
+from shared.contracts.intake import CaseFiled, ConsentRecorded
+from shared.problems import Problem
+from shared.uow import UnitOfWork
+
+from . import cases, eligibility
+from .models import Case, CaseTransition, Consent, EligibilityDecision, Participant
+from .schemas import Category, CaseView, Input, Language, Name, RuleExplanation, Side
+
+PartyKind = Literal["natural_person", "legal_entity", "group", "state_body"]
+Gravity = Literal["misdemeanour", "minor", "medium", "grave", "especially_grave"]
+Accessibility = Literal["sign_language", "screen_reader", "large_text", "captions", "plain_language", "easy_read",
+                        "step_free", "extra_time", "other"]
+
+
+class Contact(Input):
+    email: str | None = Field(None, max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+    phone: str | None = Field(None, max_length=32, pattern=r"^\+?[0-9 ()-]{5,31}$")
+
+
+class Person(Input):
+    """A representative, interpreter or support person acting with a party."""
+
+    name: str = Name
+    id_number: str | None = Field(None, max_length=40, pattern=r"^[A-Za-z0-9-]+$")
+    organisation: str | None = Field(None, max_length=300)
+    language: Language | None = None
+    contact: Contact | None = None
+
+
+class PartyIn(Input):
+    side: Side
+    kind: PartyKind = "natural_person"
+    name: str = Name
+    id_number: str | None = Field(None, max_length=40, pattern=r"^[A-Za-z0-9-]+$",
+                                  description="IIN/BIN or another identifier; used for conflict-of-interest checks")
+    members: list[str] = Field(default_factory=list, max_length=200, description="members of a group")
+    legal_capacity: Literal["full", "limited", "incapable"] = "full"
+    language: Language = "ru"
+    accessibility_needs: list[Accessibility] = Field(default_factory=list, max_length=10)
+    accessibility_note: str | None = Field(None, max_length=1000)
+    contact: Contact | None = None
+    representatives: list[Person] = Field(default_factory=list, max_length=10)
+    interpreters: list[Person] = Field(default_factory=list, max_length=5)
+    support_persons: list[Person] = Field(default_factory=list, max_length=5)
+
+    @model_validator(mode="after")
+    def _members_only_for_groups(self) -> "PartyIn":
+        if self.members and self.kind != "group":
+            raise ValueError("only a group has members")
+        if any(not m.strip() or len(m) > 300 for m in self.members):
+            raise ValueError("member names must be 1 to 300 characters")
+        return self
+
+
+class Offence(Input):
+    gravity: Gravity
+    corruption: bool = False
+    against_public_service: bool = Field(False, description="a crime against public service and public administration")
+
+
+class Amount(Input):
+    value: Decimal = Field(ge=0, max_digits=18, decimal_places=2)
+    currency: str = Field(pattern=r"^[A-Z]{3}$")
+
+
+class CaseFacts(Input):
+    """What the eligibility rules look at (shared by filing and the dry run)."""
+
+    jurisdiction: str = Field(pattern=r"^[A-Z]{2}$", description="ISO 3166-1 alpha-2 code (or EU), e.g. KZ")
+    category: Category
+    offence: Offence | None = Field(None, description="required for criminal cases")
+    amount: Amount | None = None
+    affects_third_parties: bool = Field(False, description="the dispute affects people who are not in the mediation")
+    cross_border: bool | None = None
+    parties: list[PartyIn] = Field(default_factory=list, max_length=20)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> "CaseFacts":
+        if self.category == "criminal" and self.offence is None:
+            raise ValueError("a criminal case needs `offence` with its gravity")
+        if self.category != "criminal" and self.offence is not None:
+            raise ValueError("`offence` applies only to criminal cases")
+        if self.parties:
+            sides = {p.side for p in self.parties}
+            if sides != {"claimant", "respondent"}:
+                raise ValueError("parties must include at least one claimant and one respondent")
+        return self
+
+    def rule_facts(self) -> dict[str, Any]:
+        """No names, no descriptions: only what the rules need."""
+        return {
+            "category": self.category,
+            "offence": self.offence.model_dump() if self.offence else None,
+            "amount": float(self.amount.value) if self.amount else None,
+            "affects_third_parties": self.affects_third_parties,
+            "cross_border": self.cross_border,
+            "parties": [{"side": p.side, "kind": p.kind, "legal_capacity": p.legal_capacity} for p in self.parties],
+        }
+
+
+class CaseFiling(CaseFacts):
+    description: str = Field(min_length=1, max_length=20000)
+    language: Language | None = Field(None, description="the filer's language; default: the first claimant's, else ru")
+    consent_text_version: str | None = Field(
+        None, max_length=60, description="the consent text the filer agreed to; default: the rule set's current one")
+
+
+class CourtReferral(CaseFiling):
+    docket_number: str = Field(min_length=1, max_length=100)
+
+
+class FiledCase(BaseModel):
+    case: CaseView
+    access_token: str = Field(description="A short-lived token for the filing party, scoped to this case.")
+
+
+class DryRun(BaseModel):
+    outcome: str
+    rule_set: str
+    rules_fired: list[str]
+    explanation: list[RuleExplanation]
+
+
+def dry_run(*, facts: CaseFacts, lang: str) -> DryRun:
+    """Evaluate a hypothetical case against the current rule set; nothing is stored."""
+    rs = eligibility.current(facts.jurisdiction)
+    decision = eligibility.evaluate_case(rs, facts.rule_facts())
+    return DryRun(outcome=decision.outcome, rule_set=decision.rule_set, rules_fired=decision.rules_fired,
+                  explanation=[RuleExplanation(**e) for e in decision.explain(lang)])
+
+
+def _ineligible_problem(case: Case, lang: str) -> Problem:
+    view = cases.explain(case.rule_set, case.eligibility, case.rules_fired or [], lang)
+    deciding = [e for e in view.explanation if e.outcome == "ineligible"]
+    return Problem(422, "case-ineligible", " ".join(e.explanation for e in deciding), case_id=case.id,
+                   rule_set=view.rule_set, rules=[e.model_dump() for e in deciding], language=lang)
+
+
+def _add_participants(session: AsyncSession, case: Case, filing: CaseFiling) -> list[Participant]:
+    people: list[Participant] = []
+
+    def add(**kw) -> Participant:
+        p = Participant(id=str(uuid.uuid4()), case_id=case.id, position=len(people), **kw)
+        people.append(p)
+        session.add(p)
+        return p
+
+    parties = filing.parties or []
+    for side in cases.SIDES:
+        if not any(p.side == side for p in parties):  # minimal filings: an unnamed party per side
+            add(side=side, role="party", kind="natural_person", name=None, language=case.language,
+                legal_capacity="full", accessibility={}, contact={}, members=[])
+    for party in parties:
+        main = add(side=party.side, role="party", kind=party.kind, name=party.name, id_number=party.id_number,
+                   legal_capacity=party.legal_capacity, language=party.language, members=list(party.members),
+                   accessibility={"needs": list(party.accessibility_needs), "note": party.accessibility_note},
+                   contact=party.contact.model_dump(exclude_none=True) if party.contact else {})
+        for role, persons in (("representative", party.representatives), ("interpreter", party.interpreters),
+                              ("support_person", party.support_persons)):
+            for person in persons:
+                add(side=party.side, role=role, kind="natural_person", name=person.name, id_number=person.id_number,
+                    organisation=person.organisation, represents_id=main.id, legal_capacity="full",
+                    language=person.language or party.language, accessibility={}, members=[],
+                    contact=person.contact.model_dump(exclude_none=True) if person.contact else {})
+    # the first party of each side speaks for that side (consent, screening, signature)
+    people.sort(key=lambda p: (p.role != "party", p.position))
+    return people
+
+
+async def file_case(uow: UnitOfWork, *, filing: CaseFiling, filed_by: str, idempotency_key: str | None,
+                    court_id: str | None = None) -> tuple[CaseView, bool]:
+    """File (or, for a court, refer) a case. The same idempotency key from the same filer returns
+    the case filed the first time instead of a second case. Returns (case, created).
+
+    The eligibility rules run at once: an ineligible case is recorded (with the rule-set version and
+    the rules that fired), closed, and refused with a 422 problem that cites the law in the filer's
+    language. A party who files consents to mediation by doing so; a court cannot consent for the
+    parties (Law No. 401-IV Art. 20(3)), so both sides of a referral are invited."""
+    rs = eligibility.current(filing.jurisdiction)
+    lang = filing.language or next((p.language for p in filing.parties if p.side == "claimant"), "ru")
+    if idempotency_key:
+        existing = (await uow.session.execute(
+            select(Case).where(Case.filed_by == filed_by, Case.idempotency_key == idempotency_key)
+        )).scalar_one_or_none()
+        if existing is not None:
+            if existing.eligibility == "ineligible" and existing.status == "ineligible":
+                raise _ineligible_problem(existing, lang)
+            return cases.view(existing, await cases.participants(uow.session, existing.id)), False
+    if court_id is None and filing.consent_text_version not in (None, rs.consent_text.version):
+        raise Problem(422, "consent-text-outdated", "the consent text has changed; read the current one and file again",
+                      current_version=rs.consent_text.version)
+    now = cases.utcnow()
+    facts = filing.rule_facts()
+    decision = eligibility.evaluate_case(rs, facts)
+    case = Case(
+        id=str(uuid.uuid4()), jurisdiction=filing.jurisdiction, category=filing.category, status="filed",
+        description=filing.description, court_id=court_id,
+        docket_number=filing.docket_number if isinstance(filing, CourtReferral) else None,
+        filed_by=filed_by, idempotency_key=idempotency_key, filed_at=now, language=lang, facts=facts,
+        rule_set=decision.rule_set, eligibility=decision.outcome, rules_fired=decision.rules_fired,
+        amount=str(filing.amount.value) if filing.amount else None,
+        currency=filing.amount.currency if filing.amount else None, safeguards=[], updated_at=now,
+    )
+    uow.session.add(case)
+    uow.session.add(CaseTransition(case_id=case.id, from_status=None, to_status="filed",
+                                   operation="referred" if court_id else "filed", reason=None, actor=filed_by, at=now))
+    uow.session.add(EligibilityDecision(id=str(uuid.uuid4()), case_id=case.id, rule_set=decision.rule_set,
+                                        outcome=decision.outcome, rules_fired=decision.rules_fired,
+                                        decided_by="rules", decided_at=now))
+    people = _add_participants(uow.session, case, filing)
+    uow.publish(CaseFiled(case_id=case.id, jurisdiction=case.jurisdiction, category=case.category,
+                          court_id=court_id, filed_at=case.filed_at))
+    if decision.outcome == "ineligible":
+        cases.close(uow, case, "rules_ineligible", "ineligible", actor="rules", reason=",".join(decision.rules_fired),
+                    now=now)
+        await uow.commit()
+        raise _ineligible_problem(case, lang)
+    if court_id is None:
+        claimant = cases.principal_party(people, "claimant")
+        uow.session.add(Consent(id=str(uuid.uuid4()), case_id=case.id, side="claimant", participant_id=claimant.id,
+                                decision="consented", text_version=rs.consent_text.version, via="filing",
+                                recorded_at=now))
+        uow.publish(ConsentRecorded(case_id=case.id, participant_id=claimant.id, decision="consented",
+                                    text_version=rs.consent_text.version))
+    await uow.commit()
+    return cases.view(case, people), True
+
+
+def filer_token(tokens: TokenService, case: CaseView) -> str:
+    claimant = next(p for p in case.participants if p.side == "claimant" and p.role == "party")
+    return cases.party_token(tokens, case_id=case.id, participant_id=claimant.id, side="claimant")
