@@ -20,14 +20,13 @@ delivery twice while its lease holds.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import random
 from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import and_, or_, select, update
 
-from shared.tasks import cancel_and_wait
+from shared.workers import Worker
 
 from . import service
 from .channels.email import PermanentFailure, TransientFailure, build_message, message_id_for
@@ -41,15 +40,16 @@ def _now() -> datetime:
     return datetime.now(timezone.utc)
 
 
-class DeliveryWorker:
+class DeliveryWorker(Worker):
     def __init__(self, notifier, *, batch_size: int = 100, concurrency: int = 8) -> None:
         self.notifier = notifier
         self.settings = notifier.nsettings
         self.batch_size = batch_size
         self.concurrency = concurrency
-        self._task: asyncio.Task | None = None
         self._random = random.Random()
         self.delivered = 0
+        super().__init__("notifications-delivery", self._round, signal=notifier.signals["deliveries"],
+                         backoff=lambda: self.settings.delivery_poll_seconds, logger=log)
 
     @property
     def session_factory(self):
@@ -59,25 +59,9 @@ class DeliveryWorker:
         return or_(and_(Delivery.status == "pending", Delivery.next_attempt_at <= now),
                    and_(Delivery.status == "sending", Delivery.lease_until < now))
 
-    async def start(self) -> None:
-        self._task = asyncio.create_task(self._loop(), name="notifications-delivery")
-
-    async def stop(self) -> None:
-        await cancel_and_wait(self._task)
-        self._task = None
-
-    async def _loop(self) -> None:
-        signal = self.notifier.signals["deliveries"]
-        while True:
-            try:
-                done = await self.run_once()
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception("delivery round failed")
-                done = 0
-            if done < self.batch_size:
-                await signal.wait(self.settings.delivery_poll_seconds)
+    async def _round(self) -> float:
+        done = await self.run_once()
+        return 0 if done >= self.batch_size else self.settings.delivery_poll_seconds
 
     async def run_once(self) -> int:
         """Deliver what is due now; returns how many deliveries were attempted. The batch is
@@ -191,11 +175,3 @@ class DeliveryWorker:
         log.info("delivered", extra={"delivery_id": d.id, "channel": d.channel, "attempt": d.attempts})
         return {"status": "sent", "sent_at": _now(), "last_error": None}
 
-
-@contextlib.asynccontextmanager
-async def running_worker(worker):
-    await worker.start()
-    try:
-        yield worker
-    finally:
-        await worker.stop()

@@ -17,8 +17,6 @@ Closing a case cancels all its pending jobs.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 import uuid
 from datetime import datetime, timezone
@@ -26,7 +24,7 @@ from datetime import datetime, timezone
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from shared.tasks import cancel_and_wait
+from shared.workers import Worker
 
 from . import service
 from .catalog import CASE_ROLES, SESSION_ROLES
@@ -114,30 +112,20 @@ async def fire(session: AsyncSession, notifier, job: ScheduledJob) -> None:
         log.error("unknown job kind", extra={"job_id": job.id, "kind": job.kind})
 
 
-class Scheduler:
+class Scheduler(Worker):
     def __init__(self, notifier, *, batch_size: int = 100) -> None:
         self.notifier = notifier
         self.batch_size = batch_size
-        self._task: asyncio.Task | None = None
         self.fired = 0
+        super().__init__("notifications-scheduler", self._round, signal=notifier.signals["scheduler"],
+                         backoff=self._poll_seconds, logger=log)
 
-    async def start(self) -> None:
-        self._task = asyncio.create_task(self._loop(), name="notifications-scheduler")
+    def _poll_seconds(self) -> float:
+        return self.notifier.nsettings.scheduler_poll_seconds
 
-    async def stop(self) -> None:
-        await cancel_and_wait(self._task)
-        self._task = None
-
-    async def _loop(self) -> None:
-        signal = self.notifier.signals["scheduler"]
-        while True:
-            try:
-                await self.run_once()
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception("scheduler round failed")
-            await signal.wait(self.notifier.nsettings.scheduler_poll_seconds)
+    async def _round(self) -> float:
+        await self.run_once()
+        return self._poll_seconds()
 
     async def run_once(self, now: datetime | None = None) -> int:
         now = now or _now()
@@ -162,11 +150,3 @@ class Scheduler:
         self.fired += fired
         return fired
 
-
-@contextlib.asynccontextmanager
-async def running_scheduler(scheduler):
-    await scheduler.start()
-    try:
-        yield scheduler
-    finally:
-        await scheduler.stop()

@@ -14,7 +14,6 @@ per (event, endpoint), and the worker that delivers them with retries.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import logging
 import random
@@ -29,8 +28,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from shared.auth import Principal
 from shared.events import CloudEvent
 from shared.problems import Conflict, Forbidden, NotFound, Problem
-from shared.tasks import cancel_and_wait
 from shared.uow import UnitOfWork
+from shared.workers import Worker
 
 from .catalog import link_for
 from .channels import webhooks as wire
@@ -217,7 +216,7 @@ async def enqueue(session: AsyncSession, notifier, *, court_id: str | None, enve
 # -- the worker ----------------------------------------------------------------------------------
 
 
-class WebhookWorker:
+class WebhookWorker(Worker):
     def __init__(self, notifier, *, batch_size: int = 100, client: httpx.AsyncClient | None = None,
                  rng: random.Random | None = None) -> None:
         self.notifier = notifier
@@ -226,7 +225,8 @@ class WebhookWorker:
         self._client = client
         self._own_client = client is None
         self._random = rng or random.Random()
-        self._task: asyncio.Task | None = None
+        super().__init__("notifications-webhooks", self._round, signal=notifier.signals["webhooks"],
+                         backoff=lambda: self.settings.webhook_poll_seconds, logger=log)
         self.first_attempt_latencies: list[float] = []  # seconds from message creation (benchmarks)
 
     @property
@@ -241,27 +241,17 @@ class WebhookWorker:
         if self._client is None:
             self._client = httpx.AsyncClient(timeout=self.settings.webhook_timeout_seconds, follow_redirects=False,
                                              trust_env=False)
-        self._task = asyncio.create_task(self._loop(), name="notifications-webhooks")
+        await super().start()
 
     async def stop(self) -> None:
-        await cancel_and_wait(self._task)
-        self._task = None
+        await super().stop()
         if self._own_client and self._client is not None:
             await self._client.aclose()
             self._client = None
 
-    async def _loop(self) -> None:
-        signal = self.notifier.signals["webhooks"]
-        while True:
-            try:
-                done = await self.run_once()
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception("webhook round failed")
-                done = 0
-            if done < self.batch_size:
-                await signal.wait(self.settings.webhook_poll_seconds)
+    async def _round(self) -> float:
+        done = await self.run_once()
+        return 0 if done >= self.batch_size else self.settings.webhook_poll_seconds
 
     async def run_once(self) -> int:
         now = _now()
@@ -371,11 +361,3 @@ class WebhookWorker:
             await session.execute(update(WebhookMessage).where(WebhookMessage.id == m.id).values(**values))
             await session.commit()
 
-
-@contextlib.asynccontextmanager
-async def running_worker(worker):
-    await worker.start()
-    try:
-        yield worker
-    finally:
-        await worker.stop()
