@@ -185,7 +185,7 @@ class Ours(Server):
         self.port = free_port()
         env = {**os.environ, "ODR_DATA_DIR": str(data), "ODR_LOG_LEVEL": "WARNING"}
         prof = ["-m", "cProfile", "-o", os.environ["ODR_BENCH_PROFILE"]] if os.environ.get("ODR_BENCH_PROFILE") else []
-        self.proc = subprocess.Popen([sys.executable, *prof, "-m", "shared.cli", "serve", "sessions", "--host", "127.0.0.1",
+        self.proc = subprocess.Popen([sys.executable, *prof, "-m", "odr.cli", "serve", "sessions", "--host", "127.0.0.1",
                                       "--port", str(self.port)], env=env)
         await self.wait_port()
         self.cases = [str(uuid.uuid4()) for _ in range(rooms)]

@@ -30,7 +30,7 @@ async def odr(tmp_path, request):
     env = {k: v for k, v in os.environ.items() if not k.startswith("ODR_") or k.startswith("ODR_TEST_")}
     marker = request.node.get_closest_marker("odr_env")
     env.update(marker.args[0] if marker else {})
-    proc = subprocess.Popen([sys.executable, "-m", "shared.cli", "dev", "--port", str(port),
+    proc = subprocess.Popen([sys.executable, "-m", "odr.cli", "dev", "--port", str(port),
                              "--data-dir", str(tmp_path / "var")], cwd=ROOT, env=env, stdout=log,
                             stderr=subprocess.STDOUT, start_new_session=True)
     url = f"http://127.0.0.1:{port}"
