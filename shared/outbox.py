@@ -11,11 +11,12 @@ service never interleave their publishes and per-key order holds.
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 
 from sqlalchemy import BigInteger, Column, Integer, LargeBinary, MetaData, String, Table, delete, select, update
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
+from .clock import utcnow
 from .db import UTCDateTime
 from .bus import EventBus, Message
 from .workers import Worker
@@ -78,13 +79,13 @@ class OutboxRelay(Worker):
                 return 0
             await self.bus.publish([Message(r.topic, r.key, r.payload) for r in rows])
             await session.execute(
-                update(t).where(t.c.id.in_([r.id for r in rows])).values(published_at=datetime.now(timezone.utc))
+                update(t).where(t.c.id.in_([r.id for r in rows])).values(published_at=utcnow())
             )
         self.published += len(rows)
         return len(rows)
 
     async def purge_published(self) -> None:
-        cutoff = datetime.now(timezone.utc) - self.keep_published
+        cutoff = utcnow() - self.keep_published
         async with self.session_factory() as session, session.begin():
             await session.execute(delete(self.table).where(self.table.c.published_at < cutoff))
 

@@ -22,10 +22,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 
 from sqlalchemy import and_, or_, select, update
 
+from shared.clock import utcnow
 from shared.workers import Worker
 
 from . import service
@@ -35,9 +36,6 @@ from .preferences import quiet_until
 
 log = logging.getLogger("odr.notifications.delivery")
 
-
-def _now() -> datetime:
-    return datetime.now(timezone.utc)
 
 
 class DeliveryWorker(Worker):
@@ -67,7 +65,7 @@ class DeliveryWorker(Worker):
         """Deliver what is due now; returns how many deliveries were attempted. The batch is
         claimed in one transaction (committed before anything is sent) and outcomes are recorded
         per group of concurrent sends, so the database cost per email is a fraction of a commit."""
-        now = _now()
+        now = utcnow()
         async with self.session_factory() as session:
             ids = list((await session.execute(
                 select(Delivery.id).where(self._due(now)).order_by(Delivery.next_attempt_at).limit(self.batch_size)
@@ -110,7 +108,7 @@ class DeliveryWorker(Worker):
 
     async def _claim(self, ids: list[str]) -> list[str]:
         """Mark the attempt of each still-due delivery before sending; returns those we got."""
-        now = _now()
+        now = utcnow()
         async with self.session_factory() as session:
             result = await session.execute(
                 update(Delivery).where(Delivery.id.in_(ids), self._due(now))
@@ -140,12 +138,12 @@ class DeliveryWorker(Worker):
         delay *= 1 + self._random.uniform(-0.2, 0.2)
         log.warning("delivery will be retried", extra={"delivery_id": d.id, "channel": d.channel,
                                                        "attempt": d.attempts, "error": error})
-        return {"status": "pending", "last_error": error, "next_attempt_at": _now() + timedelta(seconds=delay)}
+        return {"status": "pending", "last_error": error, "next_attempt_at": utcnow() + timedelta(seconds=delay)}
 
     async def _deliver(self, d: Delivery, n: Notification, time_zone: str, pref: Preference | None,
                        address: str | None) -> dict:
         """Send one claimed delivery; returns the column values of its outcome."""
-        now = _now()
+        now = utcnow()
         if not n.critical and pref is not None:
             resume = quiet_until(now, start=pref.quiet_start, end=pref.quiet_end, time_zone=time_zone)
             if resume is not None:  # held, not attempted
@@ -173,5 +171,5 @@ class DeliveryWorker(Worker):
             # Our own failure texts carry codes only; anything else may quote an address: type only.
             return self._retry(d, str(exc)[:200] if isinstance(exc, TransientFailure) else type(exc).__name__)
         log.info("delivered", extra={"delivery_id": d.id, "channel": d.channel, "attempt": d.attempts})
-        return {"status": "sent", "sent_at": _now(), "last_error": None}
+        return {"status": "sent", "sent_at": utcnow(), "last_error": None}
 

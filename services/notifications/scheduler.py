@@ -19,11 +19,12 @@ from __future__ import annotations
 
 import logging
 import uuid
-from datetime import datetime, timezone
+from datetime import datetime
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from shared.clock import utcnow
 from shared.workers import Worker
 
 from . import service
@@ -33,14 +34,11 @@ from .models import ScheduledJob
 log = logging.getLogger("odr.notifications.scheduler")
 
 
-def _now() -> datetime:
-    return datetime.now(timezone.utc)
-
 
 async def schedule(session: AsyncSession, notifier, *, kind: str, case_id: str, ref: str, due_at: datetime,
                    params: dict) -> ScheduledJob | None:
     """Create or move a job. Jobs already due are not created (a reminder after the fact is noise)."""
-    now = _now()
+    now = utcnow()
     await session.flush()
     job = (await session.execute(select(ScheduledJob).where(
         ScheduledJob.kind == kind, ScheduledJob.case_id == case_id, ScheduledJob.ref == ref))).scalar_one_or_none()
@@ -128,7 +126,7 @@ class Scheduler(Worker):
         return self._poll_seconds()
 
     async def run_once(self, now: datetime | None = None) -> int:
-        now = now or _now()
+        now = now or utcnow()
         session_factory = self.notifier.runtime.session_factory
         async with session_factory() as session:
             due = list((await session.execute(select(ScheduledJob.id, ScheduledJob.generation).where(
