@@ -96,7 +96,7 @@ async def run_variant(session_factory, ctx, case_id: str, docs: int, variant: st
                                   audit_seq=0, audit_head="")
             session.add(agreement)
             await session.flush()
-            digest = await service._store_version(ctx, session, agreement, 1, content, "bench")
+            digest = await service.store_version(ctx, session, agreement, 1, content, "bench")
             signers = [{"slot": s, "signer": f"{s}:{case_id}", "signed_at": now.isoformat(), "method": "platform"}
                        for s in agreement.signers]
             seal = ctx.sealer.sign({"agreement_id": agreement.id, "version": 1, "document_hash": digest,

@@ -79,7 +79,7 @@ def done(*_):
     os._exit(0)
 signal.signal(signal.SIGUSR1, done)
 signal.signal(signal.SIGUSR2, lambda *_: prof.enable())
-from shared.cli import main
+from odr.cli import main
 main(sys.argv[2:])
 '''
 
@@ -203,7 +203,7 @@ class Ours(Server):
         self.tokens = TokenService(KeyRing.load(data / "keys" / "jwt.json", create=True), ttl_seconds=3600)
         self.port = free_port()
         env = {**os.environ, "ODR_DATA_DIR": str(data), "ODR_LOG_LEVEL": "WARNING"}
-        cmd = ["-m", "shared.cli"]
+        cmd = ["-m", "odr.cli"]
         if os.environ.get("ODR_BENCH_PROFILE"):
             cmd = ["-c", PROFILED_SERVER, os.environ["ODR_BENCH_PROFILE"]]
         self.proc = subprocess.Popen([sys.executable, *cmd, "serve", "sessions", "--host", "127.0.0.1",

@@ -1,4 +1,5 @@
-"""The AsyncAPI 3 document of every event, generated from the event registry so it cannot drift."""
+"""The AsyncAPI 3 document of every event, generated from the event registry so it cannot drift.
+The platform's whole document (with the services' own protocols) is ``odr.asyncapi``."""
 
 from __future__ import annotations
 
@@ -65,12 +66,3 @@ def asyncapi_document(*, version: str = "0.1.0", parts: list[dict[str, Any]] = (
                 document[key] = value
     return document
 
-
-def platform_asyncapi() -> dict[str, Any]:
-    """The whole platform's document: every event and every service's own protocol."""
-    import importlib
-
-    from .config import SERVICES
-
-    specs = [importlib.import_module(f"services.{name}.app").SPEC for name in SERVICES]
-    return asyncapi_document(parts=[spec.asyncapi() for spec in specs if spec.asyncapi is not None])

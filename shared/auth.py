@@ -178,11 +178,18 @@ class TokenService:
 _bearer = HTTPBearer(auto_error=False)
 
 
-async def current_principal(request: Request, credentials: HTTPAuthorizationCredentials | None = Depends(_bearer)) -> Principal:
+async def bearer_token(credentials: HTTPAuthorizationCredentials | None = Depends(_bearer)) -> str | None:
+    """Dependency: the request's bearer token, or None if it sent none."""
     if credentials is None or credentials.scheme.lower() != "bearer":
+        return None
+    return credentials.credentials
+
+
+async def current_principal(request: Request, token: str | None = Depends(bearer_token)) -> Principal:
+    if token is None:
         raise Unauthorized()
     tokens: TokenService = request.app.state.runtime.tokens
-    return tokens.verify(credentials.credentials)
+    return tokens.verify(token)
 
 
 def require_roles(*roles: Role):

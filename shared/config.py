@@ -15,9 +15,6 @@ from typing import Literal
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-SERVICES = ("intake", "sessions", "agreements", "notifications")
-
-
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="ODR_", extra="ignore")
 

@@ -9,10 +9,12 @@ one case's events in the order they were committed.
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any, ClassVar, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from .clock import utcnow
 
 SPECVERSION = "1.0"
 
@@ -39,7 +41,7 @@ class CloudEvent(BaseModel):
     source: str
     type: str
     subject: str
-    time: datetime = Field(default_factory=lambda: datetime.now(timezone.utc))
+    time: datetime = Field(default_factory=utcnow)
     datacontenttype: str = "application/json"
     correlationid: str | None = None
     data: dict[str, Any]

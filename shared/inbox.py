@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Sequence
-from datetime import datetime, timezone
 
 from sqlalchemy import Column, MetaData, String, Table, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from .clock import utcnow
 from .db import UTCDateTime
 from .bus import Record
 from .events import CloudEvent, Event, decode
@@ -105,7 +105,7 @@ class IdempotentConsumer:
             select(self.table.c.event_id).where(self.table.c.consumer == self.name,
                                                 self.table.c.event_id.in_({ce.id for ce in wanted}))
         )).scalars())
-        now = datetime.now(timezone.utc)
+        now = utcnow()
         rows = []
         for ce in wanted:
             if ce.id in seen:
@@ -128,7 +128,7 @@ class IdempotentConsumer:
         async with self.uow_factory() as uow:
             await uow.session.execute(
                 self.table.insert().values(consumer=self.name, event_id=ce.id, type=ce.type, status="failed",
-                                           error="handler error", handled_at=datetime.now(timezone.utc))
+                                           error="handler error", handled_at=utcnow())
             )
             await uow.commit()
         log.error("event parked after repeated failures", extra={"event_id": ce.id, "event_type": ce.type})

@@ -10,16 +10,16 @@ service never interleave their publishes and per-key order holds.
 
 from __future__ import annotations
 
-import asyncio
 import logging
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 
 from sqlalchemy import BigInteger, Column, Integer, LargeBinary, MetaData, String, Table, delete, select, update
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
+from .clock import utcnow
 from .db import UTCDateTime
 from .bus import EventBus, Message
-from .tasks import cancel_and_wait
+from .workers import Worker
 
 log = logging.getLogger("odr.outbox")
 
@@ -39,9 +39,10 @@ def outbox_table(metadata: MetaData) -> Table:
     )
 
 
-class OutboxRelay:
+class OutboxRelay(Worker):
     """Publishes committed outbox rows in id order. Wake it with ``notify()`` after a commit in this
-    process; rows committed by other processes are found by polling."""
+    process; rows committed by other processes are found every ``poll_seconds``. The bus may be
+    down: then the rows stay in the outbox and a round after the back-off publishes them."""
 
     def __init__(self, *, table: Table, session_factory: async_sessionmaker, bus: EventBus,
                  batch_size: int = 500, poll_seconds: float = 0.05, keep_published: timedelta = timedelta(days=1),
@@ -53,19 +54,13 @@ class OutboxRelay:
         self.poll_seconds = poll_seconds
         self.keep_published = keep_published
         self.retry_backoff = retry_backoff
-        self._wakeup = asyncio.Event()
-        self._task: asyncio.Task | None = None
         self.published = 0
-        self.last_error: str | None = None
+        self._rounds = 0
+        super().__init__("outbox-relay", self._round, backoff=lambda: self.retry_backoff, logger=log)
 
     def notify(self) -> None:
-        self._wakeup.set()
-
-    async def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="outbox-relay")
-
-    async def stop(self) -> None:
-        await cancel_and_wait(self._task)
+        """A commit in this process added rows: publish them now."""
+        self.wake()
 
     async def publish_pending(self) -> int:
         """One round: publish up to ``batch_size`` unpublished rows; returns how many."""
@@ -84,35 +79,19 @@ class OutboxRelay:
                 return 0
             await self.bus.publish([Message(r.topic, r.key, r.payload) for r in rows])
             await session.execute(
-                update(t).where(t.c.id.in_([r.id for r in rows])).values(published_at=datetime.now(timezone.utc))
+                update(t).where(t.c.id.in_([r.id for r in rows])).values(published_at=utcnow())
             )
         self.published += len(rows)
         return len(rows)
 
     async def purge_published(self) -> None:
-        cutoff = datetime.now(timezone.utc) - self.keep_published
+        cutoff = utcnow() - self.keep_published
         async with self.session_factory() as session, session.begin():
             await session.execute(delete(self.table).where(self.table.c.published_at < cutoff))
 
-    async def _run(self) -> None:
-        rounds = 0
-        while True:
-            try:
-                count = await self.publish_pending()
-                self.last_error = None
-                rounds += 1
-                if rounds % 10000 == 0:
-                    await self.purge_published()
-                if count == self.batch_size:
-                    continue
-                self._wakeup.clear()
-                try:
-                    await asyncio.wait_for(self._wakeup.wait(), timeout=self.poll_seconds)
-                except asyncio.TimeoutError:
-                    pass
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:  # the bus may be down; rows stay in the outbox
-                self.last_error = type(exc).__name__
-                log.warning("outbox relay could not publish; will retry", extra={"error": type(exc).__name__})
-                await asyncio.sleep(self.retry_backoff)
+    async def _round(self) -> float:
+        count = await self.publish_pending()
+        self._rounds += 1
+        if self._rounds % 10000 == 0:
+            await self.purge_published()
+        return 0 if count == self.batch_size else self.poll_seconds

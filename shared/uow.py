@@ -4,11 +4,11 @@ events it produces (as outbox rows), so neither can be committed without the oth
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime, timezone
 
 from sqlalchemy import Table
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from .clock import utcnow
 from .events import CloudEvent, Event, envelope
 from .observability import current_correlation_id
 
@@ -44,7 +44,7 @@ class UnitOfWork:
 
     async def commit(self) -> None:
         if self._pending:
-            now = datetime.now(timezone.utc)
+            now = utcnow()
             await self.session.execute(
                 self._outbox.insert(),
                 [

@@ -34,7 +34,7 @@ async def database_url(request, tmp_path):
 @pytest.fixture
 async def pg_database_template():
     """One throw-away PostgreSQL database per service; yields an ``ODR_DATABASE_URL`` template."""
-    from shared.config import SERVICES
+    from odr.services import SERVICES
 
     created = {}
     for service in SERVICES:

@@ -15,6 +15,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.auth import Principal
+from shared.clock import utcnow
 
 from .documents import canonical_bytes, sha256_hex
 from .models import Agreement, AuditCheckpoint, AuditEntry
@@ -43,7 +44,7 @@ async def append(session: AsyncSession, *, agreement_id: str, action: str, princ
     """Add an entry at the head. The head is taken with an ``UPDATE .. RETURNING`` on the
     agreement row, which holds its row lock until commit, so concurrent appends to one chain
     queue up instead of forking it."""
-    at = at or datetime.now(timezone.utc)
+    at = at or utcnow()
     row = (await session.execute(
         update(Agreement).where(Agreement.id == agreement_id).values(audit_seq=Agreement.audit_seq + 1)
         .returning(Agreement.audit_seq, Agreement.audit_head)

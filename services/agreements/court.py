@@ -10,9 +10,8 @@ feed here is the pull side of the same events.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
-
 from shared.auth import Principal
+from shared.clock import utcnow
 from shared.contracts.agreements import AgreementApproved, AgreementRejected
 from shared.problems import Conflict, NotFound, Problem
 from shared.uow import UnitOfWork
@@ -51,23 +50,15 @@ async def _court_agreement(uow: UnitOfWork, principal: Principal, agreement_id: 
     if not principal.court or case.court_id != principal.court or agreement.executed_at is None:
         raise NotFound("the agreement")
     if lock:
-        agreement = await service.load(session, agreement_id, _as_admin(principal), lock=True)
+        agreement = await service.lock_agreement(session, agreement_id)
     return agreement
-
-
-def _as_admin(principal: Principal) -> Principal:
-    """Access was checked against the court already; ``service.load`` only re-reads under lock."""
-    return Principal(subject=principal.subject, role="admin", token_id=principal.token_id)
-
-
-async def _audit(ctx: Context, uow: UnitOfWork, agreement: Agreement, action: str, principal: Principal, **details):
-    await service._audit(ctx, uow.session, agreement, action, principal, **details)
 
 
 async def get_agreement(uow: UnitOfWork, ctx: Context, *, principal: Principal, agreement_id: str) -> SealedDocument:
     agreement = await _court_agreement(uow, principal, agreement_id)
     out = await service.sealed_document(uow.session, ctx, agreement)
-    await _audit(ctx, uow, agreement, "viewed", principal, what="sealed-document", court_id=principal.court)
+    await service.record_audit(ctx, uow.session, agreement, "viewed", principal, what="sealed-document",
+                               court_id=principal.court)
     await uow.commit()
     return out
 
@@ -75,7 +66,7 @@ async def get_agreement(uow: UnitOfWork, ctx: Context, *, principal: Principal, 
 async def get_pdf(uow: UnitOfWork, ctx: Context, *, principal: Principal, agreement_id: str) -> bytes:
     agreement = await _court_agreement(uow, principal, agreement_id)
     out = await service.pdf_bytes(uow.session, ctx, agreement)
-    await _audit(ctx, uow, agreement, "viewed", principal, what="pdf", court_id=principal.court)
+    await service.record_audit(ctx, uow.session, agreement, "viewed", principal, what="pdf", court_id=principal.court)
     await uow.commit()
     return out
 
@@ -87,9 +78,10 @@ async def acknowledge(uow: UnitOfWork, ctx: Context, *, principal: Principal, ag
     ack = await uow.session.get(CourtAcknowledgement, (agreement.id, principal.court))
     if ack is None:
         ack = CourtAcknowledgement(agreement_id=agreement.id, court_id=principal.court, version=record.version,
-                                   acknowledged_by=principal.subject, acknowledged_at=datetime.now(timezone.utc))
+                                   acknowledged_by=principal.subject, acknowledged_at=utcnow())
         uow.session.add(ack)
-        await _audit(ctx, uow, agreement, "acknowledged_by_court", principal, court_id=principal.court)
+        await service.record_audit(ctx, uow.session, agreement, "acknowledged_by_court", principal,
+                                   court_id=principal.court)
         await uow.commit()
     return Acknowledgement(agreement_id=agreement.id, version=ack.version, acknowledged_at=ack.acknowledged_at)
 
@@ -103,13 +95,14 @@ async def decide(uow: UnitOfWork, ctx: Context, *, principal: Principal, agreeme
             return CourtDecisionView(agreement_id=agreement.id, decision=agreement.court_decision,
                                      reference=agreement.court_reference, decided_at=agreement.court_decided_at)
         raise Conflict("already-decided", f"the court already recorded '{agreement.court_decision}'")
-    now = datetime.now(timezone.utc)
+    now = utcnow()
     agreement.court_decision, agreement.court_reference, agreement.court_decided_at = body.decision, body.reference, now
     evt_cls = AgreementApproved if body.decision == "approved" else AgreementRejected
     uow.publish(evt_cls(case_id=agreement.case_id, agreement_id=agreement.id, court_id=principal.court))
     record = await uow.session.get(SealRecord, agreement.id)
     await feed.append(uow.session, court_id=principal.court, type=evt_cls.type, case_id=agreement.case_id,
                       agreement_id=agreement.id, version=record.version, document_hash=record.document_hash, at=now)
-    await _audit(ctx, uow, agreement, body.decision, principal, court_id=principal.court, reference=body.reference)
+    await service.record_audit(ctx, uow.session, agreement, body.decision, principal, court_id=principal.court,
+                               reference=body.reference)
     await uow.commit()
     return CourtDecisionView(agreement_id=agreement.id, decision=body.decision, reference=body.reference, decided_at=now)

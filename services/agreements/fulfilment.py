@@ -7,12 +7,13 @@ obligation due on the 1st is overdue from the 2nd there, whatever the server's z
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
 from shared.auth import Principal
+from shared.clock import utcnow
 from shared.contracts.agreements import ObligationOverdue
 from shared.problems import Conflict, Forbidden, NotFound
 from shared.uow import UnitOfWork
@@ -50,9 +51,10 @@ async def report_performance(uow: UnitOfWork, ctx: Context, *, principal: Princi
         return _view(obligation)
     if agreement.status != "executed":
         raise Conflict("not-executed", "performance is tracked for executed agreements only")
-    obligation.status, obligation.performed_at = "performed", datetime.now(timezone.utc)
+    obligation.status, obligation.performed_at = "performed", utcnow()
     obligation.reported_by = principal.subject
-    await service._audit(ctx, uow.session, agreement, "performance_reported", principal, obligation_id=obligation_id)
+    await service.record_audit(ctx, uow.session, agreement, "performance_reported", principal,
+                               obligation_id=obligation_id)
     await uow.commit()
     return _view(obligation)
 
@@ -64,7 +66,7 @@ def today_in(jurisdiction: str, now: datetime) -> date:
 async def mark_overdue(uow: UnitOfWork, ctx: Context, *, now: datetime | None = None) -> int:
     """Every pending obligation whose due date has passed (in its jurisdiction's zone) becomes
     overdue, once, with an event and an audit entry."""
-    now = now or datetime.now(timezone.utc)
+    now = now or utcnow()
     rows = (await uow.session.execute(
         select(Obligation, Agreement).join(Agreement, Agreement.id == Obligation.agreement_id)
         .where(Obligation.status == "pending", Obligation.due_on.is_not(None), Agreement.status == "executed",
@@ -78,8 +80,8 @@ async def mark_overdue(uow: UnitOfWork, ctx: Context, *, now: datetime | None = 
         obligation.status, obligation.overdue_at = "overdue", now
         uow.publish(ObligationOverdue(case_id=agreement.case_id, agreement_id=agreement.id,
                                       obligation_id=obligation.obligation_id, due_on=obligation.due_on))
-        await service._audit(ctx, uow.session, agreement, "obligation_overdue", None,
-                             obligation_id=obligation.obligation_id)
+        await service.record_audit(ctx, uow.session, agreement, "obligation_overdue", None,
+                                   obligation_id=obligation.obligation_id)
         count += 1
     await uow.commit()
     return count

@@ -5,12 +5,11 @@ Several replicas may run it: both steps only change rows still in their old stat
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
 from datetime import datetime
 
-from shared.tasks import cancel_and_wait
+from shared.workers import Worker
 
 from . import context, fulfilment, retention
 from .schemas import MaintenanceReport
@@ -31,18 +30,9 @@ async def run_once(runtime, *, now: datetime | None = None) -> MaintenanceReport
 async def background(runtime):
     interval = context.for_runtime(runtime).config.maintenance_seconds
 
-    async def loop() -> None:
-        while True:
-            try:
-                await run_once(runtime)
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:
-                log.warning("maintenance round failed; will retry", extra={"error": type(exc).__name__})
-            await asyncio.sleep(interval)
+    async def round_() -> float:
+        await run_once(runtime)
+        return interval
 
-    task = asyncio.create_task(loop(), name="agreements-maintenance")
-    try:
+    async with Worker("agreements-maintenance", round_, backoff=interval, logger=log):
         yield
-    finally:
-        await cancel_and_wait(task)

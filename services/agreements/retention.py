@@ -10,10 +10,11 @@ so backups must be rotated out within the KEK rotation period.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime
 
 from sqlalchemy import select, update
 
+from shared.clock import utcnow
 from shared.uow import UnitOfWork
 
 from . import service
@@ -27,11 +28,11 @@ async def shred(uow: UnitOfWork, ctx: Context, agreement: Agreement, *, now: dat
         await session.execute(update(model).where(model.agreement_id == agreement.id).values(wrapped_key=None)
                               .execution_options(synchronize_session=False))
     agreement.status, agreement.shredded_at = "shredded", now
-    await service._audit(ctx, session, agreement, "shredded", None, reason="retention period ended")
+    await service.record_audit(ctx, session, agreement, "shredded", None, reason="retention period ended")
 
 
 async def shred_expired(uow: UnitOfWork, ctx: Context, *, now: datetime | None = None) -> int:
-    now = now or datetime.now(timezone.utc)
+    now = now or utcnow()
     rows = (await uow.session.execute(
         select(Agreement).where(Agreement.status == "executed", Agreement.retain_until.is_not(None),
                                 Agreement.retain_until < now).limit(200)

@@ -14,12 +14,13 @@ import base64
 import binascii
 import json
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.auth import Principal
+from shared.clock import utcnow
 from shared.contracts.agreements import (AgreementSigned, DraftReady, ObligationDue, SignatureAdded,
                                         SignatureRequested, SignatureWithdrawn)
 from shared.contracts.intake import CaseFiled
@@ -42,9 +43,6 @@ from .vault import IntegrityFailure, Shredded, comment_aad, pdf_aad, version_aad
 
 VERIFY_HINT = "POST /agreements/verify (the PDF or its attached agreement.sealed.json)"
 
-
-def _now() -> datetime:
-    return datetime.now(timezone.utc)
 
 
 # -- consumed events ------------------------------------------------------------------------------
@@ -97,14 +95,21 @@ async def _case(session: AsyncSession, case_id: str, principal: Principal) -> Ca
     return case
 
 
+async def lock_agreement(session: AsyncSession, agreement_id: str) -> Agreement | None:
+    """Take the agreement's row lock (an ``UPDATE``: a row lock on PostgreSQL, the write lock on
+    SQLite), so concurrent changes to one agreement run one after the other and each sees the
+    previous one's effect, and read it afresh. Checks no access: the caller has."""
+    await session.execute(update(Agreement).where(Agreement.id == agreement_id)
+                          .values(updated_at=Agreement.updated_at).execution_options(synchronize_session=False))
+    return await session.get(Agreement, agreement_id, populate_existing=True)
+
+
 async def load(session: AsyncSession, agreement_id: str, principal: Principal, *, lock: bool = False) -> Agreement:
-    """The agreement if the principal may see it. ``lock`` first takes the agreement's row lock
-    (an ``UPDATE``: a row lock on PostgreSQL, the write lock on SQLite), so concurrent changes to
-    one agreement run one after the other and each sees the previous one's effect."""
+    """The agreement if the principal may see it; with ``lock``, under its row lock (``lock_agreement``)."""
     if lock:
-        await session.execute(update(Agreement).where(Agreement.id == agreement_id)
-                              .values(updated_at=Agreement.updated_at).execution_options(synchronize_session=False))
-    agreement = await session.get(Agreement, agreement_id, populate_existing=True)
+        agreement = await lock_agreement(session, agreement_id)
+    else:
+        agreement = await session.get(Agreement, agreement_id, populate_existing=True)
     if agreement is None:
         raise NotFound("the agreement")
     case = await session.get(CaseRef, agreement.case_id)
@@ -113,8 +118,8 @@ async def load(session: AsyncSession, agreement_id: str, principal: Principal, *
     return agreement
 
 
-async def _audit(ctx: Context, session: AsyncSession, agreement: Agreement, action: str,
-                 principal: Principal | None, **details) -> None:
+async def record_audit(ctx: Context, session: AsyncSession, agreement: Agreement, action: str,
+                       principal: Principal | None, **details) -> None:
     await audit.append(session, agreement_id=agreement.id, action=action, principal=principal, sealer=ctx.sealer,
                        checkpoint_every=ctx.config.checkpoint_every, details=details)
 
@@ -122,14 +127,14 @@ async def _audit(ctx: Context, session: AsyncSession, agreement: Agreement, acti
 # -- documents ------------------------------------------------------------------------------------
 
 
-async def _store_version(ctx: Context, session: AsyncSession, agreement: Agreement, version: int,
-                         content: AgreementContent, author: str) -> str:
+async def store_version(ctx: Context, session: AsyncSession, agreement: Agreement, version: int,
+                        content: AgreementContent, author: str) -> str:
     doc = documents.canonical_document(agreement_id=agreement.id, case_id=agreement.case_id, version=version,
                                        jurisdiction=agreement.jurisdiction, category=agreement.category,
                                        language=agreement.language, content=content)
     digest = documents.document_hash(doc)
     session.add(AgreementVersion(agreement_id=agreement.id, version=version, document_hash=digest, created_by=author,
-                                 created_at=_now(),
+                                 created_at=utcnow(),
                                  **ctx.vault.seal(documents.canonical_bytes(doc), aad=version_aad(agreement.id, version))))
     return digest
 
@@ -192,7 +197,7 @@ async def create_draft(uow: UnitOfWork, ctx: Context, *, principal: Principal, b
         if accepted is None:
             raise Problem(422, "unknown-proposal", f"proposal {pid!r} was not accepted in this case's sessions")
         proposals.append(accepted)
-    now = _now()
+    now = utcnow()
     agreement = Agreement(id=str(uuid.uuid4()), case_id=case.case_id, jurisdiction=case.jurisdiction, category=category,
                           language=body.language, status="draft", current_version=1, signers=[],
                           source_proposals=[p.proposal_id for p in proposals], created_by=principal.subject,
@@ -201,9 +206,9 @@ async def create_draft(uow: UnitOfWork, ctx: Context, *, principal: Principal, b
     for p in proposals:
         p.agreement_id = agreement.id
     await session.flush()
-    digest = await _store_version(ctx, session, agreement, 1, content, principal.subject)
-    await _audit(ctx, session, agreement, "created", principal, version=1, document_hash=digest,
-                 source_proposals=agreement.source_proposals)
+    digest = await store_version(ctx, session, agreement, 1, content, principal.subject)
+    await record_audit(ctx, session, agreement, "created", principal, version=1, document_hash=digest,
+                       source_proposals=agreement.source_proposals)
     uow.publish(DraftReady(case_id=agreement.case_id, agreement_id=agreement.id, version=1))
     view = await _view(ctx, session, agreement)
     await uow.commit()
@@ -224,7 +229,7 @@ async def get_agreement(uow: UnitOfWork, ctx: Context, *, principal: Principal, 
     agreement = await load(uow.session, agreement_id, principal)
     _ensure_not_shredded(agreement)
     view = await _view(ctx, uow.session, agreement)
-    await _audit(ctx, uow.session, agreement, "viewed", principal, version=agreement.current_version)
+    await record_audit(ctx, uow.session, agreement, "viewed", principal, version=agreement.current_version)
     await uow.commit()
     return view
 
@@ -275,16 +280,16 @@ async def edit_draft(uow: UnitOfWork, ctx: Context, *, principal: Principal, agr
     if body.base_version != agreement.current_version:
         raise Conflict("stale-version", f"the draft is at version {agreement.current_version}; "
                        f"reload it and apply your edit to that version", current_version=agreement.current_version)
-    now = _now()
+    now = utcnow()
     version = agreement.current_version + 1
-    digest = await _store_version(ctx, session, agreement, version, body.content, principal.subject)
+    digest = await store_version(ctx, session, agreement, version, body.content, principal.subject)
     voided = await _void_signatures(session, agreement, now)
     was_signing = agreement.status == "signing"
     agreement.current_version, agreement.updated_at = version, now
     agreement.status, agreement.requested_version = "draft", None
-    await _audit(ctx, session, agreement, "edited", principal, version=version, document_hash=digest)
+    await record_audit(ctx, session, agreement, "edited", principal, version=version, document_hash=digest)
     if voided or was_signing:
-        await _audit(ctx, session, agreement, "signatures_voided", principal, count=voided, version=version)
+        await record_audit(ctx, session, agreement, "signatures_voided", principal, count=voided, version=version)
     uow.publish(DraftReady(case_id=agreement.case_id, agreement_id=agreement.id, version=version))
     view = await _view(ctx, session, agreement)
     await uow.commit()
@@ -306,12 +311,12 @@ async def add_comment(uow: UnitOfWork, ctx: Context, *, principal: Principal, ag
     if agreement.status in ("executed", "shredded"):
         raise Conflict("agreement-executed", "comments are closed once the agreement is executed")
     comment_id = str(uuid.uuid4())
-    now = _now()
+    now = utcnow()
     uow.session.add(Comment(id=comment_id, agreement_id=agreement.id, version=agreement.current_version,
                             author=principal.subject, author_role=principal.role, created_at=now,
                             **ctx.vault.seal(body.text.encode(), aad=comment_aad(agreement.id, comment_id))))
-    await _audit(ctx, uow.session, agreement, "commented", principal, comment_id=comment_id,
-                 version=agreement.current_version)
+    await record_audit(ctx, uow.session, agreement, "commented", principal, comment_id=comment_id,
+                       version=agreement.current_version)
     await uow.commit()
     return CommentView(id=comment_id, version=agreement.current_version, author=principal.subject,
                        author_role=principal.role, text=body.text, created_at=now)
@@ -382,9 +387,9 @@ async def request_signatures(uow: UnitOfWork, ctx: Context, *, principal: Princi
     if agreement.status == "signing" and agreement.requested_version == body.version:
         return await _view(ctx, session, agreement)
     agreement.status, agreement.requested_version = "signing", body.version
-    agreement.signers, agreement.updated_at = signer_slots(content), _now()
-    await _audit(ctx, session, agreement, "signature_requested", principal, version=body.version,
-                 document_hash=row.document_hash)
+    agreement.signers, agreement.updated_at = signer_slots(content), utcnow()
+    await record_audit(ctx, session, agreement, "signature_requested", principal, version=body.version,
+                       document_hash=row.document_hash)
     uow.publish(SignatureRequested(case_id=agreement.case_id, agreement_id=agreement.id, version=body.version,
                                    document_hash=row.document_hash, signer_ids=list(agreement.signers)))
     view = await _view(ctx, session, agreement)
@@ -419,14 +424,14 @@ async def sign(uow: UnitOfWork, ctx: Context, *, principal: Principal, agreement
         assurance = qualified_assurance(identity)
     else:
         assurance = platform_assurance(principal, slot)
-    now = _now()
+    now = utcnow()
     session.add(Signature(id=str(uuid.uuid4()), agreement_id=agreement.id, version=row.version,
                           document_hash=row.document_hash, slot=slot, signer=principal.subject, method=body.method,
                           assurance=assurance, signed_at=now, status="valid"))
     agreement.updated_at = now
     await session.flush()
-    await _audit(ctx, session, agreement, "signed", principal, slot=slot, version=row.version,
-                 document_hash=row.document_hash, method=body.method)
+    await record_audit(ctx, session, agreement, "signed", principal, slot=slot, version=row.version,
+                       document_hash=row.document_hash, method=body.method)
     uow.publish(SignatureAdded(case_id=agreement.case_id, agreement_id=agreement.id, version=row.version, slot=slot))
     signed = set((await session.execute(select(Signature.slot).where(
         Signature.agreement_id == agreement.id, Signature.status == "valid", Signature.version == row.version))).scalars())
@@ -448,9 +453,9 @@ async def withdraw_signature(uow: UnitOfWork, ctx: Context, *, principal: Princi
         Signature.agreement_id == agreement.id, Signature.slot == slot, Signature.status == "valid"))).scalar_one_or_none()
     if mine is None:
         raise Conflict("not-signed", "you have no signature on this agreement to withdraw")
-    mine.status, mine.ended_at = "withdrawn", _now()
+    mine.status, mine.ended_at = "withdrawn", utcnow()
     agreement.updated_at = mine.ended_at
-    await _audit(ctx, session, agreement, "signature_withdrawn", principal, slot=slot, version=mine.version)
+    await record_audit(ctx, session, agreement, "signature_withdrawn", principal, slot=slot, version=mine.version)
     uow.publish(SignatureWithdrawn(case_id=agreement.case_id, agreement_id=agreement.id, version=mine.version,
                                    slot=slot))
     view = await _view(ctx, session, agreement)
@@ -461,7 +466,7 @@ async def withdraw_signature(uow: UnitOfWork, ctx: Context, *, principal: Princi
 async def _execute(uow: UnitOfWork, ctx: Context, agreement: Agreement, row: AgreementVersion) -> None:
     """Everyone signed: seal, render the PDF, store both, start fulfilment tracking, tell the court."""
     session = uow.session
-    now = _now()
+    now = utcnow()
     rules = documents.jurisdiction(agreement.jurisdiction)
     document = open_document(ctx, row)
     sigs = (await session.execute(select(Signature).where(
@@ -484,8 +489,8 @@ async def _execute(uow: UnitOfWork, ctx: Context, agreement: Agreement, row: Agr
                                obligor=o["obligor"], obligee=o["obligee"], due_on=due, status="pending"))
     agreement.status, agreement.executed_at = "executed", now
     agreement.retain_until = now + timedelta(days=rules.retention_days)
-    await _audit(ctx, session, agreement, "executed", None, version=row.version, document_hash=row.document_hash,
-                 seal_kid=seal["kid"])
+    await record_audit(ctx, session, agreement, "executed", None, version=row.version, document_hash=row.document_hash,
+                       seal_kid=seal["kid"])
     case = await session.get(CaseRef, agreement.case_id)
     due = [ObligationDue(obligation_id=o["id"], obligor_side=o["obligor"], due_on=o["deadline"])
            for o in document["content"].get("obligations", []) if o.get("deadline")]
@@ -494,7 +499,7 @@ async def _execute(uow: UnitOfWork, ctx: Context, agreement: Agreement, row: Agr
     if case.court_id:
         await feed.append(session, court_id=case.court_id, type=AgreementSigned.type, case_id=agreement.case_id,
                           agreement_id=agreement.id, version=row.version, document_hash=row.document_hash, at=now)
-        await _audit(ctx, session, agreement, "sent_to_court", None, court_id=case.court_id, version=row.version)
+        await record_audit(ctx, session, agreement, "sent_to_court", None, court_id=case.court_id, version=row.version)
 
 
 def seal_payload(document: dict, signature_block: list[dict], *, sealed_at: datetime) -> dict:
@@ -535,7 +540,7 @@ async def pdf_bytes(session: AsyncSession, ctx: Context, agreement: Agreement) -
 async def get_sealed(uow: UnitOfWork, ctx: Context, *, principal: Principal, agreement_id: str) -> SealedDocument:
     agreement = await load(uow.session, agreement_id, principal)
     out = await sealed_document(uow.session, ctx, agreement)
-    await _audit(ctx, uow.session, agreement, "viewed", principal, what="sealed-document")
+    await record_audit(ctx, uow.session, agreement, "viewed", principal, what="sealed-document")
     await uow.commit()
     return out
 
@@ -543,7 +548,7 @@ async def get_sealed(uow: UnitOfWork, ctx: Context, *, principal: Principal, agr
 async def get_pdf(uow: UnitOfWork, ctx: Context, *, principal: Principal, agreement_id: str) -> bytes:
     agreement = await load(uow.session, agreement_id, principal)
     out = await pdf_bytes(uow.session, ctx, agreement)
-    await _audit(ctx, uow.session, agreement, "viewed", principal, what="pdf")
+    await record_audit(ctx, uow.session, agreement, "viewed", principal, what="pdf")
     await uow.commit()
     return out
 

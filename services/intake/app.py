@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
 from pathlib import Path
@@ -12,7 +11,7 @@ from fastapi import FastAPI
 from shared.app import create_service_app
 from shared.config import Settings
 from shared.service import ServiceRuntime, ServiceSpec
-from shared.tasks import cancel_and_wait
+from shared.workers import Worker
 
 from . import deadlines as service  # the loop below runs its sweeps: service.expire_invitations, .expire_terms
 from . import eligibility, events
@@ -26,25 +25,19 @@ SWEEP_SECONDS = 60.0
 @contextlib.asynccontextmanager
 async def deadlines(runtime: ServiceRuntime):
     """Legal deadlines do not wait for a request: once a minute, close cases whose invitation
-    window passed in silence (declined) or whose term of mediation ended (term expired)."""
+    window passed in silence (declined) or whose term of mediation ended (term expired). A failed
+    sweep is logged and the next one retries."""
 
-    async def loop() -> None:
-        while True:
-            try:
-                async with runtime.uow() as uow:
-                    await service.expire_invitations(uow)
-                async with runtime.uow() as uow:
-                    await service.expire_terms(uow)
-            except Exception as exc:  # keep sweeping; the next round retries
-                log.error("deadline sweep failed", extra={"exc_type": type(exc).__name__})
-            await asyncio.sleep(SWEEP_SECONDS)
+    async def sweep() -> float:
+        async with runtime.uow() as uow:
+            await service.expire_invitations(uow)
+        async with runtime.uow() as uow:
+            await service.expire_terms(uow)
+        return SWEEP_SECONDS
 
     eligibility.load_rule_sets()  # a broken rule set file stops the service here, not mid-request
-    task = asyncio.create_task(loop())
-    try:
+    async with Worker("intake-deadlines", sweep, backoff=SWEEP_SECONDS, logger=log):
         yield
-    finally:
-        await cancel_and_wait(task)
 
 
 SPEC = ServiceSpec(

@@ -1,2 +1,2 @@
-"""Notifications: email, in-app and signed court webhooks in kk/ru/en.
-This skeleton turns case events into in-app notifications in a per-recipient feed."""
+"""Notifications: the in-app feed and live push, email, SMS and signed court webhooks in kk/ru/en,
+and reminders."""

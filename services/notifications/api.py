@@ -7,11 +7,10 @@ from collections.abc import AsyncIterable
 
 from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from fastapi.responses import HTMLResponse
-from fastapi.security import HTTPAuthorizationCredentials
 from fastapi.sse import EventSourceResponse, ServerSentEvent
 from sqlalchemy import select
 
-from shared.auth import Principal, Unauthorized, _bearer, current_principal
+from shared.auth import Principal, Unauthorized, bearer_token, current_principal
 from shared.deps import unit_of_work
 from shared.problems import NotFound
 from shared.uow import UnitOfWork
@@ -41,8 +40,8 @@ async def feed(limit: int = Query(50, ge=1, le=200), principal: Principal = Depe
 
 async def _stream_principal(request: Request, access_token: str | None = Query(
         None, description="For browsers' EventSource, which cannot send headers; prefer the Authorization header."),
-        credentials: HTTPAuthorizationCredentials | None = Depends(_bearer)) -> Principal:
-    token = credentials.credentials if credentials and credentials.scheme.lower() == "bearer" else access_token
+        bearer: str | None = Depends(bearer_token)) -> Principal:
+    token = bearer or access_token
     if not token:
         raise Unauthorized()
     return request.app.state.runtime.tokens.verify(token)

@@ -31,16 +31,11 @@ def workers(notifier: Notifier):
     @contextlib.asynccontextmanager
     async def _background(runtime: ServiceRuntime):
         notifier.runtime = runtime
-        started = []
-        try:
-            for worker in (DeliveryWorker(notifier), WebhookWorker(notifier), Scheduler(notifier)):
-                await worker.start()
-                started.append(worker)
+        async with contextlib.AsyncExitStack() as stack:  # stopped in reverse order
+            started = [await stack.enter_async_context(worker)
+                       for worker in (DeliveryWorker(notifier), WebhookWorker(notifier), Scheduler(notifier))]
             notifier.workers = {type(w).__name__: w for w in started}
             yield
-        finally:
-            for worker in reversed(started):
-                await worker.stop()
 
     return _background
 

@@ -4,8 +4,6 @@ live feeds right after a commit instead of at the next poll."""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 from pathlib import Path
 
 from sqlalchemy import event as sa_event
@@ -13,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.config import Settings
 from shared.crypto import Envelope, LocalKeyring
+from shared.workers import Signal
 
 from .channels.email import EmailTransport, MailboxTransport, SmtpTransport
 from .channels.sms import LoggingSmsProvider, SmsProvider
@@ -21,23 +20,6 @@ from .settings import NotificationsSettings
 from .storage import Sealer
 
 KEK_ID = "notifications"
-
-
-class Signal:
-    """Wakes every waiter once per ``fire()``; waiters still poll, so a missed wake (another
-    replica committed) costs at most one poll interval."""
-
-    def __init__(self) -> None:
-        self._event = asyncio.Event()
-
-    def fire(self) -> None:
-        self._event.set()
-        self._event = asyncio.Event()
-
-    async def wait(self, timeout: float) -> None:
-        event = self._event
-        with contextlib.suppress(TimeoutError, asyncio.TimeoutError):
-            await asyncio.wait_for(event.wait(), timeout)
 
 
 class Notifier:
@@ -49,6 +31,8 @@ class Notifier:
         self.sms = sms or LoggingSmsProvider()
         self._email = email
         self._sealer: Sealer | None = None
+        # Waiters still look every poll interval, so a wake they cannot get (another replica
+        # committed) costs at most one interval.
         self.signals = {"deliveries": Signal(), "webhooks": Signal(), "scheduler": Signal(), "feed": Signal()}
         self.runtime = None  # set when the service starts
         self.workers: dict = {}

@@ -20,14 +20,14 @@ delivery twice while its lease holds.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import random
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 
 from sqlalchemy import and_, or_, select, update
 
-from shared.tasks import cancel_and_wait
+from shared.clock import utcnow
+from shared.workers import Worker
 
 from . import service
 from .channels.email import PermanentFailure, TransientFailure, build_message, message_id_for
@@ -37,19 +37,17 @@ from .preferences import quiet_until
 log = logging.getLogger("odr.notifications.delivery")
 
 
-def _now() -> datetime:
-    return datetime.now(timezone.utc)
 
-
-class DeliveryWorker:
+class DeliveryWorker(Worker):
     def __init__(self, notifier, *, batch_size: int = 100, concurrency: int = 8) -> None:
         self.notifier = notifier
         self.settings = notifier.nsettings
         self.batch_size = batch_size
         self.concurrency = concurrency
-        self._task: asyncio.Task | None = None
         self._random = random.Random()
         self.delivered = 0
+        super().__init__("notifications-delivery", self._round, signal=notifier.signals["deliveries"],
+                         backoff=lambda: self.settings.delivery_poll_seconds, logger=log)
 
     @property
     def session_factory(self):
@@ -59,31 +57,15 @@ class DeliveryWorker:
         return or_(and_(Delivery.status == "pending", Delivery.next_attempt_at <= now),
                    and_(Delivery.status == "sending", Delivery.lease_until < now))
 
-    async def start(self) -> None:
-        self._task = asyncio.create_task(self._loop(), name="notifications-delivery")
-
-    async def stop(self) -> None:
-        await cancel_and_wait(self._task)
-        self._task = None
-
-    async def _loop(self) -> None:
-        signal = self.notifier.signals["deliveries"]
-        while True:
-            try:
-                done = await self.run_once()
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception("delivery round failed")
-                done = 0
-            if done < self.batch_size:
-                await signal.wait(self.settings.delivery_poll_seconds)
+    async def _round(self) -> float:
+        done = await self.run_once()
+        return 0 if done >= self.batch_size else self.settings.delivery_poll_seconds
 
     async def run_once(self) -> int:
         """Deliver what is due now; returns how many deliveries were attempted. The batch is
         claimed in one transaction (committed before anything is sent) and outcomes are recorded
         per group of concurrent sends, so the database cost per email is a fraction of a commit."""
-        now = _now()
+        now = utcnow()
         async with self.session_factory() as session:
             ids = list((await session.execute(
                 select(Delivery.id).where(self._due(now)).order_by(Delivery.next_attempt_at).limit(self.batch_size)
@@ -126,7 +108,7 @@ class DeliveryWorker:
 
     async def _claim(self, ids: list[str]) -> list[str]:
         """Mark the attempt of each still-due delivery before sending; returns those we got."""
-        now = _now()
+        now = utcnow()
         async with self.session_factory() as session:
             result = await session.execute(
                 update(Delivery).where(Delivery.id.in_(ids), self._due(now))
@@ -156,12 +138,12 @@ class DeliveryWorker:
         delay *= 1 + self._random.uniform(-0.2, 0.2)
         log.warning("delivery will be retried", extra={"delivery_id": d.id, "channel": d.channel,
                                                        "attempt": d.attempts, "error": error})
-        return {"status": "pending", "last_error": error, "next_attempt_at": _now() + timedelta(seconds=delay)}
+        return {"status": "pending", "last_error": error, "next_attempt_at": utcnow() + timedelta(seconds=delay)}
 
     async def _deliver(self, d: Delivery, n: Notification, time_zone: str, pref: Preference | None,
                        address: str | None) -> dict:
         """Send one claimed delivery; returns the column values of its outcome."""
-        now = _now()
+        now = utcnow()
         if not n.critical and pref is not None:
             resume = quiet_until(now, start=pref.quiet_start, end=pref.quiet_end, time_zone=time_zone)
             if resume is not None:  # held, not attempted
@@ -189,13 +171,5 @@ class DeliveryWorker:
             # Our own failure texts carry codes only; anything else may quote an address: type only.
             return self._retry(d, str(exc)[:200] if isinstance(exc, TransientFailure) else type(exc).__name__)
         log.info("delivered", extra={"delivery_id": d.id, "channel": d.channel, "attempt": d.attempts})
-        return {"status": "sent", "sent_at": _now(), "last_error": None}
+        return {"status": "sent", "sent_at": utcnow(), "last_error": None}
 
-
-@contextlib.asynccontextmanager
-async def running_worker(worker):
-    await worker.start()
-    try:
-        yield worker
-    finally:
-        await worker.stop()

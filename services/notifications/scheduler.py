@@ -17,16 +17,15 @@ Closing a case cancels all its pending jobs.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 import uuid
-from datetime import datetime, timezone
+from datetime import datetime
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from shared.tasks import cancel_and_wait
+from shared.clock import utcnow
+from shared.workers import Worker
 
 from . import service
 from .catalog import CASE_ROLES, SESSION_ROLES
@@ -35,14 +34,11 @@ from .models import ScheduledJob
 log = logging.getLogger("odr.notifications.scheduler")
 
 
-def _now() -> datetime:
-    return datetime.now(timezone.utc)
-
 
 async def schedule(session: AsyncSession, notifier, *, kind: str, case_id: str, ref: str, due_at: datetime,
                    params: dict) -> ScheduledJob | None:
     """Create or move a job. Jobs already due are not created (a reminder after the fact is noise)."""
-    now = _now()
+    now = utcnow()
     await session.flush()
     job = (await session.execute(select(ScheduledJob).where(
         ScheduledJob.kind == kind, ScheduledJob.case_id == case_id, ScheduledJob.ref == ref))).scalar_one_or_none()
@@ -114,33 +110,23 @@ async def fire(session: AsyncSession, notifier, job: ScheduledJob) -> None:
         log.error("unknown job kind", extra={"job_id": job.id, "kind": job.kind})
 
 
-class Scheduler:
+class Scheduler(Worker):
     def __init__(self, notifier, *, batch_size: int = 100) -> None:
         self.notifier = notifier
         self.batch_size = batch_size
-        self._task: asyncio.Task | None = None
         self.fired = 0
+        super().__init__("notifications-scheduler", self._round, signal=notifier.signals["scheduler"],
+                         backoff=self._poll_seconds, logger=log)
 
-    async def start(self) -> None:
-        self._task = asyncio.create_task(self._loop(), name="notifications-scheduler")
+    def _poll_seconds(self) -> float:
+        return self.notifier.nsettings.scheduler_poll_seconds
 
-    async def stop(self) -> None:
-        await cancel_and_wait(self._task)
-        self._task = None
-
-    async def _loop(self) -> None:
-        signal = self.notifier.signals["scheduler"]
-        while True:
-            try:
-                await self.run_once()
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception("scheduler round failed")
-            await signal.wait(self.notifier.nsettings.scheduler_poll_seconds)
+    async def _round(self) -> float:
+        await self.run_once()
+        return self._poll_seconds()
 
     async def run_once(self, now: datetime | None = None) -> int:
-        now = now or _now()
+        now = now or utcnow()
         session_factory = self.notifier.runtime.session_factory
         async with session_factory() as session:
             due = list((await session.execute(select(ScheduledJob.id, ScheduledJob.generation).where(
@@ -162,11 +148,3 @@ class Scheduler:
         self.fired += fired
         return fired
 
-
-@contextlib.asynccontextmanager
-async def running_scheduler(scheduler):
-    await scheduler.start()
-    try:
-        yield scheduler
-    finally:
-        await scheduler.stop()

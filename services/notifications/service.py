@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
-from datetime import datetime, timezone
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.auth import Principal
+from shared.clock import utcnow
 from shared.crypto import DecryptionError
 from shared.problems import Forbidden, NotFound, Problem
 from shared.uow import UnitOfWork
@@ -31,9 +32,6 @@ log = logging.getLogger("odr.notifications")
 DEFAULT_CHANNELS = ("in_app", "email")
 
 
-def _now() -> datetime:
-    return datetime.now(timezone.utc)
-
 
 # -- the directory -------------------------------------------------------------------------------
 
@@ -41,7 +39,7 @@ def _now() -> datetime:
 async def case_entry(session: AsyncSession, case_id: str, *, default_time_zone: str) -> CaseEntry:
     entry = await session.get(CaseEntry, case_id)
     if entry is None:
-        entry = CaseEntry(case_id=case_id, time_zone=default_time_zone, updated_at=_now())
+        entry = CaseEntry(case_id=case_id, time_zone=default_time_zone, updated_at=utcnow())
         session.add(entry)
     return entry
 
@@ -52,14 +50,14 @@ async def remember(session: AsyncSession, *, case_id: str, participant_id: str, 
     row = await session.get(Recipient, (case_id, participant_id))
     if row is None:
         row = Recipient(case_id=case_id, participant_id=participant_id, role=role, side=side, language=language,
-                        active=active, updated_at=_now())
+                        active=active, updated_at=utcnow())
         session.add(row)
         return row
     row.role = role
     row.side = side if side is not None else row.side
     row.language = language or row.language
     row.active = active
-    row.updated_at = _now()
+    row.updated_at = utcnow()
     return row
 
 
@@ -102,7 +100,7 @@ async def notify(session: AsyncSession, notifier, *, source_id: str, case_id: st
         return 0
     prefs = {p.subject: p for p in (await session.execute(
         select(Preference).where(Preference.subject.in_(list(wanted))))).scalars()}
-    now = _now()
+    now = utcnow()
     default_language = notifier.nsettings.default_language
     notices, deliveries = [], []
     for participant_id, hint in wanted.items():
@@ -196,7 +194,7 @@ async def mark_read(uow: UnitOfWork, *, principal: Principal, notification_id: s
     if n is None:
         raise NotFound("the notification")
     if n.read_at is None:
-        n.read_at = _now()
+        n.read_at = utcnow()
     await uow.commit()
 
 
@@ -244,7 +242,7 @@ async def put_contact(uow: UnitOfWork, notifier, *, principal: Principal, partic
     await _may_manage_contact(uow.session, principal, participant_id)
     contact = await uow.session.get(Contact, participant_id)
     if contact is None:
-        contact = Contact(participant_id=participant_id, updated_at=_now())
+        contact = Contact(participant_id=participant_id, updated_at=utcnow())
         uow.session.add(contact)
     given = body.model_fields_set
     if "email" in given:
@@ -253,7 +251,7 @@ async def put_contact(uow: UnitOfWork, notifier, *, principal: Principal, partic
     if "phone" in given:
         contact.phone_sealed = (notifier.sealer.seal(body.phone, aad=f"contact:{participant_id}:phone")
                                 if body.phone else None)
-    contact.updated_at = _now()
+    contact.updated_at = utcnow()
     await uow.commit()
     log.info("contact details updated", extra={"participant_id": participant_id, "fields": sorted(given)})
     return await _contact_view(notifier, contact, participant_id)
@@ -308,13 +306,13 @@ async def put_preferences(uow: UnitOfWork, *, principal: Principal, body: Prefer
     for subject in await recipient_ids(uow.session, principal):
         p = await uow.session.get(Preference, subject)
         if p is None:
-            p = Preference(subject=subject, updated_at=_now())
+            p = Preference(subject=subject, updated_at=utcnow())
             uow.session.add(p)
         p.channels = sorted(set(body.channels))
         p.language = body.language
         p.quiet_start = body.quiet_hours.start if body.quiet_hours else None
         p.quiet_end = body.quiet_hours.end if body.quiet_hours else None
-        p.updated_at = _now()
+        p.updated_at = utcnow()
         if subject == principal.subject:
             saved = p
     await uow.commit()

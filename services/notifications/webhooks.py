@@ -14,23 +14,23 @@ per (event, endpoint), and the worker that delivers them with retries.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import logging
 import random
 import time
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 
 import httpx
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.auth import Principal
+from shared.clock import utcnow
 from shared.events import CloudEvent
 from shared.problems import Conflict, Forbidden, NotFound, Problem
-from shared.tasks import cancel_and_wait
 from shared.uow import UnitOfWork
+from shared.workers import Worker
 
 from .catalog import link_for
 from .channels import webhooks as wire
@@ -49,9 +49,6 @@ COURT_EVENTS = {
     "odr.agreement.rejected.v1": "court_decision",
 }
 
-
-def _now() -> datetime:
-    return datetime.now(timezone.utc)
 
 
 # -- registration --------------------------------------------------------------------------------
@@ -84,7 +81,7 @@ def _validated(notifier, body: WebhookEndpointIn) -> tuple[str, list[str]]:
 async def _add_secret(session: AsyncSession, notifier, endpoint_id: str) -> str:
     secret = wire.new_secret()
     sid = str(uuid.uuid4())
-    session.add(WebhookSecret(id=sid, endpoint_id=endpoint_id, created_at=_now(), expires_at=None,
+    session.add(WebhookSecret(id=sid, endpoint_id=endpoint_id, created_at=utcnow(), expires_at=None,
                               sealed=notifier.sealer.seal(secret, aad=f"webhook:{endpoint_id}:{sid}")))
     return secret
 
@@ -92,7 +89,7 @@ async def _add_secret(session: AsyncSession, notifier, endpoint_id: str) -> str:
 async def create_endpoint(uow: UnitOfWork, notifier, *, principal: Principal, body: WebhookEndpointIn) -> WebhookEndpointCreated:
     court = _court_of(principal)
     url, types = _validated(notifier, body)
-    now = _now()
+    now = utcnow()
     endpoint = WebhookEndpoint(id="ep_" + uuid.uuid4().hex, court_id=court, url=url, event_types=types,
                                status="active", created_at=now, updated_at=now)
     uow.session.add(endpoint)
@@ -124,7 +121,7 @@ async def get_endpoint(uow: UnitOfWork, *, principal: Principal, endpoint_id: st
 async def rotate_secret(uow: UnitOfWork, notifier, *, principal: Principal, endpoint_id: str,
                         body: RotateSecretIn) -> SecretRotated:
     e = await _own_endpoint(uow.session, principal, endpoint_id)
-    now = _now()
+    now = utcnow()
     grace = body.grace_seconds if body.grace_seconds is not None else notifier.nsettings.webhook_secret_grace_seconds
     expires = now + timedelta(seconds=grace)
     await uow.session.execute(update(WebhookSecret).where(
@@ -139,7 +136,7 @@ async def rotate_secret(uow: UnitOfWork, notifier, *, principal: Principal, endp
 
 async def delete_endpoint(uow: UnitOfWork, *, principal: Principal, endpoint_id: str) -> None:
     e = await _own_endpoint(uow.session, principal, endpoint_id)
-    e.status, e.updated_at = "deleted", _now()
+    e.status, e.updated_at = "deleted", utcnow()
     await uow.session.execute(update(WebhookMessage).where(
         WebhookMessage.endpoint_id == e.id, WebhookMessage.status.in_(["pending", "redeliver"])).values(status="abandoned"))
     await uow.commit()
@@ -147,7 +144,7 @@ async def delete_endpoint(uow: UnitOfWork, *, principal: Principal, endpoint_id:
 
 async def enable_endpoint(uow: UnitOfWork, notifier, *, principal: Principal, endpoint_id: str) -> WebhookEndpointView:
     e = await _own_endpoint(uow.session, principal, endpoint_id)
-    e.status, e.disabled_reason, e.updated_at = "active", None, _now()
+    e.status, e.disabled_reason, e.updated_at = "active", None, utcnow()
     notifier.after_commit(uow.session, "webhooks")
     await uow.commit()
     return _endpoint_view(e)
@@ -179,7 +176,7 @@ async def redeliver(uow: UnitOfWork, notifier, *, principal: Principal, endpoint
         raise NotFound("the webhook message")
     if m.status == "sending":
         raise Conflict("delivery-in-progress", "an attempt is in progress; try again shortly")
-    m.status, m.next_attempt_at = "redeliver", _now()
+    m.status, m.next_attempt_at = "redeliver", utcnow()
     notifier.after_commit(uow.session, "webhooks")
     await uow.commit()
     return WebhookMessageView(id=m.id, event_type=m.event_type, status=m.status, attempts=m.attempts,
@@ -203,7 +200,7 @@ async def enqueue(session: AsyncSession, notifier, *, court_id: str | None, enve
     body = json.dumps({"type": envelope.type, "timestamp": envelope.time.isoformat(),
                        "data": {**data, "case_id": envelope.subject, "event_id": envelope.id, "link": link}},
                       separators=(",", ":"), sort_keys=True)
-    now = _now()
+    now = utcnow()
     rows = [{"id": "msg_" + stable_id(envelope.id, e.id).replace("-", ""), "endpoint_id": e.id, "court_id": court_id,
              "source_event_id": envelope.id, "event_type": envelope.type, "payload": body, "status": "pending",
              "attempts": 0, "next_attempt_at": now, "lease_until": None, "created_at": now, "delivered_at": None}
@@ -217,7 +214,7 @@ async def enqueue(session: AsyncSession, notifier, *, court_id: str | None, enve
 # -- the worker ----------------------------------------------------------------------------------
 
 
-class WebhookWorker:
+class WebhookWorker(Worker):
     def __init__(self, notifier, *, batch_size: int = 100, client: httpx.AsyncClient | None = None,
                  rng: random.Random | None = None) -> None:
         self.notifier = notifier
@@ -226,7 +223,8 @@ class WebhookWorker:
         self._client = client
         self._own_client = client is None
         self._random = rng or random.Random()
-        self._task: asyncio.Task | None = None
+        super().__init__("notifications-webhooks", self._round, signal=notifier.signals["webhooks"],
+                         backoff=lambda: self.settings.webhook_poll_seconds, logger=log)
         self.first_attempt_latencies: list[float] = []  # seconds from message creation (benchmarks)
 
     @property
@@ -241,30 +239,20 @@ class WebhookWorker:
         if self._client is None:
             self._client = httpx.AsyncClient(timeout=self.settings.webhook_timeout_seconds, follow_redirects=False,
                                              trust_env=False)
-        self._task = asyncio.create_task(self._loop(), name="notifications-webhooks")
+        await super().start()
 
     async def stop(self) -> None:
-        await cancel_and_wait(self._task)
-        self._task = None
+        await super().stop()
         if self._own_client and self._client is not None:
             await self._client.aclose()
             self._client = None
 
-    async def _loop(self) -> None:
-        signal = self.notifier.signals["webhooks"]
-        while True:
-            try:
-                done = await self.run_once()
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception("webhook round failed")
-                done = 0
-            if done < self.batch_size:
-                await signal.wait(self.settings.webhook_poll_seconds)
+    async def _round(self) -> float:
+        done = await self.run_once()
+        return 0 if done >= self.batch_size else self.settings.webhook_poll_seconds
 
     async def run_once(self) -> int:
-        now = _now()
+        now = utcnow()
         async with self.session_factory() as session:
             ids = list((await session.execute(
                 select(WebhookMessage.id).join(WebhookEndpoint, WebhookEndpoint.id == WebhookMessage.endpoint_id)
@@ -288,7 +276,7 @@ class WebhookWorker:
 
     async def _claim(self, message_id: str) -> str | None:
         """Mark the attempt before making it; returns the trigger, or None if someone else has it."""
-        now = _now()
+        now = utcnow()
         async with self.session_factory() as session:
             m = await session.get(WebhookMessage, message_id)
             if m is None:
@@ -305,7 +293,7 @@ class WebhookWorker:
         trigger = await self._claim(message_id)
         if trigger is None:
             return
-        now = _now()
+        now = utcnow()
         async with self.session_factory() as session:
             m = await session.get(WebhookMessage, message_id)
             e = await session.get(WebhookEndpoint, m.endpoint_id)
@@ -343,7 +331,7 @@ class WebhookWorker:
 
     async def _record(self, m: WebhookMessage, e: WebhookEndpoint, *, trigger: str, outcome: str,
                       status_code: int | None, error: str | None, duration_ms: int) -> None:
-        now = _now()
+        now = utcnow()
         extra = {"message_id": m.id, "endpoint_id": e.id, "attempt": m.attempts, "outcome": outcome,
                  "status_code": status_code, "trigger": trigger}
         async with self.session_factory() as session:
@@ -371,11 +359,3 @@ class WebhookWorker:
             await session.execute(update(WebhookMessage).where(WebhookMessage.id == m.id).values(**values))
             await session.commit()
 
-
-@contextlib.asynccontextmanager
-async def running_worker(worker):
-    await worker.start()
-    try:
-        yield worker
-    finally:
-        await worker.stop()

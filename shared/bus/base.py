@@ -9,9 +9,15 @@ commits gets the records again. ``publish`` returns only once the records are du
 from __future__ import annotations
 
 import abc
+import asyncio
+import logging
 import zlib
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
+
+from ..workers import Worker
+
+log = logging.getLogger("odr.bus")
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,24 +57,53 @@ class ConsumerStats:
     extra: dict = field(default_factory=dict)
 
 
-class Consumer(abc.ABC):
+class Consumer(Worker, abc.ABC):
     """A group member that hands record batches to a handler and commits after it returns.
 
     If the handler raises, nothing is committed and the same records are delivered again after a
-    back-off, so an effect is only lost if the handler swallowed it.
+    back-off (``retry_backoff`` seconds), so an effect is only lost if the handler swallowed it.
+    The delivery loop is this class's (a ``Worker``); a backend supplies fetching, committing and
+    rewinding, and its ``start()``/``stop()`` join and leave the group around ``super()``'s.
     """
 
-    def __init__(self, *, group: str, topics: Sequence[str], handler: BatchHandler) -> None:
+    def __init__(self, *, group: str, topics: Sequence[str], handler: BatchHandler, retry_backoff: float = 0.5) -> None:
         self.group = group
         self.topics = list(topics)
         self.handler = handler
         self.stats = ConsumerStats()
+        self.retry_backoff = retry_backoff
+        super().__init__(f"consumer-{group}", self._round, backoff=lambda: self.retry_backoff,
+                         logger=log, context={"group": group})
 
     @abc.abstractmethod
-    async def start(self) -> None: ...
+    async def _fetch(self) -> tuple[list[Record], float | None]:
+        """The next batch (possibly empty) and, when it is empty, how long to sleep before
+        looking again (see ``shared.workers.Step``)."""
 
     @abc.abstractmethod
-    async def stop(self) -> None: ...
+    async def _commit(self, batch: Sequence[Record]) -> None:
+        """Commit the group's offsets past ``batch``."""
+
+    @abc.abstractmethod
+    async def _rewind(self, batch: Sequence[Record]) -> None:
+        """After a failed batch: deliver it again from the committed offsets."""
+
+    async def _round(self) -> float | None:
+        batch, idle = await self._fetch()
+        if not batch:
+            return idle
+        try:
+            await self.handler(batch)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            self.stats.failed_batches += 1
+            await self._rewind(batch)
+            raise  # the worker logs it and backs off before the redelivery
+        await self._commit(batch)
+        self.stats.delivered += len(batch)
+        self.stats.committed_batches += 1
+        return 0
 
 
 class EventBus(abc.ABC):

@@ -18,12 +18,11 @@ import logging
 import sqlite3
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from .base import DEFAULT_PARTITIONS, BatchHandler, Consumer, EventBus, Message, Record, partition_for
-from ..tasks import cancel_and_wait
 
 log = logging.getLogger("odr.bus.embedded")
 
@@ -49,15 +48,15 @@ CREATE TABLE IF NOT EXISTS group_members (
 
 # Publishers wake consumers of the same file in the same process at once; consumers in other
 # processes notice new records on their next poll.
-_waiters: dict[Path, set[tuple[asyncio.AbstractEventLoop, asyncio.Event]]] = {}
+_waiters: dict[Path, set[tuple[asyncio.AbstractEventLoop, Callable[[], None]]]] = {}
 
 
 def _wake(path: Path) -> None:
-    for loop, flag in list(_waiters.get(path, ())):
+    for loop, wake in list(_waiters.get(path, ())):
         if loop.is_closed():
             continue
         try:
-            loop.call_soon_threadsafe(flag.set)
+            loop.call_soon_threadsafe(wake)
         except RuntimeError:  # loop closed between the check and the call
             pass
 
@@ -71,7 +70,7 @@ def _connect(path: Path, synchronous: str) -> sqlite3.Connection:
     return conn
 
 
-class _Worker:
+class _SqliteThread:
     """One SQLite connection on one thread."""
 
     def __init__(self, path: Path, synchronous: str, name: str) -> None:
@@ -120,7 +119,7 @@ class EmbeddedBus(EventBus):
         self.heartbeat = heartbeat
         self.synchronous = synchronous
         self.retention_seconds = retention_seconds
-        self._writer = _Worker(self.path, synchronous, "odr-bus-writer")
+        self._writer = _SqliteThread(self.path, synchronous, "odr-bus-writer")
         self._publishes = 0
 
     async def start(self) -> None:
@@ -165,35 +164,30 @@ class EmbeddedBus(EventBus):
 class EmbeddedConsumer(Consumer):
     def __init__(self, bus: EmbeddedBus, *, group: str, topics: Sequence[str], handler: BatchHandler,
                  from_beginning: bool = True, batch_size: int = 500, retry_backoff: float = 0.5) -> None:
-        super().__init__(group=group, topics=topics, handler=handler)
+        super().__init__(group=group, topics=topics, handler=handler, retry_backoff=retry_backoff)
         self.bus = bus
         self.member_id = uuid.uuid4().hex
         self.from_beginning = from_beginning
         self.batch_size = batch_size
-        self.retry_backoff = retry_backoff
-        self._worker = _Worker(bus.path, bus.synchronous, f"odr-bus-{group}")
-        self._task: asyncio.Task | None = None
-        self._flag = asyncio.Event()
-        self._waiter: tuple[asyncio.AbstractEventLoop, asyncio.Event] | None = None
+        self._db = _SqliteThread(bus.path, bus.synchronous, f"odr-bus-{group}")
+        self._waiter: tuple[asyncio.AbstractEventLoop, Callable[[], None]] | None = None
         self._positions: dict[tuple[str, int], int] = {}
         self._assigned: list[tuple[str, int]] = []
         self._next_heartbeat = 0.0
-        self._stopping = False
 
     @property
     def assignment(self) -> list[tuple[str, int]]:
         return list(self._assigned)
 
     async def start(self) -> None:
-        await self._worker.run(lambda conn: conn.executescript(SCHEMA))
-        self._waiter = (asyncio.get_running_loop(), self._flag)
+        await self._db.run(lambda conn: conn.executescript(SCHEMA))
+        self._waiter = (asyncio.get_running_loop(), self.wake)
         _waiters.setdefault(self.bus.path, set()).add(self._waiter)
         await self._heartbeat()
-        self._task = asyncio.create_task(self._run(), name=f"embedded-consumer-{self.group}")
+        await super().start()
 
     async def stop(self) -> None:
-        self._stopping = True
-        await cancel_and_wait(self._task)
+        await super().stop()
         if self._waiter is not None:
             _waiters.get(self.bus.path, set()).discard(self._waiter)
 
@@ -201,9 +195,9 @@ class EmbeddedConsumer(Consumer):
             conn.execute("DELETE FROM group_members WHERE grp=? AND member=?", (self.group, self.member_id))
 
         try:
-            await self._worker.run(_leave)
+            await self._db.run(_leave)
         finally:
-            await self._worker.close()
+            await self._db.close()
 
     # -- group membership -------------------------------------------------------------------
 
@@ -241,7 +235,7 @@ class EmbeddedConsumer(Consumer):
                 raise
             return assigned, committed
 
-        assigned, committed = await self._worker.run(_beat)
+        assigned, committed = await self._db.run(_beat)
         if assigned != self._assigned:
             # Partitions we keep continue from our in-memory position; new ones from the commit.
             self._positions = {tp: self._positions.get(tp, committed[tp]) if tp in self._assigned else committed[tp] for tp in assigned}
@@ -251,7 +245,9 @@ class EmbeddedConsumer(Consumer):
 
     # -- delivery ---------------------------------------------------------------------------
 
-    async def _fetch(self) -> list[Record]:
+    async def _fetch(self) -> tuple[list[Record], float]:
+        if time.monotonic() >= self._next_heartbeat:
+            await self._heartbeat()
         positions, limit = dict(self._positions), self.batch_size
 
         def _read(conn: sqlite3.Connection) -> list[Record]:
@@ -265,7 +261,9 @@ class EmbeddedConsumer(Consumer):
             out.sort(key=lambda r: r.offset)
             return out[:limit]
 
-        return await self._worker.run(_read)
+        batch = await self._db.run(_read)
+        # Idle: look again after a poll interval (other processes' records), or at the heartbeat.
+        return batch, min(self.bus.poll_seconds, max(0.0, self._next_heartbeat - time.monotonic()))
 
     async def _commit(self, records: Sequence[Record]) -> None:
         last: dict[tuple[str, int], int] = {}
@@ -286,48 +284,15 @@ class EmbeddedConsumer(Consumer):
                 conn.execute("ROLLBACK")
                 raise
 
-        await self._worker.run(_write)
+        await self._db.run(_write)
         self._positions.update({tp: max(self._positions.get(tp, 0), s) for tp, s in last.items() if tp in self._positions})
 
-    async def _rewind(self) -> None:
+    async def _rewind(self, batch: Sequence[Record]) -> None:
         """After a failed batch: forget in-memory positions, continue from the committed ones."""
         group = self.group
 
         def _read(conn: sqlite3.Connection) -> dict[tuple[str, int], int]:
             return {(t, p): s for t, p, s in conn.execute("SELECT topic, partition, seq FROM group_offsets WHERE grp=?", (group,))}
 
-        committed = await self._worker.run(_read)
+        committed = await self._db.run(_read)
         self._positions = {tp: committed.get(tp, 0) for tp in self._assigned}
-
-    async def _run(self) -> None:
-        while not self._stopping:
-            try:
-                if time.monotonic() >= self._next_heartbeat:
-                    await self._heartbeat()
-                batch = await self._fetch()
-                if not batch:
-                    self._flag.clear()
-                    timeout = min(self.bus.poll_seconds, max(0.0, self._next_heartbeat - time.monotonic()))
-                    try:
-                        await asyncio.wait_for(self._flag.wait(), timeout=timeout)
-                    except asyncio.TimeoutError:
-                        pass
-                    continue
-                try:
-                    await self.handler(batch)
-                except asyncio.CancelledError:
-                    raise
-                except Exception:
-                    self.stats.failed_batches += 1
-                    log.exception("consumer handler failed; batch will be redelivered", extra={"group": self.group})
-                    await self._rewind()
-                    await asyncio.sleep(self.retry_backoff)
-                    continue
-                await self._commit(batch)
-                self.stats.delivered += len(batch)
-                self.stats.committed_batches += 1
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception("embedded consumer loop error; retrying", extra={"group": self.group})
-                await asyncio.sleep(self.retry_backoff)

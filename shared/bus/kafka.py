@@ -8,16 +8,12 @@ consumer's inbox transaction committed, so a crash in between means redelivery, 
 from __future__ import annotations
 
 import asyncio
-import logging
 from collections.abc import Sequence
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
 from .base import BatchHandler, Consumer, EventBus, Message, Record
-from ..tasks import cancel_and_wait
-
-log = logging.getLogger("odr.bus.kafka")
 
 
 class KafkaBus(EventBus):
@@ -75,13 +71,11 @@ class KafkaBus(EventBus):
 class KafkaConsumer(Consumer):
     def __init__(self, bus: KafkaBus, *, group: str, topics: Sequence[str], handler: BatchHandler,
                  from_beginning: bool = True, batch_size: int = 500, retry_backoff: float = 0.5) -> None:
-        super().__init__(group=group, topics=topics, handler=handler)
+        super().__init__(group=group, topics=topics, handler=handler, retry_backoff=retry_backoff)
         self.bus = bus
         self.from_beginning = from_beginning
         self.batch_size = batch_size
-        self.retry_backoff = retry_backoff
         self._consumer: AIOKafkaConsumer | None = None
-        self._task: asyncio.Task | None = None
 
     async def start(self) -> None:
         self._consumer = AIOKafkaConsumer(
@@ -97,46 +91,34 @@ class KafkaConsumer(Consumer):
             fetch_max_wait_ms=self.bus.fetch_max_wait_ms,
         )
         await self._consumer.start()
-        self._task = asyncio.create_task(self._run(), name=f"kafka-consumer-{self.group}")
+        await super().start()
 
     async def stop(self) -> None:
-        await cancel_and_wait(self._task)
+        await super().stop()
         if self._consumer is not None:
             await self._consumer.stop()
             self._consumer = None
 
-    async def _run(self) -> None:
-        consumer = self._consumer
-        assert consumer is not None
-        while True:
-            try:
-                fetched = await consumer.getmany(timeout_ms=200, max_records=self.batch_size)
-                if not fetched:
-                    continue
-                batch = [
-                    Record(m.topic, m.partition, m.offset, (m.key or b"").decode(), m.value)
-                    for msgs in fetched.values()
-                    for m in msgs
-                ]
-                try:
-                    await self.handler(batch)
-                except asyncio.CancelledError:
-                    raise
-                except Exception:
-                    self.stats.failed_batches += 1
-                    log.exception("consumer handler failed; batch will be redelivered", extra={"group": self.group})
-                    for tp, msgs in fetched.items():
-                        consumer.seek(tp, msgs[0].offset)
-                    await asyncio.sleep(self.retry_backoff)
-                    continue
-                await consumer.commit({tp: msgs[-1].offset + 1 for tp, msgs in fetched.items()})
-                self.stats.delivered += len(batch)
-                self.stats.committed_batches += 1
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception("kafka consumer loop error; retrying", extra={"group": self.group})
-                await asyncio.sleep(self.retry_backoff)
+    async def _fetch(self) -> tuple[list[Record], float]:
+        # getmany itself waits (up to 200 ms) for records, so an empty fetch looks again at once.
+        fetched = await self._consumer.getmany(timeout_ms=200, max_records=self.batch_size)
+        return [Record(m.topic, m.partition, m.offset, (m.key or b"").decode(), m.value)
+                for msgs in fetched.values() for m in msgs], 0
+
+    async def _commit(self, batch: Sequence[Record]) -> None:
+        offsets: dict[TopicPartition, int] = {}
+        for r in batch:
+            tp = TopicPartition(r.topic, r.partition)
+            offsets[tp] = max(offsets.get(tp, 0), r.offset + 1)
+        await self._consumer.commit(offsets)
+
+    async def _rewind(self, batch: Sequence[Record]) -> None:
+        first: dict[TopicPartition, int] = {}
+        for r in batch:
+            tp = TopicPartition(r.topic, r.partition)
+            first[tp] = min(first.get(tp, r.offset), r.offset)
+        for tp, offset in first.items():
+            self._consumer.seek(tp, offset)
 
 
 __all__ = ["KafkaBus", "KafkaConsumer", "TopicPartition"]

@@ -35,7 +35,7 @@ async def odr(tmp_path, request):
     env.update(marker.args[0] if marker else {})
     if "turn" in request.fixturenames:  # the sessions service hands out this TURN server
         env.update(request.getfixturevalue("turn").env)
-    proc = subprocess.Popen([sys.executable, "-m", "shared.cli", "dev", "--port", str(port),
+    proc = subprocess.Popen([sys.executable, "-m", "odr.cli", "dev", "--port", str(port),
                              "--data-dir", str(tmp_path / "var")], cwd=ROOT, env=env, stdout=log,
                             stderr=subprocess.STDOUT, start_new_session=True)
     url = f"http://127.0.0.1:{port}"

@@ -3,7 +3,6 @@ variable, port and topic in docker-compose.yml and deploy/k8s/ must exist in the
 
 from __future__ import annotations
 
-import importlib
 import json
 import re
 from importlib import resources
@@ -15,7 +14,8 @@ import pytest
 import yaml
 from pydantic_settings import BaseSettings
 
-from shared.config import SERVICES, Settings
+from odr.services import SERVICES, app_module
+from shared.config import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
 K8S = ROOT / "deploy" / "k8s"
@@ -37,7 +37,7 @@ def _known_variables() -> set[str]:
     """Every ODR_ variable the code reads: the platform settings, per-service database URLs,
     the CLI's host and port, and any service settings class with an ODR_ prefix."""
     for svc in SERVICES:
-        importlib.import_module(f"services.{svc}.app")
+        app_module(svc)
     known = {f"ODR_{name.upper()}" for name in Settings.model_fields}
     known |= {f"ODR_{svc.upper()}_DATABASE_URL" for svc in SERVICES} | {"ODR_HOST", "ODR_PORT"}
     pending = list(BaseSettings.__subclasses__())

@@ -31,8 +31,8 @@ def free_port() -> int:
 
 
 def cli(*args: str, env: dict | None = None) -> str:
-    """Run ``python -m shared.cli ...`` and return its stdout."""
-    done = subprocess.run([sys.executable, "-m", "shared.cli", *args], cwd=ROOT, env=env or dict(os.environ),
+    """Run ``python -m odr.cli ...`` and return its stdout."""
+    done = subprocess.run([sys.executable, "-m", "odr.cli", *args], cwd=ROOT, env=env or dict(os.environ),
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr[-3000:]
     return done.stdout
@@ -81,7 +81,7 @@ def compose_environment(service: str, stand_ins: dict[str, str]) -> dict[str, st
 
 
 class ServiceProcess:
-    """One service as ``python -m shared.cli serve <service>``; killable and restartable with the
+    """One service as ``python -m odr.cli serve <service>``; killable and restartable with the
     same command and environment."""
 
     def __init__(self, service: str, env: dict[str, str], log_dir: Path) -> None:

@@ -30,7 +30,7 @@ import httpx
 import pytest
 from websockets.asyncio.client import connect
 
-from shared.config import SERVICES
+from odr.services import SERVICES
 from tests.services.agreements.conftest import complete_content
 from tests.services.intake.conftest import KZ_ATM, KZ_CONSENT, calm_answers, parties
 from tests.services.notifications.servers import MailServer

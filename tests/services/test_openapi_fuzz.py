@@ -19,7 +19,7 @@ from hypothesis import HealthCheck, Phase, given, settings
 from schemathesis.specs.openapi.checks import response_schema_conformance
 from schemathesis.checks import not_a_server_error
 
-from shared.config import SERVICES
+from odr.services import SERVICES
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = int(os.environ.get("ODR_FUZZ_EXAMPLES", "15"))
@@ -37,7 +37,7 @@ def platform(tmp_path_factory):
     port = _free_port()
     data = tmp_path_factory.mktemp("fuzz")
     env = {**os.environ, "ODR_DATA_DIR": str(data), "ODR_LOG_LEVEL": "WARNING"}
-    proc = subprocess.Popen([sys.executable, "-m", "shared.cli", "dev", "--port", str(port)], cwd=ROOT, env=env,
+    proc = subprocess.Popen([sys.executable, "-m", "odr.cli", "dev", "--port", str(port)], cwd=ROOT, env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60

@@ -32,7 +32,7 @@ def test_events_carry_no_free_text_fields():
 
 
 def test_the_platform_document_includes_the_sessions_websocket_protocol():
-    from shared.asyncapi import platform_asyncapi
+    from odr.asyncapi import platform_asyncapi
 
     doc = platform_asyncapi()
     assert "odr.intake" in doc["channels"] and "sessions_room" in doc["channels"]

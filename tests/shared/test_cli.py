@@ -13,7 +13,7 @@ from pathlib import Path
 import httpx
 
 from shared.auth import KeyRing, TokenService
-from shared.cli import main
+from odr.cli import main
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -28,7 +28,7 @@ def test_serve_runs_one_service_as_its_own_process(tmp_path):
     port = _free_port()
     env = {**os.environ, "ODR_DATA_DIR": str(tmp_path), "ODR_LOG_FORMAT": "json"}
     main(["keys", "rotate", "--data-dir", str(tmp_path)])  # production does not invent keys
-    proc = subprocess.Popen([sys.executable, "-m", "shared.cli", "serve", "notifications", "--port", str(port),
+    proc = subprocess.Popen([sys.executable, "-m", "odr.cli", "serve", "notifications", "--port", str(port),
                              "--host", "127.0.0.1"], cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
         deadline = time.monotonic() + 30
@@ -107,7 +107,7 @@ def test_the_run_command_installs_every_service_it_starts():
     dependency group (not only the defaults); a missing one fails on a fresh machine only."""
     from pathlib import Path
 
-    from shared.config import SERVICES
+    from odr.services import SERVICES
 
     script = (Path(__file__).resolve().parents[2] / "scripts" / "run").read_text()
     for service in SERVICES:

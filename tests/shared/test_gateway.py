@@ -4,7 +4,7 @@ same apps on PostgreSQL + Kafka, selected by configuration only."""
 from __future__ import annotations
 
 from shared.config import Settings
-from shared.gateway import create_gateway
+from odr.gateway import create_gateway
 from tests.support.apps import running
 from tests.support.waiting import eventually
 

@@ -4,19 +4,18 @@ services starting in one process, as in `odr dev`) do not trip over each other."
 from __future__ import annotations
 
 import asyncio
-import importlib
 
 import pytest
 from sqlalchemy import inspect
 
-from shared.config import SERVICES
+from odr.services import SERVICES, app_module
 from shared.db import create_engine
 from shared.migrations import upgrade
 
 
 @pytest.mark.parametrize("service", SERVICES)
 async def test_replicas_migrating_at_once_end_with_one_schema(service, database_url):
-    spec = importlib.import_module(f"services.{service}.app").SPEC
+    spec = app_module(service).SPEC
     engines = [create_engine(database_url) for _ in range(3)]
     try:
         results = await asyncio.gather(*(upgrade(e, spec.migrations) for e in engines), return_exceptions=True)

@@ -9,13 +9,14 @@ server accepted a message but before it recorded that, the retry is recognisably
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timezone
 from email.message import EmailMessage
 from email.utils import format_datetime
 from typing import Protocol
 
 import aiosmtplib
 from sqlalchemy.ext.asyncio import async_sessionmaker
+
+from shared.clock import utcnow
 
 from ..models import MailboxMessage
 from ..rendering import RenderedMessage
@@ -43,7 +44,7 @@ def build_message(*, rendered: RenderedMessage, to: str, sender: str, message_id
     msg["To"] = to
     msg["Subject"] = rendered.subject
     msg["Message-ID"] = message_id
-    msg["Date"] = format_datetime(datetime.now(timezone.utc))
+    msg["Date"] = format_datetime(utcnow())
     msg["Auto-Submitted"] = "auto-generated"
     msg.set_content(rendered.text)
     msg.add_alternative(rendered.html, subtype="html")
@@ -94,5 +95,5 @@ class MailboxTransport:
             await insert_ignore(session, MailboxMessage.__table__, [{
                 "message_id": msg["Message-ID"], "recipient": recipient, "to_address": msg["To"],
                 "subject": msg["Subject"], "text_body": text, "html_body": html, "language": language,
-                "received_at": datetime.now(timezone.utc)}], conflict=["message_id"])
+                "received_at": utcnow()}], conflict=["message_id"])
             await session.commit()

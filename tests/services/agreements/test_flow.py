@@ -6,7 +6,7 @@ the embedded run (SQLite + embedded log) and once on PostgreSQL + Kafka."""
 from __future__ import annotations
 
 from shared.config import Settings
-from shared.gateway import create_gateway
+from odr.gateway import create_gateway
 from tests.support.apps import running
 from tests.support.waiting import eventually
 

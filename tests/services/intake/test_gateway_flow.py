@@ -4,7 +4,7 @@ when the agreement to mediate is signed, the sessions room opens for the tokens 
 from __future__ import annotations
 
 from shared.config import Settings
-from shared.gateway import create_gateway
+from odr.gateway import create_gateway
 from tests.support.apps import running
 from tests.support.waiting import eventually
 

@@ -43,7 +43,7 @@ async def sessions_process(data_dir, database_url: str):
     port = free_port()
     env = {**os.environ, "ODR_DATA_DIR": str(data_dir), "ODR_SESSIONS_DATABASE_URL": database_url,
            "ODR_LOG_LEVEL": "WARNING", "ODR_DEV_MODE": "false"}
-    proc = subprocess.Popen([sys.executable, "-m", "shared.cli", "serve", "sessions", "--host", "127.0.0.1",
+    proc = subprocess.Popen([sys.executable, "-m", "odr.cli", "serve", "sessions", "--host", "127.0.0.1",
                              "--port", str(port)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as http:

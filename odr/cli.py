@@ -17,13 +17,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import importlib
 import json
 import os
 import sys
 from pathlib import Path
 
-from .config import SERVICES, Settings
+from shared.config import Settings
+
+from .services import SERVICES, app_module, keys_module
 
 
 def _settings(args) -> Settings:
@@ -62,8 +63,7 @@ def cmd_serve(args) -> None:
     if settings.dev_mode:
         print("WARNING: ODR_DEV_MODE is on: anyone can mint tokens at /intake/dev/token. Never in production.",
               file=sys.stderr, flush=True)
-    module = importlib.import_module(f"services.{args.service}.app")
-    app = module.create_app(settings)
+    app = app_module(args.service).create_app(settings)
     # root_path: the prefix the gateway strips (nginx, the Ingress); uvicorn puts it back into
     # each request's path and root_path, as ASGI wants, so links and OpenAPI `servers` are right.
     uvicorn.run(app, host=args.host, port=args.port, log_level="warning", ws_max_size=1 << 20,
@@ -71,15 +71,15 @@ def cmd_serve(args) -> None:
 
 
 def cmd_migrate(args) -> None:
-    from .db import create_engine
-    from .migrations import upgrade
+    from shared.db import create_engine
+    from shared.migrations import upgrade
 
     settings = _settings(args)
     names = SERVICES if args.service == "all" else (args.service,)
 
     async def _run() -> None:
         for name in names:
-            spec = importlib.import_module(f"services.{name}.app").SPEC
+            spec = app_module(name).SPEC
             engine = create_engine(settings.database_url_for(name))
             try:
                 await upgrade(engine, spec.migrations)
@@ -93,10 +93,10 @@ def cmd_migrate(args) -> None:
 def cmd_makemigration(args) -> None:
     from alembic import command
 
-    from .migrations import alembic_config
+    from shared.migrations import alembic_config
 
     settings = _settings(args)
-    spec = importlib.import_module(f"services.{args.service}.app").SPEC
+    spec = app_module(args.service).SPEC
     cfg = alembic_config(spec.migrations, settings.database_url_for(args.service))
     command.upgrade(cfg, "head")
     command.revision(cfg, message=args.message, autogenerate=True)
@@ -113,7 +113,7 @@ def cmd_asyncapi(args) -> None:
 
 
 def cmd_keys(args) -> None:
-    from .auth import KeyRing
+    from shared.auth import KeyRing
 
     settings = _settings(args)
     path = settings.resolved_keyring
@@ -130,14 +130,16 @@ def cmd_keys(args) -> None:
 def cmd_kek(args) -> None:
     """Delegate to the service's own ``keys`` module: only it knows where its data keys live."""
     try:
-        module = importlib.import_module(f"services.{args.service}.keys")
-    except ModuleNotFoundError:
+        module = keys_module(args.service)
+    except ModuleNotFoundError:  # an image that holds another service
+        module = None
+    if module is None:
         sys.exit(f"odr kek: the {args.service} service keeps no re-wrappable data keys")
     module.main(args.rest)
 
 
 def cmd_token(args) -> None:
-    from .auth import KeyRing, TokenService
+    from shared.auth import KeyRing, TokenService
 
     settings = _settings(args)
     tokens = TokenService(KeyRing.load(settings.resolved_keyring), issuer=settings.jwt_issuer)

@@ -4,7 +4,6 @@ services themselves are the same apps either way."""
 
 from __future__ import annotations
 
-import importlib
 from contextlib import AsyncExitStack, asynccontextmanager
 from pathlib import Path
 
@@ -14,8 +13,11 @@ from starlette.responses import FileResponse, JSONResponse, PlainTextResponse
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from .config import SERVICES, Settings
-from .observability import configure_logging
+from shared.config import Settings
+from shared.observability import configure_logging
+
+from .asyncapi import platform_asyncapi
+from .services import SERVICES, app_module
 
 CLIENT_DIR = Path(__file__).resolve().parents[1] / "client"
 # Paths the browser client owns: everything that is not a service, an asset or an operations route
@@ -23,15 +25,10 @@ CLIENT_DIR = Path(__file__).resolve().parents[1] / "client"
 RESERVED = {*SERVICES, "assets", "healthz", "readyz", "asyncapi.json"}
 
 
-def service_app(name: str, settings: Settings):
-    module = importlib.import_module(f"services.{name}.app")
-    return module.create_app(settings, configure_logs=False)
-
-
 def create_gateway(settings: Settings | None = None, services: tuple[str, ...] = SERVICES) -> Starlette:
     settings = settings or Settings()
     configure_logging(settings.log_level, settings.log_format)
-    apps = {name: service_app(name, settings) for name in services}
+    apps = {name: app_module(name).create_app(settings, configure_logs=False) for name in services}
 
     @asynccontextmanager
     async def lifespan(_app):
@@ -59,8 +56,6 @@ def create_gateway(settings: Settings | None = None, services: tuple[str, ...] =
         return JSONResponse({"status": "ready" if ready else "not-ready", "checks": checks}, status_code=200 if ready else 503)
 
     async def asyncapi(_request: Request):
-        from .asyncapi import platform_asyncapi
-
         return JSONResponse(platform_asyncapi())
 
     routes = [Route("/", client_page), Route("/healthz", healthz), Route("/readyz", readyz),
