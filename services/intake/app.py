@@ -13,8 +13,7 @@ from shared.config import Settings
 from shared.service import ServiceRuntime, ServiceSpec
 from shared.workers import Worker
 
-from . import deadlines as service  # the loop below runs its sweeps: service.expire_invitations, .expire_terms
-from . import eligibility, events
+from . import deadlines, eligibility, events
 from .api import router
 from .models import Base, inbox, outbox
 
@@ -23,16 +22,16 @@ SWEEP_SECONDS = 60.0
 
 
 @contextlib.asynccontextmanager
-async def deadlines(runtime: ServiceRuntime):
+async def deadline_sweeps(runtime: ServiceRuntime):
     """Legal deadlines do not wait for a request: once a minute, close cases whose invitation
     window passed in silence (declined) or whose term of mediation ended (term expired). A failed
     sweep is logged and the next one retries."""
 
     async def sweep() -> float:
         async with runtime.uow() as uow:
-            await service.expire_invitations(uow)
+            await deadlines.expire_invitations(uow)
         async with runtime.uow() as uow:
-            await service.expire_terms(uow)
+            await deadlines.expire_terms(uow)
         return SWEEP_SECONDS
 
     eligibility.load_rule_sets()  # a broken rule set file stops the service here, not mid-request
@@ -51,7 +50,7 @@ SPEC = ServiceSpec(
     inbox=inbox,
     migrations=Path(__file__).parent / "migrations",
     subscriptions=events.SUBSCRIPTIONS,
-    background=[deadlines],
+    background=[deadline_sweeps],
 )
 
 
