@@ -11,13 +11,21 @@ Media is measured with WebRTC's own statistics (inbound-rtp bytes and decoded fr
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import json
+import os
 import random
+import subprocess
+import sys
 import time
+from pathlib import Path
 
+import httpx
 import pytest
 from playwright.async_api import Page, expect
 
 from tests.client.rooms import Person, enter, open_room
+from tests.e2e.support import free_port
 
 pytestmark = pytest.mark.timeout(420)
 
@@ -172,9 +180,58 @@ async def assert_isolated(b: dict[str, Browser], model: Model, sent: float) -> N
             await flowing(who, mates, timeout=RETURN_DEADLINE - SAMPLE)  # counted from the samples above
 
 
-async def test_media_follows_the_room_channels(odr, browser, artifacts):
+@contextlib.asynccontextmanager
+async def second_sessions_replica(data_dir: Path):
+    """Another `odr serve sessions` on the embedded run's database, event log and keys, as a
+    second replica behind a load balancer would be."""
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ODR_") or k.startswith("ODR_TEST_")}
+    env.update({"ODR_DATA_DIR": str(data_dir), "ODR_LOG_LEVEL": "WARNING", "ODR_LOG_FORMAT": "text"})
+    proc = subprocess.Popen([sys.executable, "-m", "odr.cli", "serve", "sessions", "--host", "127.0.0.1",
+                             "--port", str(port)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                            start_new_session=True)
+    try:
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as http:
+            for _ in range(300):
+                if proc.poll() is not None:
+                    raise AssertionError(proc.stderr.read().decode()[-3000:])
+                with contextlib.suppress(httpx.HTTPError):
+                    if (await http.get("/readyz")).status_code == 200:
+                        break
+                await asyncio.sleep(0.2)
+        yield port
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+async def use_replica(page: Page, odr: str, port: int) -> None:
+    """This browser's room websocket goes to the other replica (the load balancer's choice)."""
+    rewrite = [odr.split("//", 1)[1] + "/sessions/", f"127.0.0.1:{port}/"]
+    await page.add_init_script(f"""(() => {{
+      const [from, to] = {json.dumps(rewrite)};
+      const Native = window.WebSocket;
+      window.WebSocket = class extends Native {{
+        constructor(url, protocols) {{ super(String(url).replace(from, to), protocols); }}
+      }};
+    }})();""")
+
+
+@pytest.mark.parametrize("replicas", [1, 2])
+async def test_media_follows_the_room_channels(odr, browser, artifacts, tmp_path, replicas):
     case_id, people = await open_room(odr)
     b = await open_browsers(browser, odr, artifacts, people)
+    async with contextlib.AsyncExitStack() as stack:
+        if replicas == 2:  # the respondent's room connection is served by a second replica
+            port = await stack.enter_async_context(second_sessions_replica(tmp_path / "var"))
+            await use_replica(b["respondent"].page, odr, port)
+        await mediation_with_caucuses(b, case_id, moves=6 if replicas == 1 else 3)
+
+
+async def mediation_with_caucuses(b: dict[str, Browser], case_id: str, *, moves: int) -> None:
     await admit_everyone(b, case_id)
     await cameras_on(b)
     for role, who in b.items():  # everyone receives everyone in the joint channel
@@ -194,7 +251,7 @@ async def test_media_follows_the_room_channels(odr, browser, artifacts):
     await b["mediator"].shot("caucus-console")
 
     rng = random.Random(19)
-    for n in range(6):
+    for n in range(moves):
         op = rng.choice(model.choices())
         print("move", n, op, dict(model.loc))
         sent = await move(b, model, op)
@@ -233,3 +290,12 @@ async def test_a_call_relayed_through_turn(turn, odr, browser, artifacts):
     assert all(entry["relay"] for entry in stats.values()), stats
     assert "allocation" in turn.log.read_text().lower() or "relay" in turn.log.read_text().lower()
     await b["claimant"].shot("relayed-call")
+
+    # a weak connection: the claimant switches to sound only; the others keep hearing them
+    await b["claimant"].page.locator("#audio-only").check()
+    await expect(b["claimant"].page.locator("#camera-toggle")).to_have_count(0)
+    await asyncio.sleep(1.0)
+    first = (await b["respondent"].inbound())[b["claimant"].id]
+    await asyncio.sleep(SAMPLE)
+    later = (await b["respondent"].inbound())[b["claimant"].id]
+    assert later["audioBytes"] > first["audioBytes"] and later["videoBytes"] == first["videoBytes"], (first, later)
