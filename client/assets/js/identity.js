@@ -1,7 +1,8 @@
 // Who this browser is, per case: parties get a token scoped to their case when they file or
 // answer an invitation; a mediator signs in once; a court signs in with its client credentials.
 // Tokens stay in this browser's localStorage and are sent only to our own origin.
-import { api, claims } from "./api.js";
+import { claims } from "./api/http.js";
+import * as intake from "./api/intake.js";
 
 const KEY = "odr.identities";
 
@@ -76,7 +77,7 @@ export async function keepFresh() {
     const exp = claims(entry.token).exp;
     if (!exp || exp * 1000 < Date.now() + 5000 || exp * 1000 > Date.now() + 180000) continue;
     try {
-      const r = await api("POST", "/intake/auth/refresh", { token: entry.token });
+      const r = await intake.refresh({ token: entry.token });
       const latest = load(); // only this entry, and only if nobody replaced it meanwhile
       if (latest[key]?.token === entry.token) {
         latest[key] = { ...latest[key], token: r.access_token };

@@ -1,8 +1,10 @@
-// The browser client: a small router over plain ES modules (no build step). Real paths, so the
-// links in notices (/cases/<id>/agreements/<id>/sign, ...) open the right view.
+// The browser client: plain ES modules (no build step). This module declares the pages (real
+// paths, so the links in notices, /cases/<id>/agreements/<id>/sign, ... open the right view) and
+// starts router.js over them; the views import navigate from router.js, never from here.
 import { applyLanguage, lang, setLanguage, t } from "./i18n.js";
 import { h } from "./ui.js";
 import * as identity from "./identity.js";
+import { navigate, render, start } from "./router.js";
 import { home } from "./views/home.js";
 import { fileCase } from "./views/file.js";
 import { invitation } from "./views/invitation.js";
@@ -30,31 +32,6 @@ const routes = [
   [/^\/notifications$/, notifications],
 ];
 
-let leave = null; // the current view's clean-up (closing a room's websocket)
-
-export async function render() {
-  if (leave) { try { leave(); } catch { /* the view is gone anyway */ } leave = null; }
-  const path = location.pathname.replace(/\/+$/, "") || "/";
-  renderNav(path);
-  for (const [pattern, view] of routes) {
-    const match = path.match(pattern);
-    if (match) {
-      const result = await view(...match.slice(1).map(decodeURIComponent));
-      if (typeof result === "function") leave = result;
-      const heading = document.querySelector("main h1");
-      if (heading) document.title = `${heading.textContent} — ODR`;
-      return;
-    }
-  }
-  document.getElementById("main").replaceChildren(h("h1", {}, t("not_found")), h("p", {}, h("a", { href: "/", "data-link": "" }, t("go_home"))));
-}
-
-export function navigate(path, { replace = false } = {}) {
-  if (replace) history.replaceState({}, "", path); else history.pushState({}, "", path);
-  render();
-  document.getElementById("main").focus({ preventScroll: false });
-}
-
 function renderNav(path) {
   const links = [["/", t("nav_my_cases")], ["/file", t("nav_file")], ["/notifications", t("nav_notifications")],
     ["/mediator", t("nav_mediator")], ["/court", t("nav_court")]];
@@ -66,19 +43,20 @@ function renderNav(path) {
   }));
 }
 
-document.addEventListener("click", (event) => {
-  const a = event.target.closest("a[data-link]");
-  if (!a || event.metaKey || event.ctrlKey || event.shiftKey || a.target) return;
-  event.preventDefault();
-  navigate(a.getAttribute("href"));
-});
-window.addEventListener("popstate", render);
+function titleFromHeading() {
+  const heading = document.querySelector("main h1");
+  if (heading) document.title = `${heading.textContent} — ODR`;
+}
+
+function notFound() {
+  document.getElementById("main").replaceChildren(h("h1", {}, t("not_found")), h("p", {}, h("a", { href: "/", "data-link": "" }, t("go_home"))));
+}
 
 const picker = document.getElementById("language");
 picker.value = lang();
 picker.addEventListener("change", () => { setLanguage(picker.value); render(); });
 applyLanguage();
-render();
+start(routes, { beforeEach: renderNav, afterEach: titleFromHeading, notFound });
 identity.keepFresh();
 setInterval(() => identity.keepFresh(), 60000);
 window.odr = { identity, navigate }; // for people debugging in the console

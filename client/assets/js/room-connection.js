@@ -3,6 +3,7 @@
 // and the session it belonged to, so the server replays exactly what was missed. Frames already
 // seen are dropped by sequence; outgoing content frames carry client ids and are resent until
 // acknowledged, so a resend after a drop is stored once.
+import { ROOM_PROTOCOL, roomSocketUrl } from "./api/sessions.js";
 
 const FINAL = new Map([
   [4001, "unauthorized"], [4002, "protocol"], [4003, "forbidden"], [4004, "room-closed"], [4011, "session-ended"],
@@ -25,20 +26,19 @@ export class RoomConnection {
   }
 
   url() {
-    const scheme = location.protocol === "https:" ? "wss:" : "ws:";
     const params = new URLSearchParams({ token: this.token });
     const resume = Object.entries(this.lastSeq).map(([ch, seq]) => `${ch}:${seq}`).join(",");
     if (this.sessionId) {
       params.set("session", this.sessionId);
       params.set("resume", resume || "joint:0");
     }
-    return `${scheme}//${location.host}/sessions/rooms/${encodeURIComponent(this.caseId)}/ws?${params}`;
+    return roomSocketUrl(this.caseId, params);
   }
 
   open() {
     this.closedByUs = false;
     if (this.tokenProvider) this.token = this.tokenProvider() || this.token;
-    const socket = new WebSocket(this.url(), "odr.sessions.v1");
+    const socket = new WebSocket(this.url(), ROOM_PROTOCOL);
     this.socket = socket;
     socket.addEventListener("open", () => {
       this.attempt = 0;

@@ -10,7 +10,7 @@
 // outside it. Each pair negotiates with WebRTC's "perfect negotiation" pattern (either side may
 // offer; the polite one yields on a collision), so late joiners, cameras turned on later and ICE
 // restarts after a network change all go through the same path.
-import { get } from "./api.js";
+import * as sessions from "./api/sessions.js";
 import { label, t } from "./i18n.js";
 import { h } from "./ui.js";
 
@@ -174,7 +174,7 @@ export class Video {
   async loadConfig() {
     clearTimeout(this.iceTimer);
     try {
-      const r = await get(`/sessions/rooms/${encodeURIComponent(this.caseId)}/ice-servers`, { token: this.tokenProvider() });
+      const r = await sessions.iceServers(this.caseId, { token: this.tokenProvider() });
       this.ice = { iceServers: r.ice_servers.map((s) => ({ urls: s.urls, username: s.username ?? undefined, credential: s.credential ?? undefined })),
         iceTransportPolicy: r.ice_transport_policy };
       for (const peer of this.peers.values()) peer.pc.setConfiguration(this.rtcConfig());

@@ -2,10 +2,10 @@
 // for signature (its hash is what is signed). The mediator edits the draft and sends it for
 // signature; what the jurisdiction still requires is listed until it is complete. Once everyone
 // has signed, the sealed PDF can be downloaded.
-import { download, get, post, put } from "../api.js";
+import * as agreements from "../api/agreements.js";
 import { label, t } from "../i18n.js";
 import * as identity from "../identity.js";
-import { navigate } from "../main.js";
+import { navigate } from "../router.js";
 import { busy, checkbox, definitionList, field, fmtDate, fmtDateTime, h, mount, problemBox, section, toast } from "../ui.js";
 import { onNotice } from "./notifications.js";
 
@@ -13,7 +13,7 @@ export async function agreement(caseId, agreementId) {
   if (!identity.forCase(caseId)) return navigate(`/cases/${caseId}`, { replace: true });
   await renderAgreement(caseId, agreementId);
   return onNotice((n) => {
-    if (n.case_id === caseId && location.pathname.includes(`/agreements/${agreementId}`)) renderAgreement(caseId, agreementId);
+    if (n.case_id === caseId && location.pathname.includes(`/cases/${caseId}/agreements/${agreementId}`)) renderAgreement(caseId, agreementId);
   });
 }
 
@@ -23,7 +23,7 @@ async function renderAgreement(caseId, agreementId) {
   const refresh = () => renderAgreement(caseId, agreementId);
   let a;
   try {
-    a = await get(`/agreements/agreements/${agreementId}`, { token: me.token });
+    a = await agreements.getAgreement(agreementId, { token: me.token });
   } catch (error) {
     box.show(error);
     mount(h("h1", {}, t("agreement_title")), box);
@@ -87,7 +87,7 @@ function signPanel(a, me, mine, box, refresh) {
   if (mine) {
     const withdraw = h("button", { type: "button", class: "secondary" }, t("withdraw_signature"));
     withdraw.addEventListener("click", busy(withdraw, box, async () => {
-      await post(`/agreements/agreements/${a.id}/signatures/withdraw`, undefined, { token: me.token });
+      await agreements.withdrawSignature(a.id, { token: me.token });
       refresh();
     }));
     card.append(h("p", { role: "status" }, t("you_signed_version", { v: a.requested_version })), withdraw);
@@ -97,7 +97,7 @@ function signPanel(a, me, mine, box, refresh) {
   const sign = h("button", { type: "button", id: "sign" }, t("sign_button"));
   sign.addEventListener("click", busy(sign, box, async () => {
     if (!read.querySelector("input").checked) throw new Error(t("sign_confirm_required"));
-    await post(`/agreements/agreements/${a.id}/signatures`, { version: a.requested_version, document_hash: a.document_hash }, { token: me.token });
+    await agreements.sign(a.id, { version: a.requested_version, documentHash: a.document_hash }, { token: me.token });
     toast(t("signed"));
     refresh();
   }));
@@ -161,12 +161,12 @@ function editor(a, me, box, refresh) {
       subject: v("subject"), obligations, free_text: v("free_text"), procedure: v("procedure"), consequences: v("consequences") };
   };
   save.addEventListener("click", busy(save, box, async () => {
-    await put(`/agreements/agreements/${a.id}/content`, { base_version: a.version, content: content() }, { token: me.token });
+    await agreements.saveContent(a.id, { baseVersion: a.version, content: content() }, { token: me.token });
     toast(t("saved"));
     refresh();
   }));
   send.addEventListener("click", busy(send, box, async () => {
-    await post(`/agreements/agreements/${a.id}/signature-request`, { version: a.version }, { token: me.token });
+    await agreements.requestSignatures(a.id, { version: a.version }, { token: me.token });
     toast(t("sent_for_signature"));
     refresh();
   }));
@@ -176,19 +176,18 @@ function editor(a, me, box, refresh) {
 
 function pdfPanel(a, me, box) {
   const button = h("button", { type: "button", id: "download-pdf" }, t("download_pdf"));
-  button.addEventListener("click", busy(button, box, () =>
-    download(`/agreements/agreements/${a.id}/pdf`, me.token, `agreement-${a.id}.pdf`)));
+  button.addEventListener("click", busy(button, box, () => agreements.downloadPdf(a.id, { token: me.token })));
   return section(t("executed_title"), h("p", {}, t("executed_text")), button,
-    h("p", { class: "muted" }, t("verify_hint"), " ", h("a", { href: "/agreements/docs#/default/verify_verify_post" }, "POST /agreements/verify")));
+    h("p", { class: "muted" }, t("verify_hint"), " ", h("a", { href: agreements.VERIFY.href }, agreements.VERIFY.label)));
 }
 
 async function comments(a, me, box, refresh) {
-  const list = await get(`/agreements/agreements/${a.id}/comments`, { token: me.token }).catch(() => ({ items: [] }));
+  const list = await agreements.comments(a.id, { token: me.token }).catch(() => ({ items: [] }));
   const text = h("textarea", { id: "comment-text", maxlength: 5000 });
   const add = h("button", { type: "button", class: "secondary" }, t("comment_add"));
   add.addEventListener("click", busy(add, box, async () => {
     if (!text.value.trim()) return;
-    await post(`/agreements/agreements/${a.id}/comments`, { text: text.value.trim() }, { token: me.token });
+    await agreements.addComment(a.id, { text: text.value.trim() }, { token: me.token });
     refresh();
   }));
   return section(t("comments"),
@@ -202,7 +201,7 @@ function diffPanel(a, me, box) {
   const out = h("pre", { class: "document diff", id: "diff" });
   const show = h("button", { type: "button", class: "secondary" }, t("show_changes", { from: a.version - 1, to: a.version }));
   show.addEventListener("click", busy(show, box, async () => {
-    const d = await get(`/agreements/agreements/${a.id}/diff?from=${a.version - 1}&to=${a.version}`, { token: me.token });
+    const d = await agreements.diff(a.id, { from: a.version - 1, to: a.version, token: me.token });
     out.replaceChildren(...d.diff.split("\n").map((line) => {
       const tag = line.startsWith("+") && !line.startsWith("+++") ? "ins" : line.startsWith("-") && !line.startsWith("---") ? "del" : "span";
       return h(tag, {}, `${line}\n`);

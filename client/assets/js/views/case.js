@@ -2,10 +2,12 @@
 // this person can do next (invite, answer the screening, choose a mediator, sign the agreement to
 // mediate, enter the room, read the settlement). Mediators also see the screening outcome and
 // safeguards, which parties never see.
-import { get, post } from "../api.js";
+import * as agreements from "../api/agreements.js";
+import * as intake from "../api/intake.js";
+import * as sessions from "../api/sessions.js";
 import { label, lang, t } from "../i18n.js";
 import * as identity from "../identity.js";
-import { navigate } from "../main.js";
+import { navigate } from "../router.js";
 import { busy, checkbox, definitionList, fmtDate, fmtDateTime, h, mount, problemBox, section, toast, zoneOf } from "../ui.js";
 import { onNotice } from "./notifications.js";
 
@@ -22,7 +24,7 @@ async function renderCase(caseId) {
   const box = problemBox();
   let c;
   try {
-    c = await get(`/intake/cases/${caseId}?lang=${lang()}`, { token: me.token });
+    c = await intake.getCase(caseId, { token: me.token, lang: lang() });
   } catch (error) {
     box.show(error);
     mount(h("h1", {}, t("case_title", { id: caseId.slice(0, 8) })), box);
@@ -62,7 +64,7 @@ function safetyPanel(c, me) {
   const answers = h("div");
   const show = h("button", { type: "button", class: "secondary" }, t("screening_read_answers"));
   show.addEventListener("click", busy(show, null, async () => {
-    const reports = await get(`/intake/cases/${c.id}/screening`, { token: me.token });
+    const reports = await intake.screeningReports(c.id, { token: me.token });
     answers.replaceChildren(...reports.map((r) => h("div", {},
       h("h3", {}, label("side", r.side), ": ", label("safety", r.safety)),
       h("ul", {}, Object.entries(r.answers).map(([k, v]) => h("li", {}, `${k}: ${typeof v === "boolean" ? (v ? t("yes") : t("no")) : v}`))))));
@@ -95,7 +97,7 @@ function inviteStep(c, me, box) {
   const result = h("div", { "aria-live": "polite" });
   const invite = h("button", { type: "button", id: "invite" }, t("invite_button"));
   invite.addEventListener("click", busy(invite, box, async () => {
-    const created = await post(`/intake/cases/${c.id}/invitations`, { side: "respondent" }, { token: me.token });
+    const created = await intake.invite(c.id, { side: "respondent" }, { token: me.token });
     const url = `${location.origin}/invitations/${created.link_token}`;
     const input = h("input", { type: "text", readonly: true, value: url, id: "invitation-link", "aria-label": t("invitation_link") });
     const copy = h("button", { type: "button", class: "secondary" }, t("copy"));
@@ -111,7 +113,7 @@ function inviteStep(c, me, box) {
 }
 
 async function mediatorStep(c, me, box, refresh) {
-  const proposals = await get(`/intake/cases/${c.id}/mediator-proposals`, { token: me.token }).catch(() => []);
+  const proposals = await intake.mediatorProposals(c.id, { token: me.token }).catch(() => []);
   const open = proposals.find((p) => p.status === "open");
   const card = section(t("mediator_choose"));
   if (open) {
@@ -128,11 +130,11 @@ async function mediatorStep(c, me, box, refresh) {
       const accept = h("button", { type: "button", id: "accept-mediator" }, t("accept_mediator"));
       const reject = h("button", { type: "button", class: "secondary" }, t("reject_mediator"));
       accept.addEventListener("click", busy(accept, box, async () => {
-        await post(`/intake/cases/${c.id}/mediator-proposals/${open.id}/accept`, undefined, { token: me.token });
+        await intake.acceptMediatorProposal(c.id, open.id, { token: me.token });
         toast(t("saved")); refresh();
       }));
       reject.addEventListener("click", busy(reject, box, async () => {
-        await post(`/intake/cases/${c.id}/mediator-proposals/${open.id}/reject`, undefined, { token: me.token });
+        await intake.rejectMediatorProposal(c.id, open.id, { token: me.token });
         refresh();
       }));
       card.append(h("div", { class: "actions" }, accept, reject));
@@ -142,13 +144,13 @@ async function mediatorStep(c, me, box, refresh) {
     return card;
   }
   if (me.role === "mediator") return card;
-  const candidates = await get(`/intake/cases/${c.id}/mediator-candidates`, { token: me.token }).catch(() => []);
+  const candidates = await intake.mediatorCandidates(c.id, { token: me.token }).catch(() => []);
   card.append(h("p", {}, t("mediator_choose_intro")));
   if (!candidates.length) card.append(h("p", { class: "muted" }, t("no_candidates")));
   card.append(h("ul", { class: "list" }, candidates.map((m) => {
     const propose = h("button", { type: "button", dataset: { mediator: m.mediator_id }, "aria-label": t("propose_named", { name: m.full_name }) }, t("propose"));
     propose.addEventListener("click", busy(propose, box, async () => {
-      await post(`/intake/cases/${c.id}/mediator-proposals`, { mediator_id: m.mediator_id }, { token: me.token });
+      await intake.proposeMediator(c.id, { mediatorId: m.mediator_id }, { token: me.token });
       toast(t("saved")); refresh();
     }));
     return h("li", {}, h("strong", {}, m.full_name), " — ", label("mediator_kind", m.kind), ", ",
@@ -162,8 +164,8 @@ function mediatorDecision(c, me, proposal, box, refresh) {
   const accept = h("button", { type: "button", id: "mediator-accept" }, t("mediator_accept_case"));
   const decline = h("button", { type: "button", class: "secondary" }, t("mediator_decline_case"));
   const decide = (decision, button) => busy(button, box, async () => {
-    const body = { decision, impartiality_declaration: declare.querySelector("input").checked };
-    const r = await post(`/intake/cases/${c.id}/mediator-proposals/${proposal.id}/decision`, body, { token: me.token });
+    const impartialityDeclaration = declare.querySelector("input").checked;
+    const r = await intake.decideMediatorProposal(c.id, proposal.id, { decision, impartialityDeclaration }, { token: me.token });
     if (r.access_token) identity.rememberMediator(r.access_token);
     refresh();
   });
@@ -173,7 +175,7 @@ function mediatorDecision(c, me, proposal, box, refresh) {
 }
 
 async function agreementToMediate(c, me, box, refresh) {
-  const atm = await get(`/intake/cases/${c.id}/agreement-to-mediate`, { token: me.token });
+  const atm = await intake.agreementToMediate(c.id, { token: me.token });
   const mySlot = me.role === "mediator" ? "mediator" : me.side;
   const signed = atm.signed_by.includes(mySlot);
   const card = section(t("atm_title"), h("pre", { class: "document" }, atm.text),
@@ -182,7 +184,7 @@ async function agreementToMediate(c, me, box, refresh) {
   if (!signed) {
     const sign = h("button", { type: "button", id: "atm-sign" }, t("atm_sign"));
     sign.addEventListener("click", busy(sign, box, async () => {
-      await post(`/intake/cases/${c.id}/agreement-to-mediate/signatures`, { text_version: atm.text_version }, { token: me.token });
+      await intake.signAgreementToMediate(c.id, { textVersion: atm.text_version }, { token: me.token });
       toast(t("signed")); refresh();
     }));
     card.append(sign);
@@ -193,7 +195,7 @@ async function agreementToMediate(c, me, box, refresh) {
 }
 
 async function agreementsStep(c, me, box) {
-  const list = await get(`/agreements/agreements?case_id=${c.id}`, { token: me.token }).catch(() => ({ items: [] }));
+  const list = await agreements.list({ caseId: c.id, token: me.token }).catch(() => ({ items: [] }));
   const items = list.items || list.agreements || [];
   const card = section(t("agreements_title"));
   if (items.length) {
@@ -216,10 +218,10 @@ async function agreementsStep(c, me, box) {
 /** A first draft: the parties' and mediator's names, the subject, and the proposals both sides
  * accepted in the session as its terms (the template adds procedure and consequences). */
 async function createDraft(c, me) {
-  const accepted = await get(`/agreements/cases/${c.id}/accepted-proposals`, { token: me.token });
+  const accepted = await agreements.acceptedProposals(c.id, { token: me.token });
   const ids = accepted.items.map((p) => p.proposal_id);
-  const proposals = await Promise.all(ids.map((id) => get(`/sessions/rooms/${c.id}/proposals/${id}`, { token: me.token })));
-  const chosen = (await get(`/intake/cases/${c.id}/mediator-proposals`, { token: me.token }).catch(() => []))
+  const proposals = await Promise.all(ids.map((id) => sessions.proposal(c.id, id, { token: me.token })));
+  const chosen = (await intake.mediatorProposals(c.id, { token: me.token }).catch(() => []))
     .find((p) => p.status === "accepted" && p.mediator_id === c.mediator_id);
   const party = (side) => c.participants.find((p) => p.side === side && p.role === "party");
   const content = {
@@ -232,7 +234,7 @@ async function createDraft(c, me) {
   }
   for (let attempt = 0; ; attempt += 1) {
     try {
-      return await post("/agreements/agreements", { case_id: c.id, language: lang(), content, proposal_ids: ids }, { token: me.token });
+      return await agreements.create({ caseId: c.id, language: lang(), content, proposalIds: ids }, { token: me.token });
     } catch (error) { // agreements may not have heard of the case yet
       if (attempt > 10 || error.problem?.type?.split("/").pop() !== "case-not-known-yet") throw error;
       await new Promise((r) => setTimeout(r, 500));
@@ -247,9 +249,9 @@ function signIn(caseId) {
   const ask = h("button", { type: "button" }, t("signin_request"));
   const note = h("p", { role: "status" });
   ask.addEventListener("click", busy(ask, box, async () => {
-    const r = await post(`/intake/cases/${caseId}/sign-in-links`, { side: side.value });
+    const r = await intake.requestSignInLink(caseId, { side: side.value });
     if (r.link_token) { // dev mode hands the link back; otherwise it goes to the party's contact
-      const token = await post("/intake/auth/links/exchange", { token: r.link_token });
+      const token = await intake.exchangeSignInLink(r.link_token);
       identity.rememberParty(caseId, token.access_token, { side: side.value });
       caseView(caseId);
     } else {

@@ -1,7 +1,8 @@
 // The court's read-only page: the cases it referred and their agreements' events (signed,
 // approved, rejected), with the sealed PDF. Courts integrate through the court API; this page is
 // for a clerk who wants to look.
-import { api, download, get } from "../api.js";
+import * as agreements from "../api/agreements.js";
+import * as intake from "../api/intake.js";
 import { label, t } from "../i18n.js";
 import * as identity from "../identity.js";
 import { busy, field, fmtDateTime, h, mount, problemBox, section } from "../ui.js";
@@ -13,10 +14,10 @@ export async function courtHome() {
   let cases = { items: [] };
   const events = [];
   try {
-    cases = await get("/agreements/court/v1/cases", { token: me.token });
+    cases = await agreements.courtCases({ token: me.token });
     let after = null;
     for (let page = 0; page < 20; page += 1) { // follow the cursor to the end
-      const feed = await get(`/agreements/court/v1/feed?limit=200${after ? `&after=${encodeURIComponent(after)}` : ""}`, { token: me.token });
+      const feed = await agreements.courtFeed({ after, limit: 200, token: me.token });
       events.push(...feed.items);
       if (!feed.items.length || !feed.next_cursor || feed.next_cursor === after) break;
       after = feed.next_cursor;
@@ -46,8 +47,7 @@ export async function courtHome() {
 
 function pdfLink(agreementId, token) {
   const button = h("button", { type: "button", class: "secondary" }, t("download_pdf"));
-  button.addEventListener("click", busy(button, null, () =>
-    download(`/agreements/court/v1/agreements/${agreementId}/pdf`, token, `agreement-${agreementId}.pdf`)));
+  button.addEventListener("click", busy(button, null, () => agreements.downloadCourtPdf(agreementId, { token })));
   return button;
 }
 
@@ -59,7 +59,7 @@ function login() {
   const form = h("form", { class: "card" }, field(t("client_id"), id), field(t("client_secret"), secret), box,
     h("div", { class: "actions" }, submit));
   form.addEventListener("submit", busy(submit, box, async () => {
-    const r = await api("POST", "/intake/auth/token", { form: { grant_type: "client_credentials", client_id: id.value.trim(), client_secret: secret.value } });
+    const r = await intake.courtToken({ clientId: id.value.trim(), clientSecret: secret.value });
     identity.rememberCourt(r.access_token);
     courtHome();
   }));

@@ -1,9 +1,11 @@
 // Filing a case: who the parties are, what the dispute is about, and where. The eligibility
 // screening runs on filing; the result is explained on the case page in the party's language.
-import { claims, post, put } from "../api.js";
+import { claims } from "../api/http.js";
+import * as intake from "../api/intake.js";
+import * as notifications from "../api/notifications.js";
 import { lang, t } from "../i18n.js";
 import { rememberParty } from "../identity.js";
-import { navigate } from "../main.js";
+import { navigate } from "../router.js";
 import { busy, checkbox, field, h, mount, problemBox, select } from "../ui.js";
 
 const CATEGORIES = ["civil", "family", "labour", "commercial", "administrative", "administrative_offence", "criminal"];
@@ -66,7 +68,7 @@ export function fileCase() {
     };
     if (body.category === "criminal") body.offence = { gravity: f.gravity.value };
     if (f.amount.value) body.amount = { value: f.amount.value, currency: body.jurisdiction === "KZ" ? "KZT" : "EUR" };
-    const filed = await post("/intake/cases", body);
+    const filed = await intake.fileCase(body);
     rememberParty(filed.case.id, filed.access_token, { side: "claimant" });
     await saveContact(filed.access_token, f.claimant_email.value.trim());
     navigate(`/cases/${filed.case.id}`);
@@ -79,6 +81,6 @@ export function fileCase() {
 export async function saveContact(token, email) {
   if (!email) return;
   try {
-    await put(`/notifications/contacts/${encodeURIComponent(claims(token).sub)}`, { email }, { token });
+    await notifications.saveContact(claims(token).sub, { email }, { token });
   } catch { /* the case is filed either way; the address can be given again later */ }
 }

@@ -1,9 +1,9 @@
 // The start page: the cases this browser takes part in, and the ways in (file, open an
 // invitation link, sign in as a mediator or a court).
-import { get } from "../api.js";
+import * as intake from "../api/intake.js";
 import { label, t } from "../i18n.js";
 import { myCases } from "../identity.js";
-import { navigate } from "../main.js";
+import { navigate } from "../router.js";
 import { field, h, mount, section } from "../ui.js";
 
 export async function home() {
@@ -13,7 +13,7 @@ export async function home() {
     const item = h("li", {}, h("a", { href: `/cases/${c.caseId}`, "data-link": "" }, t("case_short", { id: c.caseId.slice(0, 8) })),
       " ", h("span", { class: "muted" }, label("side", c.side)));
     list.append(item);
-    get(`/intake/cases/${c.caseId}`, { token: c.token }).then((view) => {
+    intake.getCase(c.caseId, { token: c.token }).then((view) => {
       item.append(" — ", h("span", { class: "status" }, label("status", view.status)));
     }).catch(() => {});
   }

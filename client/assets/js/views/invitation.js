@@ -1,10 +1,10 @@
 // Opening an invitation link: what the case is about, the deadline to answer, and the consent
 // text (the exact version is recorded with the answer). Consent is voluntary: declining is as
 // easy as agreeing.
-import { get, post } from "../api.js";
+import * as intake from "../api/intake.js";
 import { label, lang, t } from "../i18n.js";
 import { rememberParty } from "../identity.js";
-import { navigate } from "../main.js";
+import { navigate } from "../router.js";
 import { busy, checkbox, definitionList, field, fmtDateTime, h, mount, problemBox, section, zoneOf } from "../ui.js";
 import { saveContact } from "./file.js";
 
@@ -12,7 +12,7 @@ export async function invitation(token) {
   const box = problemBox();
   let view;
   try {
-    view = await get(`/intake/invitations/${encodeURIComponent(token)}?lang=${lang()}`);
+    view = await intake.getInvitation(token, { lang: lang() });
   } catch (error) {
     box.show(error);
     mount(h("h1", {}, t("invitation_title")), box, h("p", {}, t("invitation_invalid")));
@@ -24,8 +24,7 @@ export async function invitation(token) {
   const decline = h("button", { type: "button", class: "secondary", id: "consent-decline" }, t("consent_decline"));
   const answer = (decision) => busy(decision === "consent" ? consent : decline, box, async () => {
     if (decision === "consent" && !agree.querySelector("input").checked) throw new Error(t("consent_required"));
-    const answered = await post(`/intake/invitations/${encodeURIComponent(token)}/answer`,
-      { decision, text_version: view.consent_text_version, language: lang() });
+    const answered = await intake.answerInvitation(token, { decision, textVersion: view.consent_text_version, language: lang() });
     if (answered.access_token) {
       rememberParty(view.case_id, answered.access_token, { side: view.side });
       await saveContact(answered.access_token, email.value.trim());

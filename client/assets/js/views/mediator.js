@@ -1,6 +1,6 @@
 // The mediator's desk: sign in (password; accounts come from the register's administrators),
 // then the cases: proposals waiting for a decision and the cases taken, with their status.
-import { get, post } from "../api.js";
+import * as intake from "../api/intake.js";
 import { label, lang, t } from "../i18n.js";
 import * as identity from "../identity.js";
 import { busy, field, h, mount, problemBox, section } from "../ui.js";
@@ -11,7 +11,7 @@ export async function mediatorHome() {
   const box = problemBox();
   let proposals = [];
   try {
-    proposals = await get("/intake/mediator/proposals", { token: me.token });
+    proposals = await intake.myMediatorProposals({ token: me.token });
   } catch (error) {
     box.show(error);
   }
@@ -21,7 +21,7 @@ export async function mediatorHome() {
   for (const [caseId, p] of cases) {
     const row = h("li", {}, h("a", { href: `/cases/${caseId}`, "data-link": "" }, t("case_short", { id: caseId.slice(0, 8) })),
       " — ", h("span", {}, label("proposal_status", p.status)));
-    get(`/intake/cases/${caseId}?lang=${lang()}`, { token: me.token }).then((c) => {
+    intake.getCase(caseId, { token: me.token, lang: lang() }).then((c) => {
       row.append(" · ", h("span", { class: "status" }, label("status", c.status)), " · ", label("category", c.category));
       if (c.safeguards && c.safeguards.length) row.append(" · ", h("strong", {}, t("safeguards"), ": ", c.safeguards.map((s) => label("safeguard", s)).join(", ")));
     }).catch(() => {});
@@ -40,11 +40,11 @@ function twoStep(me) {
   const area = h("div");
   const start = h("button", { type: "button", class: "secondary", id: "totp-start" }, t("totp_turn_on"));
   start.addEventListener("click", busy(start, box, async () => {
-    const setup = await post("/intake/auth/totp", undefined, { token: me.token });
+    const setup = await intake.startTotp({ token: me.token });
     const code = h("input", { type: "text", id: "totp-confirm-code", inputmode: "numeric", autocomplete: "one-time-code", maxlength: 6 });
     const confirm = h("button", { type: "button", id: "totp-confirm" }, t("totp_confirm"));
     confirm.addEventListener("click", busy(confirm, box, async () => {
-      await post("/intake/auth/totp/confirm", { code: code.value.trim() }, { token: me.token });
+      await intake.confirmTotp({ code: code.value.trim() }, { token: me.token });
       area.replaceChildren(h("p", { role: "status" }, t("totp_on")));
     }));
     area.replaceChildren(h("p", {}, t("totp_add_to_app")),
@@ -67,10 +67,9 @@ function login() {
   const form = h("form", { class: "card" }, field(t("username"), user), field(t("password"), pass), codeField, box,
     h("div", { class: "actions" }, submit));
   form.addEventListener("submit", busy(submit, box, async () => {
-    const body = { username: user.value.trim(), password: pass.value };
-    if (!codeField.hidden && code.value.trim()) body.totp_code = code.value.trim();
+    const totpCode = !codeField.hidden && code.value.trim() ? code.value.trim() : undefined;
     try {
-      const r = await post("/intake/auth/login", body);
+      const r = await intake.login({ username: user.value.trim(), password: pass.value, totpCode });
       identity.rememberMediator(r.access_token);
       mediatorHome();
     } catch (error) {

@@ -1,6 +1,6 @@
 // In-app notifications: the feed of every identity this browser holds (a party per case, the
 // mediator), live over server-sent events so a case page refreshes when something happens.
-import { get, post } from "../api.js";
+import * as api from "../api/notifications.js";
 import { t } from "../i18n.js";
 import * as identity from "../identity.js";
 import { fmtDateTime, h, mount, section } from "../ui.js";
@@ -32,8 +32,7 @@ export function connect() {
   }
   for (const token of wanted) {
     if (streams.has(token)) continue;
-    // EventSource cannot send headers; the token goes in the query string to our own origin only.
-    const source = new EventSource(`/notifications/feed/stream?access_token=${encodeURIComponent(token)}`);
+    const source = new EventSource(api.feedStreamUrl({ token }));
     source.addEventListener("notification", (event) => {
       const notice = JSON.parse(event.data);
       if (!notice.read) setUnread(unread + 1);
@@ -64,7 +63,7 @@ async function allNotices() {
   const seen = new Map();
   for (const token of tokens()) {
     try {
-      const feed = await get("/notifications/feed?limit=100", { token });
+      const feed = await api.feed({ limit: 100, token });
       for (const item of feed.items) seen.set(item.id, { ...item, token });
     } catch { /* an expired identity has no feed */ }
   }
@@ -89,13 +88,13 @@ async function renderFeed() {
     if (!n.read) {
       const mark = h("button", { type: "button", class: "secondary", "aria-label": t("mark_read_named", { title: n.title }) }, t("mark_read"));
       mark.addEventListener("click", async () => {
-        await post(`/notifications/feed/${n.id}/read`, undefined, { token: n.token });
+        await api.markRead(n.id, { token: n.token });
         mark.remove(); li.classList.remove("unread"); setUnread(Math.max(0, unread - 1));
       });
       li.append(" ", mark);
     }
     return li;
   }));
-  const mailbox = h("p", { class: "muted" }, t("mailbox_hint"), " ", h("a", { href: "/notifications/mailbox" }, t("mailbox")));
+  const mailbox = h("p", { class: "muted" }, t("mailbox_hint"), " ", h("a", { href: api.MAILBOX_URL }, t("mailbox")));
   mount(h("h1", {}, t("nav_notifications")), section(t("notifications_recent"), items.length ? list : h("p", { class: "muted" }, t("no_notifications"))), mailbox);
 }

@@ -3,10 +3,11 @@
 // mediator), or the waiting room. Only the current channel's messages are on screen, so words
 // said in a caucus are never shown under the joint banner. The mediator also gets the console:
 // who is where, admitting from the waiting room, caucuses, shuttle mode, talk-time balance.
-import { get } from "../api.js";
+import * as intake from "../api/intake.js";
+import * as sessions from "../api/sessions.js";
 import { label, t } from "../i18n.js";
 import * as identity from "../identity.js";
-import { navigate } from "../main.js";
+import { navigate } from "../router.js";
 import { RoomConnection } from "../room-connection.js";
 import { h, mount, problemBox, section, toast } from "../ui.js";
 import { Video } from "../video.js";
@@ -18,8 +19,8 @@ export async function room(caseId) {
   let info;
   let theCase;
   try {
-    [info, theCase] = await Promise.all([get(`/sessions/rooms/${caseId}`, { token: me.token }),
-      get(`/intake/cases/${caseId}`, { token: me.token })]);
+    [info, theCase] = await Promise.all([sessions.room(caseId, { token: me.token }),
+      intake.getCase(caseId, { token: me.token })]);
   } catch (error) {
     box.show(error);
     mount(h("h1", {}, t("room_title")), box);

@@ -1,15 +1,15 @@
 // The private safety screening. Each party answers alone; the answers are encrypted at once and
 // only the assigned mediator can read them. The party is told so before answering.
-import { get, post } from "../api.js";
+import * as intake from "../api/intake.js";
 import { lang, t } from "../i18n.js";
 import * as identity from "../identity.js";
-import { navigate } from "../main.js";
+import { navigate } from "../router.js";
 import { busy, checkbox, field, h, mount, problemBox, section } from "../ui.js";
 
 export async function screening(caseId) {
   const me = identity.forCase(caseId);
   if (!me) return navigate(`/cases/${caseId}`, { replace: true });
-  const q = await get(`/intake/screening/questionnaire?lang=${lang()}`);
+  const q = await intake.screeningQuestionnaire({ lang: lang() });
   const box = problemBox();
   const yesNo = (name, text) => h("fieldset", {}, h("legend", {}, text),
     h("label", { class: "check" }, h("input", { type: "radio", name, value: "yes" }), " ", t("yes")),
@@ -31,7 +31,7 @@ export async function screening(caseId) {
       fear_level: Number(fear.value), safe_in_same_room: answer("safe_in_same_room"),
       wants_support_person: answer("wants_support_person"),
     };
-    await post(`/intake/cases/${caseId}/screening`, body, { token: me.token });
+    await intake.submitScreening(caseId, body, { token: me.token });
     mount(h("h1", {}, t("screening_title")), section(t("screening_thanks_title"), h("p", { role: "status" }, t("screening_thanks")),
       h("a", { class: "button", href: `/cases/${caseId}`, "data-link": "" }, t("back_to_case"))));
   }));

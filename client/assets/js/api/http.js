@@ -1,5 +1,7 @@
-// The services' HTTP APIs, same origin under /intake, /sessions, /agreements, /notifications.
-// Errors arrive as RFC 9457 problem details; ApiError keeps them for the form that asked.
+// HTTP to the services, same origin under /intake, /sessions, /agreements, /notifications: the
+// one place that fetches. intake.js, sessions.js, agreements.js and notifications.js beside it
+// name the paths; the rest of the client calls them. Errors arrive as RFC 9457 problem details;
+// ApiError keeps them for the form that asked.
 
 export class ApiError extends Error {
   constructor(status, problem) {

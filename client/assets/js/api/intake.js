@@ -1,0 +1,85 @@
+// The intake service: cases, invitations, screening, choosing the mediator, the agreement to
+// mediate, and signing in (parties' links, mediators' passwords, courts' client credentials).
+import { api, get, post } from "./http.js";
+
+const query = (lang) => (lang ? `?lang=${lang}` : "");
+
+// -- cases ---------------------------------------------------------------------------------
+
+/** File a case; the answer carries the claimant's token. */
+export const fileCase = (body) => post("/intake/cases", body);
+
+/** A case as this person may see it; `lang` asks for its explanations in that language. */
+export const getCase = (caseId, { token, lang } = {}) => get(`/intake/cases/${caseId}${query(lang)}`, { token });
+
+export const invite = (caseId, { side }, { token }) => post(`/intake/cases/${caseId}/invitations`, { side }, { token });
+
+// -- invitations ---------------------------------------------------------------------------
+
+export const getInvitation = (linkToken, { lang } = {}) => get(`/intake/invitations/${encodeURIComponent(linkToken)}${query(lang)}`);
+
+export const answerInvitation = (linkToken, { decision, textVersion, language }) =>
+  post(`/intake/invitations/${encodeURIComponent(linkToken)}/answer`, { decision, text_version: textVersion, language });
+
+// -- screening -----------------------------------------------------------------------------
+
+export const screeningQuestionnaire = ({ lang } = {}) => get(`/intake/screening/questionnaire${query(lang)}`);
+
+export const submitScreening = (caseId, answers, { token }) => post(`/intake/cases/${caseId}/screening`, answers, { token });
+
+/** Both parties' answers: the assigned mediator only. */
+export const screeningReports = (caseId, { token }) => get(`/intake/cases/${caseId}/screening`, { token });
+
+// -- choosing the mediator -----------------------------------------------------------------
+
+export const mediatorCandidates = (caseId, { token }) => get(`/intake/cases/${caseId}/mediator-candidates`, { token });
+
+export const mediatorProposals = (caseId, { token }) => get(`/intake/cases/${caseId}/mediator-proposals`, { token });
+
+export const proposeMediator = (caseId, { mediatorId }, { token }) =>
+  post(`/intake/cases/${caseId}/mediator-proposals`, { mediator_id: mediatorId }, { token });
+
+export const acceptMediatorProposal = (caseId, proposalId, { token }) =>
+  post(`/intake/cases/${caseId}/mediator-proposals/${proposalId}/accept`, undefined, { token });
+
+export const rejectMediatorProposal = (caseId, proposalId, { token }) =>
+  post(`/intake/cases/${caseId}/mediator-proposals/${proposalId}/reject`, undefined, { token });
+
+/** The mediator's answer to a proposal both parties accepted. */
+export const decideMediatorProposal = (caseId, proposalId, { decision, impartialityDeclaration }, { token }) =>
+  post(`/intake/cases/${caseId}/mediator-proposals/${proposalId}/decision`,
+    { decision, impartiality_declaration: impartialityDeclaration }, { token });
+
+/** The proposals addressed to the signed-in mediator, across cases. */
+export const myMediatorProposals = ({ token }) => get("/intake/mediator/proposals", { token });
+
+// -- the agreement to mediate --------------------------------------------------------------
+
+export const agreementToMediate = (caseId, { token }) => get(`/intake/cases/${caseId}/agreement-to-mediate`, { token });
+
+export const signAgreementToMediate = (caseId, { textVersion }, { token }) =>
+  post(`/intake/cases/${caseId}/agreement-to-mediate/signatures`, { text_version: textVersion }, { token });
+
+// -- signing in ----------------------------------------------------------------------------
+
+/** A party who comes back asks for a sign-in link (dev mode hands it back at once). */
+export const requestSignInLink = (caseId, { side }) => post(`/intake/cases/${caseId}/sign-in-links`, { side });
+
+export const exchangeSignInLink = (linkToken) => post("/intake/auth/links/exchange", { token: linkToken });
+
+export function login({ username, password, totpCode }) {
+  const body = { username, password };
+  if (totpCode) body.totp_code = totpCode;
+  return post("/intake/auth/login", body);
+}
+
+export const startTotp = ({ token }) => post("/intake/auth/totp", undefined, { token });
+
+export const confirmTotp = ({ code }, { token }) => post("/intake/auth/totp/confirm", { code }, { token });
+
+/** A court signs in with its client credentials (OAuth 2 client_credentials, a form body). */
+export const courtToken = ({ clientId, clientSecret }) =>
+  api("POST", "/intake/auth/token", { form: { grant_type: "client_credentials", client_id: clientId, client_secret: clientSecret } });
+
+/** The same scope in a fresh token, while the sign-in is young enough. */
+export const refresh = ({ token }) => api("POST", "/intake/auth/refresh", { token });
