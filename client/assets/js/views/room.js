@@ -285,8 +285,10 @@ class RoomView {
     if (kind === "joint") text = t("where_joint");
     else if (kind === "caucus") text = this.mediator ? t("where_caucus_mediator", { side: label("side", loc.split(":")[1]) }) : t("where_caucus");
     else text = this.status === "ended" ? t("where_ended") : t("where_waiting");
+    const alone = kind !== "waiting" && this.status === "live" && ![...this.members].some((id) => id !== this.me.subject);
     this.where.replaceChildren(h("span", { class: "icon", "aria-hidden": "true" }, kind === "joint" ? "●" : kind === "caucus" ? "◆" : "◌"), h("span", {}, text),
-      this.video?.local ? h("span", { class: "media-line", id: "where-media" }, this.video.audience()) : null);
+      alone ? h("span", { class: "media-line", id: "where-alone" }, t("alone_wait")) : null,
+      this.video?.local && !alone ? h("span", { class: "media-line", id: "where-media" }, this.video.audience()) : null);
     this.inputLabel.textContent = kind === "joint" ? t("message_to_joint") : kind === "caucus" ? t("message_to_caucus") : t("message_label");
     this.input.placeholder = this.inputLabel.textContent;
     const usable = kind !== "waiting" && this.status === "live";
@@ -341,7 +343,10 @@ class RoomView {
   renderConsole() {
     const c = this.console;
     const rows = [...this.names].filter(([id, p]) => id !== this.me.subject && p.role !== "mediator");
-    const places = ["waiting", "joint", "caucus:claimant", "caucus:respondent"];
+    // Only where a person can be moved now: the joint channel unless the room is in shuttle
+    // mode, their own side's caucus while it is open (the server refuses the rest).
+    const placesFor = (side, where) => ["waiting", "joint", "caucus:claimant", "caucus:respondent"].filter((pl) => pl === where
+      || pl === "waiting" || (pl === "joint" && this.mode !== "shuttle") || (pl === `caucus:${side}` && this.caucuses.includes(side)));
     const start = h("button", { type: "button", id: "session-start" }, t("session_start"));
     start.addEventListener("click", () => this.control({ type: "session.start" }));
     const end = h("button", { type: "button", class: "danger" }, t("session_end"));
@@ -349,7 +354,7 @@ class RoomView {
     const people = h("ul", { class: "list people", id: "people" }, rows.map(([id, p]) => {
       const where = this.locations[id] || "waiting";
       const online = this.online.has(id) || (this.locations[id] && this.locations[id] !== "waiting");
-      const move = h("select", { "aria-label": t("move_named", { who: p.name }) }, places.map((pl) => h("option", { value: pl, selected: pl === where }, label("place", pl))));
+      const move = h("select", { "aria-label": t("move_named", { who: p.name }) }, placesFor(p.side, where).map((pl) => h("option", { value: pl, selected: pl === where }, label("place", pl))));
       move.addEventListener("change", () => this.control({ type: "move", participant_id: id, to: move.value }));
       const li = h("li", { dataset: { participant: id } }, h("strong", {}, p.name), " ", h("span", { class: "muted" }, `${label("side", p.side)} · ${label("role", p.role)} · ${online ? t("online") : t("offline")}`),
         " ", h("span", { class: "media-state", dataset: { media: id } }, this.mediaText(id)), " ", move);
@@ -368,7 +373,8 @@ class RoomView {
     });
     const shuttle = h("button", { type: "button", class: "secondary", id: "mode" }, this.mode === "shuttle" ? t("mode_joint") : t("mode_shuttle"));
     shuttle.addEventListener("click", () => this.control({ type: "mode", mode: this.mode === "shuttle" ? "joint" : "shuttle" }));
-    const goto = ["joint", "caucus:claimant", "caucus:respondent"].map((pl) => {
+    const goto = ["joint", "caucus:claimant", "caucus:respondent"].filter((pl) => pl !== this.location
+      && (pl === "joint" ? this.mode !== "shuttle" : this.caucuses.includes(pl.split(":")[1]))).map((pl) => {
       const b = h("button", { type: "button", class: "secondary" }, t("go_to", { place: label("place", pl) }));
       b.addEventListener("click", () => this.control({ type: "move", participant_id: this.me.subject, to: pl }));
       return b;
