@@ -10,13 +10,14 @@ and never returned to anyone but those entitled to them.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.auth import Principal, TokenService
 from shared.contracts.intake import CaseClosed
+from shared.clock import utcnow
 from shared.problems import NotFound
 from shared.uow import UnitOfWork
 
@@ -25,10 +26,6 @@ from .models import Case, CaseTransition, MediatorProposal, Participant
 from .schemas import CaseView, EligibilityView, ParticipantView, RuleExplanation, TransitionView
 
 SIDES = ("claimant", "respondent")
-
-
-def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
 
 
 # -- state machine and audit trail ---------------------------------------------------------------
