@@ -3,6 +3,7 @@ image holds the platform and that one service, and ``odr serve`` must run there.
 
 from __future__ import annotations
 
+import importlib
 from types import ModuleType
 
 SERVICES = ("intake", "sessions", "agreements", "notifications")
@@ -21,6 +22,13 @@ def app_module(name: str) -> ModuleType:
     else:
         raise ValueError(f"no service {name!r}; the services are {', '.join(SERVICES)}")
     return app
+
+
+def events_module(name: str) -> ModuleType:
+    """The service's ``events`` module: what it publishes (``PUBLISHES``) and consumes."""
+    if name not in SERVICES:
+        raise ValueError(f"no service {name!r}; the services are {', '.join(SERVICES)}")
+    return importlib.import_module(f"services.{name}.events")
 
 
 def keys_module(name: str) -> ModuleType | None:

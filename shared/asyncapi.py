@@ -3,18 +3,24 @@ The platform's whole document (with the services' own protocols) is ``odr.asynca
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import Any
 
-from .events import CloudEvent, registry
+from .events import CloudEvent, Event, registry
 
 
 def _ref_name(event_type: str) -> str:
     return event_type.replace(".", "_")
 
 
-def asyncapi_document(*, version: str = "0.1.0", parts: list[dict[str, Any]] = ()) -> dict[str, Any]:
+def asyncapi_document(*, version: str = "0.1.0", parts: list[dict[str, Any]] = (),
+                      publishers: Mapping[str, Sequence[type[Event]]] | None = None) -> dict[str, Any]:
     """The events from the registry, plus ``parts`` (services' own protocols, such as the
-    sessions websocket) merged in: their channels, operations, components and ``x-`` fields."""
+    sessions websocket) merged in: their channels, operations, components and ``x-`` fields.
+
+    ``publishers`` (service name -> the events it publishes, its ``PUBLISHES``) gives the send
+    operations and the messages each names; without it, every event of a topic is taken to be
+    sent by the service the topic is named for."""
     from . import contracts  # noqa: F401  (import registers every event)
 
     channels: dict[str, Any] = {}
@@ -39,13 +45,17 @@ def asyncapi_document(*, version: str = "0.1.0", parts: list[dict[str, Any]] = (
         }
         channel = channels.setdefault(cls.topic, {"address": cls.topic, "description": "Keyed by case id.", "messages": {}})
         channel["messages"][name] = {"$ref": f"#/components/messages/{name}"}
-    for topic in channels:
-        op = f"publish_{topic.replace('.', '_')}"
-        operations[op] = {
-            "action": "send",
-            "channel": {"$ref": f"#/channels/{topic}"},
-            "summary": f"Published by the {topic.split('.')[-1]} service through its transactional outbox.",
-        }
+    if publishers is None:  # the service a topic is named for
+        publishers = {topic.split(".")[-1]: [cls for cls in registry.all() if cls.topic == topic] for topic in channels}
+    for service, published in publishers.items():
+        for topic in sorted({cls.topic for cls in published}):
+            operations[f"publish_{_ref_name(topic)}"] = {
+                "action": "send",
+                "channel": {"$ref": f"#/channels/{topic}"},
+                "summary": f"Published by the {service} service through its transactional outbox.",
+                "messages": [{"$ref": f"#/channels/{topic}/messages/{_ref_name(cls.type)}"}
+                             for cls in published if cls.topic == topic],
+            }
     document = {
         "asyncapi": "3.0.0",
         "info": {"title": "ODR platform events", "version": version,

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Literal
 
 import jwt
+from jwt.algorithms import OKPAlgorithm
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from cryptography.hazmat.primitives import serialization
@@ -95,12 +96,26 @@ class KeyRing:
             out.append(entry)
         return json.dumps({"keys": out}, indent=2)
 
+    def jwks(self, *, alg: str = "EdDSA") -> dict:
+        """The public keys as a JSON Web Key Set (RFC 7517/8037: ``kty`` OKP, ``crv`` Ed25519), by
+        PyJWT: what a verifier outside the platform fetches. ``from_json`` reads it back."""
+        return {"keys": [{"kid": k.kid, "alg": alg, **OKPAlgorithm.to_jwk(k.public, as_dict=True)}
+                         for k in self.keys.values()]}
+
     @classmethod
     def from_json(cls, text: str) -> "KeyRing":
+        """A keyring file (``kid`` with PEM ``public`` / ``private``, as ``to_json`` writes) or a
+        JSON Web Key Set (``jwks()``; a JWK with ``d`` can sign), loaded by PyJWT."""
         keys = []
         for entry in json.loads(text)["keys"]:
-            private = serialization.load_pem_private_key(entry["private"].encode(), None) if entry.get("private") else None
-            public = serialization.load_pem_public_key(entry["public"].encode())
+            if "kty" in entry:
+                key = jwt.PyJWK(entry, algorithm="EdDSA").key
+                private = key if isinstance(key, Ed25519PrivateKey) else None
+                public = private.public_key() if private is not None else key
+            else:
+                private = (serialization.load_pem_private_key(entry["private"].encode(), None)
+                           if entry.get("private") else None)
+                public = serialization.load_pem_public_key(entry["public"].encode())
             keys.append(SigningKey(kid=entry["kid"], public=public, private=private))
         return cls(keys)
 

@@ -5,8 +5,8 @@ jurisdiction and category: the template) and sessions' ``odr.proposal.accepted.v
 accepted proposal the mediator can pull into a draft; its content stays with sessions).
 
 Publishes (``shared.contracts.agreements``), ids, versions, hashes and statuses only: draft
-ready, signature requested, signed (executed and sealed), approved / rejected by the court,
-obligation overdue.
+ready, signature requested, signature added / withdrawn, signed (executed and sealed), approved /
+rejected by the court, obligation overdue.
 """
 
 from __future__ import annotations
@@ -27,8 +27,9 @@ async def on_proposal_accepted(session, event: ProposalAccepted, envelope) -> No
     await service.record_accepted_proposal(session, event=event, accepted_at=envelope.time)
 
 
-PUBLISHES = [contracts.DraftReady, contracts.SignatureRequested, contracts.AgreementSigned, contracts.AgreementApproved,
-             contracts.AgreementRejected, contracts.ObligationOverdue]
+PUBLISHES = [contracts.DraftReady, contracts.SignatureRequested, contracts.SignatureAdded, contracts.SignatureWithdrawn,
+             contracts.AgreementSigned, contracts.AgreementApproved, contracts.AgreementRejected,
+             contracts.ObligationOverdue]
 SUBSCRIPTIONS = [
     Subscription(name="case-events", handlers={CaseFiled.type: on_case_filed}),
     Subscription(name="session-events", handlers={ProposalAccepted.type: on_proposal_accepted}),

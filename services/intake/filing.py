@@ -224,15 +224,15 @@ async def file_case(uow: UnitOfWork, *, filing: CaseFiling, filed_by: str, idemp
                                         outcome=decision.outcome, rules_fired=decision.rules_fired,
                                         decided_by="rules", decided_at=now))
     people = _add_participants(uow.session, case, filing)
+    claimant = cases.principal_party(people, "claimant")
     uow.publish(CaseFiled(case_id=case.id, jurisdiction=case.jurisdiction, category=case.category,
-                          court_id=court_id, filed_at=case.filed_at))
+                          court_id=court_id, filed_at=case.filed_at, claimant_participant_id=claimant.id))
     if decision.outcome == "ineligible":
         cases.close(uow, case, "rules_ineligible", "ineligible", actor="rules", reason=",".join(decision.rules_fired),
                     now=now)
         await uow.commit()
         raise _ineligible_problem(case, lang)
     if court_id is None:
-        claimant = cases.principal_party(people, "claimant")
         uow.session.add(Consent(id=str(uuid.uuid4()), case_id=case.id, side="claimant", participant_id=claimant.id,
                                 decision="consented", text_version=rs.consent_text.version, via="filing",
                                 recorded_at=now))

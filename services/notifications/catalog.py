@@ -1,6 +1,9 @@
 """Every kind of notice: who gets it, whether it is critical, on which channels, and where its link
 points. Data, not code, so the list of notices can be read in one place.
 
+Who gets a notice (``Audience``) is read against the facts of what causes it: the fields of the
+event, or a reminder's params. ``service.recipients`` turns an audience and those facts into people.
+
 Critical notices (deadlines, court decisions, time-bound session reminders) bypass quiet hours.
 A notice carries a link and a status; whatever else a recipient needs they read in the client
 with their own rights.
@@ -21,8 +24,32 @@ ALL_CHANNELS = (IN_APP, EMAIL, SMS)
 
 
 @dataclass(frozen=True)
+class Audience:
+    """Who receives a notice: the case's active people in ``roles``, narrowed to one side (``side``,
+    or the side the fact ``side_from`` names) or, with ``other_side_of``, to those not on the side of
+    the participant that fact names (and the mediator; nobody when that participant has no side);
+    then the one participant the fact ``person`` names (in the language the fact ``language_from``
+    names, else the one the directory knows); then the people behind the signer slots the fact
+    ``signers_from`` lists."""
+
+    roles: frozenset[str] = frozenset()
+    side: str | None = None
+    side_from: str | None = None
+    other_side_of: str | None = None
+    person: str | None = None
+    language_from: str | None = None
+    signers_from: str | None = None
+
+
+CASE = Audience(CASE_ROLES)
+SESSION = Audience(SESSION_ROLES)
+ADDRESSEE = Audience(person="participant_id", language_from="language")
+
+
+@dataclass(frozen=True)
 class Kind:
     name: str
+    audience: Audience
     critical: bool = False
     # Channels this kind may use at all; a recipient's preferences narrow it further.
     channels: frozenset[str] = frozenset(ALL_CHANNELS)
@@ -31,27 +58,33 @@ class Kind:
 
 
 KINDS: dict[str, Kind] = {k.name: k for k in [
-    Kind("case_filed"),
-    Kind("invitation", critical=True, link="/cases/{case_id}/invitation"),
-    Kind("invitation_sent"),
-    Kind("answer_window_closing", critical=True, link="/cases/{case_id}/invitation"),
-    Kind("consent_recorded"),
-    Kind("screening_requested", link="/cases/{case_id}/screening"),
-    Kind("mediator_proposed", link="/cases/{case_id}/mediator"),
-    Kind("mediator_assigned"),
-    Kind("mediation_started"),
-    Kind("session_scheduled", link="/cases/{case_id}/sessions/{session_id}"),
-    Kind("session_reminder", critical=True, link="/cases/{case_id}/sessions/{session_id}"),
-    Kind("session_started", channels=frozenset({IN_APP}), link="/cases/{case_id}/sessions/{session_id}"),
-    Kind("caucus_requested", channels=frozenset({IN_APP}), link="/cases/{case_id}/sessions/{session_id}"),
-    Kind("draft_ready", link="/cases/{case_id}/agreements/{agreement_id}"),
-    Kind("signature_requested", link="/cases/{case_id}/agreements/{agreement_id}/sign"),
-    Kind("signature_pending", link="/cases/{case_id}/agreements/{agreement_id}/sign"),
-    Kind("agreement_signed", link="/cases/{case_id}/agreements/{agreement_id}"),
-    Kind("court_decision", critical=True, link="/cases/{case_id}/agreements/{agreement_id}"),
-    Kind("obligation_due", critical=True, link="/cases/{case_id}/agreements/{agreement_id}"),
-    Kind("obligation_overdue", critical=True, link="/cases/{case_id}/agreements/{agreement_id}"),
-    Kind("case_closed"),
+    Kind("case_filed", Audience(person="claimant_participant_id")),  # the filer
+    Kind("invitation", Audience(person="respondent_participant_id", language_from="language"), critical=True,
+         link="/cases/{case_id}/invitation"),
+    Kind("invitation_sent", Audience(PARTY_ROLES, side="claimant")),
+    Kind("answer_window_closing", ADDRESSEE, critical=True, link="/cases/{case_id}/invitation"),
+    Kind("consent_recorded", Audience(CASE_ROLES, other_side_of="participant_id")),
+    Kind("screening_requested", ADDRESSEE, link="/cases/{case_id}/screening"),
+    # the parties, and the proposed mediator (who is not yet the case's mediator)
+    Kind("mediator_proposed", Audience(PARTY_ROLES, person="mediator_id"), link="/cases/{case_id}/mediator"),
+    Kind("mediator_assigned", CASE),
+    Kind("mediation_started", SESSION),
+    Kind("session_scheduled", SESSION, link="/cases/{case_id}/sessions/{session_id}"),
+    Kind("session_reminder", SESSION, critical=True, link="/cases/{case_id}/sessions/{session_id}"),
+    Kind("session_started", SESSION, channels=frozenset({IN_APP}), link="/cases/{case_id}/sessions/{session_id}"),
+    # only that side, and only that the mediator asks them in: no content ever
+    Kind("caucus_requested", Audience(SESSION_ROLES - MEDIATOR, side_from="side"), channels=frozenset({IN_APP}),
+         link="/cases/{case_id}/sessions/{session_id}"),
+    Kind("draft_ready", CASE, link="/cases/{case_id}/agreements/{agreement_id}"),
+    Kind("signature_requested", Audience(signers_from="signer_ids"), link="/cases/{case_id}/agreements/{agreement_id}/sign"),
+    Kind("signature_pending", Audience(signers_from="signer_ids"), link="/cases/{case_id}/agreements/{agreement_id}/sign"),
+    Kind("agreement_signed", CASE, link="/cases/{case_id}/agreements/{agreement_id}"),
+    Kind("court_decision", CASE, critical=True, link="/cases/{case_id}/agreements/{agreement_id}"),
+    # the owing side
+    Kind("obligation_due", Audience(CASE_ROLES - MEDIATOR, side_from="side"), critical=True,
+         link="/cases/{case_id}/agreements/{agreement_id}"),
+    Kind("obligation_overdue", CASE, critical=True, link="/cases/{case_id}/agreements/{agreement_id}"),
+    Kind("case_closed", CASE),
 ]}
 
 

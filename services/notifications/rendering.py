@@ -17,6 +17,7 @@ from functools import cached_property
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from babel.dates import format_date, format_datetime
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from .catalog import KINDS, link_for
@@ -25,8 +26,10 @@ TEMPLATES = Path(__file__).parent / "templates"
 LANGUAGES = ("kk", "ru", "en")
 DATETIME_PARAMS = ("answer_by", "starts_at")
 DATE_PARAMS = ("term_ends_on", "due_on")
-_FORMATS = {"kk": ("%d.%m.%Y %H:%M", "%d.%m.%Y"), "ru": ("%d.%m.%Y %H:%M", "%d.%m.%Y"),
-            "en": ("%d %b %Y, %H:%M", "%d %b %Y")}
+# CLDR patterns, formatted by Babel in the notice's locale (month names are the locale's, never
+# the process's C locale).
+_FORMATS = {"kk": ("dd.MM.yyyy HH:mm", "dd.MM.yyyy"), "ru": ("dd.MM.yyyy HH:mm", "dd.MM.yyyy"),
+            "en": ("dd MMM yyyy, HH:mm", "dd MMM yyyy")}
 
 
 @dataclass(frozen=True)
@@ -66,10 +69,10 @@ class Renderer:
         for key in DATETIME_PARAMS:
             if key in values and values[key]:
                 when = datetime.fromisoformat(values[key]).astimezone(zone)
-                values[key] = f"{when.strftime(dt_format)} ({time_zone})"
+                values[key] = f"{format_datetime(when, dt_format, locale=lang)} ({time_zone})"
         for key in DATE_PARAMS:
             if key in values and values[key]:
-                values[key] = date.fromisoformat(values[key]).strftime(date_format)
+                values[key] = format_date(date.fromisoformat(values[key]), date_format, locale=lang)
         template = self._plain.get_template(f"{lang}/{kind}.j2")
         context = template.new_context(values)
         subject, body, action = ("".join(template.blocks[b](context)).strip() for b in ("subject", "body", "action"))

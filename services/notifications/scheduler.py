@@ -28,7 +28,6 @@ from shared.clock import utcnow
 from shared.workers import Worker
 
 from . import service
-from .catalog import CASE_ROLES, SESSION_ROLES
 from .models import ScheduledJob
 
 log = logging.getLogger("odr.notifications.scheduler")
@@ -83,31 +82,25 @@ async def cancel(session: AsyncSession, *, case_id: str, kind: str | None = None
     await session.execute(q.values(status="cancelled"))
 
 
+# A job's kind: the notice it sends and the params that notice carries (who receives it is the
+# catalog's, read against the job's params).
+NOTICES: dict[str, tuple[str, tuple[str, ...]]] = {
+    "session_reminder": ("session_reminder", ("session_id", "starts_at", "lead")),
+    "answer_window": ("answer_window_closing", ("answer_by",)),
+    "signature_pending": ("signature_pending", ("agreement_id", "version")),
+    "obligation_due": ("obligation_due", ("agreement_id", "obligation_id", "due_on")),
+}
+
+
 async def fire(session: AsyncSession, notifier, job: ScheduledJob) -> None:
     """Queue the notices of a due job (inside the claiming transaction)."""
-    source_id = f"job:{job.id}:{job.generation}"
-    p = job.params
-    if job.kind == "session_reminder":
-        people = await service.audience(session, job.case_id, SESSION_ROLES)
-        await service.notify(session, notifier, source_id=source_id, case_id=job.case_id, kind="session_reminder",
-                             recipients=[(r.participant_id, r.language) for r in people],
-                             params={"session_id": p["session_id"], "starts_at": p["starts_at"], "lead": p["lead"]})
-    elif job.kind == "answer_window":
-        await service.notify(session, notifier, source_id=source_id, case_id=job.case_id, kind="answer_window_closing",
-                             recipients=[(p["participant_id"], p.get("language"))], params={"answer_by": p["answer_by"]})
-    elif job.kind == "signature_pending":
-        await service.notify(session, notifier, source_id=source_id, case_id=job.case_id, kind="signature_pending",
-                             recipients=[(r.participant_id, r.language)
-                                         for r in await service.signers(session, job.case_id, p["signer_ids"])],
-                             params={"agreement_id": p["agreement_id"], "version": p["version"]})
-    elif job.kind == "obligation_due":
-        owing = await service.audience(session, job.case_id, CASE_ROLES - {"mediator"}, side=p["side"])
-        await service.notify(session, notifier, source_id=source_id, case_id=job.case_id, kind="obligation_due",
-                             recipients=[(r.participant_id, r.language) for r in owing],
-                             params={"agreement_id": p["agreement_id"], "obligation_id": p["obligation_id"],
-                                     "due_on": p["due_on"]})
-    else:
+    if job.kind not in NOTICES:
         log.error("unknown job kind", extra={"job_id": job.id, "kind": job.kind})
+        return
+    kind, carried = NOTICES[job.kind]
+    p = job.params
+    await service.tell(session, notifier, source_id=f"job:{job.id}:{job.generation}", case_id=job.case_id, kind=kind,
+                       facts=p, params={name: p[name] for name in carried})
 
 
 class Scheduler(Worker):

@@ -10,8 +10,9 @@ restart in the middle of a batch never produces a second notice or a second emai
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -22,7 +23,7 @@ from shared.crypto import DecryptionError
 from shared.problems import Forbidden, NotFound, Problem
 from shared.uow import UnitOfWork
 
-from .catalog import IN_APP, KINDS, MEDIATOR, PARTY_ROLES
+from .catalog import IN_APP, KINDS, MEDIATOR, PARTY_ROLES, Audience
 from .models import CaseEntry, Contact, Delivery, Notification, Preference, Recipient
 from .schemas import ContactIn, ContactView, Feed, NotificationView, PreferencesIn, PreferencesView, QuietHours
 from .storage import insert_ignore, stable_id
@@ -85,6 +86,32 @@ async def signers(session: AsyncSession, case_id: str, slots: Iterable[str]) -> 
     return people
 
 
+async def recipients(session: AsyncSession, case_id: str, who: Audience,
+                     facts: Mapping[str, Any]) -> list[tuple[str, str | None]]:
+    """The (participant id, language hint) pairs of an audience (``catalog.Audience``), read
+    against ``facts``: the fields of an event, or a reminder's params."""
+    rows: list[Recipient] = []
+    if who.roles:
+        side = who.side if who.side_from is None else facts[who.side_from]
+        rows = await audience(session, case_id, who.roles, side=side)
+        if who.other_side_of is not None:
+            actor = await session.get(Recipient, (case_id, facts[who.other_side_of]))
+            rows = ([] if actor is None or actor.side is None
+                    else [r for r in rows if r.side != actor.side or r.role == "mediator"])
+    if who.signers_from is not None:
+        rows += await signers(session, case_id, facts[who.signers_from])
+    people = [(r.participant_id, r.language) for r in rows]
+    if who.person is not None:
+        person = facts[who.person]
+        if who.language_from is not None:
+            language = facts.get(who.language_from)
+        else:
+            known = await session.get(Recipient, (case_id, person))
+            language = known.language if known else None
+        people.append((person, language))
+    return people
+
+
 # -- fan-out -------------------------------------------------------------------------------------
 
 
@@ -123,6 +150,14 @@ async def notify(session: AsyncSession, notifier, *, source_id: str, case_id: st
     log.info("notices queued", extra={"kind": kind, "case_id": case_id, "recipients": len(notices),
                                       "deliveries": len(deliveries)})
     return created
+
+
+async def tell(session: AsyncSession, notifier, *, source_id: str, case_id: str, kind: str, facts: Mapping[str, Any],
+               params: dict) -> int:
+    """Notify the audience the catalog names for ``kind``, read against ``facts``."""
+    people = await recipients(session, case_id, KINDS[kind].audience, facts)
+    return await notify(session, notifier, source_id=source_id, case_id=case_id, kind=kind, recipients=people,
+                        params=params)
 
 
 # -- the in-app feed -----------------------------------------------------------------------------

@@ -46,6 +46,9 @@ class CaseFiled(_IntakeEvent):
     category: str
     court_id: str | None = None
     filed_at: datetime
+    # The claimant party's participant id (what the filer's token names): the person to tell.
+    # Absent from events published before it was added.
+    claimant_participant_id: str | None = None
 
 
 @event

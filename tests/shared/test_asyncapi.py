@@ -39,3 +39,21 @@ def test_the_platform_document_includes_the_sessions_websocket_protocol():
     assert "odr_case_filed_v1" in doc["components"]["messages"]
     assert any(op["channel"]["$ref"] == "#/channels/sessions_room" for op in doc["operations"].values())
     assert "4010" in doc["x-close-codes"]
+
+
+def test_the_platform_document_names_what_each_service_sends():
+    """Read from the services' ``PUBLISHES``: every contract event is sent by one operation."""
+    from odr.asyncapi import platform_asyncapi
+    from shared.events import registry
+
+    doc = platform_asyncapi()
+    sent: dict[str, str] = {}
+    for name, op in doc["operations"].items():
+        for ref in op.get("messages", []) if op["action"] == "send" else []:
+            topic, _, message = ref["$ref"].removeprefix("#/channels/").partition("/messages/")
+            assert message in doc["channels"][topic]["messages"]
+            assert message not in sent, f"{message} is sent by {sent[message]} and {name}"
+            sent[message] = name
+    contract = {cls.type.replace(".", "_") for cls in registry.all() if cls.__module__.startswith("shared.contracts.")}
+    assert contract <= set(sent)
+    assert sent["odr_agreement_signature_added_v1"] == "publish_odr_agreements"

@@ -74,3 +74,27 @@ def test_secrets_are_argon2_hashed():
     assert hashed.startswith("$argon2") and "s3cret" not in hashed
     assert verify_secret(hashed, "s3cret") and not verify_secret(hashed, "other")
     assert not verify_secret("garbage", "s3cret")
+
+
+def test_the_key_set_is_a_jwks_that_loads_back_and_verifies_tokens(ring):
+    import json
+
+    tokens = TokenService(ring)
+    token = tokens.issue(subject="p-1", role="party", cases=["c-1"])
+    jwks = ring.jwks()
+    assert [(k["kid"], k["kty"], k["crv"], k["alg"]) for k in jwks["keys"]] == [
+        (kid, "OKP", "Ed25519", "EdDSA") for kid in ring.keys]
+    assert all("d" not in k for k in jwks["keys"])
+    verifier = TokenService(KeyRing.from_json(json.dumps(jwks)))
+    assert verifier.verify(token).subject == "p-1"
+    assert verifier.keyring.active is None  # public keys only: it verifies, never signs
+    with pytest.raises(RuntimeError):
+        verifier.issue(subject="p-1", role="party")
+    # A keyring file (PEM) and the key set name the same keys.
+    assert KeyRing.from_json(ring.to_json(include_private=False)).jwks() == jwks
+
+
+def test_the_jwks_matches_the_seal_key_set_agreements_publishes(ring):
+    from services.agreements.seal import Sealer
+
+    assert ring.jwks(alg="Ed25519")["keys"] == Sealer(ring).public_keys()  # the seal names its alg Ed25519

@@ -65,6 +65,8 @@ async def test_the_full_flow_on_sqlite_and_the_embedded_log(app_client, flow):
     case_id, claimant, _, mediator = await full_flow(flow)
     events = await outbox_events(app_client.app, case_id)
     assert [e["type"] for e in events] == EXPECTED_TYPES
+    # The filing names the claimant by the participant id the filer's consent (and token) carries.
+    assert events[0]["data"]["claimant_participant_id"] == events[1]["data"]["participant_id"]
     agreed = events[-1]["data"]
     roles = sorted((p["role"], p["side"]) for p in agreed["participants"])
     assert roles == [("mediator", None), ("party", "claimant"), ("party", "respondent"),

@@ -56,6 +56,29 @@ async def test_a_filed_case_is_acknowledged_to_the_filer(svc):
     assert items[0]["title"].startswith("Ваше обращение")  # Russian until the filer says otherwise
 
 
+async def test_the_filer_is_told_by_participant_id_and_sees_each_notice_once(svc):
+    """Intake names the claimant in ``CaseFiled``: notices reach that participant, not a placeholder
+    as well, so the filer's feed (a token for the participant, on the claimant side) lists each once."""
+    cid = case_id()
+    await svc.publish(
+        I.CaseFiled(case_id=cid, jurisdiction="KZ", category="civil", filed_at=datetime.now(timezone.utc),
+                    claimant_participant_id="p-c"),
+        I.ScreeningRequested(case_id=cid, participant_id="p-c", language="ru"),
+        I.MediatorProposed(case_id=cid, mediator_id=MEDIATOR),
+    )
+    headers = svc.token("p-c", cases=[cid], side="claimant")
+
+    async def fed():
+        r = await svc.client.get("/feed", headers=headers)
+        assert r.status_code == 200, r.text
+        items = r.json()["items"]
+        return len(items) >= 3 and items
+
+    items = await eventually(fed, message="the filer's notices")
+    assert sorted(i["kind"] for i in items) == ["case_filed", "mediator_proposed", "screening_requested"]
+    assert await feed(svc, f"claimant:{cid}", cid) == []  # nothing for the placeholder
+
+
 async def test_every_step_reaches_the_right_roles_in_their_language_once(svc):
     cid = case_id()
     await set_email(svc, "p-c", "claimant@example.org", cid)

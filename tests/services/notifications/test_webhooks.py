@@ -188,3 +188,13 @@ async def test_bad_urls_are_refused_and_unreachable_endpoints_are_retried_and_lo
     assert all(x["error"] == "ConnectError" for x in msg["log"])
     assert any(r.getMessage() == "webhook attempt failed; will retry" for r in caplog.records)
     assert any(r.getMessage() == "webhook attempts exhausted" for r in caplog.records)
+
+
+def test_signatures_match_the_specifications_test_vector():
+    """The Standard Webhooks test vector, and one signature per secret during a rotation."""
+    from services.notifications.channels.webhooks import sign
+
+    secret, msg_id, body = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", "msg_p5jXN8AQM9LWM0D4loKWxJek", b'{"test": 2432232314}'
+    expected = "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE="
+    assert sign(secrets_=[secret], msg_id=msg_id, timestamp=1614265330, body=body) == expected
+    assert sign(secrets_=[secret, secret], msg_id=msg_id, timestamp=1614265330, body=body) == f"{expected} {expected}"
