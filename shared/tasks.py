@@ -11,6 +11,10 @@ async def cancel_and_wait(task: asyncio.Task | None) -> None:
     (a connection, a half-handled batch) is touched after ``stop()`` returns."""
     if task is None or task.done():
         return
-    task.cancel()
+    # Cancel again while it runs on: a cancellation can be swallowed (asyncio.wait_for on 3.11,
+    # a library's own except clause), and one lost cancellation must not hang a shutdown.
+    while not task.done():
+        task.cancel()
+        await asyncio.wait({task}, timeout=1.0)
     with contextlib.suppress(asyncio.CancelledError, Exception):
-        await task
+        task.result()

@@ -9,7 +9,6 @@ reminders, deadline sweeps, maintenance) run on ``Worker``.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 
@@ -39,8 +38,16 @@ class Signal:
     async def wait(self, timeout: float | None, ticket: asyncio.Event | None = None) -> None:
         """Until the signal fires (since ``ticket`` was taken) or ``timeout`` seconds pass."""
         event = ticket if ticket is not None else self._event
-        with contextlib.suppress(TimeoutError, asyncio.TimeoutError):
-            await asyncio.wait_for(event.wait(), timeout)
+        if timeout is None:
+            await event.wait()
+            return
+        # Not asyncio.wait_for: on Python 3.11 it can swallow a cancellation that arrives as the
+        # event is set, and a worker whose stop() was lost that way never stops.
+        waiter = asyncio.ensure_future(event.wait())
+        try:
+            await asyncio.wait({waiter}, timeout=timeout)
+        finally:
+            waiter.cancel()
 
 
 class Worker:
