@@ -3,6 +3,11 @@
 A service declares a ``ServiceSpec`` (its routes, tables, migrations and event handlers); the
 runtime gives it a database, a bus, the outbox relay, idempotent consumers and token
 verification, the same way in every service and in every deployment.
+
+What a service needs beyond that (its own settings, vaults, keys, hubs) is its context: a typed
+object the spec's ``context`` function builds from the runtime once, when the service starts.
+It is ``runtime.context``; routes read it with ``shared.deps.service_context``, background work
+and event handlers from the runtime or by being built with it.
 """
 
 from __future__ import annotations
@@ -12,6 +17,7 @@ from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager, AsyncExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from fastapi import APIRouter
 from sqlalchemy import MetaData, Table, text
@@ -59,7 +65,13 @@ class ServiceSpec:
     outbox: Table
     inbox: Table
     migrations: Path
-    subscriptions: list[Subscription] = field(default_factory=list)
+    # The consumers: a list, or, where the handlers need the service's context, a function of the
+    # context that returns the list.
+    subscriptions: list[Subscription] | Callable[[Any], list[Subscription]] = field(default_factory=list)
+    # The service's own dependencies: called with the runtime when the service starts, before
+    # the consumers, and returns the service's context (a dataclass of its settings, vaults,
+    # hubs...), which is then ``runtime.context``. ``None``: the service needs nothing of its own.
+    context: Callable[["ServiceRuntime"], Any] | None = None
     # Background work that lives as long as the service (schedulers, delivery workers): each is
     # called with the runtime and returns an async context manager, entered after the consumers
     # start and exited before they stop.
@@ -68,6 +80,9 @@ class ServiceSpec:
     # protocol): channels, operations and components merged into the platform document.
     asyncapi: Callable[[], dict] | None = None
     version: str = "0.1.0"
+
+
+_NOT_STARTED = object()
 
 
 class ServiceRuntime:
@@ -85,6 +100,14 @@ class ServiceRuntime:
                                    issuer=settings.jwt_issuer, ttl_seconds=settings.access_token_ttl_seconds)
         self.consumers: list[Consumer] = []
         self._background = AsyncExitStack()
+        self._context: Any = _NOT_STARTED
+
+    @property
+    def context(self) -> Any:
+        """The service's context (``ServiceSpec.context``), built once when the service started."""
+        if self._context is _NOT_STARTED:
+            raise RuntimeError(f"the {self.spec.name} service's context is built when the service starts")
+        return self._context
 
     def uow(self) -> UnitOfWork:
         return UnitOfWork(session_factory=self.session_factory, outbox=self.spec.outbox,
@@ -95,7 +118,9 @@ class ServiceRuntime:
             await upgrade(self.engine, self.spec.migrations)
         await self.bus.start()
         await self.relay.start()
-        for sub in self.spec.subscriptions:
+        self._context = self.spec.context(self) if self.spec.context is not None else None
+        subscriptions = self.spec.subscriptions
+        for sub in subscriptions(self._context) if callable(subscriptions) else subscriptions:
             handler = IdempotentConsumer(name=f"{self.spec.name}.{sub.name}", table=self.spec.inbox,
                                          uow_factory=self.uow, handlers=sub.handlers)
             counted = self._counting(handler, sub.name)

@@ -14,8 +14,8 @@ from shared.problems import Problem
 from shared.service import ServiceRuntime
 from shared.uow import UnitOfWork
 
-from . import context, court, fulfilment, maintenance, service, verification
-from .context import Context
+from . import court, fulfilment, maintenance, service, verification
+from .context import Ctx
 from .documents import available_templates, jurisdiction, template
 from .schemas import (AcceptedProposalList, Acknowledgement, AgreementList, AgreementView, AuditView, CommentCreate,
                       CommentList, CommentView, CourtCaseList, CourtDecisionIn, CourtDecisionView, DiffView,
@@ -29,13 +29,6 @@ Admin = Annotated[Principal, Depends(require_roles("admin"))]
 UoW = Annotated[UnitOfWork, Depends(unit_of_work)]
 PDF = {"content": {"application/pdf": {}}, "description": "the executed agreement as PDF"}
 MAX_UPLOAD = 10 * 1024 * 1024
-
-
-def _ctx(rt: ServiceRuntime = Depends(runtime)) -> Context:
-    return context.for_runtime(rt)
-
-
-Ctx = Annotated[Context, Depends(_ctx)]
 
 
 def _pdf(data: bytes, agreement_id: str) -> Response:

@@ -10,7 +10,7 @@ from shared.app import create_service_app
 from shared.config import Settings
 from shared.service import ServiceSpec
 
-from . import events, maintenance
+from . import context, events, maintenance
 from .api import router
 from .models import Base, inbox, outbox
 
@@ -25,6 +25,7 @@ SPEC = ServiceSpec(
     inbox=inbox,
     migrations=Path(__file__).parent / "migrations",
     subscriptions=events.SUBSCRIPTIONS,
+    context=context.for_service,
     background=[maintenance.background],
 )
 

@@ -1,15 +1,20 @@
 """What the agreements use cases need besides a unit of work: the vault (envelope encryption
-with the ``agreements`` KEK), the platform sealer and the service's own settings. Built once per
-service runtime from its settings, so the gateway's embedded run and a standalone process get
-the same objects."""
+with the ``agreements`` KEK), the platform sealer and the service's own settings. Built once
+when the service starts (``ServiceSpec.context``), so the gateway's embedded run and a
+standalone process get the same objects; routes take ``ctx: Ctx``, the maintenance work reads
+``runtime.context``, the key commands build one from the settings."""
 
 from __future__ import annotations
 
-import weakref
 from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends
 
 from shared.config import Settings
 from shared.crypto import Envelope, LocalKeyring
+from shared.deps import service_context
+from shared.service import ServiceRuntime
 
 from .config import AgreementsSettings
 from .seal import Sealer
@@ -31,11 +36,8 @@ def build(settings: Settings, config: AgreementsSettings | None = None) -> Conte
                    sealer=Sealer.load(config.seal_keyring_path(settings)))
 
 
-_contexts: "weakref.WeakKeyDictionary[object, Context]" = weakref.WeakKeyDictionary()
+def for_service(runtime: ServiceRuntime) -> Context:
+    return build(runtime.settings)
 
 
-def for_runtime(runtime) -> Context:
-    ctx = _contexts.get(runtime)
-    if ctx is None:
-        ctx = _contexts[runtime] = build(runtime.settings)
-    return ctx
+Ctx = Annotated[Context, Depends(service_context)]

@@ -11,14 +11,15 @@ from datetime import datetime
 
 from shared.workers import Worker
 
-from . import context, fulfilment, retention
+from . import fulfilment, retention
+from .context import Context
 from .schemas import MaintenanceReport
 
 log = logging.getLogger("odr.agreements.maintenance")
 
 
 async def run_once(runtime, *, now: datetime | None = None) -> MaintenanceReport:
-    ctx = context.for_runtime(runtime)
+    ctx: Context = runtime.context
     async with runtime.uow() as uow:
         overdue = await fulfilment.mark_overdue(uow, ctx, now=now)
     async with runtime.uow() as uow:
@@ -28,7 +29,8 @@ async def run_once(runtime, *, now: datetime | None = None) -> MaintenanceReport
 
 @contextlib.asynccontextmanager
 async def background(runtime):
-    interval = context.for_runtime(runtime).config.maintenance_seconds
+    ctx: Context = runtime.context
+    interval = ctx.config.maintenance_seconds
 
     async def round_() -> float:
         await run_once(runtime)

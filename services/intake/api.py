@@ -5,8 +5,6 @@ case (``filing``, ``consent``, ``screening``, ``register``, ``proposals``, ``med
 from __future__ import annotations
 
 import json
-from functools import lru_cache
-from pathlib import Path as FsPath
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Depends, Form, Header, Path, Query, Request, Response
@@ -18,11 +16,12 @@ from shared.problems import Problem
 from shared.service import ServiceRuntime
 from shared.uow import UnitOfWork
 
-from . import accounts, cases, consent, eligibility, filing, mediation, proposals, register, screening, totp
+from . import accounts, cases, consent, eligibility, filing, mediation, proposals, register, screening
 from .accounts import (AccountCreate, AccountCreated, CourtClientCreate, CourtClientCreated, DevTokenRequest, Login,
                        TotpCode, TotpSetup)
 from .consent import (ConsentView, InvitationAnswer, InvitationAnswered, InvitationCreate, InvitationCreated,
                       InvitationView, LinkExchange, SignInLinkCreated, SignInLinkRequest)
+from .context import Ctx
 from .filing import CaseFacts, CaseFiling, CourtReferral, DryRun, FiledCase
 from .mediation import AgreementToMediateView, Extension, Signature, Termination
 from .proposals import MediatorAccepted, MediatorDecision, ProposalCreate, ProposalView, Recusal
@@ -40,24 +39,6 @@ Runtime = Annotated[ServiceRuntime, Depends(runtime)]
 Anyone = Annotated[Principal, Depends(current_principal)]
 Admin = Annotated[Principal, Depends(require_roles("admin"))]
 Mediator = Annotated[Principal, Depends(require_roles("mediator"))]
-
-
-@lru_cache(maxsize=4)
-def _vault(path: FsPath) -> screening.Vault:
-    return screening.Vault(path)
-
-
-def vault(rt: Runtime) -> screening.Vault:
-    return _vault(rt.settings.resolved_kek_keyring)
-
-
-@lru_cache(maxsize=8)
-def _totp_vault(path: FsPath) -> totp.TotpVault:
-    return totp.TotpVault(path)
-
-
-def totp_vault(rt: Runtime) -> totp.TotpVault:
-    return _totp_vault(rt.settings.resolved_kek_keyring)
 
 
 # -- filing and reading a case ----------------------------------------------------------------------
@@ -203,16 +184,16 @@ async def questionnaire(lang: Lang = None) -> dict[str, Any]:
 
 @router.post("/cases/{case_id}/screening", status_code=201, response_model=ScreeningReceived, tags=["screening"])
 async def submit_screening(case_id: CaseId, body: ScreeningAnswers, principal: Anyone, uow: Uow,
-                           v: Annotated[screening.Vault, Depends(vault)]) -> ScreeningReceived:
+                           ctx: Ctx) -> ScreeningReceived:
     """A party's private answers. They are encrypted at once and only the assigned mediator can read them."""
-    return await screening.submit_screening(uow, case_id=case_id, principal=principal, answers=body, vault=v)
+    return await screening.submit_screening(uow, case_id=case_id, principal=principal, answers=body, vault=ctx.vault)
 
 
 @router.get("/cases/{case_id}/screening", response_model=list[ScreeningReport], tags=["screening"])
 async def read_screenings(case_id: CaseId, principal: Mediator, uow: Uow,
-                          v: Annotated[screening.Vault, Depends(vault)]) -> list[ScreeningReport]:
+                          ctx: Ctx) -> list[ScreeningReport]:
     """The assigned mediator reads both parties' answers."""
-    return await screening.read_screenings(uow, case_id=case_id, principal=principal, vault=v)
+    return await screening.read_screenings(uow, case_id=case_id, principal=principal, vault=ctx.vault)
 
 
 # -- accounts and the mediator register ---------------------------------------------------------------
@@ -224,33 +205,33 @@ async def create_account(body: AccountCreate, _: Admin, uow: Uow) -> AccountCrea
 
 
 @router.post("/auth/login", response_model=TokenResponse, tags=["auth"])
-async def login(body: Login, uow: Uow, rt: Runtime, tv: Annotated[totp.TotpVault, Depends(totp_vault)]) -> TokenResponse:
+async def login(body: Login, uow: Uow, rt: Runtime, ctx: Ctx) -> TokenResponse:
     """Mediators and administrators sign in with a password (argon2), plus the authenticator
     code if they turned two-step sign-in on (`totp-required` says the code is missing)."""
     access = await accounts.login(uow, username=body.username, password=body.password, tokens=rt.tokens,
-                                  totp_vault=tv, totp_code=body.totp_code)
+                                  totp_vault=ctx.totp_vault, totp_code=body.totp_code)
     return TokenResponse(access_token=access, expires_in=rt.tokens.ttl_seconds)
 
 
 @router.post("/auth/totp", status_code=201, response_model=TotpSetup, tags=["auth"])
-async def totp_begin(principal: Anyone, uow: Uow, tv: Annotated[totp.TotpVault, Depends(totp_vault)]) -> TotpSetup:
+async def totp_begin(principal: Anyone, uow: Uow, ctx: Ctx) -> TotpSetup:
     """Start two-step sign-in for your staff account: add the secret to an authenticator app,
     then confirm with its first code."""
-    secret, uri = await accounts.totp_begin(uow, principal=principal, vault=tv)
+    secret, uri = await accounts.totp_begin(uow, principal=principal, vault=ctx.totp_vault)
     return TotpSetup(secret=secret, otpauth_uri=uri)
 
 
 @router.post("/auth/totp/confirm", status_code=204, tags=["auth"])
 async def totp_confirm(body: TotpCode, principal: Anyone, uow: Uow,
-                       tv: Annotated[totp.TotpVault, Depends(totp_vault)]) -> Response:
-    await accounts.totp_confirm(uow, principal=principal, vault=tv, code=body.code)
+                       ctx: Ctx) -> Response:
+    await accounts.totp_confirm(uow, principal=principal, vault=ctx.totp_vault, code=body.code)
     return Response(status_code=204)
 
 
 @router.post("/auth/totp/disable", status_code=204, tags=["auth"])
 async def totp_disable(body: TotpCode, principal: Anyone, uow: Uow,
-                       tv: Annotated[totp.TotpVault, Depends(totp_vault)]) -> Response:
-    await accounts.totp_disable(uow, principal=principal, vault=tv, code=body.code)
+                       ctx: Ctx) -> Response:
+    await accounts.totp_disable(uow, principal=principal, vault=ctx.totp_vault, code=body.code)
     return Response(status_code=204)
 
 

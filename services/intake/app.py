@@ -13,7 +13,7 @@ from shared.config import Settings
 from shared.service import ServiceRuntime, ServiceSpec
 from shared.workers import Worker
 
-from . import deadlines, eligibility, events
+from . import context, deadlines, eligibility, events
 from .api import router
 from .models import Base, inbox, outbox
 
@@ -50,6 +50,7 @@ SPEC = ServiceSpec(
     inbox=inbox,
     migrations=Path(__file__).parent / "migrations",
     subscriptions=events.SUBSCRIPTIONS,
+    context=context.build,
     background=[deadline_sweeps],
 )
 

@@ -11,11 +11,12 @@ from fastapi.sse import EventSourceResponse, ServerSentEvent
 from sqlalchemy import select
 
 from shared.auth import Principal, Unauthorized, bearer_token, current_principal
-from shared.deps import unit_of_work
+from shared.deps import service_context, unit_of_work
 from shared.problems import NotFound
 from shared.uow import UnitOfWork
 
 from . import service, webhooks
+from .context import Notifier
 from .models import MailboxMessage
 from .schemas import (ContactIn, ContactView, Feed, PreferencesIn, PreferencesView, RotateSecretIn, SecretRotated,
                       WebhookEndpointCreated, WebhookEndpointIn, WebhookEndpointView, WebhookMessages,
@@ -24,16 +25,12 @@ from .schemas import (ContactIn, ContactView, Feed, PreferencesIn, PreferencesVi
 router = APIRouter()
 
 
-def notifier(request: Request):
-    return request.app.state.notifier
-
-
 # -- in-app --------------------------------------------------------------------------------------
 
 
 @router.get("/feed", response_model=Feed, tags=["in-app"])
 async def feed(limit: int = Query(50, ge=1, le=200), principal: Principal = Depends(current_principal),
-               uow: UnitOfWork = Depends(unit_of_work), n=Depends(notifier)) -> Feed:
+               uow: UnitOfWork = Depends(unit_of_work), n: Notifier = Depends(service_context)) -> Feed:
     """The caller's in-app notifications, newest first: a title in their language, a link and a status."""
     return await service.feed(uow, n, principal=principal, limit=limit)
 
@@ -49,7 +46,8 @@ async def _stream_principal(request: Request, access_token: str | None = Query(
 
 @router.get("/feed/stream", response_class=EventSourceResponse, tags=["in-app"])
 async def feed_stream(request: Request, principal: Principal = Depends(_stream_principal),
-                      last_event_id: str | None = Header(None), n=Depends(notifier)) -> AsyncIterable[ServerSentEvent]:
+                      last_event_id: str | None = Header(None),
+                      n: Notifier = Depends(service_context)) -> AsyncIterable[ServerSentEvent]:
     """Live push (server-sent events): each new notice as a `notification` event whose id is the
     notice id. Reconnect with `Last-Event-ID` to resume without gaps."""
     factory = request.app.state.runtime.session_factory
@@ -78,7 +76,7 @@ async def mark_read(notification_id: str, principal: Principal = Depends(current
 
 @router.put("/contacts/{participant_id}", response_model=ContactView, tags=["contacts"])
 async def put_contact(participant_id: str, body: ContactIn, principal: Principal = Depends(current_principal),
-                      uow: UnitOfWork = Depends(unit_of_work), n=Depends(notifier)) -> ContactView:
+                      uow: UnitOfWork = Depends(unit_of_work), n: Notifier = Depends(service_context)) -> ContactView:
     """Set a participant's email/phone (the participant themself, or an administrator). Stored
     sealed; answers are masked."""
     return await service.put_contact(uow, n, principal=principal, participant_id=participant_id, body=body)
@@ -86,7 +84,7 @@ async def put_contact(participant_id: str, body: ContactIn, principal: Principal
 
 @router.get("/contacts/{participant_id}", response_model=ContactView, tags=["contacts"])
 async def get_contact(participant_id: str, principal: Principal = Depends(current_principal),
-                      uow: UnitOfWork = Depends(unit_of_work), n=Depends(notifier)) -> ContactView:
+                      uow: UnitOfWork = Depends(unit_of_work), n: Notifier = Depends(service_context)) -> ContactView:
     return await service.get_contact(uow, n, principal=principal, participant_id=participant_id)
 
 
@@ -118,7 +116,8 @@ COURT = ["court webhooks"]
 
 @router.post("/court/v1/webhooks", response_model=WebhookEndpointCreated, status_code=201, tags=COURT)
 async def create_webhook(body: WebhookEndpointIn, principal: Principal = Depends(current_principal),
-                         uow: UnitOfWork = Depends(unit_of_work), n=Depends(notifier)) -> WebhookEndpointCreated:
+                         uow: UnitOfWork = Depends(unit_of_work),
+                         n: Notifier = Depends(service_context)) -> WebhookEndpointCreated:
     """Register an endpoint for this court's events (Standard Webhooks v1). The `whsec_` secret is
     shown only in this answer."""
     return await webhooks.create_endpoint(uow, n, principal=principal, body=body)
@@ -146,7 +145,8 @@ async def delete_webhook(endpoint_id: str, principal: Principal = Depends(curren
 @router.post("/court/v1/webhooks/{endpoint_id}/rotate-secret", response_model=SecretRotated, tags=COURT)
 async def rotate_webhook_secret(endpoint_id: str, body: RotateSecretIn | None = None,
                                 principal: Principal = Depends(current_principal),
-                                uow: UnitOfWork = Depends(unit_of_work), n=Depends(notifier)) -> SecretRotated:
+                                uow: UnitOfWork = Depends(unit_of_work),
+                                n: Notifier = Depends(service_context)) -> SecretRotated:
     """A new secret; the old one keeps signing (a second `v1,` signature) until the grace period ends."""
     return await webhooks.rotate_secret(uow, n, principal=principal, endpoint_id=endpoint_id,
                                         body=body or RotateSecretIn())
@@ -154,7 +154,8 @@ async def rotate_webhook_secret(endpoint_id: str, body: RotateSecretIn | None = 
 
 @router.post("/court/v1/webhooks/{endpoint_id}/enable", response_model=WebhookEndpointView, tags=COURT)
 async def enable_webhook(endpoint_id: str, principal: Principal = Depends(current_principal),
-                         uow: UnitOfWork = Depends(unit_of_work), n=Depends(notifier)) -> WebhookEndpointView:
+                         uow: UnitOfWork = Depends(unit_of_work),
+                         n: Notifier = Depends(service_context)) -> WebhookEndpointView:
     """Re-enable an endpoint disabled by a `410 Gone`; its pending messages resume."""
     return await webhooks.enable_endpoint(uow, n, principal=principal, endpoint_id=endpoint_id)
 
@@ -170,7 +171,8 @@ async def webhook_messages(endpoint_id: str, limit: int = Query(50, ge=1, le=200
 @router.post("/court/v1/webhooks/{endpoint_id}/messages/{message_id}/redeliver", response_model=WebhookMessageView,
              status_code=202, tags=COURT)
 async def redeliver_webhook(endpoint_id: str, message_id: str, principal: Principal = Depends(current_principal),
-                            uow: UnitOfWork = Depends(unit_of_work), n=Depends(notifier)) -> WebhookMessageView:
+                            uow: UnitOfWork = Depends(unit_of_work),
+                            n: Notifier = Depends(service_context)) -> WebhookMessageView:
     """Send a message again now, with the same `webhook-id`."""
     return await webhooks.redeliver(uow, n, principal=principal, endpoint_id=endpoint_id, message_id=message_id)
 
@@ -184,14 +186,14 @@ def _mailbox_on(n) -> None:
 
 
 @router.get("/mailbox", response_class=HTMLResponse, include_in_schema=False)
-async def mailbox(uow: UnitOfWork = Depends(unit_of_work), n=Depends(notifier)) -> HTMLResponse:
+async def mailbox(uow: UnitOfWork = Depends(unit_of_work), n: Notifier = Depends(service_context)) -> HTMLResponse:
     _mailbox_on(n)
     rows = (await uow.session.execute(select(MailboxMessage).order_by(MailboxMessage.id.desc()).limit(200))).scalars().all()
     return HTMLResponse(n.renderer.html_template("mailbox_list.html.j2").render(messages=rows))
 
 
 @router.get("/mailbox.json", include_in_schema=False)
-async def mailbox_json(uow: UnitOfWork = Depends(unit_of_work), n=Depends(notifier)) -> dict:
+async def mailbox_json(uow: UnitOfWork = Depends(unit_of_work), n: Notifier = Depends(service_context)) -> dict:
     _mailbox_on(n)
     rows = (await uow.session.execute(select(MailboxMessage).order_by(MailboxMessage.id))).scalars().all()
     return {"items": [{"id": m.id, "message_id": m.message_id, "recipient": m.recipient, "to": m.to_address,
@@ -200,7 +202,8 @@ async def mailbox_json(uow: UnitOfWork = Depends(unit_of_work), n=Depends(notifi
 
 
 @router.get("/mailbox/{message_id}", response_class=HTMLResponse, include_in_schema=False)
-async def mailbox_message(message_id: int, uow: UnitOfWork = Depends(unit_of_work), n=Depends(notifier)) -> HTMLResponse:
+async def mailbox_message(message_id: int, uow: UnitOfWork = Depends(unit_of_work),
+                          n: Notifier = Depends(service_context)) -> HTMLResponse:
     _mailbox_on(n)
     m = await uow.session.get(MailboxMessage, message_id)
     if m is None:

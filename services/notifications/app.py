@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 from dataclasses import replace
+from functools import partial
 from pathlib import Path
 
 from fastapi import FastAPI
@@ -17,53 +18,40 @@ from shared.app import create_service_app
 from shared.config import Settings
 from shared.service import ServiceRuntime, ServiceSpec
 
-from . import events
+from . import context, events
 from .api import router
 from .context import Notifier
-from .delivery import DeliveryWorker
 from .models import Base, inbox, outbox
-from .scheduler import Scheduler
 from .settings import NotificationsSettings
-from .webhooks import WebhookWorker
 
 
-def workers(notifier: Notifier):
-    @contextlib.asynccontextmanager
-    async def _background(runtime: ServiceRuntime):
-        notifier.runtime = runtime
-        async with contextlib.AsyncExitStack() as stack:  # stopped in reverse order
-            started = [await stack.enter_async_context(worker)
-                       for worker in (DeliveryWorker(notifier), WebhookWorker(notifier), Scheduler(notifier))]
-            notifier.workers = {type(w).__name__: w for w in started}
-            yield
-
-    return _background
+@contextlib.asynccontextmanager
+async def workers(runtime: ServiceRuntime):
+    """The context's workers (delivery, court webhooks, the scheduler), running while the service runs."""
+    notifier: Notifier = runtime.context
+    async with contextlib.AsyncExitStack() as stack:  # stopped in reverse order
+        for worker in notifier.workers.values():
+            await stack.enter_async_context(worker)
+        yield
 
 
-def build_spec(notifier: Notifier) -> ServiceSpec:
-    return ServiceSpec(
-        name="notifications",
-        title="ODR notifications",
-        description="Email, in-app and signed court webhooks in kk, ru and en.",
-        router=router,
-        metadata=Base.metadata,
-        outbox=outbox,
-        inbox=inbox,
-        migrations=Path(__file__).parent / "migrations",
-        subscriptions=events.subscriptions(notifier),
-        background=[workers(notifier)],
-    )
-
-
-# The module-level spec (migrations, the CLI) with settings from the environment.
-SPEC = replace(build_spec(Notifier(Settings())), background=[])
+SPEC = ServiceSpec(
+    name="notifications",
+    title="ODR notifications",
+    description="Email, in-app and signed court webhooks in kk, ru and en.",
+    router=router,
+    metadata=Base.metadata,
+    outbox=outbox,
+    inbox=inbox,
+    migrations=Path(__file__).parent / "migrations",
+    subscriptions=events.subscriptions,
+    context=context.build,
+    background=[workers],
+)
 
 
 def create_app(settings: Settings | None = None, *, notifications: NotificationsSettings | None = None,
-               notifier: Notifier | None = None, **kwargs) -> FastAPI:
-    settings = settings or Settings()
-    notifier = notifier or Notifier(settings, notifications)
-    app = create_service_app(build_spec(notifier), settings, **kwargs)
-    app.state.notifier = notifier
-    notifier.runtime = app.state.runtime
-    return app
+               **kwargs) -> FastAPI:
+    """``notifications``: this service's own settings (default: from ``ODR_NOTIFICATIONS_`` variables)."""
+    spec = replace(SPEC, context=partial(context.build, nsettings=notifications or NotificationsSettings()))
+    return create_service_app(spec, settings, **kwargs)

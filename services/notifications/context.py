@@ -1,6 +1,8 @@
-"""The notifications service's own runtime pieces, next to ``shared.service.ServiceRuntime``:
-its settings, templates, sealing keys, channels, and the signals that wake its workers and
-live feeds right after a commit instead of at the next poll."""
+"""The notifications service's context (``ServiceSpec.context``), next to
+``shared.service.ServiceRuntime``: its settings, templates, sealing keys, channels, its workers
+(started by the service's background work) and the signals that wake them and live feeds right
+after a commit instead of at the next poll. Built once when the service starts; routes take
+``n: Notifier = Depends(service_context)``, event handlers and workers are built with it."""
 
 from __future__ import annotations
 
@@ -9,23 +11,27 @@ from pathlib import Path
 from sqlalchemy import event as sa_event
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from shared.config import Settings
 from shared.crypto import Envelope, LocalKeyring
-from shared.workers import Signal
+from shared.service import ServiceRuntime
+from shared.workers import Signal, Worker
 
 from .channels.email import EmailTransport, MailboxTransport, SmtpTransport
 from .channels.sms import LoggingSmsProvider, SmsProvider
+from .delivery import DeliveryWorker
 from .rendering import Renderer
+from .scheduler import Scheduler
 from .settings import NotificationsSettings
 from .storage import Sealer
+from .webhooks import WebhookWorker
 
 KEK_ID = "notifications"
 
 
 class Notifier:
-    def __init__(self, settings: Settings, nsettings: NotificationsSettings | None = None, *,
+    def __init__(self, runtime: ServiceRuntime, nsettings: NotificationsSettings | None = None, *,
                  sms: SmsProvider | None = None, email: EmailTransport | None = None) -> None:
-        self.settings = settings
+        self.runtime = runtime
+        self.settings = runtime.settings
         self.nsettings = nsettings or NotificationsSettings()
         self.renderer = Renderer(base_url=self.nsettings.public_base_url)
         self.sms = sms or LoggingSmsProvider()
@@ -34,8 +40,9 @@ class Notifier:
         # Waiters still look every poll interval, so a wake they cannot get (another replica
         # committed) costs at most one interval.
         self.signals = {"deliveries": Signal(), "webhooks": Signal(), "scheduler": Signal(), "feed": Signal()}
-        self.runtime = None  # set when the service starts
-        self.workers: dict = {}
+        # By class name, in the order they start (they stop in reverse).
+        self.workers: dict[str, Worker] = {type(w).__name__: w
+                                           for w in (DeliveryWorker(self), WebhookWorker(self), Scheduler(self))}
 
     @property
     def kek_path(self) -> Path:
@@ -73,3 +80,7 @@ class Notifier:
 
             sa_event.listen(session.sync_session, "after_commit", _fire, once=True)
         pending.update(names)
+
+
+def build(runtime: ServiceRuntime, nsettings: NotificationsSettings | None = None) -> Notifier:
+    return Notifier(runtime, nsettings)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import contextlib
 import gc
+from dataclasses import replace
+from functools import partial
 from pathlib import Path
 
 from fastapi import FastAPI
@@ -12,23 +14,20 @@ from shared.app import create_service_app
 from shared.config import Settings
 from shared.service import ServiceSpec
 
-from . import events, transcripts
+from . import context, events
 from .api import router
-from .hub import Hub
+from .context import SessionsContext
 from .models import Base, inbox, outbox
 from .protocol import websocket_asyncapi
-from .sequencer import Sequencer
 from .settings import SessionsSettings
 
 
 @contextlib.asynccontextmanager
 async def rooms_engine(runtime):
-    """The room machinery of this process: the KEK provider, the hub (connections and fan-out)
-    and the sequencer. They hang off the runtime so the websocket route finds them."""
-    keys = transcripts.key_provider(runtime.settings.resolved_kek_keyring)
-    hub = Hub(runtime, keys)
-    sequencer = Sequencer(runtime, hub, keys)
-    runtime.sessions_keys, runtime.sessions_hub, runtime.sessions_sequencer = keys, hub, sequencer
+    """The room machinery of this process: the context's hub (connections and fan-out) and
+    sequencer, running while the service runs."""
+    ctx: SessionsContext = runtime.context
+    hub, sequencer = ctx.hub, ctx.sequencer
     await hub.start()
     await sequencer.start()
     gc_before = gc_for_many_connections()
@@ -76,6 +75,7 @@ SPEC = ServiceSpec(
     migrations=Path(__file__).parent / "migrations",
     subscriptions=events.SUBSCRIPTIONS,
     asyncapi=websocket_asyncapi,
+    context=context.build,
     background=[rooms_engine],
 )
 
@@ -83,6 +83,5 @@ SPEC = ServiceSpec(
 def create_app(settings: Settings | None = None, *, sessions: SessionsSettings | None = None, **kwargs) -> FastAPI:
     """``sessions``: this service's own settings (default: from ``ODR_SESSIONS_`` variables; a
     TURN server named without its secret stops the start here)."""
-    app = create_service_app(SPEC, settings, **kwargs)
-    app.state.sessions_settings = sessions or SessionsSettings()
-    return app
+    spec = replace(SPEC, context=partial(context.build, settings=sessions or SessionsSettings()))
+    return create_service_app(spec, settings, **kwargs)

@@ -20,6 +20,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 from shared.auth import Unauthorized
 
 from . import protocol, service
+from .context import SessionsContext
 from .hub import Hub, Wire
 from .protocol import Close
 from .rooms import CHANNELS
@@ -140,10 +141,9 @@ class Connection:
                 await asyncio.wait_for(self.ws.send_text(self._out.popleft()), timeout=max(0.01, deadline - time.monotonic()))
 
 
-async def serve(ws: WebSocket, case_id: str) -> None:
+async def serve(ws: WebSocket, case_id: str, ctx: SessionsContext) -> None:
     runtime = ws.app.state.runtime
-    hub: Hub = runtime.sessions_hub
-    sequencer: Sequencer = runtime.sessions_sequencer
+    hub, sequencer = ctx.hub, ctx.sequencer
     offered = ws.scope.get("subprotocols") or []
     await ws.accept(subprotocol=protocol.PROTOCOL if protocol.PROTOCOL in offered else None)
     if offered and protocol.PROTOCOL not in offered:
@@ -170,7 +170,7 @@ async def serve(ws: WebSocket, case_id: str) -> None:
         await ws.close(Close.UNAUTHORIZED, exc.detail[:120])
         return
     try:
-        joined = await service.join(runtime, case_id=case_id, principal=principal)
+        joined = await service.join(runtime, keys=ctx.keys, case_id=case_id, principal=principal)
     except service.Refused as exc:
         await ws.close(exc.code, exc.reason)
         return
@@ -184,7 +184,7 @@ async def serve(ws: WebSocket, case_id: str) -> None:
         heads = dict(state.heads)
         changed = known_session is not None and known_session != joined.session_id
         await ws.send_text(json.dumps(service.welcome(joined, state)))
-        key = hub._keys.get(joined.session_id) or await hub._key_from_db(joined.session_id)
+        key = await hub.session_key(joined.session_id)
         for ch in CHANNELS:
             conn.sent[ch] = heads.get(ch, 0)
         for ch, after in resume.items():

@@ -121,7 +121,9 @@ class Hub:
     def forget_key(self, session_id: str) -> None:
         self._keys.pop(session_id, None)
 
-    async def _key_from_db(self, session_id: str) -> bytes | None:
+    async def session_key(self, session_id: str) -> bytes | None:
+        """The session's data key: the one in memory, else unwrapped from its row; None when the
+        session has none (destroyed, or no such session)."""
         if session_id in self._keys:
             return self._keys[session_id]
         async with self.runtime.session_factory() as db:
@@ -250,7 +252,7 @@ class Hub:
             session_id = session_id.decode()
             if session_id not in self.feeds:
                 continue  # nobody here listens to this room
-            key = await self._key_from_db(session_id)
+            key = await self.session_key(session_id)
             if key is None:
                 continue
             try:
@@ -314,7 +316,7 @@ class Hub:
     async def _fill(self, feed: Feed, channel: str, first: int, last: int) -> None:
         if last < first:
             return
-        key = await self._key_from_db(feed.session_id)
+        key = await self.session_key(feed.session_id)
         if key is None:
             return
         for wire in await self.history(feed.session_id, channel, first - 1, key=key, upto=last):

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from shared.auth import Principal
 from shared.contracts.intake import CaseClosed, CaseFiled, CaseScreened, MediationAgreed
 from shared.contracts.sessions import SessionEnded, SessionScheduled
-from shared.crypto import Envelope
+from shared.crypto import Envelope, KeyProvider
 from shared.problems import Forbidden, NotFound
 from shared.uow import UnitOfWork, unit_of_work_of
 
@@ -123,18 +123,19 @@ def member_for(room: Room, principal: Principal) -> Member:
     return member
 
 
-async def join(runtime, *, case_id: str, principal: Principal) -> Joined:
+async def join(runtime, *, keys: KeyProvider, case_id: str, principal: Principal) -> Joined:
     async with runtime.uow() as uow:
         room = await uow.session.get(Room, case_id)
         if room is None or room.status != OPEN:
             raise Refused(Close.ROOM_NOT_OPEN, "the room is not open")
         member = member_for(room, principal)
-        session_id = await current_session(uow, room, runtime=runtime)
+        session_id = await current_session(uow, room, keys=keys)
         await uow.commit()
     return Joined(session_id=session_id, member=member, room=room)
 
 
-async def current_session(uow: UnitOfWork, room: Room, *, runtime, starts_at: datetime | None = None) -> str:
+async def current_session(uow: UnitOfWork, room: Room, *, keys: KeyProvider,
+                          starts_at: datetime | None = None) -> str:
     """The room's current session, created (scheduled, with a fresh data key) if there is none.
     Replicas racing to create one agree through a conditional update of the room row."""
     db = uow.session
@@ -151,7 +152,7 @@ async def current_session(uow: UnitOfWork, room: Room, *, runtime, starts_at: da
                                    .values(current_session_id=sid).execution_options(synchronize_session=False))
         if claimed.rowcount == 1:
             now = datetime.now(timezone.utc)
-            wrapped, version = transcripts.wrap(runtime.sessions_keys, transcripts.new_data_key(), sid)
+            wrapped, version = transcripts.wrap(keys, transcripts.new_data_key(), sid)
             info = room_info(room)
             state = RoomState(members=info.members, safeguards=info.safeguards)
             db.add(RoomSession(id=sid, case_id=room.case_id, status="scheduled", version=0, state=state.to_json(),
@@ -218,14 +219,14 @@ async def get_room(uow: UnitOfWork, *, case_id: str, principal: Principal) -> Ro
                     session=session, websocket=f"rooms/{room.case_id}/ws" if room.status == OPEN else None)
 
 
-async def schedule_session(uow: UnitOfWork, *, runtime, case_id: str, principal: Principal,
+async def schedule_session(uow: UnitOfWork, *, keys: KeyProvider, case_id: str, principal: Principal,
                            starts_at: datetime) -> SessionView:
     room, member = await _member_room(uow, case_id, principal)
     if member is None or not member.is_mediator:
         raise Forbidden("only the mediator schedules sessions")
     if room.status != OPEN:
         raise NotFound("an open room")
-    sid = await current_session(uow, room, runtime=runtime, starts_at=starts_at)
+    sid = await current_session(uow, room, keys=keys, starts_at=starts_at)
     rs = await uow.session.get(RoomSession, sid)
     if rs.status == "scheduled" and rs.starts_at != starts_at:
         rs.starts_at = starts_at
@@ -234,7 +235,7 @@ async def schedule_session(uow: UnitOfWork, *, runtime, case_id: str, principal:
     return SessionView(id=rs.id, status=rs.status, starts_at=rs.starts_at, started_at=rs.started_at)
 
 
-async def get_proposal(uow: UnitOfWork, *, runtime, case_id: str, proposal_id: str,
+async def get_proposal(uow: UnitOfWork, *, keys: KeyProvider, case_id: str, proposal_id: str,
                        principal: Principal) -> ProposalView:
     """An accepted proposal's content, for the case's participants (and admins/agreements):
     both sides accepted it, so both have seen it. Open proposals stay in their channels."""
@@ -242,7 +243,7 @@ async def get_proposal(uow: UnitOfWork, *, runtime, case_id: str, proposal_id: s
     prop = await uow.session.get(Proposal, proposal_id)
     if prop is None or prop.case_id != case_id or prop.status != "accepted":
         raise NotFound("the accepted proposal")
-    content = open_proposal(Envelope(runtime.sessions_keys, transcripts.KEK_ID), prop)
+    content = open_proposal(Envelope(keys, transcripts.KEK_ID), prop)
     return ProposalView(id=prop.id, case_id=case_id, session_id=prop.session_id, status=prop.status,
                         summary=content["summary"], terms=content["terms"], accepted_at=prop.accepted_at)
 

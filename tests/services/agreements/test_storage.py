@@ -14,7 +14,7 @@ import asyncpg
 from sqlalchemy import select, text, update
 from sqlalchemy.engine import make_url
 
-from services.agreements import context, keys
+from services.agreements import keys
 from services.agreements.models import AgreementPdf, AgreementVersion, Comment, outbox
 
 from .conftest import CLAIMANT_NAME, MEDIATOR_NAME, RESPONDENT_NAME, SECRET_TERM, SUBJECT, complete_content
@@ -95,7 +95,7 @@ async def test_a_postgresql_dump_holds_no_terms_or_names(any_db_harness, databas
 
 async def test_key_rotation_rewraps_every_data_key_and_keeps_every_document_readable(harness):
     made = await _populate(harness)
-    ctx = context.for_runtime(harness.runtime)
+    ctx = harness.runtime.context
     provider = ctx.vault.envelope.provider
     assert provider.latest_version("agreements") == 1
     async with harness.runtime.session_factory() as s:

@@ -33,7 +33,7 @@ class Service:
 
     @property
     def notifier(self):
-        return self.app.state.notifier
+        return self.runtime.context
 
     def worker(self, name: str):
         return self.notifier.workers[name]

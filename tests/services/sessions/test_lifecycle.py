@@ -67,7 +67,7 @@ async def test_the_transcript_is_kept_only_when_every_party_consents(room):
     async with runtime.session_factory() as db:
         rs = await db.get(RoomSession, sid)
         assert rs.wrapped_key is not None and rs.transcript_kept is True
-        key = transcripts.unwrap(runtime.sessions_keys, rs.wrapped_key, rs.kek_version, sid)
+        key = transcripts.unwrap(runtime.context.keys, rs.wrapped_key, rs.kek_version, sid)
         rows = (await db.execute(select(SessionMessage).where(SessionMessage.session_id == sid))).scalars().all()
     texts = [json.loads(transcripts.open_sealed(key, r.body, transcripts.message_aad(sid, r.channel, r.seq)))
              for r in rows]

@@ -1,0 +1,38 @@
+"""What the sessions service's own code needs besides the platform runtime: its settings, the KEK
+provider of the transcripts, the hub (connections and fan-out) and the sequencer. Built once
+when the service starts (``ServiceSpec.context``); the room machinery is started by the
+``rooms_engine`` background work, routes take ``ctx: Ctx``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends
+
+from shared.crypto import KeyProvider
+from shared.deps import service_context
+from shared.service import ServiceRuntime
+
+from . import transcripts
+from .hub import Hub
+from .sequencer import Sequencer
+from .settings import SessionsSettings
+
+
+@dataclass(frozen=True)
+class SessionsContext:
+    settings: SessionsSettings
+    keys: KeyProvider
+    hub: Hub
+    sequencer: Sequencer
+
+
+def build(runtime: ServiceRuntime, settings: SessionsSettings | None = None) -> SessionsContext:
+    keys = transcripts.key_provider(runtime.settings.resolved_kek_keyring)
+    hub = Hub(runtime, keys)
+    return SessionsContext(settings=settings or SessionsSettings(), keys=keys, hub=hub,
+                           sequencer=Sequencer(runtime, hub, keys))
+
+
+Ctx = Annotated[SessionsContext, Depends(service_context)]
