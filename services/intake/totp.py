@@ -56,8 +56,8 @@ def check(vault: TotpVault, row: TotpFactor, code: str | None, *, now: datetime 
     now = now or datetime.now(timezone.utc)
     totp = pyotp.TOTP(vault.open(row, aad=secret_aad(row.account_id)).decode())
     step = int(now.timestamp()) // STEP_SECONDS
-    for candidate in (step - 1, step, step + 1):
-        if candidate > row.last_step and totp.at(candidate * STEP_SECONDS) == code.strip():
+    for candidate in (step - 1, step, step + 1):  # pyotp's verify compares in constant time
+        if candidate > row.last_step and totp.verify(code.strip(), for_time=candidate * STEP_SECONDS):
             row.last_step = candidate
             return
     raise Problem(401, "invalid-credentials", "the username, password or code is not valid")
