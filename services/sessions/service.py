@@ -13,7 +13,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from shared.auth import Principal
 from shared.contracts.intake import CaseClosed, CaseFiled, CaseScreened, MediationAgreed
 from shared.contracts.sessions import SessionEnded, SessionScheduled
-from shared.crypto import Envelope
 from shared.problems import Forbidden, NotFound
 from shared.uow import UnitOfWork, unit_of_work_of
 
@@ -242,7 +241,7 @@ async def get_proposal(uow: UnitOfWork, *, runtime, case_id: str, proposal_id: s
     prop = await uow.session.get(Proposal, proposal_id)
     if prop is None or prop.case_id != case_id or prop.status != "accepted":
         raise NotFound("the accepted proposal")
-    content = open_proposal(Envelope(runtime.sessions_keys, transcripts.KEK_ID), prop)
+    content = open_proposal(transcripts.proposals_vault(runtime.sessions_keys), prop)
     return ProposalView(id=prop.id, case_id=case_id, session_id=prop.session_id, status=prop.status,
                         summary=content["summary"], terms=content["terms"], accepted_at=prop.accepted_at)
 
