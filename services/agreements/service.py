@@ -120,7 +120,7 @@ async def load(session: AsyncSession, agreement_id: str, principal: Principal, *
 
 async def record_audit(ctx: Context, session: AsyncSession, agreement: Agreement, action: str,
                        principal: Principal | None, **details) -> None:
-    await audit.append(session, agreement_id=agreement.id, action=action, principal=principal, sealer=ctx.sealer,
+    await audit.append(session, agreement_id=agreement.id, action=action, principal=principal, signer=ctx.sealer,
                        checkpoint_every=ctx.config.checkpoint_every, details=details)
 
 
@@ -555,7 +555,7 @@ async def get_pdf(uow: UnitOfWork, ctx: Context, *, principal: Principal, agreem
 
 async def audit_view(uow: UnitOfWork, ctx: Context, *, principal: Principal, agreement_id: str) -> AuditView:
     agreement = await load(uow.session, agreement_id, principal)
-    verification = await audit.verify(uow.session, agreement_id=agreement.id, sealer=ctx.sealer,
+    verification = await audit.verify(uow.session, agreement_id=agreement.id, signer=ctx.sealer,
                                       expected_length=agreement.audit_seq, expected_head=agreement.audit_head)
     rows = await audit.entries(uow.session, agreement_id=agreement.id)
     return AuditView(verification=verification,
