@@ -41,6 +41,7 @@ from services.agreements.documents import AgreementContent
 from services.agreements.models import Agreement, AgreementVersion, Base, CaseRef, SealRecord
 from services.agreements.vault import Vault
 from shared.config import Settings
+from shared.crypto import Sealed
 from shared.db import create_engine, create_session_factory
 
 GOAL = 1.3
@@ -52,10 +53,10 @@ class PlainVault(Vault):
     def __init__(self) -> None:
         pass
 
-    def seal(self, plaintext: bytes, *, aad: bytes) -> dict:
-        return {"ciphertext": plaintext, "wrapped_key": b"", "kek_id": "none", "kek_version": 0}
+    def seal(self, plaintext: bytes, *, aad: bytes) -> Sealed:
+        return Sealed(ciphertext=plaintext, wrapped_key=b"", kek_id="none", kek_version=0)
 
-    def open(self, row, *, aad: bytes, what: str) -> bytes:
+    def open(self, row, *, aad: bytes, what: str = "content") -> bytes:
         return row.ciphertext
 
 

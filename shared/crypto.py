@@ -8,6 +8,19 @@ record fails to decrypt. The data key is stored only wrapped by a key-encryption
 ``wrap``/``unwrap``, ``rotate`` and ``rewrap`` (re-wrap a data key under the newest KEK version
 without touching the document). Destroying a data key (or every KEK version that wrapped it)
 makes the content unreadable: crypto-shredding.
+
+The kit every service uses for a value sealed at rest:
+
+- ``SealedColumns``: the SQLAlchemy mixin of a sealed value's columns (``ciphertext``,
+  ``wrapped_key``, ``kek_id``, ``kek_version``), each table keeping its own column details;
+- ``Sealed``: the value itself, read from a row with ``Sealed.from_row(row)``, written with
+  ``sealed.columns()`` (or ``row.sealed = ...``), or packed into one column (``pack``/``unpack``);
+- ``Vault``: seal / open / rewrap with one KEK through ``Envelope``, the associated data binding each
+  value to the row it belongs to (``aad(...)``);
+- ``create_keyring``: the one place a keyring is built (the local file today), like
+  ``shared.bus.create_bus`` builds the bus;
+- ``new_data_key`` / ``seal_with_key`` / ``open_with_key``: AES-256-GCM under a data key the caller
+  keeps (the sessions' per-session key), the same sealing ``Envelope`` does under its per-item key.
 """
 
 from __future__ import annotations
@@ -15,14 +28,17 @@ from __future__ import annotations
 import abc
 import base64
 import contextlib
-import fcntl
 import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, ClassVar
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from filelock import FileLock
+from sqlalchemy import Integer, LargeBinary, String
+from sqlalchemy.orm import Mapped, declared_attr, mapped_column
 
 
 class DecryptionError(Exception):
@@ -37,6 +53,85 @@ class Sealed:
     wrapped_key: bytes
     kek_id: str
     kek_version: int
+
+    @classmethod
+    def from_row(cls, row: Any) -> Sealed:
+        """The sealed value held in a row's ``ciphertext``/``wrapped_key``/``kek_id``/``kek_version``."""
+        return cls(ciphertext=row.ciphertext, wrapped_key=row.wrapped_key, kek_id=row.kek_id,
+                   kek_version=row.kek_version)
+
+    def columns(self) -> dict[str, Any]:
+        """Column values for a row holding this value (``Model(**sealed.columns())``)."""
+        return {"ciphertext": self.ciphertext, "wrapped_key": self.wrapped_key, "kek_id": self.kek_id,
+                "kek_version": self.kek_version}
+
+    def pack(self) -> bytes:
+        """The value in one column: JSON of base64 ciphertext ``c``, wrapped key ``w``, KEK id ``k``
+        and version ``v`` (the notifications' stored format)."""
+        return json.dumps({"c": base64.b64encode(self.ciphertext).decode(), "w": base64.b64encode(self.wrapped_key).decode(),
+                           "k": self.kek_id, "v": self.kek_version}).encode()
+
+    @classmethod
+    def unpack(cls, blob: bytes) -> Sealed:
+        d = json.loads(blob)
+        return cls(ciphertext=base64.b64decode(d["c"]), wrapped_key=base64.b64decode(d["w"]), kek_id=d["k"],
+                   kek_version=d["v"])
+
+
+class SealedColumns:
+    """Mixin: the columns of a value sealed at rest. A table keeps its own column details through
+    the class variables (``kek_id`` length, whether ``wrapped_key`` may be NULL: crypto-shredded,
+    whether ``kek_version`` is indexed for rewrapping), so adopting the mixin changes no table."""
+
+    sealed_kek_id_length: ClassVar[int] = 64
+    sealed_shreddable: ClassVar[bool] = False
+    sealed_version_index: ClassVar[bool] = False
+
+    ciphertext: Mapped[bytes] = mapped_column(LargeBinary)
+
+    @declared_attr
+    def wrapped_key(cls) -> Mapped[bytes | None]:
+        return mapped_column(LargeBinary, nullable=cls.sealed_shreddable)
+
+    @declared_attr
+    def kek_id(cls) -> Mapped[str]:
+        return mapped_column(String(cls.sealed_kek_id_length))
+
+    @declared_attr
+    def kek_version(cls) -> Mapped[int]:
+        return mapped_column(Integer, index=cls.sealed_version_index)
+
+    @property
+    def sealed(self) -> Sealed:
+        return Sealed.from_row(self)
+
+    @sealed.setter
+    def sealed(self, value: Sealed) -> None:
+        self.ciphertext, self.wrapped_key, self.kek_id, self.kek_version = (
+            value.ciphertext, value.wrapped_key, value.kek_id, value.kek_version)
+
+
+def aad(*parts: object) -> bytes:
+    """Associated data binding a sealed value to where it belongs: the parts joined by ``:``
+    (``aad("agreement", agreement_id, "v3")`` is ``b"agreement:<id>:v3"``)."""
+    return ":".join(str(p) for p in parts).encode()
+
+
+def new_data_key() -> bytes:
+    return AESGCM.generate_key(bit_length=256)
+
+
+def seal_with_key(data_key: bytes, plaintext: bytes, aad: bytes) -> bytes:
+    """AES-256-GCM under ``data_key``; the random 96-bit nonce is prefixed to the ciphertext."""
+    nonce = os.urandom(12)
+    return nonce + AESGCM(data_key).encrypt(nonce, plaintext, aad)
+
+
+def open_with_key(data_key: bytes, sealed: bytes, aad: bytes) -> bytes:
+    try:
+        return AESGCM(data_key).decrypt(sealed[:12], sealed[12:], aad)
+    except InvalidTag:
+        raise DecryptionError("the ciphertext or its associated data was altered") from None
 
 
 class KeyProvider(abc.ABC):
@@ -95,26 +190,23 @@ class LocalKeyring(KeyProvider):
     def _locked(self):
         """Exclusive lock for a change: re-read, let the caller change ``_keys``, write back."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        with open(self.path.with_name(self.path.name + ".lock"), "a") as lock:
-            fcntl.flock(lock, fcntl.LOCK_EX)
-            try:
-                self._stamp = None
-                self._reload()
-                yield
-                tmp = self.path.with_name(self.path.name + ".tmp")
-                tmp.write_text(json.dumps({k: {str(v): base64.b64encode(b).decode() for v, b in vs.items()}
-                                           for k, vs in self._keys.items()}))
-                os.chmod(tmp, 0o600)
-                os.replace(tmp, self.path)
-                self._stamp = self._file_stamp()
-            finally:
-                fcntl.flock(lock, fcntl.LOCK_UN)
+        # flock on <file>.lock, kept on release; no soft-lock fallback, which other holders would not see.
+        with FileLock(self.path.with_name(self.path.name + ".lock"), preserve_lock_file=True):
+            self._stamp = None
+            self._reload()
+            yield
+            tmp = self.path.with_name(self.path.name + ".tmp")
+            tmp.write_text(json.dumps({k: {str(v): base64.b64encode(b).decode() for v, b in vs.items()}
+                                       for k, vs in self._keys.items()}))
+            os.chmod(tmp, 0o600)
+            os.replace(tmp, self.path)
+            self._stamp = self._file_stamp()
 
     def _versions(self, key_id: str) -> dict[int, bytes]:
         self._reload()
         if key_id not in self._keys:
             with self._locked():
-                self._keys.setdefault(key_id, {1: AESGCM.generate_key(bit_length=256)})
+                self._keys.setdefault(key_id, {1: new_data_key()})
         return self._keys[key_id]
 
     # -- KeyProvider --------------------------------------------------------------------------
@@ -125,16 +217,15 @@ class LocalKeyring(KeyProvider):
     def wrap(self, key_id: str, data_key: bytes, *, context: bytes = b"") -> tuple[bytes, int]:
         versions = self._versions(key_id)
         version = max(versions)
-        nonce = os.urandom(12)
-        return nonce + AESGCM(versions[version]).encrypt(nonce, data_key, context), version
+        return seal_with_key(versions[version], data_key, context), version
 
     def unwrap(self, key_id: str, wrapped: bytes, version: int, *, context: bytes = b"") -> bytes:
         kek = self._versions(key_id).get(version)
         if kek is None:
             raise DecryptionError(f"key {key_id} v{version} does not exist (destroyed?)")
         try:
-            return AESGCM(kek).decrypt(wrapped[:12], wrapped[12:], context)
-        except InvalidTag:
+            return open_with_key(kek, wrapped, context)
+        except DecryptionError:
             raise DecryptionError("the wrapped data key was altered") from None
 
     def rotate(self, key_id: str) -> int:
@@ -142,12 +233,22 @@ class LocalKeyring(KeyProvider):
         with self._locked():
             versions = self._keys.setdefault(key_id, {})
             new = max(versions, default=0) + 1
-            versions[new] = AESGCM.generate_key(bit_length=256)
+            versions[new] = new_data_key()
         return new
 
     def destroy_version(self, key_id: str, version: int) -> None:
         with self._locked():
             self._keys.get(key_id, {}).pop(version, None)
+
+
+def create_keyring(path: Path, *kek_ids: str) -> LocalKeyring:
+    """The KEK provider: the local keyring file at ``path`` (the embedded default; a Vault transit /
+    KMS provider would be chosen here). The KEKs named in ``kek_ids`` are created now if missing,
+    under the file lock, even when several replicas start together on one data directory."""
+    keyring = LocalKeyring(Path(path))
+    for kek_id in kek_ids:
+        keyring.latest_version(kek_id)
+    return keyring
 
 
 class Envelope:
@@ -158,20 +259,52 @@ class Envelope:
         self.kek_id = kek_id
 
     def seal(self, plaintext: bytes, *, aad: bytes) -> Sealed:
-        data_key = AESGCM.generate_key(bit_length=256)
-        nonce = os.urandom(12)
-        ciphertext = nonce + AESGCM(data_key).encrypt(nonce, plaintext, aad)
+        data_key = new_data_key()
+        ciphertext = seal_with_key(data_key, plaintext, aad)
         wrapped, version = self.provider.wrap(self.kek_id, data_key, context=aad)
         return Sealed(ciphertext=ciphertext, wrapped_key=wrapped, kek_id=self.kek_id, kek_version=version)
 
     def open(self, sealed: Sealed, *, aad: bytes) -> bytes:
         data_key = self.provider.unwrap(sealed.kek_id, sealed.wrapped_key, sealed.kek_version, context=aad)
-        try:
-            return AESGCM(data_key).decrypt(sealed.ciphertext[:12], sealed.ciphertext[12:], aad)
-        except InvalidTag:
-            raise DecryptionError("the ciphertext or its associated data was altered") from None
+        return open_with_key(data_key, sealed.ciphertext, aad)
 
     def rewrap(self, sealed: Sealed, *, aad: bytes) -> Sealed:
         """Same ciphertext, data key re-wrapped under the newest KEK version (no document decrypted)."""
         wrapped, version = self.provider.rewrap(sealed.kek_id, sealed.wrapped_key, sealed.kek_version, context=aad)
         return Sealed(ciphertext=sealed.ciphertext, wrapped_key=wrapped, kek_id=sealed.kek_id, kek_version=version)
+
+
+class Vault:
+    """Values sealed at rest with one KEK: ``seal`` gives a ``Sealed`` to store (``columns()``,
+    ``row.sealed = ...`` or ``pack()``); ``open`` and ``rewrap`` take a ``Sealed`` or a row with
+    ``SealedColumns``. ``aad`` binds a value to the identity of its row, so a value moved to another
+    row does not open."""
+
+    def __init__(self, envelope: Envelope) -> None:
+        self.envelope = envelope
+
+    @classmethod
+    def local(cls, keyring_path: Path, kek_id: str) -> Vault:
+        """A vault over the keyring ``create_keyring`` builds for ``keyring_path``."""
+        return cls(Envelope(create_keyring(keyring_path), kek_id))
+
+    @property
+    def provider(self) -> KeyProvider:
+        return self.envelope.provider
+
+    @property
+    def kek_id(self) -> str:
+        return self.envelope.kek_id
+
+    def seal(self, plaintext: bytes, *, aad: bytes) -> Sealed:
+        return self.envelope.seal(plaintext, aad=aad)
+
+    def open(self, sealed: Sealed | Any, *, aad: bytes) -> bytes:
+        return self.envelope.open(_as_sealed(sealed), aad=aad)
+
+    def rewrap(self, sealed: Sealed | Any, *, aad: bytes) -> Sealed:
+        return self.envelope.rewrap(_as_sealed(sealed), aad=aad)
+
+
+def _as_sealed(value: Sealed | Any) -> Sealed:
+    return value if isinstance(value, Sealed) else Sealed.from_row(value)

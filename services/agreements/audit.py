@@ -19,7 +19,7 @@ from shared.clock import utcnow
 
 from .documents import canonical_bytes, sha256_hex
 from .models import Agreement, AuditCheckpoint, AuditEntry
-from .seal import Sealer
+from .signer import PlatformSigner
 
 GENESIS = "0" * 64
 # Actions after which the head is always sealed.
@@ -39,7 +39,7 @@ def actor_of(principal: Principal | None) -> tuple[str, str]:
 
 
 async def append(session: AsyncSession, *, agreement_id: str, action: str, principal: Principal | None,
-                 sealer: Sealer, checkpoint_every: int, details: dict | None = None,
+                 signer: PlatformSigner, checkpoint_every: int, details: dict | None = None,
                  at: datetime | None = None) -> AuditEntry:
     """Add an entry at the head. The head is taken with an ``UPDATE .. RETURNING`` on the
     agreement row, which holds its row lock until commit, so concurrent appends to one chain
@@ -61,12 +61,12 @@ async def append(session: AsyncSession, *, agreement_id: str, action: str, princ
     await session.execute(update(Agreement).where(Agreement.id == agreement_id).values(audit_head=h)
                           .execution_options(synchronize_session=False))
     if action in SEALED_ACTIONS or seq % checkpoint_every == 0:
-        session.add(AuditCheckpoint(agreement_id=agreement_id, seq=seq, seal=sealer.sign(
+        session.add(AuditCheckpoint(agreement_id=agreement_id, seq=seq, seal=signer.sign(
             {"agreement_id": agreement_id, "seq": seq, "head": h, "at": at.isoformat()})))
     return entry
 
 
-async def verify(session: AsyncSession, *, agreement_id: str, sealer: Sealer, expected_length: int | None = None,
+async def verify(session: AsyncSession, *, agreement_id: str, signer: PlatformSigner, expected_length: int | None = None,
                  expected_head: str | None = None) -> dict:
     """Recompute the chain and check every checkpoint (and the head recorded on the agreement):
     ``valid`` plus what is wrong, if anything."""
@@ -91,7 +91,7 @@ async def verify(session: AsyncSession, *, agreement_id: str, sealer: Sealer, ex
         hashes[e.seq] = e.hash
         prev = e.hash
     for cp in checkpoints:
-        if not sealer.verify(cp.seal) or cp.seal["payload"].get("seq") != cp.seq \
+        if not signer.verify(cp.seal) or cp.seal["payload"].get("seq") != cp.seq \
                 or cp.seal["payload"].get("agreement_id") != agreement_id:
             problems.append(f"checkpoint {cp.seq} has an invalid seal")
         elif hashes.get(cp.seq) != cp.seal["payload"]["head"]:

@@ -41,7 +41,7 @@ ENCRYPTED = (
 
 async def rewrap_all(session_factory: async_sessionmaker, ctx: Context, *, batch: int = 200) -> int:
     """Re-wrap every live data key that is not under the newest KEK version; returns how many."""
-    provider, kek_id = ctx.vault.envelope.provider, ctx.vault.envelope.kek_id
+    provider, kek_id = ctx.vault.provider, ctx.vault.kek_id
     latest = provider.latest_version(kek_id)
     total = 0
     for model, keys, aad in ENCRYPTED:
@@ -54,7 +54,8 @@ async def rewrap_all(session_factory: async_sessionmaker, ctx: Context, *, batch
                 for row in rows:
                     new = ctx.vault.rewrap(row, aad=aad(row))
                     await session.execute(update(model).where(*(k == getattr(row, k.key) for k in keys),
-                                                              model.kek_version == row.kek_version).values(**new))
+                                                              model.kek_version == row.kek_version)
+                                          .values(wrapped_key=new.wrapped_key, kek_version=new.kek_version))
                 total += len(rows)
             if len(rows) < batch:
                 break
@@ -82,7 +83,7 @@ async def _main(args) -> None:
     engine = create_engine(settings.database_url_for("agreements"))
     try:
         session_factory = create_session_factory(engine)
-        provider, kek_id = ctx.vault.envelope.provider, ctx.vault.envelope.kek_id
+        provider, kek_id = ctx.vault.provider, ctx.vault.kek_id
         result: dict = {"kek_id": kek_id}
         if args.command == "rotate":
             result["new_version"] = provider.rotate(kek_id)

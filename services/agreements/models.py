@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, Date, ForeignKey, Integer, LargeBinary, String
+from sqlalchemy import JSON, Date, ForeignKey, Integer, String
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from shared.crypto import SealedColumns
 from shared.db import UTCDateTime
 from shared.service import platform_tables
 
@@ -35,13 +36,12 @@ class CaseRef(Base):
     category: Mapped[str | None] = mapped_column(String(40), nullable=True)
 
 
-class Encrypted:
-    """Columns of an envelope-encrypted item (``vault.Vault``)."""
+class Encrypted(SealedColumns):
+    """Columns of an envelope-encrypted item (``shared.crypto.SealedColumns``, opened by ``vault.Vault``)."""
 
-    ciphertext: Mapped[bytes] = mapped_column(LargeBinary)
-    wrapped_key: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)  # NULL = crypto-shredded
-    kek_id: Mapped[str] = mapped_column(String(64))
-    kek_version: Mapped[int] = mapped_column(Integer, index=True)
+    sealed_kek_id_length = 64
+    sealed_shreddable = True  # wrapped_key NULL = crypto-shredded
+    sealed_version_index = True  # the rewrap finds the rows under old KEK versions
 
 
 class Agreement(Base):

@@ -120,7 +120,7 @@ async def load(session: AsyncSession, agreement_id: str, principal: Principal, *
 
 async def record_audit(ctx: Context, session: AsyncSession, agreement: Agreement, action: str,
                        principal: Principal | None, **details) -> None:
-    await audit.append(session, agreement_id=agreement.id, action=action, principal=principal, sealer=ctx.sealer,
+    await audit.append(session, agreement_id=agreement.id, action=action, principal=principal, signer=ctx.sealer,
                        checkpoint_every=ctx.config.checkpoint_every, details=details)
 
 
@@ -135,7 +135,7 @@ async def store_version(ctx: Context, session: AsyncSession, agreement: Agreemen
     digest = documents.document_hash(doc)
     session.add(AgreementVersion(agreement_id=agreement.id, version=version, document_hash=digest, created_by=author,
                                  created_at=utcnow(),
-                                 **ctx.vault.seal(documents.canonical_bytes(doc), aad=version_aad(agreement.id, version))))
+                                 sealed=ctx.vault.seal(documents.canonical_bytes(doc), aad=version_aad(agreement.id, version))))
     return digest
 
 
@@ -314,7 +314,7 @@ async def add_comment(uow: UnitOfWork, ctx: Context, *, principal: Principal, ag
     now = utcnow()
     uow.session.add(Comment(id=comment_id, agreement_id=agreement.id, version=agreement.current_version,
                             author=principal.subject, author_role=principal.role, created_at=now,
-                            **ctx.vault.seal(body.text.encode(), aad=comment_aad(agreement.id, comment_id))))
+                            sealed=ctx.vault.seal(body.text.encode(), aad=comment_aad(agreement.id, comment_id))))
     await record_audit(ctx, uow.session, agreement, "commented", principal, comment_id=comment_id,
                        version=agreement.current_version)
     await uow.commit()
@@ -482,7 +482,7 @@ async def _execute(uow: UnitOfWork, ctx: Context, agreement: Agreement, row: Agr
     session.add(SealRecord(agreement_id=agreement.id, version=row.version, document_hash=row.document_hash, seal=seal,
                            pdf_sha256=documents.sha256_hex(pdf), sealed_at=now))
     session.add(AgreementPdf(agreement_id=agreement.id, version=row.version,
-                             **ctx.vault.seal(pdf, aad=pdf_aad(agreement.id, row.version))))
+                             sealed=ctx.vault.seal(pdf, aad=pdf_aad(agreement.id, row.version))))
     for o in document["content"].get("obligations", []):
         due = datetime.fromisoformat(o["deadline"]).date() if o.get("deadline") else None
         session.add(Obligation(agreement_id=agreement.id, obligation_id=o["id"], case_id=agreement.case_id,
@@ -555,7 +555,7 @@ async def get_pdf(uow: UnitOfWork, ctx: Context, *, principal: Principal, agreem
 
 async def audit_view(uow: UnitOfWork, ctx: Context, *, principal: Principal, agreement_id: str) -> AuditView:
     agreement = await load(uow.session, agreement_id, principal)
-    verification = await audit.verify(uow.session, agreement_id=agreement.id, sealer=ctx.sealer,
+    verification = await audit.verify(uow.session, agreement_id=agreement.id, signer=ctx.sealer,
                                       expected_length=agreement.audit_seq, expected_head=agreement.audit_head)
     rows = await audit.entries(uow.session, agreement_id=agreement.id)
     return AuditView(verification=verification,

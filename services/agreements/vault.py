@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import logging
 
-from shared.crypto import DecryptionError, Envelope, Sealed
+from shared import crypto
+from shared.crypto import DecryptionError, aad
 from shared.problems import Problem
 
 log = logging.getLogger("odr.agreements.vault")
@@ -31,38 +32,26 @@ class Shredded(Problem):
 
 
 def version_aad(agreement_id: str, version: int) -> bytes:
-    return f"agreement:{agreement_id}:v{version}".encode()
+    return aad("agreement", agreement_id, f"v{version}")
 
 
 def pdf_aad(agreement_id: str, version: int) -> bytes:
-    return f"agreement:{agreement_id}:v{version}:pdf".encode()
+    return aad("agreement", agreement_id, f"v{version}", "pdf")
 
 
 def comment_aad(agreement_id: str, comment_id: str) -> bytes:
-    return f"agreement:{agreement_id}:comment:{comment_id}".encode()
+    return aad("agreement", agreement_id, "comment", comment_id)
 
 
+class Vault(crypto.Vault):
+    """``shared.crypto.Vault`` with the agreements' problems: a shredded item is ``Shredded`` (410),
+    one that fails its integrity check is logged and becomes ``IntegrityFailure``."""
 
-class Vault:
-    def __init__(self, envelope: Envelope) -> None:
-        self.envelope = envelope
-
-    def seal(self, plaintext: bytes, *, aad: bytes) -> dict:
-        """Column values for a row holding an encrypted item."""
-        s = self.envelope.seal(plaintext, aad=aad)
-        return {"ciphertext": s.ciphertext, "wrapped_key": s.wrapped_key, "kek_id": s.kek_id, "kek_version": s.kek_version}
-
-    def open(self, row, *, aad: bytes, what: str) -> bytes:
+    def open(self, row, *, aad: bytes, what: str = "content") -> bytes:
         if row.wrapped_key is None:
             raise Shredded()
         try:
-            return self.envelope.open(Sealed(ciphertext=row.ciphertext, wrapped_key=row.wrapped_key,
-                                             kek_id=row.kek_id, kek_version=row.kek_version), aad=aad)
+            return super().open(row, aad=aad)
         except DecryptionError as exc:
             log.error("encrypted item failed its integrity check", extra={"item": what, "reason": str(exc)})
             raise IntegrityFailure(what) from None
-
-    def rewrap(self, row, *, aad: bytes) -> dict:
-        s = self.envelope.rewrap(Sealed(ciphertext=row.ciphertext, wrapped_key=row.wrapped_key, kek_id=row.kek_id,
-                                        kek_version=row.kek_version), aad=aad)
-        return {"wrapped_key": s.wrapped_key, "kek_version": s.kek_version}

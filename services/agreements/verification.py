@@ -24,17 +24,17 @@ from . import documents
 from .models import SealRecord
 from .pdf import attached_document
 from .schemas import VerificationResult
-from .seal import Sealer
+from .signer import PlatformSigner
 
 
-async def verify_sealed(session: AsyncSession, sealer: Sealer, sealed: object) -> VerificationResult:
+async def verify_sealed(session: AsyncSession, signer: PlatformSigner, sealed: object) -> VerificationResult:
     checks = {"document_hash": False, "seal_signature": False, "signers": False, "issued": False}
     reasons: list[str] = []
     try:
         document, block, seal = sealed["document"], sealed["signatures"], sealed["seal"]
         payload = seal["payload"]
         checks["document_hash"] = documents.document_hash(document) == payload["document_hash"]
-        checks["seal_signature"] = sealer.verify(seal)
+        checks["seal_signature"] = signer.verify(seal)
         checks["signers"] = [{k: s[k] for k in ("slot", "signer", "signed_at", "method")} for s in block] \
             == payload["signers"] and payload.get("agreement_id") == document.get("agreement_id") \
             and payload.get("version") == document.get("version")
@@ -61,7 +61,7 @@ async def verify_sealed(session: AsyncSession, sealer: Sealer, sealed: object) -
                               signers=payload.get("signers", []) if valid else [])
 
 
-async def verify_pdf(session: AsyncSession, sealer: Sealer, data: bytes) -> VerificationResult:
+async def verify_pdf(session: AsyncSession, signer: PlatformSigner, data: bytes) -> VerificationResult:
     digest = hashlib.sha256(data).hexdigest()
     issued = (await session.execute(select(SealRecord.agreement_id).where(SealRecord.pdf_sha256 == digest))).first()
     embedded = attached_document(data)
@@ -70,7 +70,7 @@ async def verify_pdf(session: AsyncSession, sealer: Sealer, data: bytes) -> Veri
             "the PDF carries no sealed agreement document" if issued is None else
             "the PDF matches an issued one but its attached document is unreadable"])
         return result
-    result = await verify_sealed(session, sealer, embedded)
+    result = await verify_sealed(session, signer, embedded)
     result.checks["pdf_issued"] = issued is not None
     if issued is None:
         result.reasons.append("the PDF is not byte for byte the one the platform issued (it was edited)")

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, BigInteger, Boolean, Date, Integer, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Boolean, Date, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from shared.crypto import SealedColumns
 from shared.db import UTCDateTime
 from shared.service import platform_tables
 
@@ -122,7 +123,13 @@ class EligibilityDecision(Base):
     decided_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
-class Screening(Base):
+class IntakeSealed(SealedColumns):
+    """The sealed columns of intake's tables (``shared.crypto.SealedColumns``)."""
+
+    sealed_kek_id_length = 60
+
+
+class Screening(IntakeSealed, Base):
     """One party's safety screening: outcome in the clear, answers sealed (AES-256-GCM envelope)."""
 
     __tablename__ = "screenings"
@@ -134,10 +141,6 @@ class Screening(Base):
     participant_id: Mapped[str] = mapped_column(String(36))
     safety: Mapped[str] = mapped_column(String(30))
     safeguards: Mapped[list] = mapped_column(JSON)
-    ciphertext: Mapped[bytes] = mapped_column(LargeBinary)
-    wrapped_key: Mapped[bytes] = mapped_column(LargeBinary)
-    kek_id: Mapped[str] = mapped_column(String(60))
-    kek_version: Mapped[int] = mapped_column(Integer)
     answered_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
@@ -154,17 +157,13 @@ class Account(Base):
     disabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
 
-class TotpFactor(Base):
+class TotpFactor(IntakeSealed, Base):
     """A staff account's second factor (RFC 6238). The shared secret is sealed like screening
     answers; ``last_step`` refuses a code that was already used (replay)."""
 
     __tablename__ = "totp_factors"
 
     account_id: Mapped[str] = mapped_column(String(40), primary_key=True)
-    ciphertext: Mapped[bytes] = mapped_column(LargeBinary)
-    wrapped_key: Mapped[bytes] = mapped_column(LargeBinary)
-    kek_id: Mapped[str] = mapped_column(String(60))
-    kek_version: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     last_step: Mapped[int] = mapped_column(BigInteger, default=0)

@@ -25,7 +25,8 @@ from sqlalchemy import select
 
 from shared.auth import Principal
 from shared.contracts.intake import CaseScreened
-from shared.crypto import Envelope, LocalKeyring, Sealed
+from shared import crypto
+from shared.crypto import Envelope, aad, create_keyring
 from shared.problems import Conflict, Forbidden, Problem
 from shared.uow import UnitOfWork
 
@@ -161,21 +162,16 @@ def questionnaire(lang: str) -> dict:
     }
 
 
-class Vault:
-    """Seals and opens screening answers; the associated data ties them to one case and participant."""
+class Vault(crypto.Vault):
+    """The screening KEK's vault (``shared.crypto.Vault``) over the keyring at ``keyring_path``."""
 
     def __init__(self, keyring_path) -> None:
-        self.envelope = Envelope(LocalKeyring(keyring_path), KEK_ID)
+        super().__init__(Envelope(create_keyring(keyring_path), KEK_ID))
 
-    @staticmethod
-    def _aad(case_id: str, participant_id: str) -> bytes:
-        return f"screening:{case_id}:{participant_id}".encode()
 
-    def seal(self, answers: ScreeningAnswers, *, case_id: str, participant_id: str) -> Sealed:
-        return self.envelope.seal(answers.model_dump_json().encode(), aad=self._aad(case_id, participant_id))
-
-    def open(self, sealed: Sealed, *, case_id: str, participant_id: str) -> dict:
-        return json.loads(self.envelope.open(sealed, aad=self._aad(case_id, participant_id)))
+def answers_aad(case_id: str, participant_id: str) -> bytes:
+    """Screening answers belong to one case and participant."""
+    return aad("screening", case_id, participant_id)
 
 
 class ScreeningReceived(BaseModel):
@@ -203,10 +199,6 @@ class EligibilityReview(Input):
 # -- use cases ---------------------------------------------------------------------------------
 
 
-def _sealed(row: Screening) -> Sealed:
-    return Sealed(ciphertext=row.ciphertext, wrapped_key=row.wrapped_key, kek_id=row.kek_id, kek_version=row.kek_version)
-
-
 async def submit_screening(uow: UnitOfWork, *, case_id: str, principal: Principal, answers: ScreeningAnswers,
                            vault: Vault, now: datetime | None = None) -> ScreeningReceived:
     """A party's private answers, sealed at once. The party learns only that they were received;
@@ -228,11 +220,9 @@ async def submit_screening(uow: UnitOfWork, *, case_id: str, principal: Principa
     people = await cases.participants(uow.session, case.id)
     party = cases.principal_party(people, side)
     result = score(answers)
-    sealed = vault.seal(answers, case_id=case.id, participant_id=party.id)
+    sealed = vault.seal(answers.model_dump_json().encode(), aad=answers_aad(case.id, party.id))
     uow.session.add(Screening(id=str(uuid.uuid4()), case_id=case.id, side=side, participant_id=party.id,
-                              safety=result.safety, safeguards=list(result.safeguards), ciphertext=sealed.ciphertext,
-                              wrapped_key=sealed.wrapped_key, kek_id=sealed.kek_id, kek_version=sealed.kek_version,
-                              answered_at=now))
+                              safety=result.safety, safeguards=list(result.safeguards), sealed=sealed, answered_at=now))
     await uow.session.flush()
     rows = (await uow.session.execute(select(Screening).where(Screening.case_id == case.id))).scalars().all()
     done = {r.side for r in rows} >= set(cases.SIDES)
@@ -263,7 +253,7 @@ async def read_screenings(uow: UnitOfWork, *, case_id: str, principal: Principal
     rows = (await uow.session.execute(select(Screening).where(Screening.case_id == case.id)
                                       .order_by(Screening.side))).scalars()
     return [ScreeningReport(side=r.side, participant_id=r.participant_id, safety=r.safety, safeguards=r.safeguards,
-                            answers=vault.open(_sealed(r), case_id=case.id, participant_id=r.participant_id),
+                            answers=json.loads(vault.open(r, aad=answers_aad(case.id, r.participant_id))),
                             answered_at=r.answered_at) for r in rows]
 
 

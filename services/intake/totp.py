@@ -9,7 +9,8 @@ from datetime import datetime, timezone
 import pyotp
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from shared.crypto import Envelope, LocalKeyring, Sealed
+from shared import crypto
+from shared.crypto import Envelope, aad, create_keyring
 from shared.problems import Conflict, Problem
 
 from .models import TotpFactor
@@ -19,17 +20,16 @@ KEK_ID = "intake-totp"
 STEP_SECONDS = 30
 
 
-class TotpVault:
+class TotpVault(crypto.Vault):
+    """The TOTP KEK's vault (``shared.crypto.Vault``) over the keyring at ``keyring_path``."""
+
     def __init__(self, keyring_path) -> None:
-        self.envelope = Envelope(LocalKeyring(keyring_path), KEK_ID)
+        super().__init__(Envelope(create_keyring(keyring_path), KEK_ID))
 
-    def seal(self, secret: str, account_id: str) -> Sealed:
-        return self.envelope.seal(secret.encode(), aad=f"totp:{account_id}".encode())
 
-    def open(self, row: TotpFactor) -> str:
-        sealed = Sealed(ciphertext=row.ciphertext, wrapped_key=row.wrapped_key, kek_id=row.kek_id,
-                        kek_version=row.kek_version)
-        return self.envelope.open(sealed, aad=f"totp:{row.account_id}".encode()).decode()
+def secret_aad(account_id: str) -> bytes:
+    """A TOTP secret belongs to one account."""
+    return aad("totp", account_id)
 
 
 async def begin(session: AsyncSession, vault: TotpVault, *, account_id: str, username: str) -> tuple[str, str]:
@@ -39,12 +39,11 @@ async def begin(session: AsyncSession, vault: TotpVault, *, account_id: str, use
     if row is not None and row.confirmed_at is not None:
         raise Conflict("totp-enabled", "two-step sign-in is already on; turn it off first to start again")
     secret = pyotp.random_base32()
-    sealed = vault.seal(secret, account_id)
+    sealed = vault.seal(secret.encode(), aad=secret_aad(account_id))
     if row is None:
         row = TotpFactor(account_id=account_id, last_step=0)
         session.add(row)
-    row.ciphertext, row.wrapped_key, row.kek_id, row.kek_version = (sealed.ciphertext, sealed.wrapped_key,
-                                                                      sealed.kek_id, sealed.kek_version)
+    row.sealed = sealed
     row.created_at, row.confirmed_at, row.last_step = datetime.now(timezone.utc), None, 0
     return secret, pyotp.TOTP(secret).provisioning_uri(name=username, issuer_name=ISSUER)
 
@@ -55,10 +54,10 @@ def check(vault: TotpVault, row: TotpFactor, code: str | None, *, now: datetime 
     if not code:
         raise Problem(401, "totp-required", "enter the code from your authenticator app")
     now = now or datetime.now(timezone.utc)
-    totp = pyotp.TOTP(vault.open(row))
+    totp = pyotp.TOTP(vault.open(row, aad=secret_aad(row.account_id)).decode())
     step = int(now.timestamp()) // STEP_SECONDS
-    for candidate in (step - 1, step, step + 1):
-        if candidate > row.last_step and totp.at(candidate * STEP_SECONDS) == code.strip():
+    for candidate in (step - 1, step, step + 1):  # pyotp's verify compares in constant time
+        if candidate > row.last_step and totp.verify(code.strip(), for_time=candidate * STEP_SECONDS):
             row.last_step = candidate
             return
     raise Problem(401, "invalid-credentials", "the username, password or code is not valid")

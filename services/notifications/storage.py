@@ -7,8 +7,6 @@ when the same event is handled twice.
 
 from __future__ import annotations
 
-import base64
-import json
 import uuid
 from collections.abc import Sequence
 
@@ -16,7 +14,7 @@ from sqlalchemy import Table
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from shared.crypto import Envelope, Sealed
+from shared.crypto import Envelope, Sealed, Vault
 
 _NAMESPACE = uuid.UUID("6f1e7d0c-3a55-4c8e-9d43-0b6f3c5a2e11")
 
@@ -38,19 +36,15 @@ async def insert_ignore(session: AsyncSession, table: Table, rows: Sequence[dict
 
 
 class Sealer:
-    """Seal short secrets (contact details, webhook secrets) with ``shared.crypto.Envelope``; the
-    associated data binds each value to its row and field."""
+    """Short secrets (contact details, webhook secrets) sealed at rest with ``shared.crypto.Vault``,
+    each packed into one column (``Sealed.pack``); the associated data binds each value to its row
+    and field."""
 
     def __init__(self, envelope: Envelope) -> None:
-        self.envelope = envelope
+        self.vault = Vault(envelope)
 
     def seal(self, value: str, *, aad: str) -> bytes:
-        s = self.envelope.seal(value.encode(), aad=aad.encode())
-        return json.dumps({"c": base64.b64encode(s.ciphertext).decode(), "w": base64.b64encode(s.wrapped_key).decode(),
-                           "k": s.kek_id, "v": s.kek_version}).encode()
+        return self.vault.seal(value.encode(), aad=aad.encode()).pack()
 
     def open(self, blob: bytes, *, aad: str) -> str:
-        d = json.loads(blob)
-        sealed = Sealed(ciphertext=base64.b64decode(d["c"]), wrapped_key=base64.b64decode(d["w"]), kek_id=d["k"],
-                        kek_version=d["v"])
-        return self.envelope.open(sealed, aad=aad.encode()).decode()
+        return self.vault.open(Sealed.unpack(blob), aad=aad.encode()).decode()

@@ -15,6 +15,7 @@ from datetime import date, datetime
 from sqlalchemy import JSON, BigInteger, Boolean, Date, Integer, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from shared.crypto import SealedColumns
 from shared.db import UTCDateTime
 from shared.service import platform_tables
 
@@ -77,9 +78,11 @@ class SessionMessage(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
-class Proposal(Base):
+class Proposal(SealedColumns, Base):
     """A structured proposal, sealed by envelope encryption of its own (it outlives the session
     transcript when accepted, to seed the agreement draft)."""
+
+    sealed_kek_id_length = 100
 
     __tablename__ = "proposals"
 
@@ -88,9 +91,5 @@ class Proposal(Base):
     session_id: Mapped[str] = mapped_column(String(36))
     author_id: Mapped[str] = mapped_column(String(100))
     status: Mapped[str] = mapped_column(String(20))  # open | accepted
-    ciphertext: Mapped[bytes] = mapped_column(LargeBinary)
-    wrapped_key: Mapped[bytes] = mapped_column(LargeBinary)
-    kek_id: Mapped[str] = mapped_column(String(100))
-    kek_version: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)

@@ -31,7 +31,7 @@ from sqlalchemy import bindparam, select, text, update
 
 from shared.contracts.sessions import (CaucusClosed, CaucusOpened, ProposalAccepted, SessionEnded,
                                        SessionStarted)
-from shared.crypto import Envelope, KeyProvider, Sealed
+from shared.crypto import KeyProvider, Vault
 from shared.tasks import cancel_and_wait
 
 from . import transcripts
@@ -93,16 +93,12 @@ def _holds(cached: tuple[int, RoomState] | None, locked_version: int | None) -> 
     return cached is not None and locked_version is not None and cached[0] == locked_version - 1
 
 
-def proposal_aad(case_id: str, proposal_id: str) -> bytes:
-    return f"proposal:{case_id}:{proposal_id}".encode()
-
-
 class Sequencer:
     def __init__(self, runtime, hub, keys: KeyProvider, *, max_batch: int = 500) -> None:
         self.runtime = runtime
         self.hub = hub
         self.keys = keys
-        self.envelope = Envelope(keys, transcripts.KEK_ID)
+        self.proposals = transcripts.proposals_vault(keys)
         self.max_batch = max_batch
         self._queue: asyncio.Queue[_Submission] = asyncio.Queue()
         self._task: asyncio.Task | None = None
@@ -318,17 +314,16 @@ class Sequencer:
 
     async def _store_proposal(self, db, case_id: str, sid: str, proposal: dict, now: datetime) -> None:
         content = json.dumps({"summary": proposal["summary"], "terms": proposal["terms"]}).encode()
-        sealed = self.envelope.seal(content, aad=proposal_aad(case_id, proposal["proposal_id"]))
+        sealed = self.proposals.seal(content, aad=transcripts.proposal_aad(case_id, proposal["proposal_id"]))
         db.add(Proposal(id=proposal["proposal_id"], case_id=case_id, session_id=sid, author_id=proposal["author"],
-                        status="open", ciphertext=sealed.ciphertext, wrapped_key=sealed.wrapped_key,
-                        kek_id=sealed.kek_id, kek_version=sealed.kek_version, created_at=now))
+                        status="open", sealed=sealed, created_at=now))
         await db.flush()
 
     async def _proposal_content(self, db, case_id: str, proposal_id: str) -> dict:
         prop = await db.get(Proposal, proposal_id)
         if prop is None:
             return {}
-        return open_proposal(self.envelope, prop)
+        return open_proposal(self.proposals, prop)
 
     async def _publish_event(self, uow, db, case_id: str, sid: str, evt, now: datetime) -> None:
         if evt.name == "session_started":
@@ -345,7 +340,5 @@ class Sequencer:
             uow.publish(ProposalAccepted(case_id=case_id, session_id=sid, proposal_id=evt.data["proposal_id"]))
 
 
-def open_proposal(envelope: Envelope, prop: Proposal) -> dict:
-    sealed = Sealed(ciphertext=prop.ciphertext, wrapped_key=prop.wrapped_key, kek_id=prop.kek_id,
-                    kek_version=prop.kek_version)
-    return json.loads(envelope.open(sealed, aad=proposal_aad(prop.case_id, prop.id)))
+def open_proposal(vault: Vault, prop: Proposal) -> dict:
+    return json.loads(vault.open(prop, aad=transcripts.proposal_aad(prop.case_id, prop.id)))

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from shared.auth import Principal
 from shared.contracts.intake import CaseClosed, CaseFiled, CaseScreened, MediationAgreed
 from shared.contracts.sessions import SessionEnded, SessionScheduled
-from shared.crypto import Envelope, KeyProvider
+from shared.crypto import KeyProvider
 from shared.problems import Forbidden, NotFound
 from shared.uow import UnitOfWork, unit_of_work_of
 
@@ -243,7 +243,7 @@ async def get_proposal(uow: UnitOfWork, *, keys: KeyProvider, case_id: str, prop
     prop = await uow.session.get(Proposal, proposal_id)
     if prop is None or prop.case_id != case_id or prop.status != "accepted":
         raise NotFound("the accepted proposal")
-    content = open_proposal(Envelope(keys, transcripts.KEK_ID), prop)
+    content = open_proposal(transcripts.proposals_vault(keys), prop)
     return ProposalView(id=prop.id, case_id=case_id, session_id=prop.session_id, status=prop.status,
                         summary=content["summary"], terms=content["terms"], accepted_at=prop.accepted_at)
 

@@ -8,27 +8,24 @@ with it, including records still on the bus, becomes unreadable (crypto-shreddin
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-
-from shared.crypto import DecryptionError, KeyProvider, LocalKeyring
+from shared import crypto
+from shared.crypto import KeyProvider, create_keyring
 
 KEK_ID = "sessions-transcripts"
 
 
 def key_provider(path: Path) -> KeyProvider:
-    """The local keyring; it creates the sessions KEK once, under its own file lock, even when
-    several replicas start together on one data directory."""
-    ring = LocalKeyring(Path(path))
-    ring.latest_version(KEK_ID)  # creates and saves it if missing
-    return ring
+    """The keyring (``shared.crypto.create_keyring``) with the sessions KEK, created once under its
+    file lock even when several replicas start together on one data directory."""
+    return create_keyring(path, KEK_ID)
 
 
-def new_data_key() -> bytes:
-    return AESGCM.generate_key(bit_length=256)
+# A session's data key seals its messages and fan-out records with ``shared.crypto``'s AES-256-GCM.
+new_data_key = crypto.new_data_key
+seal = crypto.seal_with_key
+open_sealed = crypto.open_with_key
 
 
 def wrap(provider: KeyProvider, data_key: bytes, session_id: str) -> tuple[bytes, int]:
@@ -39,21 +36,19 @@ def unwrap(provider: KeyProvider, wrapped: bytes, version: int, session_id: str)
     return provider.unwrap(KEK_ID, wrapped, version, context=session_id.encode())
 
 
-def seal(data_key: bytes, plaintext: bytes, aad: bytes) -> bytes:
-    nonce = os.urandom(12)
-    return nonce + AESGCM(data_key).encrypt(nonce, plaintext, aad)
-
-
-def open_sealed(data_key: bytes, sealed: bytes, aad: bytes) -> bytes:
-    try:
-        return AESGCM(data_key).decrypt(sealed[:12], sealed[12:], aad)
-    except InvalidTag:
-        raise DecryptionError("sealed content was altered or belongs elsewhere") from None
-
-
 def message_aad(session_id: str, channel: str, seq: int) -> bytes:
-    return f"msg:{session_id}:{channel}:{seq}".encode()
+    return crypto.aad("msg", session_id, channel, seq)
 
 
 def fanout_aad(session_id: str) -> bytes:
-    return f"fanout:{session_id}".encode()
+    return crypto.aad("fanout", session_id)
+
+
+def proposals_vault(provider: KeyProvider) -> crypto.Vault:
+    """Proposals are sealed values of their own (``shared.crypto.Vault``) under the sessions KEK:
+    an accepted one outlives the session's data key."""
+    return crypto.Vault(crypto.Envelope(provider, KEK_ID))
+
+
+def proposal_aad(case_id: str, proposal_id: str) -> bytes:
+    return crypto.aad("proposal", case_id, proposal_id)
