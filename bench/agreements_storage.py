@@ -100,7 +100,7 @@ async def run_variant(session_factory, ctx, case_id: str, docs: int, variant: st
             digest = await service.store_version(ctx, session, agreement, 1, content, "bench")
             signers = [{"slot": s, "signer": f"{s}:{case_id}", "signed_at": now.isoformat(), "method": "platform"}
                        for s in agreement.signers]
-            seal = ctx.sealer.sign({"agreement_id": agreement.id, "version": 1, "document_hash": digest,
+            seal = ctx.signer.sign({"agreement_id": agreement.id, "version": 1, "document_hash": digest,
                                     "signers": signers, "sealed_at": now.isoformat()})
             session.add(SealRecord(agreement_id=agreement.id, version=1, document_hash=digest, seal=seal,
                                    pdf_sha256="", sealed_at=now))
@@ -112,7 +112,7 @@ async def run_variant(session_factory, ctx, case_id: str, docs: int, variant: st
             row = await session.get(AgreementVersion, (agreement_id, 1))
             document = service.open_document(ctx, row)
             record = await session.get(SealRecord, agreement_id)
-            assert ctx.sealer.verify(record.seal) and record.document_hash == row.document_hash
+            assert ctx.signer.verify(record.seal) and record.document_hash == row.document_hash
             assert document["agreement_id"] == agreement_id
         timings.fetch.append(time.perf_counter() - t0)
     async with session_factory() as session:
@@ -139,7 +139,7 @@ async def main(args) -> dict:
         await conn.run_sync(Base.metadata.create_all)
     session_factory = create_session_factory(engine)
     encrypted = context_module.build(settings)
-    plain = context_module.Context(settings=settings, config=encrypted.config, vault=PlainVault(), sealer=encrypted.sealer)
+    plain = context_module.Context(settings=settings, config=encrypted.config, vault=PlainVault(), signer=encrypted.signer)
     case_id = str(uuid.uuid4())
     async with session_factory() as session, session.begin():
         session.add(CaseRef(case_id=case_id, court_id=None, jurisdiction="KZ", category="civil",
@@ -159,7 +159,7 @@ async def main(args) -> dict:
     from services.agreements.pdf import render_pdf
     doc = {"agreement_id": "a", "case_id": case_id, "version": 1, "jurisdiction": "KZ", "category": "civil", "language": "ru",
            "content": sample_content(0).model_dump(mode="json", exclude_none=True)}
-    sealed = {"document": doc, "signatures": [], "seal": encrypted.sealer.sign(
+    sealed = {"document": doc, "signatures": [], "seal": encrypted.signer.sign(
         {"document_hash": "0" * 64, "sealed_at": datetime.now(timezone.utc).isoformat()})}
     t0 = time.perf_counter()
     for _ in range(5):

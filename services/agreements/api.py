@@ -174,20 +174,20 @@ async def verify(request: Request, uow: UoW, ctx: Ctx) -> VerificationResult:
         raise Problem(413, "too-large", "the upload is larger than 10 MB")
     kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if kind == "application/pdf" or data.startswith(b"%PDF-"):
-        return await verification.verify_pdf(uow.session, ctx.sealer, data)
+        return await verification.verify_pdf(uow.session, ctx.signer, data)
     if kind not in ("application/json", ""):
         raise Problem(415, "unsupported-media-type", "send application/json (the sealed document) or application/pdf")
     try:
         sealed = json.loads(data)
     except ValueError:
         raise Problem(422, "invalid-json", "the body is not JSON") from None
-    return await verification.verify_sealed(uow.session, ctx.sealer, sealed)
+    return await verification.verify_sealed(uow.session, ctx.signer, sealed)
 
 
 @router.get("/seal/keys", response_model=SealKeys, tags=["verification"])
 async def seal_keys(ctx: Ctx) -> SealKeys:
     """Public keys of the platform seal (JWK-like, Ed25519), for verifying seals offline."""
-    return SealKeys(keys=ctx.sealer.public_keys())
+    return SealKeys(keys=ctx.signer.public_keys())
 
 
 # -- fulfilment -----------------------------------------------------------------------------------

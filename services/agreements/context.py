@@ -1,5 +1,5 @@
 """What the agreements use cases need besides a unit of work: the vault (envelope encryption
-with the ``agreements`` KEK), the platform sealer and the service's own settings. Built once
+with the ``agreements`` KEK), the platform signer and the service's own settings. Built once
 when the service starts (``ServiceSpec.context``), so the gateway's embedded run and a
 standalone process get the same objects; routes take ``ctx: Ctx``, the maintenance work reads
 ``runtime.context``, the key commands build one from the settings."""
@@ -12,12 +12,12 @@ from typing import Annotated
 from fastapi import Depends
 
 from shared.config import Settings
-from shared.crypto import Envelope, LocalKeyring
+from shared.crypto import Envelope, create_keyring
 from shared.deps import service_context
 from shared.service import ServiceRuntime
 
 from .config import AgreementsSettings
-from .seal import Sealer
+from .signer import PlatformSigner
 from .vault import Vault
 
 
@@ -26,14 +26,14 @@ class Context:
     settings: Settings
     config: AgreementsSettings
     vault: Vault
-    sealer: Sealer
+    signer: PlatformSigner
 
 
 def build(settings: Settings, config: AgreementsSettings | None = None) -> Context:
     config = config or AgreementsSettings()
-    keyring = LocalKeyring(settings.resolved_kek_keyring)
+    keyring = create_keyring(settings.resolved_kek_keyring)
     return Context(settings=settings, config=config, vault=Vault(Envelope(keyring, config.kek_id)),
-                   sealer=Sealer.load(config.seal_keyring_path(settings)))
+                   signer=PlatformSigner.load(config.seal_keyring_path(settings)))
 
 
 def for_service(runtime: ServiceRuntime) -> Context:

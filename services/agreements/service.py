@@ -120,7 +120,7 @@ async def load(session: AsyncSession, agreement_id: str, principal: Principal, *
 
 async def record_audit(ctx: Context, session: AsyncSession, agreement: Agreement, action: str,
                        principal: Principal | None, **details) -> None:
-    await audit.append(session, agreement_id=agreement.id, action=action, principal=principal, signer=ctx.sealer,
+    await audit.append(session, agreement_id=agreement.id, action=action, principal=principal, signer=ctx.signer,
                        checkpoint_every=ctx.config.checkpoint_every, details=details)
 
 
@@ -476,7 +476,7 @@ async def _execute(uow: UnitOfWork, ctx: Context, agreement: Agreement, row: Agr
     sigs = sorted(sigs, key=lambda s: order.get(s.slot, 99))
     signature_block = [{"slot": s.slot, "signer": s.signer, "signed_at": s.signed_at.isoformat(), "method": s.method,
                         "assurance": s.assurance} for s in sigs]
-    seal = ctx.sealer.sign(seal_payload(document, signature_block, sealed_at=now))
+    seal = ctx.signer.sign(seal_payload(document, signature_block, sealed_at=now))
     sealed = {"document": document, "signatures": signature_block, "seal": seal}
     pdf = await asyncio.to_thread(render_pdf, sealed, verify_hint=VERIFY_HINT)
     session.add(SealRecord(agreement_id=agreement.id, version=row.version, document_hash=row.document_hash, seal=seal,
@@ -555,7 +555,7 @@ async def get_pdf(uow: UnitOfWork, ctx: Context, *, principal: Principal, agreem
 
 async def audit_view(uow: UnitOfWork, ctx: Context, *, principal: Principal, agreement_id: str) -> AuditView:
     agreement = await load(uow.session, agreement_id, principal)
-    verification = await audit.verify(uow.session, agreement_id=agreement.id, signer=ctx.sealer,
+    verification = await audit.verify(uow.session, agreement_id=agreement.id, signer=ctx.signer,
                                       expected_length=agreement.audit_seq, expected_head=agreement.audit_head)
     rows = await audit.entries(uow.session, agreement_id=agreement.id)
     return AuditView(verification=verification,

@@ -15,7 +15,6 @@ import base64
 from pathlib import Path
 
 from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import serialization
 
 from shared.auth import KeyRing
 
@@ -61,6 +60,5 @@ class PlatformSigner:
             return False
 
     def public_keys(self) -> list[dict]:
-        return [{"kid": k.kid, "alg": ALGORITHM, "kty": "OKP", "crv": "Ed25519",
-                 "x": _b64(k.public.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw))}
-                for k in self.keyring.keys.values()]
+        """The verification keys as JWKs (built by PyJWT, the same as the token key set)."""
+        return self.keyring.jwks(alg=ALGORITHM)["keys"]

@@ -11,7 +11,7 @@ from pathlib import Path
 from sqlalchemy import event as sa_event
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from shared.crypto import Envelope, LocalKeyring
+from shared.crypto import Envelope, create_keyring
 from shared.service import ServiceRuntime
 from shared.workers import Signal, Worker
 
@@ -46,15 +46,15 @@ class Notifier:
 
     @property
     def kek_path(self) -> Path:
-        # A file of our own beside the configured one: LocalKeyring instances of several services in
-        # one process would otherwise overwrite each other's newly created keys.
+        # A file of our own beside the configured one, where existing deployments keep this
+        # service's KEK (from before the keyring locked its file against concurrent writers).
         configured = self.settings.resolved_kek_keyring
         return configured.with_name(f"notifications-{configured.name}")
 
     @property
     def sealer(self) -> Sealer:
         if self._sealer is None:
-            self._sealer = Sealer(Envelope(LocalKeyring(self.kek_path), KEK_ID))
+            self._sealer = Sealer(Envelope(create_keyring(self.kek_path), KEK_ID))
         return self._sealer
 
     def email_transport(self) -> EmailTransport:

@@ -95,6 +95,6 @@ def test_the_key_set_is_a_jwks_that_loads_back_and_verifies_tokens(ring):
 
 
 def test_the_jwks_matches_the_seal_key_set_agreements_publishes(ring):
-    from services.agreements.seal import Sealer
+    from services.agreements.signer import PlatformSigner as Sealer
 
     assert ring.jwks(alg="Ed25519")["keys"] == Sealer(ring).public_keys()  # the seal names its alg Ed25519
