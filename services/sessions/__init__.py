@@ -1,2 +1,3 @@
-"""Sessions: real-time mediation rooms (joint channel, caucuses, shuttle, presence, resume).
-This skeleton keeps a room record per case, opened later once the agreement to mediate is signed."""
+"""Sessions: real-time mediation rooms (joint channel, caucuses, shuttle, presence, resume) with
+audio and video that follow the channels. ``rooms`` decides who is where and who receives what;
+``connection``, ``hub`` and ``sequencer`` carry it; ``media`` hands out TURN relays."""

@@ -41,7 +41,6 @@ class Close(IntEnum):
     SESSION_ENDED = 4011  # the mediator ended the session
 
 
-CLOSE_DESCRIPTIONS = {c.value: (c.name.lower().replace("_", "-"), (c.__doc__ or "")) for c in Close}
 CLOSE_DOCS = {
     1000: "normal closure",
     1003: "binary frames are not part of the protocol",

@@ -19,6 +19,7 @@ import pytest
 from playwright.async_api import async_playwright
 
 from tests.e2e.support import free_port
+from tests.support.processes import stop
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts" / "browser"
@@ -54,11 +55,7 @@ async def odr(tmp_path, request):
                 raise AssertionError("odr dev did not become ready")
         yield url
     finally:
-        proc.terminate()
-        try:
-            proc.wait(15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop(proc)
         log.close()
 
 
@@ -95,11 +92,7 @@ def turn(tmp_path):
     try:
         yield Turn(url=f"turn:127.0.0.1:{port}?transport=udp", secret=secret, log=log)
     finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop(proc, 10)
         out.close()
 
 

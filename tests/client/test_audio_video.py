@@ -26,6 +26,7 @@ from playwright.async_api import Page, expect
 
 from tests.client.rooms import Person, enter, open_room
 from tests.e2e.support import free_port
+from tests.support.processes import stop
 
 pytestmark = pytest.mark.timeout(420)
 
@@ -201,11 +202,7 @@ async def second_sessions_replica(data_dir: Path):
                 await asyncio.sleep(0.2)
         yield port
     finally:
-        proc.terminate()
-        try:
-            proc.wait(15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop(proc)
 
 
 async def use_replica(page: Page, odr: str, port: int) -> None:

@@ -23,6 +23,7 @@ from shared.bus.embedded import EmbeddedBus
 from shared.contracts.intake import MediationAgreed, Participant
 from shared.events import envelope
 from tests.services.sessions.conftest import Client
+from tests.support.processes import stop
 from tests.support.waiting import eventually
 
 PEOPLE = [Participant(participant_id="m-1", role="mediator"),
@@ -55,12 +56,7 @@ async def sessions_process(data_dir, database_url: str):
             await eventually(ready, timeout=60, interval=0.1, message="odr serve sessions ready")
             yield f"ws://127.0.0.1:{port}", http
     finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop(proc, 10)
 
 
 async def test_participants_on_two_processes_see_one_order(tmp_path, database_url):
