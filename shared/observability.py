@@ -99,7 +99,14 @@ class RequestContextMiddleware:
         started = time.perf_counter()
 
         async def send_wrapper(message):
-            if message["type"] == "http.response.start":
+            kind = message["type"]
+            if kind == "websocket.accept":
+                status["code"] = 101  # switched protocols: a websocket is not an error
+            elif kind == "websocket.close" and status["code"] == 500:
+                status["code"] = 403  # closed before accepting: what the server answers the handshake
+            elif kind == "websocket.http.response.start":
+                status["code"] = message["status"]
+            if kind == "http.response.start":
                 status["code"] = message["status"]
                 message.setdefault("headers", [])
                 message["headers"] = list(message["headers"]) + [(b"x-request-id", request_id.encode())]

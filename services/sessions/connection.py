@@ -29,6 +29,7 @@ from .sequencer import Outcome, Sequencer
 log = logging.getLogger("odr.sessions.ws")
 
 HOLD_LIMIT = 10_000
+REPLAY_PAGE = 200  # frames one `resume` on an open connection replays (below SEND_QUEUE_FRAMES)
 
 
 class TokenBucket:
@@ -98,25 +99,27 @@ class Connection:
 
     # -- sending -----------------------------------------------------------------------------
 
-    def send(self, text: str, *, force: bool = False) -> None:
+    def send(self, text: str) -> None:
         """Queue a frame; a client that lets SEND_QUEUE_FRAMES pile up is disconnected (4010) and
-        resumes later, rather than slowing down the room."""
+        resumes later, rather than slowing down the room. Everything goes through here: room
+        items, replies, error frames and resume replays, so a client that asks and never reads
+        cannot grow the server's memory."""
         if self.close_code is not None:
             return
-        if not force and len(self._out) >= protocol.SEND_QUEUE_FRAMES:
+        if len(self._out) >= protocol.SEND_QUEUE_FRAMES:
             self.end(Close.SLOW_CONSUMER)
             return
         self._out.append(text)
         self._wake.set()
 
-    def send_json(self, frame: dict, **kw) -> None:
-        self.send(json.dumps(frame, separators=(",", ":"), ensure_ascii=False), **kw)
+    def send_json(self, frame: dict) -> None:
+        self.send(json.dumps(frame, separators=(",", ":"), ensure_ascii=False))
 
     def error(self, code: str, detail: str, ref=None, **extra) -> None:
         frame = {"type": "error", "code": code, "detail": detail, **extra}
         if isinstance(ref, str):
             frame["ref"] = ref
-        self.send_json(frame, force=True)
+        self.send_json(frame)
 
     def release(self) -> None:
         held, self.hold = self.hold or [], None
@@ -188,7 +191,8 @@ async def serve(ws: WebSocket, case_id: str, ctx: SessionsContext) -> None:
         for ch in CHANNELS:
             conn.sent[ch] = heads.get(ch, 0)
         for ch, after in resume.items():
-            frames = await replay(hub, conn, key, ch, 0 if changed else after, heads.get(ch, 0), changed)
+            frames = await replay(hub, conn, key, ch, 0 if changed else after, heads.get(ch, 0), changed,
+                                  member=conn.location == ch)
             for text in frames:
                 await ws.send_text(text)
         conn.release()
@@ -197,6 +201,9 @@ async def serve(ws: WebSocket, case_id: str, ctx: SessionsContext) -> None:
         reader = asyncio.create_task(read_loop(conn, sequencer, hub, key))
         closed = asyncio.create_task(conn.closed.wait())
         await asyncio.wait({reader, closed, writer}, return_when=asyncio.FIRST_COMPLETED)
+        if reader.done() and not reader.cancelled() and reader.exception() is not None:
+            log.warning("websocket reader failed", extra={"case_id": case_id, "error": type(reader.exception()).__name__})
+            conn.end(Close.INTERNAL)  # a documented close code, never a silent drop
         for task in (reader, closed):
             task.cancel()
         if conn.close_code is not None and conn.close_code != Close.NORMAL:
@@ -214,24 +221,36 @@ async def serve(ws: WebSocket, case_id: str, ctx: SessionsContext) -> None:
 
 
 async def replay(hub: Hub, conn: Connection, key: bytes | None, channel: str, after: int, head: int,
-                 changed: bool = False) -> list[str]:
+                 changed: bool = False, *, member: bool = True, limit: int | None = None) -> list[str]:
     """Frames for what ``conn`` missed in ``channel`` after ``after`` (only items said while the
     participant was in the channel), then a ``resumed`` frame. ``gap`` is true when that history
     is gone: the session changed (everything of the new one is replayed) or ``after`` is beyond
-    anything this session has."""
-    gap = changed or after > head
+    anything this session has.
+
+    Only a current ``member`` of the channel learns its head (``through``, and ``gap`` beyond
+    it): for any other channel ``through`` is the last item this participant was told, so
+    resuming the other side's caucus says nothing about how much is said there. With ``limit``
+    (a resume asked for on an open connection, whose frames go through the bounded send queue) at
+    most that many frames are replayed and ``more`` says to ask again after ``through``."""
+    gap = changed or (member and after > head)
     start = 0 if changed else after
     frames: list[str] = []
-    through, count = (head if gap and not changed else start), 0
+    through, count, more = (head if gap and not changed else start), 0, False
     if key is not None and not (gap and not changed):
         for wire in await hub.history(conn.session_id, channel, start, key=key):
-            through = max(through, wire.seq)
             if conn.participant_id in wire.audience:
+                if limit is not None and count >= limit:
+                    more = True
+                    break
                 frames.append(wire.text)
                 count += 1
+            elif not member:
+                continue  # not theirs, and not theirs to count
+            through = max(through, wire.seq)
     conn.sent[channel] = max(conn.sent.get(channel, 0), through)
     frames.append(json.dumps({"type": "resumed", "channel": channel, "after": after, "through": through,
-                              "count": count, "gap": gap, **({"reason": "session-changed"} if changed else {})}))
+                              "count": count, "gap": gap, **({"more": True} if more else {}),
+                              **({"reason": "session-changed"} if changed else {})}))
     return frames
 
 
@@ -266,8 +285,9 @@ async def read_loop(conn: Connection, sequencer: Sequencer, hub: Hub, key: bytes
         if kind == "ping":
             conn.send_json({"type": "pong"})
         elif kind == "resume":
-            for text in await replay(hub, conn, key, frame.channel, frame.after, conn.sent.get(frame.channel, 0)):
-                conn.send(text, force=True)
+            for text in await replay(hub, conn, key, frame.channel, frame.after, conn.sent.get(frame.channel, 0),
+                                     member=conn.location == frame.channel, limit=REPLAY_PAGE):
+                conn.send(text)
         else:
             op = frame.model_dump(exclude_none=True, exclude={"v"})
             fut = sequencer.submit(case_id=conn.case_id, session_id=conn.session_id, actor=conn.participant_id, op=op)
@@ -289,7 +309,7 @@ def _checked(conn: Connection, text: str):
     frame (for JSON only Python's parser reads, such as NaN)."""
     try:
         raw = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nested deeper than the parser goes
         conn.error("malformed-json", "the frame is not JSON")
         return None
     if not isinstance(raw, dict):
@@ -305,6 +325,9 @@ def _checked(conn: Connection, text: str):
         return None
     try:
         return protocol.client_frame.validate_python(raw)
+    except RecursionError:
+        conn.error("validation-error", "the frame is nested too deeply", ref)
+        return None
     except ValidationError as exc:
         errors = [{"loc": list(e["loc"][1:]), "msg": e["msg"], "type": e["type"]} for e in exc.errors()]
         conn.error("validation-error", "the frame is not valid; see `errors`", ref, errors=errors)
@@ -318,4 +341,4 @@ def _answer(conn: Connection, fut: asyncio.Future, ref) -> None:
     if outcome.error is not None:
         conn.error(*outcome.error, ref)
     elif outcome.reply is not None:
-        conn.send_json(outcome.reply, force=True)
+        conn.send_json(outcome.reply)

@@ -262,7 +262,9 @@ SERVER_FRAMES: dict[str, tuple[str, dict]] = {
                 {"type": "balance", "by_side": {}, "shares": {}}),
     "ack": ("Your frame was stored (seq) or applied; `duplicate` when the id was seen before.",
             {"type": "ack", "id": "c-9", "channel": "joint", "seq": 13, "duplicate": False}),
-    "resumed": ("End of a replay: you have everything up to `through`; `gap` when history is lost.",
+    "resumed": ("End of a replay: you have everything up to `through`; `gap` when history is lost; `more` when "
+                "the replay stopped at a page (200 frames): send `resume` again after `through`. For a channel you "
+                "are not in, `through` is the last item you were told.",
                 {"type": "resumed", "channel": "joint", "after": 10, "through": 17, "count": 7, "gap": False}),
     "error": ("A refused frame; the connection stays open.", {"type": "error", "code": "forbidden",
                                                              "detail": "only the mediator may do this", "ref": "c-9"}),

@@ -85,6 +85,9 @@ export class RoomConnection {
       for (const [id, pending] of this.pending) this.sendNow({ ...pending, id }); // resend unacknowledged
       return;
     }
+    if (frame.type === "resumed" && frame.more) { // a long history comes in pages
+      this.sendNow({ type: "resume", channel: frame.channel, after: frame.through });
+    }
     if (frame.type === "ack" && frame.id) this.pending.delete(frame.id);
     if (frame.type === "error" && frame.ref && frame.code !== "unavailable") this.pending.delete(frame.ref);
     if (frame.channel && Number.isInteger(frame.seq)) {

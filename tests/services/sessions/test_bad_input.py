@@ -160,3 +160,46 @@ async def test_after_a_disconnect_resume_replays_exactly_what_was_missed(room):
     # resending an already stored frame after the reconnect is acknowledged, not stored twice
     again = await med.op({"type": "chat", "id": "gone-0", "text": "m0"})
     assert again["duplicate"] is True and again["seq"] == missed[0]
+
+
+async def test_resuming_the_other_sides_caucus_tells_nothing_about_it(room):
+    med, cla = await live_room(room)
+    res = await Client.open(room.url(RESPONDENT, side="respondent"))
+    await med.op({"type": "admit", "participant_ids": [RESPONDENT]})
+    await res.expect("location", location="joint")
+    await med.op({"type": "caucus.open", "side": "claimant"})
+    for i in range(7):
+        await cla.op({"type": "chat", "id": f"secret-{i}", "text": "between us"})
+    for after in (0, 3, 10_000):
+        await res.send({"type": "resume", "channel": "caucus:claimant", "after": after})
+        resumed = await res.expect("resumed", channel="caucus:claimant")
+        assert (resumed["through"], resumed["count"], resumed["gap"]) == (after, 0, False), resumed
+    assert not any("between us" in json.dumps(f) for f in res.frames)
+
+
+async def test_deeply_nested_frames_get_an_error_frame_and_the_connection_stays(room):
+    med, _ = await live_room(room)
+    half = (protocol.MAX_FRAME_BYTES - 100) // 2
+    for text in ("[" * half + "]" * half,
+                 '{"type":"chat","id":"n","text":"x","v":' + "[" * (half - 40) + "]" * (half - 40) + "}"):
+        await med.send(text)
+        error = await med.expect("error")
+        assert error["code"] in ("malformed-json", "validation-error", "unsupported-version"), error
+    assert (await med.op({"type": "chat", "id": "after-nesting", "text": "still here"}))["type"] == "ack"
+
+
+async def test_error_frames_replies_and_replays_count_against_the_send_queue():
+    """A client that keeps asking (bad frames, resumes, pings) and never reads is cut off (4010)
+    like one that does not keep up with the room: nothing it causes is queued without bound."""
+    for send in (lambda c: c.error("malformed-json", "the frame is not JSON"),
+                 lambda c: c.send_json({"type": "pong"}),
+                 lambda c: c.send(json.dumps({"type": "resumed", "channel": "joint"}))):
+        conn = Connection(StuckSocket(), participant_id=CLAIMANT, case_id="c", session_id="s")
+        conn.release()
+        writer = asyncio.create_task(conn.writer())
+        for _ in range(protocol.SEND_QUEUE_FRAMES + 10):
+            send(conn)
+            await asyncio.sleep(0)
+        assert conn.close_code == protocol.Close.SLOW_CONSUMER
+        assert len(conn._out) <= protocol.SEND_QUEUE_FRAMES
+        writer.cancel()

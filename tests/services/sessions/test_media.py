@@ -4,6 +4,7 @@ channel's members, hang-ups across channels, who has media on in the mediator's 
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import hmac
@@ -126,3 +127,20 @@ async def test_a_caucus_drops_media_with_the_other_side_and_hangups_always_pass(
         roster = await med.expect("roster")
     for c in (med, res):
         await c.close()
+
+
+async def test_websocket_connections_are_not_counted_as_server_errors(room):
+    med = await Client.open(room.url(MEDIATOR))
+    await med.op({"type": "session.start"})
+    await med.close()
+    async with httpx.AsyncClient(base_url=room.http) as http:
+        async def counted():
+            text = (await http.get("/metrics")).text
+            return [line for line in text.splitlines()
+                    if line.startswith("odr_http_requests_total") and "/rooms/{case_id}/ws" in line]
+        for _ in range(50):  # the count is taken when the connection ends
+            lines = await counted()
+            if lines:
+                break
+            await asyncio.sleep(0.1)
+    assert lines and all('status="101"' in line for line in lines), lines
