@@ -15,18 +15,14 @@ import contextlib
 import json
 import os
 import random
-import subprocess
-import sys
 import time
 from pathlib import Path
 
-import httpx
 import pytest
 from playwright.async_api import Page, expect
 
 from tests.client.rooms import Person, enter, open_room
-from tests.e2e.support import free_port
-from tests.support.processes import stop
+from tests.support.processes import odr_serve
 
 pytestmark = pytest.mark.timeout(420)
 
@@ -185,24 +181,10 @@ async def assert_isolated(b: dict[str, Browser], model: Model, sent: float) -> N
 async def second_sessions_replica(data_dir: Path):
     """Another `odr serve sessions` on the embedded run's database, event log and keys, as a
     second replica behind a load balancer would be."""
-    port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("ODR_") or k.startswith("ODR_TEST_")}
     env.update({"ODR_DATA_DIR": str(data_dir), "ODR_LOG_LEVEL": "WARNING", "ODR_LOG_FORMAT": "text"})
-    proc = subprocess.Popen([sys.executable, "-m", "odr.cli", "serve", "sessions", "--host", "127.0.0.1",
-                             "--port", str(port)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                            start_new_session=True)
-    try:
-        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as http:
-            for _ in range(300):
-                if proc.poll() is not None:
-                    raise AssertionError(proc.stderr.read().decode()[-3000:])
-                with contextlib.suppress(httpx.HTTPError):
-                    if (await http.get("/readyz")).status_code == 200:
-                        break
-                await asyncio.sleep(0.2)
+    async with odr_serve("sessions", env=env) as (port, _):
         yield port
-    finally:
-        stop(proc)
 
 
 async def use_replica(page: Page, odr: str, port: int) -> None:
@@ -243,6 +225,9 @@ async def mediation_with_caucuses(b: dict[str, Browser], case_id: str, *, moves:
     await assert_isolated(b, model, sent)
     await expect(b["claimant"].page.locator("#media-audience")).to_have_text("Бірін-бірі тек сіз бен медиатор ғана көріп, естиді.")
     await expect(b["respondent"].page.locator("#video-tiles video")).to_have_count(1)  # only their own picture
+    for who in b.values():  # the banner is words for people: no "null", no ids
+        banner = await who.page.locator("#where").inner_text()
+        assert "null" not in banner and "undefined" not in banner and who.id not in banner, banner
     await b["respondent"].shot("alone-during-caucus")
     await b["claimant"].shot("caucus-video")
     await b["mediator"].shot("caucus-console")

@@ -223,6 +223,9 @@ class RoomView {
   }
 
   failed(f) {
+    // Audio/video signalling sent just before a move reaches the server after it and is refused;
+    // the connection it was for is already closed, so there is nothing to tell the person.
+    if (!f.ref && f.code === "not-in-channel") return;
     for (const list of Object.values(this.messages)) {
       const m = list.find((x) => x.key === f.ref);
       if (m) m.state = "failed";
@@ -286,9 +289,9 @@ class RoomView {
     else if (kind === "caucus") text = this.mediator ? t("where_caucus_mediator", { side: label("side", loc.split(":")[1]) }) : t("where_caucus");
     else text = this.status === "ended" ? t("where_ended") : t("where_waiting");
     const alone = kind !== "waiting" && this.status === "live" && ![...this.members].some((id) => id !== this.me.subject);
-    this.where.replaceChildren(h("span", { class: "icon", "aria-hidden": "true" }, kind === "joint" ? "●" : kind === "caucus" ? "◆" : "◌"), h("span", {}, text),
+    this.where.replaceChildren(...[h("span", { class: "icon", "aria-hidden": "true" }, kind === "joint" ? "●" : kind === "caucus" ? "◆" : "◌"), h("span", {}, text),
       alone ? h("span", { class: "media-line", id: "where-alone" }, t("alone_wait")) : null,
-      this.video?.local && !alone ? h("span", { class: "media-line", id: "where-media" }, this.video.audience()) : null);
+      this.video?.local && !alone ? h("span", { class: "media-line", id: "where-media" }, this.video.audience()) : null].filter(Boolean));
     this.inputLabel.textContent = kind === "joint" ? t("message_to_joint") : kind === "caucus" ? t("message_to_caucus") : t("message_label");
     this.input.placeholder = this.inputLabel.textContent;
     const usable = kind !== "waiting" && this.status === "live";
