@@ -8,13 +8,9 @@ import asyncio
 import contextlib
 import json
 import os
-import socket
-import subprocess
-import sys
 import uuid
 from datetime import date
 
-import httpx
 
 from services.sessions.hub import FANOUT_TOPIC
 from shared.auth import KeyRing, TokenService
@@ -23,7 +19,7 @@ from shared.bus.embedded import EmbeddedBus
 from shared.contracts.intake import MediationAgreed, Participant
 from shared.events import envelope
 from tests.services.sessions.conftest import Client
-from tests.support.processes import stop
+from tests.support.processes import odr_serve
 from tests.support.waiting import eventually
 
 PEOPLE = [Participant(participant_id="m-1", role="mediator"),
@@ -33,30 +29,12 @@ PEOPLE = [Participant(participant_id="m-1", role="mediator"),
           Participant(participant_id="r-2", role="representative", side="respondent")]
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @contextlib.asynccontextmanager
 async def sessions_process(data_dir, database_url: str):
-    port = free_port()
     env = {**os.environ, "ODR_DATA_DIR": str(data_dir), "ODR_SESSIONS_DATABASE_URL": database_url,
            "ODR_LOG_LEVEL": "WARNING", "ODR_DEV_MODE": "false"}
-    proc = subprocess.Popen([sys.executable, "-m", "odr.cli", "serve", "sessions", "--host", "127.0.0.1",
-                             "--port", str(port)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    try:
-        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as http:
-            async def ready():
-                if proc.poll() is not None:
-                    raise AssertionError(proc.stderr.read().decode()[-2000:])
-                with contextlib.suppress(httpx.HTTPError):
-                    return (await http.get("/readyz")).status_code == 200
-            await eventually(ready, timeout=60, interval=0.1, message="odr serve sessions ready")
-            yield f"ws://127.0.0.1:{port}", http
-    finally:
-        stop(proc, 10)
+    async with odr_serve("sessions", env=env) as (port, http):
+        yield f"ws://127.0.0.1:{port}", http
 
 
 async def test_participants_on_two_processes_see_one_order(tmp_path, database_url):
