@@ -39,6 +39,7 @@ class Settings(BaseSettings):
     jwt_issuer: str = Field("odr", description="`iss` and `aud` of access tokens.")
     access_token_ttl_seconds: int = Field(900, description="Lifetime of access tokens.")
     session_max_seconds: int = Field(43200, description="How long a sign-in can be kept alive by refreshing its token (`POST /intake/auth/refresh`); after that, sign in again.")
+    revocation_poll_seconds: float = Field(1.0, description="How often a service reads the revocations its other replicas consumed (sign-outs, recusals, disabled accounts); the replica that consumes one applies it at once.")
     root_path: str = Field("", description="Path prefix the gateway strips before a service (`odr serve` behind nginx or an Ingress, e.g. `/intake`); the server restores it for links, docs and OpenAPI `servers`.")
     log_level: str = Field("INFO", description="Log level.")
     log_format: Literal["json", "text"] = Field("json", description="Structured JSON logs or plain text.")

@@ -14,6 +14,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from shared.crypto import SealedColumns
 from shared.db import UTCDateTime
+from shared.revocation import revocations_table
 from shared.service import platform_tables
 
 
@@ -22,6 +23,7 @@ class Base(DeclarativeBase):
 
 
 outbox, inbox = platform_tables(Base.metadata)
+revocations = revocations_table(Base.metadata)
 
 
 class Case(Base):
@@ -155,6 +157,8 @@ class Account(Base):
     password_hash: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     disabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # tokens issued before this are not refreshed (``accounts.refresh``) and were revoked
+    password_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
 
 class TotpFactor(IntakeSealed, Base):
@@ -264,3 +268,5 @@ class CourtClient(Base):
     secret_hash: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # tokens issued before this are not refreshed (``accounts.refresh``) and were revoked
+    secret_rotated_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)

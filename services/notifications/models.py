@@ -12,6 +12,7 @@ from sqlalchemy import JSON, Boolean, Integer, LargeBinary, String, Text, Unique
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from shared.db import UTCDateTime
+from shared.revocation import revocations_table
 from shared.service import platform_tables
 
 
@@ -20,6 +21,7 @@ class Base(DeclarativeBase):
 
 
 outbox, inbox = platform_tables(Base.metadata)
+revocations = revocations_table(Base.metadata)
 
 
 class Notification(Base):
