@@ -739,6 +739,11 @@ export const MESSAGES = {
     ru: "Срок вашего входа истёк. Войдите снова, чтобы вернуться.",
     kk: "Кіру мерзіміңіз аяқталды. Қайта қосылу үшін қайтадан кіріңіз.",
   },
+  "room_closed_revoked": {
+    en: "You were signed out of this room, or your access to this case ended.",
+    ru: "Вы вышли из этой комнаты, или ваш доступ к этому делу прекращён.",
+    kk: "Сіз бұл бөлмеден шықтыңыз немесе бұл іске қолжетімділігіңіз тоқтатылды.",
+  },
   "room_closed_forbidden": { en: "You do not have access to this room.", ru: "У вас нет доступа к этой комнате.", kk: "Бұл бөлмеге кіруге рұқсатыңыз жоқ." },
   "room_closed_room-closed": {
     en: "The room is not open at the moment. Please come back to the case page.",
