@@ -188,8 +188,16 @@ async def test_sign_out_ends_that_token_everywhere_and_its_room_connection(platf
     res = await p.open_room(case_id, respondent)
     assert 401 not in (await p.statuses(claimant, case_id)).values()
 
-    assert (await p.c.post("/intake/auth/sign-out", headers=claimant)).status_code == 204
-    assert await closed_with(cla) == REVOKED
+    async with p.c.stream("GET", "/notifications/feed/stream", headers=claimant) as stream:
+        assert stream.status_code == 200
+        assert (await p.c.post("/intake/auth/sign-out", headers=claimant)).status_code == 204
+        assert await closed_with(cla) == REVOKED
+
+        async def read_to_the_end():
+            async for _ in stream.aiter_lines():
+                pass
+
+        await asyncio.wait_for(read_to_the_end(), WAIT)  # the live feed ends too
     await p.refused_everywhere(claimant, case_id)
     assert await p.refused_at_join(case_id, claimant) == 4001
     # Other people, and the same person's other sign-ins, are untouched.
