@@ -40,6 +40,7 @@ class Settings(BaseSettings):
     access_token_ttl_seconds: int = Field(900, description="Lifetime of access tokens.")
     session_max_seconds: int = Field(43200, description="How long a sign-in can be kept alive by refreshing its token (`POST /intake/auth/refresh`); after that, sign in again.")
     root_path: str = Field("", description="Path prefix the gateway strips before a service (`odr serve` behind nginx or an Ingress, e.g. `/intake`); the server restores it for links, docs and OpenAPI `servers`.")
+    forwarded_allow_ips: str = Field("127.0.0.1", description="Proxies (comma-separated addresses, or `*`) whose `X-Forwarded-Proto`/`-For` the server believes: a request that reached such a proxy over https counts as TLS, and its answers carry HSTS.")
     log_level: str = Field("INFO", description="Log level.")
     log_format: Literal["json", "text"] = Field("json", description="Structured JSON logs or plain text.")
     relay_batch_size: int = Field(500, description="Outbox rows published per relay round.")
