@@ -86,6 +86,7 @@ class WebhookReceiver:
     plan: list[int] = field(default_factory=list)
     deliveries: list[Delivery] = field(default_factory=list)
     port: int = field(default_factory=free_port)
+    location: str | None = None  # where a 3xx answer points
 
     @property
     def url(self) -> str:
@@ -107,7 +108,8 @@ class WebhookReceiver:
         ok, error = self.verify(body, headers)
         self.deliveries.append(Delivery(headers=headers, body=body, at=time.monotonic(), verified=ok, error=error))
         status = self.plan.pop(0) if self.plan else 204
-        return Response(status_code=status)
+        redirect = {"location": self.location} if self.location and 300 <= status < 400 else None
+        return Response(status_code=status, headers=redirect)
 
     @contextlib.asynccontextmanager
     async def running(self):
