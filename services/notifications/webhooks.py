@@ -312,7 +312,10 @@ class WebhookWorker(Worker):
         started = time.perf_counter()
         status_code, outcome, error = None, "delivered", None
         try:
-            response = await self._client.post(e.url, content=body, headers=headers)
+            # The whole attempt within the timeout (httpx's applies per read or write), so the
+            # lease (timeout + 30 s) always outlasts it and no other worker repeats it meanwhile.
+            async with asyncio.timeout(self.settings.webhook_timeout_seconds):
+                response = await self._client.post(e.url, content=body, headers=headers)
             status_code = response.status_code
             if response.status_code == 410:
                 outcome = "gone"
@@ -326,6 +329,8 @@ class WebhookWorker(Worker):
             outcome, error = "bad_url", type(exc).__name__
         except httpx.HTTPError as exc:
             outcome, error = "network_error", type(exc).__name__
+        except TimeoutError:
+            outcome, error = "network_error", "Timeout"
         duration_ms = int((time.perf_counter() - started) * 1000)
         await self._record(m, e, trigger=trigger, outcome=outcome, status_code=status_code, error=error,
                            duration_ms=duration_ms)
