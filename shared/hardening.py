@@ -81,12 +81,14 @@ def json_depth(body: bytes) -> int:
     return max(accumulate(map(_STEP.__getitem__, brackets)), default=0)
 
 
-def _is_json(scope) -> bool:
+def _is_json(scope) -> bool | None:
+    """True for a JSON media type, False for another, None when the request names none (some
+    routes, such as POST /agreements/verify, then look at the body itself)."""
     for name, value in scope.get("headers") or []:
         if name == b"content-type":
             media = value.split(b";")[0].strip().lower()
             return media == b"application/json" or media.endswith(b"+json")
-    return True  # no content type: some routes (POST /agreements/verify) sniff the body
+    return None
 
 
 class JsonDepthLimitMiddleware:
@@ -98,7 +100,8 @@ class JsonDepthLimitMiddleware:
         self.max_depth = max_depth
 
     async def __call__(self, scope, receive, send):
-        if scope["type"] != "http" or scope["method"] in ("GET", "HEAD", "OPTIONS") or not _is_json(scope):
+        declared = _is_json(scope) if scope["type"] == "http" else False
+        if declared is False or scope["method"] in ("GET", "HEAD", "OPTIONS"):
             return await self.app(scope, receive, send)
         chunks: list[bytes] = []
         while True:
@@ -109,7 +112,8 @@ class JsonDepthLimitMiddleware:
             if not message.get("more_body", False):
                 break
         body = b"".join(chunks)
-        if json_depth(body) > self.max_depth:
+        looks_like_json = declared or body.lstrip()[:1] in (b"[", b"{")  # not, say, a PDF sent without a type
+        if looks_like_json and json_depth(body) > self.max_depth:
             response = problem_response(Request(scope), 400, "json-too-deep",
                                         f"the JSON body nests deeper than {self.max_depth} levels")
             return await response(scope, receive, send)

@@ -121,6 +121,9 @@ async def test_hostile_numbers_names_and_nesting_are_4xx_problems(platform):
     r = await platform.post("/agreements/verify", json={"document": {"a": [[{"b": [1]}]]}, "signatures": [], "seal": {}})
     assert r.status_code == 200 and r.json()["valid"] is False
     assert (await platform.get("/agreements/templates/KZ/civil")).status_code in (200, 422)
+    # Only JSON is measured: a PDF full of brackets, sent without a content type, is still read as a PDF.
+    r = await platform.post("/agreements/verify", content=b"%PDF-1.7\n" + b"[" * 1000)
+    assert r.status_code == 200 and r.json()["valid"] is False
 
 
 def test_json_depth_counts_brackets_outside_strings():
