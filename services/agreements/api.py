@@ -174,14 +174,14 @@ async def verify(request: Request, uow: UoW, ctx: Ctx) -> VerificationResult:
         raise Problem(413, "too-large", "the upload is larger than 10 MB")
     kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if kind == "application/pdf" or data.startswith(b"%PDF-"):
-        return await verification.verify_pdf(uow.session, ctx.signer, data)
+        return await verification.verify_pdf(uow.session, ctx.signer, data, qualified=ctx.qualified)
     if kind not in ("application/json", ""):
         raise Problem(415, "unsupported-media-type", "send application/json (the sealed document) or application/pdf")
     try:
         sealed = json.loads(data)
     except ValueError:
         raise Problem(422, "invalid-json", "the body is not JSON") from None
-    return await verification.verify_sealed(uow.session, ctx.signer, sealed)
+    return await verification.verify_sealed(uow.session, ctx.signer, sealed, qualified=ctx.qualified)
 
 
 @router.get("/seal/keys", response_model=SealKeys, tags=["verification"])
