@@ -17,6 +17,7 @@ from shared.uow import UnitOfWork
 from . import court, fulfilment, maintenance, service, verification
 from .context import Ctx
 from .documents import available_templates, jurisdiction, template
+from .signing import NcaNotConfigured, ncalayer_url
 from .schemas import (AcceptedProposalList, Acknowledgement, AgreementList, AgreementView, AuditView, CommentCreate,
                       CommentList, CommentView, CourtCaseList, CourtDecisionIn, CourtDecisionView, DiffView,
                       DraftCreate, DraftEdit, Feed, MaintenanceReport, ObligationList, ObligationStatus, SealedDocument,
@@ -161,6 +162,14 @@ async def pdf(agreement_id: str, principal: Member, uow: UoW, ctx: Ctx) -> Respo
 async def audit_chain(agreement_id: str, principal: Member, uow: UoW, ctx: Ctx) -> AuditView:
     """The agreement's hash chain with its verification (links, entries, sealed checkpoints)."""
     return await service.audit_view(uow, ctx, principal=principal, agreement_id=agreement_id)
+
+
+@router.get("/qualified-signatures", tags=["signing"])
+async def qualified_signatures(ctx: Ctx) -> dict:
+    """Public: which qualified-signature providers this platform verifies, and where the browser
+    reaches NCALayer (always its own address, except in dev mode where tests use a stand-in)."""
+    return {"providers": [p for p, v in ctx.qualified.items() if not isinstance(v, NcaNotConfigured)],
+            "ncalayer_url": ncalayer_url(ctx.settings, ctx.config), "signed_content": "document_hash (ASCII hex)"}
 
 
 @router.post("/verify", response_model=VerificationResult, tags=["verification"], openapi_extra={

@@ -37,6 +37,9 @@ class AgreementsSettings(BaseSettings):
     nca_fetch_revocation: bool = Field(
         True, description="Ask the OCSP responders and CRL addresses named in the certificates when a party signs.")
     nca_crls: list[Path] = Field(default_factory=list, description="CRL files (PEM or DER) to check revocation with.")
+    ncalayer_url: str = Field(
+        "wss://127.0.0.1:13579", description="Where the browser finds NCALayer. Only dev mode honours another value "
+        "(the browser tests' stand-in for NCALayer); in production it is always NCALayer's own address.")
     nca_gost_provider: str | None = Field(
         None, description="'module:attribute' of an installed GOST algorithm provider (see algorithms.py); without "
         "one, GOST signatures are refused with 501.")

@@ -73,6 +73,15 @@ def verifiers(config: AgreementsSettings) -> dict[str, QualifiedSignatureVerifie
                                   crls=load_crls(config.nca_crls))}
 
 
+NCALAYER_URL = "wss://127.0.0.1:13579"
+
+
+def ncalayer_url(settings, config: AgreementsSettings) -> str:
+    """NCALayer listens on the person's own computer at a fixed address; another one is accepted
+    only in dev mode, for the browser tests' stand-in."""
+    return config.ncalayer_url if settings.dev_mode else NCALAYER_URL
+
+
 def platform_assurance(principal: Principal, slot: str) -> dict:
     return {"credential": "bearer-token", "role": principal.role, "slot": slot, "token_id": principal.token_id,
             "authentication": "case-scoped link" if principal.role == "party" else "account"}

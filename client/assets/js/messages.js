@@ -430,6 +430,22 @@ export const MESSAGES = {
   },
   sign_confirm_required: { en: "Please confirm that you have read the agreement.", ru: "Подтвердите, пожалуйста, что вы прочитали соглашение.", kk: "Келісімді оқығаныңызды растаңыз." },
   sign_button: { en: "Sign", ru: "Подписать", kk: "Қол қою" },
+  sign_qualified_button: {
+    en: "Sign with my digital signature (NCALayer)",
+    ru: "Подписать моей ЭЦП (NCALayer)",
+    kk: "ЭЦҚ-мен қол қою (NCALayer)",
+  },
+  sign_qualified_intro: {
+    en: "Or sign with your NCA RK digital signature: NCALayer must be running on this computer; it asks for your signing key and its password in its own window.",
+    ru: "Или подпишите своей ЭЦП НУЦ РК: на этом компьютере должен быть запущен NCALayer; ключ для подписи и пароль он спросит в своём окне.",
+    kk: "Немесе ҰКО ЭЦҚ-мен қол қойыңыз: бұл компьютерде NCALayer іске қосылған болуы керек; қол қою кілті мен құпиясөзді ол өз терезесінде сұрайды.",
+  },
+  ncalayer_failed: {
+    en: "NCALayer did not sign ({reason}). Is it installed and running on this computer?",
+    ru: "NCALayer не подписал ({reason}). Установлен ли он и запущен на этом компьютере?",
+    kk: "NCALayer қол қоймады ({reason}). Ол осы компьютерде орнатылып, іске қосылған ба?",
+  },
+  signed_qualified_by: { en: "digital signature of {who} ({id})", ru: "ЭЦП: {who} ({id})", kk: "ЭЦҚ: {who} ({id})" },
   you_signed_version: { en: "You have signed version {v}.", ru: "Вы подписали версию {v}.", kk: "Сіз {v}-нұсқаға қол қойдыңыз." },
   withdraw_signature: { en: "Withdraw my signature", ru: "Отозвать подпись", kk: "Қолымды кері қайтару" },
   edit_draft: { en: "Edit the draft", ru: "Редактировать проект", kk: "Жобаны өңдеу" },
