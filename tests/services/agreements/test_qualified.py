@@ -230,3 +230,34 @@ def test_algorithms_are_pluggable_providers():
     registry = AlgorithmRegistry([RsaEcdsa(), provider])
     registry.verify(signature=b"", data=b"", public_key=None, algorithm=gost, digest_algorithm=None)
     assert provider.seen == ["1.2.398.3.10.1.1.2.3.1"] and registry.digest("1.2.398.3.10.1.3.2", b"x") == b"d"
+
+
+async def test_after_retention_the_signers_certificate_identity_is_shredded_too(qes, pki):
+    from datetime import datetime, timedelta, timezone
+
+    from sqlalchemy import select
+
+    from services.agreements import maintenance
+    from services.agreements.models import Signature
+
+    agreement = await open_agreement(qes)
+    case_id = agreement["case_id"]
+    for headers, holder in ((qes.claimant(case_id), pki.person), (qes.respondent(case_id), pki.company)):
+        r = await sign_qualified(qes, agreement, headers, holder.sign_b64(over(agreement)))
+        assert r.status_code == 200, r.text
+    done = await qes.sign(agreement, qes.mediator(case_id))
+    sealed = (await qes.client.get(f"/agreements/{done['id']}/document", headers=qes.claimant(case_id))).json()
+    later = datetime.now(timezone.utc) + timedelta(days=5 * 366)
+    assert (await maintenance.run_once(qes.app.state.runtime, now=later)).shredded == 1
+    async with qes.app.state.runtime.session_factory() as s:
+        kept = (await s.execute(select(Signature.assurance).where(
+            Signature.agreement_id == done["id"], Signature.method == "qualified"))).scalars().all()
+    assert len(kept) == 2
+    for assurance in kept:
+        text = json.dumps(assurance, ensure_ascii=False)
+        for personal in (NcaTestPki.PERSON_IIN, NcaTestPki.COMPANY_BIN, COMPANY, "Common Name"):
+            assert personal not in text
+        assert "cms" not in assurance and len(assurance["cms_sha256"]) == 64
+    # a copy someone already holds still verifies, its CMS matched by the sealed hash
+    result = (await qes.client.post("/verify", json=sealed)).json()
+    assert result["valid"] is True and result["checks"]["qualified_signatures"] is True, result
