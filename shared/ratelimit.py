@@ -19,6 +19,7 @@ between a check and a count.
 from __future__ import annotations
 
 import contextlib
+import functools
 import math
 import time
 from collections.abc import AsyncIterator, Callable
@@ -134,6 +135,7 @@ class Rule:
         return parse_rate(self.rate)
 
 
+@functools.lru_cache(maxsize=64)
 def parse_rate(rate: str) -> limits.RateLimitItem:
     """``limits``' notation ("10 per 15 minutes", "5/hour"); a bad one raises ``ValueError``."""
     return limits.parse(rate)
