@@ -1,7 +1,8 @@
 """Who signs in, and how. Mediators and administrators have staff accounts: an argon2-checked
 password and, if they turn it on, a second factor (``totp``, with single-use ``recovery`` codes).
-Courts are machine clients with OAuth 2.0 client credentials. Parties have no accounts at all: they hold case-scoped tokens from
-filing or from one-time links (``consent``). Dev tokens exist only in explicit dev mode.
+Courts are machine clients with OAuth 2.0 client credentials. Parties have no accounts at all:
+they hold case-scoped tokens from filing or from one-time links (``consent``). Dev tokens exist
+only in explicit dev mode.
 """
 
 from __future__ import annotations
