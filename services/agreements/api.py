@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 
 from shared.auth import Principal, require_roles
 from shared.deps import runtime, unit_of_work
+from shared.params import PositiveInt
 from shared.problems import Problem
 from shared.service import ServiceRuntime
 from shared.uow import UnitOfWork
@@ -17,6 +18,7 @@ from shared.uow import UnitOfWork
 from . import court, fulfilment, maintenance, service, verification
 from .context import Ctx
 from .documents import available_templates, jurisdiction, template
+from .signing import NcaNotConfigured, ncalayer_url
 from .schemas import (AcceptedProposalList, Acknowledgement, AgreementList, AgreementView, AuditView, CommentCreate,
                       CommentList, CommentView, CourtCaseList, CourtDecisionIn, CourtDecisionView, DiffView,
                       DraftCreate, DraftEdit, Feed, MaintenanceReport, ObligationList, ObligationStatus, SealedDocument,
@@ -93,14 +95,14 @@ async def list_versions(agreement_id: str, principal: Member, uow: UoW) -> Versi
 
 
 @router.get("/agreements/{agreement_id}/versions/{version}", response_model=VersionView, tags=["drafting"])
-async def get_version(agreement_id: str, version: int, principal: Member, uow: UoW, ctx: Ctx) -> VersionView:
+async def get_version(agreement_id: str, version: PositiveInt, principal: Member, uow: UoW, ctx: Ctx) -> VersionView:
     return await service.get_version(uow, ctx, principal=principal, agreement_id=agreement_id, version=version)
 
 
 @router.get("/agreements/{agreement_id}/diff", response_model=DiffView, tags=["drafting"])
 async def diff(agreement_id: str, principal: Member, uow: UoW, ctx: Ctx,
-               from_version: Annotated[int, Query(alias="from", ge=1)],
-               to_version: Annotated[int, Query(alias="to", ge=1)]) -> DiffView:
+               from_version: Annotated[PositiveInt, Query(alias="from")],
+               to_version: Annotated[PositiveInt, Query(alias="to")]) -> DiffView:
     """A readable unified diff between two versions, in the agreement's language."""
     return await service.diff(uow, ctx, principal=principal, agreement_id=agreement_id, from_version=from_version,
                               to_version=to_version)
@@ -163,6 +165,14 @@ async def audit_chain(agreement_id: str, principal: Member, uow: UoW, ctx: Ctx) 
     return await service.audit_view(uow, ctx, principal=principal, agreement_id=agreement_id)
 
 
+@router.get("/qualified-signatures", tags=["signing"])
+async def qualified_signatures(ctx: Ctx) -> dict:
+    """Public: which qualified-signature providers this platform verifies, and where the browser
+    reaches NCALayer (always its own address, except in dev mode where tests use a stand-in)."""
+    return {"providers": [p for p, v in ctx.qualified.items() if not isinstance(v, NcaNotConfigured)],
+            "ncalayer_url": ncalayer_url(ctx.settings, ctx.config), "signed_content": "document_hash (ASCII hex)"}
+
+
 @router.post("/verify", response_model=VerificationResult, tags=["verification"], openapi_extra={
     "requestBody": {"required": True, "content": {
         "application/json": {"schema": {"$ref": "#/components/schemas/SealedDocument"}},
@@ -174,14 +184,14 @@ async def verify(request: Request, uow: UoW, ctx: Ctx) -> VerificationResult:
         raise Problem(413, "too-large", "the upload is larger than 10 MB")
     kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if kind == "application/pdf" or data.startswith(b"%PDF-"):
-        return await verification.verify_pdf(uow.session, ctx.signer, data)
+        return await verification.verify_pdf(uow.session, ctx.signer, data, qualified=ctx.qualified)
     if kind not in ("application/json", ""):
         raise Problem(415, "unsupported-media-type", "send application/json (the sealed document) or application/pdf")
     try:
         sealed = json.loads(data)
     except ValueError:
         raise Problem(422, "invalid-json", "the body is not JSON") from None
-    return await verification.verify_sealed(uow.session, ctx.signer, sealed)
+    return await verification.verify_sealed(uow.session, ctx.signer, sealed, qualified=ctx.qualified)
 
 
 @router.get("/seal/keys", response_model=SealKeys, tags=["verification"])

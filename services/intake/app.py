@@ -32,6 +32,7 @@ async def deadline_sweeps(runtime: ServiceRuntime):
             await deadlines.expire_invitations(uow)
         async with runtime.uow() as uow:
             await deadlines.expire_terms(uow)
+        await runtime.context.limits.purge()  # counters of ended rate-limit windows
         return SWEEP_SECONDS
 
     eligibility.load_rule_sets()  # a broken rule set file stops the service here, not mid-request

@@ -69,14 +69,17 @@ export const exchangeSignInLink = (linkToken) => post("/intake/auth/links/exchan
 /** The token stops working on every service (and closes its room connections), not only here. */
 export const signOut = ({ token }) => post("/intake/auth/sign-out", undefined, { token });
 
+/** `totpCode`: six digits from the authenticator app, or one of the account's recovery codes. */
 export function login({ username, password, totpCode }) {
   const body = { username, password };
-  if (totpCode) body.totp_code = totpCode;
+  if (totpCode && /^[0-9]{6}$/.test(totpCode)) body.totp_code = totpCode;
+  else if (totpCode) body.recovery_code = totpCode;
   return post("/intake/auth/login", body);
 }
 
 export const startTotp = ({ token }) => post("/intake/auth/totp", undefined, { token });
 
+/** Turns two-step sign-in on; the answer's `recovery_codes` are shown this once. */
 export const confirmTotp = ({ code }, { token }) => post("/intake/auth/totp/confirm", { code }, { token });
 
 /** A court signs in with its client credentials (OAuth 2 client_credentials, a form body). */

@@ -1,7 +1,7 @@
 """revocations: revoked tokens each service refuses
 
 Revision ID: 75ea20416b7e
-Revises: c8c2f916fe17
+Revises: e18a0b5e0001
 Create Date: 2026-11-29 18:25:21.410530
 """
 from typing import Sequence, Union
@@ -12,7 +12,7 @@ import shared.db
 
 
 revision: str = '75ea20416b7e'
-down_revision: Union[str, None] = 'c8c2f916fe17'
+down_revision: Union[str, None] = 'e18a0b5e0001'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
