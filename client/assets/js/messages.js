@@ -16,6 +16,9 @@ export const MESSAGES = {
   saved: { en: "Saved", ru: "Сохранено", kk: "Сақталды" },
   copy: { en: "Copy", ru: "Копировать", kk: "Көшіру" },
   copied: { en: "Copied", ru: "Скопировано", kk: "Көшірілді" },
+  "zone_Asia/Almaty": { en: "Almaty time", ru: "время Алматы", kk: "Алматы уақыты" },
+  share: { en: "Share", ru: "Поделиться", kk: "Бөлісу" },
+  cancel: { en: "Cancel", ru: "Отмена", kk: "Бас тарту" },
   yes: { en: "Yes", ru: "Да", kk: "Иә" },
   no: { en: "No", ru: "Нет", kk: "Жоқ" },
   none: { en: "None", ru: "Нет", kk: "Жоқ" },
@@ -322,6 +325,35 @@ export const MESSAGES = {
     ru: "Приглашение готово. Другая сторона может ответить до {date}.",
     kk: "Шақыру дайын. Екінші тарап {date} дейін жауап бере алады.",
   },
+  invitation_pass_on: {
+    en: "Copy the link below and send it to the other party yourself, by email, a messenger or a text message. Only this link lets them answer.",
+    ru: "Скопируйте ссылку ниже и сами отправьте её другой стороне — по электронной почте, в мессенджере или СМС. Ответить можно только по этой ссылке.",
+    kk: "Төмендегі сілтемені көшіріп, оны екінші тарапқа өзіңіз жіберіңіз — электрондық пошта, мессенджер немесе SMS арқылы. Жауап беру тек осы сілтеме арқылы мүмкін.",
+  },
+  invitation_share_title: { en: "Invitation to mediation", ru: "Приглашение к медиации", kk: "Медиацияға шақыру" },
+  invitation_share_text: {
+    en: "I invite you to settle our dispute through mediation. Open the link to read about it and answer:",
+    ru: "Приглашаю вас урегулировать наш спор с помощью медиации. Откройте ссылку, чтобы узнать подробности и ответить:",
+    kk: "Дауымызды медиация арқылы реттеуге шақырамын. Толығырақ білу және жауап беру үшін сілтемені ашыңыз:",
+  },
+  invitation_dismiss: { en: "I have sent it — hide the link", ru: "Я отправил(а) ссылку — скрыть её", kk: "Сілтемені жібердім — жасыру" },
+  invitation_dismiss_hint: {
+    en: "The link is shown only here, in this window, until you hide it. If you lose it, you can make a new one.",
+    ru: "Ссылка видна только здесь, в этом окне, пока вы её не скроете. Если вы её потеряете, можно создать новую.",
+    kk: "Сілтеме тек осында, осы терезеде, сіз оны жасырғанша көрінеді. Егер оны жоғалтсаңыз, жаңасын жасауға болады.",
+  },
+  invite_already_sent: {
+    en: "You have already made an invitation link. If the other party has not received it, you can make a new one.",
+    ru: "Вы уже создали ссылку-приглашение. Если другая сторона её не получила, можно создать новую.",
+    kk: "Сіз шақыру сілтемесін жасап қойдыңыз. Егер екінші тарап оны алмаса, жаңасын жасауға болады.",
+  },
+  invite_new: { en: "Make a new link", ru: "Создать новую ссылку", kk: "Жаңа сілтеме жасау" },
+  invite_new_warning: {
+    en: "The link you already made will stop working. If you have sent it, the other party will need the new one. Make a new link?",
+    ru: "Ссылка, которую вы уже создали, перестанет работать. Если вы её отправили, другой стороне понадобится новая. Создать новую ссылку?",
+    kk: "Бұрын жасалған сілтеме жұмыс істемей қалады. Егер оны жіберген болсаңыз, екінші тарапқа жаңасы қажет болады. Жаңа сілтеме жасайсыз ба?",
+  },
+  invite_new_confirm: { en: "Yes, make a new link", ru: "Да, создать новую ссылку", kk: "Иә, жаңа сілтеме жасау" },
 
   // -- choosing a mediator ----------------------------------------------------------------------
   mediator_choose: { en: "Choose a mediator", ru: "Выбор медиатора", kk: "Медиаторды таңдау" },

@@ -1,6 +1,6 @@
 // Small DOM helpers: build elements without innerHTML (user text is never parsed as HTML),
 // announce results to screen readers, and show problems from the API in plain words.
-import { t, lang } from "./i18n.js";
+import { label, lang, t } from "./i18n.js";
 
 export function h(tag, attrs = {}, ...children) {
   const el = document.createElement(tag);
@@ -99,13 +99,16 @@ export function busy(button, box, action) {
 // the numeric form usual in Kazakhstan: 22.11.2026, 14:30.
 const NUMERIC = { day: "2-digit", month: "2-digit", year: "numeric" };
 
-/** A moment; with ``zone`` (a legal deadline) in that time zone, named, whatever the browser's. */
+/** A moment; with ``zone`` (a legal deadline) in that time zone, named in the reader's language
+ * (the browser's own zone names come out as "GMT+5", or in Russian on a Kazakh page). */
 export function fmtDateTime(value, zone) {
   if (!value) return "—";
   const d = new Date(value);
-  const where = zone ? { timeZone: zone, timeZoneName: "short" } : {};
-  if (lang() === "kk") return new Intl.DateTimeFormat("ru-RU", { ...NUMERIC, hour: "2-digit", minute: "2-digit", ...where }).format(d);
-  return new Intl.DateTimeFormat(locale(), { day: "numeric", month: "long", year: "numeric", hour: "2-digit", minute: "2-digit", ...where }).format(d);
+  const where = zone ? { timeZone: zone } : {};
+  const text = lang() === "kk"
+    ? new Intl.DateTimeFormat("ru-RU", { ...NUMERIC, hour: "2-digit", minute: "2-digit", ...where }).format(d)
+    : new Intl.DateTimeFormat(locale(), { day: "numeric", month: "long", year: "numeric", hour: "2-digit", minute: "2-digit", ...where }).format(d);
+  return zone ? `${text} (${label("zone", zone)})` : text;
 }
 
 /** The time zone legal deadlines of a jurisdiction are counted in. */

@@ -9,6 +9,7 @@ import { label, lang, t } from "../i18n.js";
 import * as identity from "../identity.js";
 import { navigate } from "../router.js";
 import { busy, checkbox, definitionList, fmtDate, fmtDateTime, h, mount, problemBox, section, toast, zoneOf } from "../ui.js";
+import { forgetInvitation, inviteStep } from "./invite.js";
 import { onNotice } from "./notifications.js";
 
 export async function caseView(caseId) {
@@ -78,7 +79,8 @@ function safetyPanel(c, me) {
 async function nextSteps(c, me, box, refresh) {
   const out = [];
   const party = me.role !== "mediator";
-  if (party && ["filed", "awaiting_consent"].includes(c.status) && me.side === "claimant") out.push(inviteStep(c, me, box));
+  if (party && ["filed", "awaiting_consent"].includes(c.status) && me.side === "claimant") out.push(inviteStep(c, me, box, refresh));
+  else forgetInvitation(c.id); // answered or closed: the link has done its work
   if (party && c.status === "screening") {
     out.push(section(t("screening_title"), h("p", {}, t("screening_intro")),
       h("a", { class: "button", id: "screening-start", href: `/cases/${c.id}/screening`, "data-link": "" }, t("screening_start"))));
@@ -91,25 +93,6 @@ async function nextSteps(c, me, box, refresh) {
   }
   if (["agreement_signed", "in_session", "settled"].includes(c.status)) out.push(await agreementsStep(c, me, box));
   return out;
-}
-
-function inviteStep(c, me, box) {
-  const result = h("div", { "aria-live": "polite" });
-  const invite = h("button", { type: "button", id: "invite" }, t("invite_button"));
-  invite.addEventListener("click", busy(invite, box, async () => {
-    const created = await intake.invite(c.id, { side: "respondent" }, { token: me.token });
-    const url = `${location.origin}/invitations/${created.link_token}`;
-    const input = h("input", { type: "text", readonly: true, value: url, id: "invitation-link", "aria-label": t("invitation_link") });
-    const copy = h("button", { type: "button", class: "secondary" }, t("copy"));
-    copy.addEventListener("click", async () => {
-      input.select();
-      try { await navigator.clipboard.writeText(url); } catch { document.execCommand?.("copy"); }
-      toast(t("copied"));
-    });
-    result.replaceChildren(h("p", {}, t("invitation_created", { date: fmtDateTime(created.answer_by, zoneOf(c.jurisdiction)) })),
-      h("div", { class: "composer" }, input, copy));
-  }));
-  return section(t("invite_title"), h("p", {}, t("invite_intro")), invite, result);
 }
 
 async function mediatorStep(c, me, box, refresh) {
