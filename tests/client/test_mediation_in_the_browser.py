@@ -66,6 +66,14 @@ async def register_mediator(base_url: str) -> tuple[str, str]:
         return username, r.json()["id"]
 
 
+async def answer_screening(page: Page) -> None:
+    """Nothing is preselected: every question is answered (no abuse, not afraid, safe together)."""
+    for radio in await page.locator('#main form input[type=radio][value="no"]').all():
+        await radio.check()
+    await page.locator("#q-safe_in_same_room-yes").check()
+    await page.locator("select[name=fear_level]").select_option("0")
+
+
 async def test_a_mediation_from_three_browser_windows(odr, browser, artifacts):
     username, mediator_id = await register_mediator(odr)
     steps: list[str] = []
@@ -111,6 +119,7 @@ async def test_a_mediation_from_three_browser_windows(odr, browser, artifacts):
         await expect(who.page.locator("#screening-submit")).to_be_visible()
         await who.shot("screening")
         await who.audit("screening", violations)
+        await answer_screening(who.page)
         await who.page.locator("#screening-submit").click()
         await expect(who.page.locator("#screening-submit")).to_have_count(0)
     await claimant.case_page(case_id)

@@ -61,19 +61,42 @@ function eligibility(e) {
       x.explanation.includes(x.citation) ? null : h("span", { class: "muted" }, ` (${x.citation})`)))));
 }
 
+const answersOpen = new Set(); // cases whose screening answers the mediator opened (kept through re-renders)
+
 function safetyPanel(c, me) {
-  const answers = h("div");
-  const show = h("button", { type: "button", class: "secondary" }, t("screening_read_answers"));
-  show.addEventListener("click", busy(show, null, async () => {
-    const reports = await intake.screeningReports(c.id, { token: me.token });
-    answers.replaceChildren(...reports.map((r) => h("div", {},
-      h("h3", {}, label("side", r.side), ": ", label("safety", r.safety)),
-      h("ul", {}, Object.entries(r.answers).map(([k, v]) => h("li", {}, `${k}: ${typeof v === "boolean" ? (v ? t("yes") : t("no")) : v}`))))));
-  }));
+  const answers = h("div", { id: "screening-answers" });
+  const show = h("button", { type: "button", class: "secondary", id: "screening-read" }, t("screening_read_answers"));
+  const load = async () => {
+    const [reports, q] = await Promise.all([intake.screeningReports(c.id, { token: me.token }),
+      intake.screeningQuestionnaire({ lang: lang() })]);
+    answersOpen.add(c.id);
+    show.hidden = true;
+    answers.replaceChildren(...reports.map((r) => screeningReport(r, q, c.jurisdiction)));
+  };
+  show.addEventListener("click", busy(show, null, load));
+  if (answersOpen.has(c.id)) load().catch(() => answersOpen.delete(c.id));
   return section(t("screening_outcome"),
     h("p", {}, label("safety", c.safety)),
     h("p", {}, t("safeguards"), ": ", (c.safeguards || []).length ? c.safeguards.map((s) => label("safeguard", s)).join(", ") : t("none")),
     h("p", { class: "muted" }, t("screening_private_note")), show, answers);
+}
+
+/** One party's answers, each under its question, in the reader's language (the questionnaire's
+ * wording is fetched in that language; the report holds only ids and values). */
+function screeningReport(r, q, jurisdiction) {
+  const given = r.answers || {};
+  const yesNo = (v) => (v === true ? t("yes") : v === false ? t("no") : t("not_answered"));
+  const rows = [
+    ...q.questions.map((question) => [question.text, yesNo(given.answers?.[question.id])]),
+    [q.fear_level, Number.isInteger(given.fear_level) ? t(`fear_${given.fear_level}`) : t("not_answered")],
+    [q.safe_in_same_room, yesNo(given.safe_in_same_room)],
+    [q.wants_support_person, yesNo(given.wants_support_person)],
+    given.note && [t("screening_note_answer"), given.note],
+  ].filter(Boolean);
+  return h("div", { class: "screening-report", dataset: { side: r.side } },
+    h("h3", {}, label("side", r.side), ": ", label("safety", r.safety)),
+    h("p", { class: "muted" }, t("screening_answered_at"), ": ", fmtDateTime(r.answered_at, zoneOf(jurisdiction))),
+    h("dl", { class: "answers" }, rows.map(([question, answer]) => [h("dt", {}, question), h("dd", {}, answer)])));
 }
 
 async function nextSteps(c, me, box, refresh) {
