@@ -305,3 +305,28 @@ async def sign_in_mediator(page: Page, username: str) -> None:
     await page.locator("input[name=password]").fill(PASSWORD)
     await page.locator("form button[type=submit]").click()
     await expect(page.locator("#mediator-cases")).to_be_visible(timeout=SETTLE)
+
+
+async def test_the_notifications_page_survives_a_reload_and_lists_each_notice_once(odr, browser, artifacts):
+    claimant, respondent, case_id = await parties_in_screening(browser, odr, artifacts, respondent_locale="ru-RU")
+    c = claimant.page
+    await c.goto(f"/cases/{case_id}")
+    await c.wait_for_function(FEED_HAS, arg=[case_id, "screening_requested"], timeout=SETTLE, polling=500)
+    await c.locator('#nav a[href="/notifications"]').click()
+    items = c.locator("#notification-list > li")
+    await expect(items.first).to_be_visible(timeout=SETTLE)
+    await c.reload()
+    await expect(c.locator("main h1")).to_have_text("Уведомления", timeout=SETTLE)
+    await expect(items.first).to_be_visible(timeout=SETTLE)
+    await c.wait_for_timeout(2000)  # read again once live notices have arrived
+    await expect(c.locator('#nav a[aria-current="page"]')).to_have_attribute("href", "/notifications")
+    await claimant.shot("notifications-after-reload")
+    titles = [await link.inner_text() for link in await c.locator("#notification-list > li > a").all()]
+    assert len(titles) >= 4, titles  # filed, invitation sent, the answer, the safety questions
+    assert len(titles) == len(set(titles)), f"each notice once: {titles}"
+    # Links in notices open the client's pages, and those survive a reload too.
+    await c.locator("#notification-list a").first.click()
+    await expect(c.locator("main h1")).to_be_visible(timeout=SETTLE)
+    await c.reload()
+    await expect(c.locator("main h1")).not_to_have_text("Страница не найдена", timeout=SETTLE)
+    assert claimant.errors == []
