@@ -90,6 +90,7 @@ async def test_a_mediation_from_three_browser_windows(odr, browser, artifacts):
     await c.locator("textarea[name=description]").fill("Unpaid invoice for deliveries in March")
     await c.locator("input[name=claimant_name]").fill("Aigerim Nurlanovna")
     await c.locator("input[name=respondent_name]").fill("Dala Trade LLP")
+    await c.locator("select[name=respondent_language]").select_option("ru")  # asked, never assumed
     await c.locator("input[name=claimant_email]").fill("aigerim@example.kz")
     await c.locator("#filing-consent").check()
     await claimant.shot("filing-form")

@@ -18,8 +18,8 @@ pytestmark = pytest.mark.timeout(300)
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 900}
 SETTLE = 30_000  # generous: the machine is shared
-# Latin words a Russian or Kazakh reader may meet: the brand and a key name.
-ALLOWED_LATIN = {"ODR", "Shift"}  # "Shift": the key, as printed on keyboards
+# Latin words a Russian or Kazakh reader may meet: the brand, a key name, a language choice.
+ALLOWED_LATIN = {"ODR", "Shift", "English"}  # the key as printed; a language named in itself
 
 
 class Person:
@@ -39,7 +39,7 @@ class Person:
         """Latin-script words in a part of the page (ids of 8 hex digits aside): on a ru or kk
         screen these are English a reader meets."""
         text = await self.page.locator(where).inner_text()
-        text = re.sub(r"\b[0-9a-f]{8}\b", " ", text)
+        text = re.sub(r"\b[0-9a-f]{8}\b|\S+@\S+", " ", text)  # ids, and example addresses
         return [w for w in re.findall(r"[A-Za-z]{2,}", text) if w not in ALLOWED_LATIN]
 
 
@@ -330,3 +330,77 @@ async def test_the_notifications_page_survives_a_reload_and_lists_each_notice_on
     await c.reload()
     await expect(c.locator("main h1")).not_to_have_text("Страница не найдена", timeout=SETTLE)
     assert claimant.errors == []
+
+
+async def test_filing_errors_are_summarised_and_shown_beside_each_field_in_kazakh(odr, browser, artifacts):
+    claimant = await person(browser, odr, artifacts, "claimant", locale="kk-KZ")
+    page = claimant.page
+    await page.goto("/file")
+    await expect(page.locator("#file-submit")).to_be_visible(timeout=SETTLE)
+    # The other party's language is asked, not copied from the claimant's.
+    assert await page.locator("select[name=respondent_language]").input_value() == ""
+
+    await page.locator("#file-submit").click()
+    summary = page.locator(".error-summary")
+    await expect(summary).to_be_focused(timeout=SETTLE)
+    for name in ("description", "claimant_name", "respondent_name", "respondent_language"):
+        await expect(page.locator(f'.has-error:has([name="{name}"]) .error-message')).to_be_visible()
+        assert await page.locator(f'[name="{name}"]').get_attribute("aria-invalid") == "true"
+    await expect(summary.locator("li")).to_have_count(5)  # and the consent
+    await claimant.shot("empty-form-errors")
+    assert await claimant.latin_words() == [], "no English on a Kazakh screen"
+
+    # An address without a dotted domain is refused beside the field, before anything is sent.
+    await page.locator("textarea[name=description]").fill("Жеткізілім ақысы төленбеді")
+    await page.locator("input[name=claimant_name]").fill("Айгерім Нұрланқызы")
+    await page.locator("input[name=claimant_email]").fill("maria@mail")
+    await page.locator("input[name=respondent_name]").fill("Дала Трейд ЖШС")
+    await page.locator("select[name=respondent_language]").select_option("ru")
+    await page.locator("#filing-consent").check()
+    await page.locator("#file-submit").click()
+    await expect(summary.locator("li")).to_have_count(1, timeout=SETTLE)
+    email_error = page.locator('.has-error:has([name="claimant_email"]) .error-message')
+    await expect(email_error).to_contain_text("name@example.kz")
+    assert page.url.endswith("/file"), "nothing was filed"
+    await claimant.shot("email-error")
+
+    # What only the service checks comes back as an RFC 9457 problem; its field path is shown as
+    # the form's own field, in the reader's language, never as "body,parties,1,name".
+    await page.locator("input[name=claimant_email]").fill("maria@mail.kz")
+    await page.locator("input[name=respondent_name]").fill("Д" * 301)
+    await page.locator("#file-submit").click()
+    name_error = page.locator('.has-error:has([name="respondent_name"]) .error-message')
+    await expect(name_error).to_be_visible(timeout=SETTLE)
+    await expect(summary.locator("li")).to_have_count(1)
+    text = await page.locator("main").inner_text()
+    assert "body" not in text and "parties" not in text and "String should" not in text
+    assert await claimant.latin_words() == []
+    await claimant.shot("server-error-mapped")
+
+    # Put right, the case is filed; the errors are gone.
+    await page.locator("input[name=respondent_name]").fill("Дала Трейд ЖШС")
+    await page.locator("#file-submit").click()
+    await expect(page.locator('[data-status="filed"]')).to_be_visible(timeout=SETTLE)
+    assert claimant.errors == []
+
+
+async def test_the_invited_party_is_told_when_an_email_address_is_not_valid(odr, browser, artifacts):
+    claimant = await person(browser, odr, artifacts, "claimant", viewport=DESKTOP)
+    await file_a_case(claimant)
+    await claimant.page.locator("#invite").click()
+    link = await claimant.page.locator("#invitation-link").input_value()
+    respondent = await person(browser, odr, artifacts, "respondent", locale="ru-RU")
+    r = respondent.page
+    await r.goto(link)
+    await r.locator("#invitee-email").fill("maria@mail")
+    await r.locator("#consent-agree").check()
+    await r.locator("#consent-give").click()
+    await expect(r.locator('.has-error:has(#invitee-email) .error-message')).to_be_visible(timeout=SETTLE)
+    await expect(r.locator(".error-summary")).to_be_focused()
+    await respondent.shot("email-error")
+    assert await respondent.latin_words(".error-summary") == []
+    # Nothing was answered: put right, the same link still works.
+    await r.locator("#invitee-email").fill("maria@mail.kz")
+    await r.locator("#consent-give").click()
+    await expect(r.locator('[data-status="screening"]')).to_be_visible(timeout=SETTLE)
+    assert respondent.errors == []

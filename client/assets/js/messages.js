@@ -157,6 +157,33 @@ export const MESSAGES = {
   kind_group: { en: "Group of people", ru: "Группа лиц", kk: "Адамдар тобы" },
   kind_state_body: { en: "State body", ru: "Государственный орган", kk: "Мемлекеттік орган" },
   party_language: { en: "Preferred language", ru: "Предпочитаемый язык", kk: "Қалайтын тілі" },
+  other_language: { en: "Their language", ru: "Язык другой стороны", kk: "Екінші тараптың тілі" },
+  other_language_hint: {
+    en: "The invitation and the notices they receive will be in this language.",
+    ru: "На этом языке другая сторона получит приглашение и уведомления.",
+    kk: "Екінші тарап шақыру мен хабарламаларды осы тілде алады.",
+  },
+  error_description: { en: "Describe what the dispute is about", ru: "Опишите, о чём спор", kk: "Дау не туралы екенін жазыңыз" },
+  error_amount: { en: "Enter the amount as a number, like 150000", ru: "Укажите сумму числом, например 150000", kk: "Соманы санмен жазыңыз, мысалы 150000" },
+  error_claimant_name: { en: "Enter your full name", ru: "Укажите ваше полное имя", kk: "Толық атыңызды жазыңыз" },
+  error_respondent_name: {
+    en: "Enter the other party's name (a person's full name or an organisation's name)",
+    ru: "Укажите имя другой стороны (ФИО человека или название организации)",
+    kk: "Екінші тараптың атын жазыңыз (адамның аты-жөні немесе ұйымның атауы)",
+  },
+  error_language: { en: "Choose the other party's language", ru: "Выберите язык другой стороны", kk: "Екінші тараптың тілін таңдаңыз" },
+  error_email: {
+    en: "Enter an email address in the right format, like name@example.kz",
+    ru: "Укажите адрес электронной почты в правильном формате, например name@example.kz",
+    kk: "Электрондық пошта мекенжайын дұрыс форматта жазыңыз, мысалы name@example.kz",
+  },
+  error_representative: { en: "Enter the representative's full name", ru: "Укажите полное имя представителя", kk: "Өкілдің толық атын жазыңыз" },
+  error_too_long: { en: "Make this shorter", ru: "Сократите этот текст", kk: "Бұл мәтінді қысқартыңыз" },
+  contact_not_saved: {
+    en: "Your email address could not be saved, so no emails will be sent to you. You can still follow the case here.",
+    ru: "Не удалось сохранить адрес электронной почты, поэтому письма вам приходить не будут. Следить за делом можно здесь.",
+    kk: "Электрондық пошта мекенжайы сақталмады, сондықтан сізге хат келмейді. Істі осы жерден бақылай аласыз.",
+  },
   party_email: { en: "Email", ru: "Электронная почта", kk: "Электрондық пошта" },
   party_email_hint: {
     en: "We send notices to this address. They never contain details of the case.",

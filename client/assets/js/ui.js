@@ -151,7 +151,13 @@ function markField(target, message) {
   const note = h("p", { class: "error-message", id }, h("span", { class: "visually-hidden" }, `${t("error_prefix")}: `), message);
   const container = target.matches("fieldset") ? target : (target.closest(".field") || target.parentElement);
   const legend = container.matches("fieldset") && container.querySelector(":scope > legend");
-  if (legend) legend.after(note); else container.insertBefore(note, target.matches("fieldset") ? target.firstChild : target);
+  if (legend) {
+    legend.after(note);
+  } else { // before the control, or before whatever holds it (a checkbox's label)
+    let anchor = target;
+    while (anchor.parentElement && anchor.parentElement !== container) anchor = anchor.parentElement;
+    container.insertBefore(note, anchor.parentElement === container ? anchor : container.firstChild);
+  }
   container.classList.add("has-error");
   const controls = target.matches("fieldset") ? [...target.querySelectorAll("input, select, textarea")] : [target];
   for (const c of controls) {

@@ -41,7 +41,7 @@ async function renderCase(caseId) {
         [t("your_role"), me.role === "mediator" ? t("role_mediator") : label("side", me.side)],
         [t("category"), label("category", c.category)],
         [t("jurisdiction"), label("jurisdiction", c.jurisdiction)],
-        [t("filed_at"), fmtDateTime(c.filed_at)],
+        [t("filed_at"), fmtDateTime(c.filed_at, zoneOf(c.jurisdiction))],
         c.docket_number && [t("docket"), c.docket_number],
         c.term_starts_on && [t("term_starts"), fmtDate(c.term_starts_on)],
         c.term_ends_on && [t("term_ends"), fmtDate(c.term_ends_on)],
