@@ -9,6 +9,7 @@ import re
 
 import httpx
 import pytest
+from axe_playwright_python.async_playwright import Axe
 from playwright.async_api import BrowserContext, Page, expect
 
 from tests.client.test_mediation_in_the_browser import PASSWORD, register_mediator
@@ -34,6 +35,11 @@ class Person:
     async def shot(self, what: str) -> None:
         self.step += 1
         await self.page.screenshot(path=self.artifacts / f"{self.name}-{self.step:02d}-{what}.png", full_page=True)
+
+    async def audit(self) -> list[str]:
+        """axe-core's WCAG 2.1 A and AA rules on the page as it is now: the violations."""
+        results = await Axe().run(self.page, options={"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}})
+        return [f"{v['id']}: {[n['target'] for n in v['nodes']][:3]}" for v in results.response["violations"]]
 
     async def latin_words(self, where: str = "main") -> list[str]:
         """Latin-script words in a part of the page (ids of 8 hex digits aside): on a ru or kk
@@ -128,6 +134,7 @@ async def test_the_invitation_link_stays_until_dismissed_and_a_new_one_warns_fir
     await page.locator("#invite-new").click()
     await expect(page.locator("#invite-warning")).to_be_visible()
     await claimant.shot("new-link-warning")
+    assert await claimant.audit() == []
     await page.locator("#invite-cancel").click()
     await expect(page.locator("#invite-warning")).to_have_count(0)
     await expect(page.locator("#invitation-link")).to_have_value(first)
@@ -211,6 +218,7 @@ async def test_safety_screening_has_no_preset_answers_survives_a_reload_and_has_
     await expect(r.locator("#q-insults .error-message")).to_have_count(0)
     await respondent.shot("errors")
     assert await respondent.latin_words() == []
+    assert await respondent.audit() == []
     await summary.locator("li a").first.click()
     assert await r.evaluate("document.activeElement.name") == "controls_life"
     assert "/screening" in r.url  # the summary's link moves focus, it does not re-route
@@ -268,6 +276,7 @@ async def test_safety_screening_has_no_preset_answers_survives_a_reload_and_has_
     await m.wait_for_timeout(2000)  # read again later: a notice re-rendering the page keeps them open
     await expect(report).to_be_visible()
     await mediator.shot("screening-answers")
+    assert await mediator.audit() == []
     assert await mediator.latin_words("#screening-answers") == []
     assert claimant.errors == [] and respondent.errors == [] and mediator.errors == []
 
@@ -348,6 +357,7 @@ async def test_filing_errors_are_summarised_and_shown_beside_each_field_in_kazak
         assert await page.locator(f'[name="{name}"]').get_attribute("aria-invalid") == "true"
     await expect(summary.locator("li")).to_have_count(5)  # and the consent
     await claimant.shot("empty-form-errors")
+    assert await claimant.audit() == []
     assert await claimant.latin_words() == [], "no English on a Kazakh screen"
 
     # An address without a dotted domain is refused beside the field, before anything is sent.
