@@ -262,6 +262,11 @@ async def test_safety_screening_has_no_preset_answers_survives_a_reload_and_has_
     await choose_mediator(odr, claimant, respondent, case_id, mediator_id, username)
     mediator = await person(browser, odr, artifacts, "mediator", locale="kk-KZ", viewport=DESKTOP)
     m = mediator.page
+    await m.goto("/mediator")  # a mistyped password is told in the reader's language, not the server's
+    await m.locator("input[name=username]").fill(username)
+    await m.locator("input[name=password]").fill("wrong password")
+    await m.locator("form button[type=submit]").click()
+    await expect(m.locator(".problem")).to_have_text("Пайдаланушы аты немесе құпиясөз қате. Тексеріп, қайталап көріңіз.", timeout=SETTLE)
     await sign_in_mediator(m, username)
     await m.goto(f"/cases/{case_id}")
     await m.locator("#screening-read").click()

@@ -65,6 +65,31 @@ export const MESSAGES = {
     ru: "Текст изменился с тех пор, как вы открыли страницу. Обновите страницу и прочитайте его снова.",
     kk: "Бетті ашқаннан бері мәтін өзгерді. Бетті жаңартып, мәтінді қайта оқыңыз.",
   },
+  problem_invalid_credentials: {
+    en: "The username or password is not right. Check them and try again.",
+    ru: "Неверное имя пользователя или пароль. Проверьте их и попробуйте ещё раз.",
+    kk: "Пайдаланушы аты немесе құпиясөз қате. Тексеріп, қайталап көріңіз.",
+  },
+  problem_invalid_client: {
+    en: "The client id or secret is not right. Check them and try again.",
+    ru: "Неверный идентификатор клиента или секрет. Проверьте их и попробуйте ещё раз.",
+    kk: "Клиент идентификаторы немесе құпия кілт қате. Тексеріп, қайталап көріңіз.",
+  },
+  problem_invalid_code: {
+    en: "That code is not right. Check the clock of your authenticator app and enter the next code.",
+    ru: "Код неверный. Проверьте время в приложении-аутентификаторе и введите следующий код.",
+    kk: "Код қате. Аутентификатор қолданбасындағы уақытты тексеріп, келесі кодты енгізіңіз.",
+  },
+  problem_session_expired: {
+    en: "You have been signed in for too long. Sign in again.",
+    ru: "Сеанс длится слишком долго. Войдите снова.",
+    kk: "Кіру уақыты тым ұзақ болды. Қайта кіріңіз.",
+  },
+  problem_already_answered: {
+    en: "The other party has already answered, so a new invitation is not needed.",
+    ru: "Другая сторона уже ответила, новое приглашение не нужно.",
+    kk: "Екінші тарап жауап беріп қойды, жаңа шақыру қажет емес.",
+  },
   problem_rate_limited: {
     en: "Too many attempts. Wait a few minutes and try again.",
     ru: "Слишком много попыток. Подождите несколько минут и попробуйте снова.",

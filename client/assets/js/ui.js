@@ -65,6 +65,9 @@ const PROBLEM_WORDS = {
   "link-expired": "problem_link_expired", "not-found": "problem_not_found", forbidden: "problem_forbidden",
   "already-screened": "problem_already_screened", "consent-text-outdated": "problem_consent_text_outdated",
   "rate-limited": "problem_rate_limited", "validation-error": "problem_validation",
+  "invalid-credentials": "problem_invalid_credentials", "invalid-client": "problem_invalid_client",
+  "invalid-code": "problem_invalid_code", "session-expired": "problem_session_expired",
+  "already-answered": "problem_already_answered",
 };
 
 /** What went wrong, in words a person can act on. */
