@@ -48,8 +48,8 @@ function twoStep(me) {
       area.replaceChildren(h("p", { role: "status" }, t("totp_on")));
     }));
     area.replaceChildren(h("p", {}, t("totp_add_to_app")),
-      h("p", {}, h("code", { id: "totp-secret", class: "wrap-anywhere" }, setup.secret)),
-      h("p", { class: "muted wrap-anywhere" }, setup.otpauth_uri),
+      h("p", {}, h("code", { id: "totp-secret", style: "overflow-wrap:anywhere" }, setup.secret)),
+      h("p", { class: "muted", style: "overflow-wrap:anywhere" }, setup.otpauth_uri),
       field(t("totp_code"), code), confirm);
     start.remove();
   }));
