@@ -23,8 +23,11 @@ from .asyncapi import platform_asyncapi
 from .services import SERVICES, app_module
 
 CLIENT_DIR = Path(__file__).resolve().parents[1] / "client"
-# Paths the browser client owns: everything that is not a service, an asset or an operations route
-# answers with the client's page, so links in notices (/cases/<id>/...) open the right view.
+# Paths the browser client owns: everything that is not under a service's prefix, an asset or an
+# operations route answers with the client's page, so links in notices (/cases/<id>/...) open the
+# right view and every page of the client survives a reload. A service owns what is *under* its
+# prefix (/notifications/feed), as in nginx (`location /notifications/`) and the ingress; the bare
+# name is the client's page (/notifications, the feed).
 RESERVED = {*SERVICES, "assets", "healthz", "readyz", "asyncapi.json"}
 
 
@@ -41,6 +44,12 @@ def _dev_connect_src(settings: Settings) -> tuple[str, ...]:
     return () if origin == NCALAYER_ORIGIN else (origin,)
 
 
+def owned_by_the_client(path: str) -> bool:
+    """Whether ``path`` (without its leading slash) is a page of the browser client."""
+    first, under, _ = path.partition("/")
+    return not (first in RESERVED and (under or first not in SERVICES))
+
+
 def create_gateway(settings: Settings | None = None, services: tuple[str, ...] = SERVICES) -> Starlette:
     settings = settings or Settings()
     configure_logging(settings.log_level, settings.log_format)
@@ -55,7 +64,7 @@ def create_gateway(settings: Settings | None = None, services: tuple[str, ...] =
             yield
 
     async def client_page(request: Request):
-        if request.path_params.get("path", "").split("/", 1)[0] in RESERVED:
+        if not owned_by_the_client(request.path_params.get("path", "")):
             return PlainTextResponse("Not Found", status_code=404)
         page = CLIENT_DIR / "index.html"
         if not page.exists():  # a service image has no client; the APIs still work
