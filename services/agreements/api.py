@@ -179,9 +179,12 @@ async def qualified_signatures(ctx: Ctx) -> dict:
         "application/pdf": {"schema": {"type": "string", "format": "binary"}}}}})
 async def verify(request: Request, uow: UoW, ctx: Ctx) -> VerificationResult:
     """Public: is this executed agreement (its sealed JSON, or the PDF) genuine and unaltered?"""
-    data = await request.body()
-    if len(data) > MAX_UPLOAD:
-        raise Problem(413, "too-large", "the upload is larger than 10 MB")
+    data = bytearray()
+    async for chunk in request.stream():  # read no more than the limit, however much is sent
+        data += chunk
+        if len(data) > MAX_UPLOAD:
+            raise Problem(413, "too-large", "the upload is larger than 10 MB")
+    data = bytes(data)
     kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if kind == "application/pdf" or data.startswith(b"%PDF-"):
         return await verification.verify_pdf(uow.session, ctx.signer, data, qualified=ctx.qualified)

@@ -14,7 +14,7 @@ from openapi_spec_validator import validate
 from odr.gateway import create_gateway
 from odr.services import SERVICES
 from shared.config import Settings
-from shared.hardening import CONTENT_SECURITY_POLICY, json_depth
+from shared.hardening import CONTENT_SECURITY_POLICY, MAX_JSON_BYTES, json_depth
 from tests.support.apps import running
 
 
@@ -124,6 +124,28 @@ async def test_hostile_numbers_names_and_nesting_are_4xx_problems(platform):
     # Only JSON is measured: a PDF full of brackets, sent without a content type, is still read as a PDF.
     r = await platform.post("/agreements/verify", content=b"%PDF-1.7\n" + b"[" * 1000)
     assert r.status_code == 200 and r.json()["valid"] is False
+
+
+async def test_huge_bodies_are_refused_without_being_held(platform):
+    """A JSON body is read whole before any route sees it, so its size is bounded: refused on its
+    declared length, or once the bytes received pass the limit when it declares none (chunked)."""
+    huge = b'{"text": "' + b"x" * (MAX_JSON_BYTES + 10) + b'"}'
+    for path in ("/intake/auth/login", "/agreements/verify", "/notifications/contacts/c-1"):
+        r = await platform.post(path, content=huge, headers={"content-type": "application/json"})
+        assert r.status_code == 413 and r.json()["type"].endswith("/body-too-large"), (path, r.text[:200])
+
+        async def chunked():
+            for start in range(0, len(huge), 65536):
+                yield huge[start:start + 65536]
+
+        r = await platform.post(path, content=chunked())
+        assert r.status_code == 413 and r.json()["type"].endswith("/body-too-large"), (path, r.text[:200])
+    # a PDF sent to the public verification reads past the JSON limit, up to its own
+    r = await platform.post("/agreements/verify", content=b"%PDF-1.7\n" + b"0" * (MAX_JSON_BYTES + 10))
+    assert r.status_code == 200 and r.json()["valid"] is False
+    r = await platform.post("/agreements/verify", content=b"%PDF-1.7\n" + b"0" * (11 << 20),
+                            headers={"content-type": "application/pdf"})
+    assert r.status_code == 413
 
 
 def test_json_depth_counts_brackets_outside_strings():
