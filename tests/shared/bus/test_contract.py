@@ -124,11 +124,6 @@ async def test_records_not_committed_by_a_consumer_that_died_are_delivered_to_th
 
 
 async def test_two_members_of_a_group_share_the_work_without_losing_records(buses):
-    if buses.kind == "kafka" and buses.kafka.is_mock:
-        # librdkafka's mock cluster cannot reliably rebalance multi-member groups (DESIGN.md).
-        import pytest
-
-        pytest.skip("multi-member groups are unreliable on the mock cluster; runs against real Kafka")
     bus_a, bus_b = await buses.new(), await buses.new()
     topic, group = unique("share"), unique("g")
     a, b = Collector(), Collector()
