@@ -171,10 +171,14 @@ class KafkaNode:
             )
 
     def stop(self, *, kill: bool = False, timeout: float = 60.0) -> None:
-        """SIGTERM (a controlled shutdown: leadership moves first) or, with ``kill``, SIGKILL."""
+        """SIGTERM (a controlled shutdown: leadership moves first) or, with ``kill``, SIGKILL; a
+        node still running after ``timeout`` seconds is killed."""
         if not self.running():
             return
         self.proc.send_signal(signal.SIGKILL if kill else signal.SIGTERM)
+        self.wait_stopped(timeout)
+
+    def wait_stopped(self, timeout: float) -> None:
         try:
             self.proc.wait(timeout)
         except subprocess.TimeoutExpired:
@@ -314,14 +318,25 @@ class LocalKafka:
             node.stop(kill=kill)
         self.start(timeout=timeout)
 
-    def stop(self) -> None:
+    def stop(self, *, kill: bool = False) -> None:
+        """SIGTERM to every node at once (each shuts down in order), or SIGKILL with ``kill``:
+        a cluster's last nodes cannot finish a controlled shutdown once the controller quorum is
+        gone, so throw-away clusters are killed."""
         for node in self.nodes:
-            node.stop()
+            if node.running():
+                node.proc.send_signal(signal.SIGKILL if kill else signal.SIGTERM)
+        for node in self.nodes:
+            if node.proc is not None:
+                node.wait_stopped(60.0)
 
     def leader(self, topic: str, partition: int) -> int:
-        """The node id that leads ``partition`` of ``topic`` (-1 while there is none)."""
-        running = [n for n in self.nodes if n.running()]
-        return _run_async(_leader, running[0].address, topic, partition)
+        """The node id that leads ``partition`` of ``topic`` (-1 while there is none, or while the
+        metadata cannot be read: a node just died)."""
+        for node in self.nodes:
+            if node.running():
+                with contextlib.suppress(Exception):
+                    return _run_async(_leader, node.address, topic, partition)
+        return -1
 
     def node(self, node_id: int) -> KafkaNode:
         return next(n for n in self.nodes if n.node_id == node_id)
