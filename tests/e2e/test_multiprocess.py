@@ -1,6 +1,6 @@
 """The production shape end to end: intake, sessions, agreements and notifications each as its
-own ``odr serve`` process (the docker-compose command and environment), Kafka (librdkafka's mock
-broker) between them and a PostgreSQL database per service.
+own ``odr serve`` process (the docker-compose command and environment), Apache Kafka (the session's
+local broker) between them and a PostgreSQL database per service.
 
 One court-referred case goes all the way through the HTTP APIs and the sessions websocket: the
 court refers it and invites both sides, both consent and are screened, a mediator from the register
