@@ -88,6 +88,16 @@ class KafkaForTests:
                 self.local = kafka_broker.LocalKafka(self._root).start()
                 self.bootstrap = self.local.bootstrap
         self.is_mock = self._mock is not None
+        self._platform_topics = False
+
+    def create_platform_topics(self) -> None:
+        """The platform's topics as deployments create them (``deploy/kafka``), once per session:
+        the services expect them to exist, as they do under docker-compose's kafka-init. The mock
+        cluster creates topics on first use instead."""
+        if self._platform_topics or self.is_mock:
+            return
+        kafka_broker.create_topics(self.bootstrap)
+        self._platform_topics = True
 
     def close(self) -> None:
         if self._mock is not None:

@@ -342,29 +342,41 @@ class LocalKafka:
         return next(n for n in self.nodes if n.node_id == node_id)
 
     def create_topics(self, topics_file: Path = TOPICS_FILE) -> str:
-        """Create the topics of ``topics_file`` with ``deploy/kafka/create-topics.sh``, the script the
-        deployments run, here with ``kafka-topics`` from the fetched jars. Returns its output."""
-        shim = self.root / "bin" / "kafka-topics.sh"
-        shim.parent.mkdir(parents=True, exist_ok=True)
-        options = " ".join(TOOL_JVM_OPTIONS)
-        shim.write_text(f"#!/bin/sh\nexec java {options} -cp '{classpath()}' org.apache.kafka.tools.TopicCommand \"$@\"\n")
-        shim.chmod(0o755)
-        done = subprocess.run(
-            ["sh", str(CREATE_TOPICS), self.bootstrap, str(topics_file), str(min(3, self.size))],
-            env={**os.environ, "KAFKA_TOPICS": str(shim)}, capture_output=True, text=True, timeout=300,
-        )
-        if done.returncode != 0:
-            raise RuntimeError(f"create-topics.sh failed:\n{(done.stdout + done.stderr)[-3000:]}")
-        return done.stdout
+        return create_topics(self.bootstrap, replication=min(3, self.size), topics_file=topics_file)
+
+
+def create_topics(bootstrap: str, *, replication: int = 1, topics_file: Path = TOPICS_FILE) -> str:
+    """Create the topics of ``topics_file`` with ``deploy/kafka/create-topics.sh``, the script the
+    deployments run, here with ``kafka-topics`` from the fetched jars. Returns its output."""
+    shim = cache_dir().parent / f"kafka-{kafka_version()}-bin" / "kafka-topics.sh"
+    shim.parent.mkdir(parents=True, exist_ok=True)
+    options = " ".join(TOOL_JVM_OPTIONS)
+    text = f"#!/bin/sh\nexec java {options} -cp '{classpath()}' org.apache.kafka.tools.TopicCommand \"$@\"\n"
+    if not shim.exists() or shim.read_text() != text:
+        staging = shim.with_name(f"kafka-topics.{os.getpid()}.sh")
+        staging.write_text(text)
+        staging.chmod(0o755)
+        staging.replace(shim)
+    done = subprocess.run(
+        ["sh", str(CREATE_TOPICS), bootstrap, str(topics_file), str(replication)],
+        env={**os.environ, "KAFKA_TOPICS": str(shim)}, capture_output=True, text=True, timeout=300,
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"create-topics.sh failed:\n{(done.stdout + done.stderr)[-3000:]}")
+    return done.stdout
 
 
 async def _broker_ids(address: str) -> set[int]:
+    """The live brokers, once consumer groups work: the first group coordinator lookup creates
+    ``__consumer_offsets``, and until then every client logs GroupCoordinatorNotAvailable errors
+    (which the services' logs, checked by the end-to-end tests, must not show)."""
     from aiokafka.admin import AIOKafkaAdminClient
 
     admin = AIOKafkaAdminClient(bootstrap_servers=address, request_timeout_ms=5000)
     await admin.start()
     try:
         cluster = await admin.describe_cluster()
+        await admin.find_coordinator("odr-broker-ready")
         return {b["node_id"] for b in cluster["brokers"]}
     finally:
         await admin.close()

@@ -1,16 +1,13 @@
 """A three-node Apache Kafka cluster (KRaft, every node broker and controller), started for this
-module only: the platform's topics as ``deploy/kafka`` creates them, and a partition leader that
-dies while ``KafkaBus`` publishes and consumes through it."""
+module only: a partition leader dies while ``KafkaBus`` publishes and consumes through it."""
 
 from __future__ import annotations
 
 import asyncio
 from collections import Counter, defaultdict
-from pathlib import Path
 
 import pytest
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 
 from shared.bus import Message
 from shared.bus.kafka import KafkaBus
@@ -34,38 +31,6 @@ def cluster(tmp_path_factory):
         yield kafka
     finally:
         kafka.stop(kill=True)
-
-
-def deploy_topics() -> dict[str, tuple[int, str]]:
-    """``deploy/kafka/topics.txt``: topic -> (partitions, retention.ms)."""
-    topics = {}
-    for line in Path(kafka_broker.TOPICS_FILE).read_text().splitlines():
-        if line.strip() and not line.lstrip().startswith("#"):
-            name, partitions, retention = line.split()
-            topics[name] = (int(partitions), retention)
-    return topics
-
-
-async def test_the_topics_of_deploy_kafka_are_created_with_their_partitions_replicas_and_retention(cluster):
-    await asyncio.to_thread(cluster.create_topics)
-    wanted = deploy_topics()
-    admin = AIOKafkaAdminClient(bootstrap_servers=cluster.bootstrap)
-    await admin.start()
-    try:
-        described = {t["topic"]: t for t in await admin.describe_topics(list(wanted))}
-        responses = await admin.describe_configs([ConfigResource(ConfigResourceType.TOPIC, t) for t in wanted])
-    finally:
-        await admin.close()
-    configs = {}
-    for response in responses:
-        for _code, _message, _type, name, entries in response.resources:
-            configs[name] = {entry[0]: entry[1] for entry in entries}
-    for topic, (partitions, retention) in wanted.items():
-        assert described[topic]["error_code"] == 0, topic
-        assert len(described[topic]["partitions"]) == partitions, topic
-        assert {len(p["replicas"]) for p in described[topic]["partitions"]} == {3}, topic
-        assert configs[topic]["retention.ms"] == retention, topic
-        assert configs[topic]["cleanup.policy"] == "delete", topic
 
 
 async def test_a_partition_leader_killed_mid_stream_loses_no_record_and_the_retried_sends_are_not_duplicated(cluster):

@@ -21,6 +21,8 @@ from collections import defaultdict
 
 import pytest
 
+from shared.bus import Message
+from shared.bus.kafka import KafkaBus
 from tests.support.databases import create_pg_database, drop_pg_database
 from tests.support.kafka import unique
 from tests.support.pipeline import MiniService, make_bus, ping_type
@@ -207,3 +209,33 @@ async def test_a_broker_restart_under_load_loses_no_event_and_duplicates_no_effe
             await stream.stop()
         await service.close()
         await bus.stop()
+
+
+async def test_a_bus_started_while_the_broker_is_down_waits_for_it_instead_of_failing(local_kafka):
+    """A service process that starts during a broker restart (a replica killed at the wrong
+    moment, a rolling upgrade) comes up once the broker is back, rather than exiting."""
+    kafka = local_kafka
+    topic, group = unique("late"), unique("g")
+    bus = KafkaBus(kafka.bootstrap, session_timeout_ms=6000, heartbeat_interval_ms=500)
+    got = []
+
+    async def collect(batch):
+        got.extend(batch)
+
+    consumer = bus.consumer(group=group, topics=[topic], handler=collect)
+    await asyncio.to_thread(kafka.local.stop)
+    try:
+        starting = asyncio.create_task(bus.start())
+        joining = asyncio.create_task(consumer.start())
+        await asyncio.sleep(2.0)
+        assert not starting.done() and not joining.done(), "gave up while the broker was down"
+    finally:
+        await asyncio.to_thread(kafka.local.start)
+    await asyncio.wait_for(asyncio.gather(starting, joining), WAIT)
+    try:
+        await bus.publish([Message(topic, "case-1", b"after the restart")])
+        await eventually(lambda: got, timeout=WAIT, message="the record published after the broker came back")
+    finally:
+        await consumer.stop()
+        await bus.stop()
+    assert [r.value for r in got] == [b"after the restart"]
