@@ -110,8 +110,12 @@ def _listening(port: int) -> bool:
 
 
 def _cluster_id() -> str:
-    """A Kafka Uuid as ``kafka-storage random-uuid`` prints it."""
-    return base64.urlsafe_b64encode(uuid.uuid4().bytes).rstrip(b"=").decode()
+    """A Kafka Uuid as ``kafka-storage random-uuid`` prints it; like Kafka's own, never one that
+    starts with "-" (a command line would take it for an option)."""
+    while True:
+        found = base64.urlsafe_b64encode(uuid.uuid4().bytes).rstrip(b"=").decode()
+        if not found.startswith("-"):
+            return found
 
 
 def _run_async(coro_fn, *args):
