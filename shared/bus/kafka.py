@@ -109,6 +109,13 @@ class KafkaConsumer(Consumer):
         self.batch_size = batch_size
         self._consumer: AIOKafkaConsumer | None = None
 
+    @property
+    def assignment(self) -> list[tuple[str, int]]:
+        """The (topic, partition) pairs this member holds now; empty until it has joined."""
+        if self._consumer is None:
+            return []
+        return sorted((tp.topic, tp.partition) for tp in self._consumer.assignment())
+
     async def start(self) -> None:
         self._consumer = await _started(lambda: AIOKafkaConsumer(
             *self.topics,
