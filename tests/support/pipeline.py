@@ -22,6 +22,8 @@ from shared.uow import UnitOfWork
 
 
 class Ping(Event):
+    """A test event: a numbered ping on a topic of the test's own."""
+
     type: ClassVar[str] = "odr.test.ping.v1"
     topic: ClassVar[str] = "odr.test"
     seq: int
@@ -33,7 +35,7 @@ def ping_type(name: str) -> type[Ping]:
     if existing is not None:
         return existing
     cls = type(f"Ping_{name.replace('-', '_')}", (Ping,), {"type": f"odr.test.{name}.v1", "topic": f"odr.test.{name}",
-                                                          "__module__": __name__})
+                                                          "__module__": __name__, "__doc__": Ping.__doc__})
     return event(cls)
 
 
