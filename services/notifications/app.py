@@ -46,6 +46,7 @@ SPEC = ServiceSpec(
     migrations=Path(__file__).parent / "migrations",
     subscriptions=events.subscriptions,
     context=context.build,
+    keys=context.keys,
     background=[workers],
 )
 
