@@ -8,6 +8,7 @@ crypto-shredded: unreadable and no longer found."""
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import inspect, select, text
@@ -135,3 +136,61 @@ async def test_a_closed_case_is_crypto_shredded_when_its_retention_ends(intake):
     stored = await stored_text(intake)
     for secret in SECRETS:
         assert secret not in stored
+
+
+async def stored_rows(engine) -> str:
+    """Every row of every table as text (what a database dump holds)."""
+    async with engine.connect() as conn:
+        tables = await conn.run_sync(lambda sync: inspect(sync).get_table_names())
+        rows = []
+        for table in tables:
+            for row in (await conn.execute(text(f'SELECT * FROM "{table}"'))).all():
+                rows.append(repr(tuple(row)))
+    return "\n".join(rows)
+
+
+async def test_the_migration_seals_what_was_filed_before(tmp_path, database_url, monkeypatch):
+    """Rows written in the clear by the previous release (here: the migration's downgrade, which
+    opens them back) are sealed by the upgrade with the environment's keys, and read as before."""
+    from alembic import command
+
+    from shared.db import create_engine
+    from shared.migrations import alembic_config
+
+    monkeypatch.setenv("ODR_DATA_DIR", str(tmp_path))  # the keys the migration finds: the app's
+    monkeypatch.setenv("ODR_DEV_MODE", "true")
+    settings = Settings(data_dir=tmp_path, dev_mode=True, database_url=database_url)
+    async with running(create_app(settings, configure_logs=False)) as client:
+        flow = Driver(client)
+        case_id, claimant = await flow.file(parties=filing_parties(), description=DESCRIPTION)
+
+    engine = create_engine(database_url)
+    script = Path(personal.__file__).parent / "migrations"
+
+    def downgrade(connection) -> None:
+        cfg = alembic_config(script)
+        cfg.attributes["connection"] = connection
+        command.downgrade(cfg, "c8c2f916fe17")
+
+    try:
+        async with engine.begin() as conn:
+            await conn.run_sync(downgrade)
+        before = await stored_rows(engine)
+        assert "Aigerim Nurlanovna" in before and EMAIL in before and DESCRIPTION in before
+
+        app = create_app(settings, configure_logs=False)  # starts with the upgrade
+        async with running(app) as client:
+            await engine.dispose()  # fresh connections: PostgreSQL's cached plans predate the new schema
+            after = await stored_rows(engine)
+            for secret in SECRETS:
+                assert secret not in after
+            case = (await client.get(f"/cases/{case_id}", headers=claimant)).json()
+            assert "Aigerim Nurlanovna" in {p["name"] for p in case["participants"]}
+            admin = await Driver(client).admin()
+            found = (await client.post("/admin/participants/lookup", json={"email": EMAIL}, headers=admin)).json()
+            assert [m["case_id"] for m in found] == [case_id]
+            async with app.state.runtime.uow() as uow:
+                row = await uow.session.get(Case, case_id)
+                assert personal.open_description(app.state.runtime.context.personal, row) == DESCRIPTION
+    finally:
+        await engine.dispose()
