@@ -73,7 +73,8 @@ def cmd_serve(args) -> None:
     # root_path: the prefix the gateway strips (nginx, the Ingress); uvicorn puts it back into
     # each request's path and root_path, as ASGI wants, so links and OpenAPI `servers` are right.
     uvicorn.run(app, host=args.host, port=args.port, log_level="warning", ws_max_size=1 << 20,
-                ws_per_message_deflate=False, root_path=settings.root_path)
+                ws_per_message_deflate=False, root_path=settings.root_path,
+                forwarded_allow_ips=settings.forwarded_allow_ips)
 
 
 def cmd_migrate(args) -> None:

@@ -12,11 +12,13 @@ argon2.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import secrets
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -233,6 +235,23 @@ def verify_secret(secret_hash: str, secret: str) -> bool:
         return _hasher.verify(secret_hash, secret)
     except (VerificationError, InvalidHashError):
         return False
+
+
+# argon2 takes most of a second of CPU by design; on the event loop that would stall every other
+# request, websocket and worker of the process (all services of `odr dev`). Hashing and checking
+# run in a few threads of their own instead: the bound also caps argon2's memory (64 MiB each).
+HASHING_THREADS = 4
+_hashing = ThreadPoolExecutor(max_workers=HASHING_THREADS, thread_name_prefix="argon2")
+
+
+async def hash_secret_off_loop(secret: str) -> str:
+    """``hash_secret`` in the hashing threads: what request handlers call."""
+    return await asyncio.get_running_loop().run_in_executor(_hashing, hash_secret, secret)
+
+
+async def verify_secret_off_loop(secret_hash: str, secret: str) -> bool:
+    """``verify_secret`` in the hashing threads: what request handlers call."""
+    return await asyncio.get_running_loop().run_in_executor(_hashing, verify_secret, secret_hash, secret)
 
 
 def new_client_secret() -> str:

@@ -12,7 +12,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -47,12 +47,36 @@ class Settings(BaseSettings):
     jwt_issuer: str = Field("odr", description="`iss` and `aud` of access tokens.")
     access_token_ttl_seconds: int = Field(900, description="Lifetime of access tokens.")
     session_max_seconds: int = Field(43200, description="How long a sign-in can be kept alive by refreshing its token (`POST /intake/auth/refresh`); after that, sign in again.")
+    rate_limit_sign_in_account: str = Field(
+        "10 per 15 minutes",
+        description="Failed sign-ins per staff account (password, authenticator or recovery code) and failed secrets per "
+        "court client, in `limits` notation. Past it the account is refused with 429 and `Retry-After` until the window "
+        "ends, even with the right password.")
+    rate_limit_sign_in_address: str = Field(
+        "30 per 15 minutes",
+        description="Failed sign-in, code and link attempts per client address, all such endpoints together.")
+    rate_limit_sign_in_links: str = Field("3 per hour", description="Sign-in links one side of a case can be sent.")
+    rate_limit_sign_in_links_address: str = Field("10 per hour", description="Sign-in link requests per client address.")
+    forwarded_allow_ips: str = Field(
+        "127.0.0.1",
+        description="`odr serve`: the proxies (comma-separated addresses or `*`) whose `X-Forwarded-For` names the client "
+        "address that rate limits count. Set it to the gateway's address (or `*` where only the gateway can reach the service).")
     root_path: str = Field("", description="Path prefix the gateway strips before a service (`odr serve` behind nginx or an Ingress, e.g. `/intake`); the server restores it for links, docs and OpenAPI `servers`.")
     log_level: str = Field("INFO", description="Log level.")
     log_format: Literal["json", "text"] = Field("json", description="Structured JSON logs or plain text.")
     relay_batch_size: int = Field(500, description="Outbox rows published per relay round.")
     relay_poll_seconds: float = Field(0.05, description="How often the relay looks for rows committed by other processes.")
     consumer_poll_seconds: float = Field(0.02, description="Embedded log poll interval when idle.")
+
+    @field_validator("rate_limit_sign_in_account", "rate_limit_sign_in_address", "rate_limit_sign_in_links",
+                     "rate_limit_sign_in_links_address")
+    @classmethod
+    def _a_rate(cls, value: str) -> str:
+        """A rate in `limits` notation ("10 per 15 minutes", "5/hour"); a typo stops start-up."""
+        from .ratelimit import parse_rate
+
+        parse_rate(value)
+        return value
 
     def database_url_for(self, service: str) -> str:
         """A service's own database: ``ODR_<SERVICE>_DATABASE_URL`` wins, then the templated

@@ -23,6 +23,7 @@ class Problem(Exception):
     """Raise from a use case to answer with a problem; ``code`` becomes the problem type."""
 
     RESERVED = frozenset({"type", "title", "status", "detail", "instance"})
+    headers: dict[str, str] | None = None  # response headers a problem needs (429: ``Retry-After``)
 
     def __init__(self, status: int, code: str, detail: str, **extensions) -> None:
         clash = self.RESERVED & set(extensions)
@@ -65,7 +66,7 @@ def problem_response(request: Request, status: int, code: str, detail: str, head
 def install_problem_handlers(app: FastAPI) -> None:
     @app.exception_handler(Problem)
     async def _problem(request: Request, exc: Problem):
-        return problem_response(request, exc.status, exc.code, exc.detail, **exc.extensions)
+        return problem_response(request, exc.status, exc.code, exc.detail, headers=exc.headers, **exc.extensions)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError):

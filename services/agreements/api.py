@@ -17,6 +17,7 @@ from shared.uow import UnitOfWork
 from . import court, fulfilment, maintenance, service, verification
 from .context import Ctx
 from .documents import available_templates, jurisdiction, template
+from .signing import NcaNotConfigured, ncalayer_url
 from .schemas import (AcceptedProposalList, Acknowledgement, AgreementList, AgreementView, AuditView, CommentCreate,
                       CommentList, CommentView, CourtCaseList, CourtDecisionIn, CourtDecisionView, DiffView,
                       DraftCreate, DraftEdit, Feed, MaintenanceReport, ObligationList, ObligationStatus, SealedDocument,
@@ -163,6 +164,14 @@ async def audit_chain(agreement_id: str, principal: Member, uow: UoW, ctx: Ctx) 
     return await service.audit_view(uow, ctx, principal=principal, agreement_id=agreement_id)
 
 
+@router.get("/qualified-signatures", tags=["signing"])
+async def qualified_signatures(ctx: Ctx) -> dict:
+    """Public: which qualified-signature providers this platform verifies, and where the browser
+    reaches NCALayer (always its own address, except in dev mode where tests use a stand-in)."""
+    return {"providers": [p for p, v in ctx.qualified.items() if not isinstance(v, NcaNotConfigured)],
+            "ncalayer_url": ncalayer_url(ctx.settings, ctx.config), "signed_content": "document_hash (ASCII hex)"}
+
+
 @router.post("/verify", response_model=VerificationResult, tags=["verification"], openapi_extra={
     "requestBody": {"required": True, "content": {
         "application/json": {"schema": {"$ref": "#/components/schemas/SealedDocument"}},
@@ -174,14 +183,14 @@ async def verify(request: Request, uow: UoW, ctx: Ctx) -> VerificationResult:
         raise Problem(413, "too-large", "the upload is larger than 10 MB")
     kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if kind == "application/pdf" or data.startswith(b"%PDF-"):
-        return await verification.verify_pdf(uow.session, ctx.signer, data)
+        return await verification.verify_pdf(uow.session, ctx.signer, data, qualified=ctx.qualified)
     if kind not in ("application/json", ""):
         raise Problem(415, "unsupported-media-type", "send application/json (the sealed document) or application/pdf")
     try:
         sealed = json.loads(data)
     except ValueError:
         raise Problem(422, "invalid-json", "the body is not JSON") from None
-    return await verification.verify_sealed(uow.session, ctx.signer, sealed)
+    return await verification.verify_sealed(uow.session, ctx.signer, sealed, qualified=ctx.qualified)
 
 
 @router.get("/seal/keys", response_model=SealKeys, tags=["verification"])

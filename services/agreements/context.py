@@ -1,5 +1,6 @@
 """What the agreements use cases need besides a unit of work: the vault (envelope encryption
-with the ``agreements`` KEK), the platform signer and the service's own settings. Built once
+with the ``agreements`` KEK), the platform signer, the qualified-signature verifiers
+(``signing.py``) and the service's own settings. Built once
 when the service starts (``ServiceSpec.context``), so the gateway's embedded run and a
 standalone process get the same objects; routes take ``ctx: Ctx``, the maintenance work reads
 ``runtime.context``, the key commands build one from the settings."""
@@ -18,6 +19,7 @@ from shared.service import ServiceRuntime
 
 from .config import AgreementsSettings
 from .signer import PlatformSigner
+from .signing import QualifiedSignatureVerifier, verifiers
 from .vault import Vault
 
 
@@ -27,6 +29,7 @@ class Context:
     config: AgreementsSettings
     vault: Vault
     signer: PlatformSigner
+    qualified: dict[str, QualifiedSignatureVerifier]
 
 
 def keys(settings: Settings, *, create: bool, config: AgreementsSettings | None = None) -> None:
@@ -40,7 +43,8 @@ def build(settings: Settings, config: AgreementsSettings | None = None) -> Conte
     config = config or AgreementsSettings()
     keyring = create_keyring(settings.resolved_kek_keyring, config.kek_id, create=settings.dev_mode)
     return Context(settings=settings, config=config, vault=Vault(Envelope(keyring, config.kek_id)),
-                   signer=PlatformSigner.load(config.seal_keyring_path(settings), create=settings.dev_mode))
+                   signer=PlatformSigner.load(config.seal_keyring_path(settings), create=settings.dev_mode),
+                   qualified=verifiers(config))
 
 
 def for_service(runtime: ServiceRuntime) -> Context:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from shared.auth import Principal
 from shared.clock import utcnow
-from shared.contracts.agreements import AgreementApproved, AgreementRejected
+from shared.contracts.agreements import AgreementApproved, AgreementRejected, AgreementSigned
 from shared.problems import Conflict, NotFound, Problem
 from shared.uow import UnitOfWork
 
@@ -35,9 +35,15 @@ def parse_cursor(after: str | None) -> int:
 async def read_feed(uow: UnitOfWork, *, principal: Principal, after: str | None, limit: int) -> Feed:
     position = parse_cursor(after)
     items = await feed.read(uow.session, court_id=principal.court, after=position, limit=limit)
-    return Feed(items=[FeedItem(cursor=str(i.seq), type=i.type, case_id=i.case_id, agreement_id=i.agreement_id,
-                                version=i.version, document_hash=i.document_hash, occurred_at=i.occurred_at)
-                       for i in items],
+    out = []
+    for i in items:
+        signatures = None
+        if i.type == AgreementSigned.type and i.version is not None:  # the signatures travel with the event
+            signatures = await service.signature_summaries(uow.session, agreement_id=i.agreement_id, version=i.version)
+        out.append(FeedItem(cursor=str(i.seq), type=i.type, case_id=i.case_id, agreement_id=i.agreement_id,
+                            version=i.version, document_hash=i.document_hash, occurred_at=i.occurred_at,
+                            signatures=signatures))
+    return Feed(items=out,
                 next_cursor=str(items[-1].seq if items else position))
 
 

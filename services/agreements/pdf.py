@@ -59,6 +59,9 @@ def render_pdf(sealed: dict, *, verify_hint: str) -> bytes:
         pdf.multi_cell(width, 5, f"{slot}: {s['signer']} · {labels['signed_at']}: {s['signed_at']} · "
                        f"{labels['method']}: {s['method']} ({s['assurance'].get('credential', '')})",
                        new_x="LMARGIN", new_y="NEXT")
+        if s["method"] == "qualified":
+            pdf.set_x(pdf.l_margin + 6)
+            pdf.multi_cell(width - 6, 4.5, qualified_lines(s["assurance"], labels), new_x="LMARGIN", new_y="NEXT")
 
     pdf.ln(4)
     pdf.set_font("OpenSans", "B", 11)
@@ -74,6 +77,20 @@ def render_pdf(sealed: dict, *, verify_hint: str) -> bytes:
     pdf.embed_file(basename=ATTACHMENT, bytes=json.dumps(sealed, ensure_ascii=False, sort_keys=True).encode(),
                    desc="sealed agreement document (verify with POST /verify)", compress=True)
     return bytes(pdf.output())
+
+
+QUALIFIED_LABELS = {"certificate": "Certificate", "iin": "IIN", "bin": "BIN", "serial": "Serial",
+                    "issuer": "Issuer", "checked_at": "Verified at", "revocation": "Revocation"}
+
+
+def qualified_lines(assurance: dict, labels: dict) -> str:
+    """Who signed with which certificate (NCA RK), as the platform verified it when they signed."""
+    label = {k: labels.get(f"qes_{k}", v) for k, v in QUALIFIED_LABELS.items()}
+    ids = " · ".join(f"{label[k]} {assurance[k]}" for k in ("iin", "bin") if assurance.get(k))
+    return (f"{label['certificate']}: {assurance.get('subject', '')}\n{ids} · {label['serial']}: "
+            f"{assurance.get('certificate_serial', '')}\n{label['issuer']}: {assurance.get('issuer', '')}\n"
+            f"{label['checked_at']}: {assurance.get('checked_at', '')} · {label['revocation']}: "
+            f"{assurance.get('revocation', '')} · CMS SHA-256: {assurance.get('cms_sha256', '')}")
 
 
 def attached_document(data: bytes) -> dict | None:

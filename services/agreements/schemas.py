@@ -179,6 +179,8 @@ class VerificationResult(BaseModel):
     document_hash: str | None = None
     sealed_at: str | None = None
     signers: list[dict] = []
+    signatures: list[dict] = Field(default_factory=list, description="each signature's own check: a qualified "
+                                   "electronic signature's certificate (subject, IIN/BIN, serial, issuer) and checks")
 
 
 class SealKeys(BaseModel):
@@ -234,6 +236,9 @@ class FeedItem(BaseModel):
     version: int | None
     document_hash: str | None
     occurred_at: datetime
+    signatures: list[dict] | None = Field(
+        None, description="on an agreement-signed item: each signature (slot, method, time; for a qualified "
+        "electronic signature the certificate's subject, IIN/BIN, serial, issuer and the base64 CMS)")
 
 
 class Feed(BaseModel):

@@ -10,8 +10,6 @@ executed agreements of cases they referred. "Not yours" and "absent" are the sam
 from __future__ import annotations
 
 import asyncio
-import base64
-import binascii
 import json
 import uuid
 from datetime import datetime, timedelta
@@ -38,7 +36,8 @@ from .schemas import (AcceptedProposalList, AcceptedProposalView, AgreementList,
                       AuditEntryView, AuditView, CommentCreate, CommentList, CommentView, CourtCase, CourtCaseList,
                       DiffView, DraftCreate, DraftEdit, SealedDocument, SignatureRequest, SignatureView, SignIn,
                       Validation, VersionInfo, VersionList, VersionView)
-from .signing import VERIFIERS, platform_assurance, qualified_assurance
+from .nca import QualifiedIdentity, check_identity, decode
+from .signing import platform_assurance, qualified_assurance, sealed_signer, signed_content
 from .vault import IntegrityFailure, Shredded, comment_aad, pdf_aad, version_aad
 
 VERIFY_HINT = "POST /agreements/verify (the PDF or its attached agreement.sealed.json)"
@@ -399,6 +398,10 @@ async def request_signatures(uow: UnitOfWork, ctx: Context, *, principal: Princi
 
 async def sign(uow: UnitOfWork, ctx: Context, *, principal: Principal, agreement_id: str, body: SignIn) -> AgreementView:
     session = uow.session
+    qualified = None
+    if body.method == "qualified":
+        await load(session, agreement_id, principal)  # access first: no verification work for strangers
+        qualified = await _verify_qualified(ctx, body)
     agreement = await load(session, agreement_id, principal, lock=True)
     if agreement.status != "signing":
         raise Conflict("not-open-for-signature", f"the agreement is {agreement.status}, not open for signature")
@@ -412,16 +415,8 @@ async def sign(uow: UnitOfWork, ctx: Context, *, principal: Principal, agreement
         Signature.agreement_id == agreement.id, Signature.slot == slot, Signature.status == "valid"))).scalar_one_or_none()
     if existing is not None:
         return await _view(ctx, session, agreement)
-    if body.method == "qualified":
-        if body.qualified is None:
-            raise Problem(422, "qualified-signature-required", "method 'qualified' needs `qualified.cms`")
-        try:
-            cms = base64.b64decode(body.qualified.cms, validate=True)
-        except (binascii.Error, ValueError):
-            raise Problem(422, "invalid-qualified-signature", "`qualified.cms` is not base64") from None
-        identity = await VERIFIERS[body.qualified.provider].verify(document_hash=row.document_hash, cms=cms,
-                                                                   principal=principal)
-        assurance = qualified_assurance(identity)
+    if qualified is not None:
+        assurance = _tie_to_party(ctx, row, slot, *qualified)
     else:
         assurance = platform_assurance(principal, slot)
     now = utcnow()
@@ -440,6 +435,27 @@ async def sign(uow: UnitOfWork, ctx: Context, *, principal: Principal, agreement
     view = await _view(ctx, session, agreement)
     await uow.commit()
     return view
+
+
+async def _verify_qualified(ctx: Context, body: SignIn) -> tuple[QualifiedIdentity, bytes]:
+    """Verify the party's CMS over the hash they say they sign. Done before the agreement's row
+    lock, so an OCSP round trip does not hold up the other signers; ``sign`` then insists that
+    this hash is the one open for signature."""
+    if body.qualified is None:
+        raise Problem(422, "qualified-signature-required", "method 'qualified' needs `qualified.cms`")
+    cms_der = decode(body.qualified.cms)
+    identity = await ctx.qualified[body.qualified.provider].verify(content=signed_content(body.document_hash),
+                                                                   cms_der=cms_der)
+    return identity, cms_der
+
+
+def _tie_to_party(ctx: Context, row: AgreementVersion, slot: str, identity: QualifiedIdentity, cms_der: bytes) -> dict:
+    """The certificate's IIN/BIN must be one the document itself gives for the signer's side."""
+    document = open_document(ctx, row)
+    identifiers = {p["identifier"] for p in document["content"].get("parties", [])
+                   if p.get("side") == slot and p.get("identifier")}
+    check_identity(identity, identifiers)
+    return qualified_assurance(identity, cms_der)
 
 
 async def withdraw_signature(uow: UnitOfWork, ctx: Context, *, principal: Principal, agreement_id: str) -> AgreementView:
@@ -505,7 +521,7 @@ async def _execute(uow: UnitOfWork, ctx: Context, agreement: Agreement, row: Agr
 def seal_payload(document: dict, signature_block: list[dict], *, sealed_at: datetime) -> dict:
     return {"agreement_id": document["agreement_id"], "version": document["version"],
             "document_hash": documents.document_hash(document),
-            "signers": [{k: s[k] for k in ("slot", "signer", "signed_at", "method")} for s in signature_block],
+            "signers": [sealed_signer(s) for s in signature_block],
             "sealed_at": sealed_at.isoformat()}
 
 
@@ -526,6 +542,23 @@ async def sealed_document(session: AsyncSession, ctx: Context, agreement: Agreem
     block = [{"slot": s.slot, "signer": s.signer, "signed_at": s.signed_at.isoformat(), "method": s.method,
               "assurance": s.assurance} for s in sorted(sigs, key=lambda s: order.get(s.slot, 99))]
     return SealedDocument(document=document, signatures=block, seal=record.seal)
+
+
+async def signature_summaries(session: AsyncSession, *, agreement_id: str, version: int) -> list[dict]:
+    """The signatures of an executed version as the court feed carries them: who signed how, and
+    for a qualified signature the certificate's identity and the CMS itself."""
+    sigs = (await session.execute(select(Signature).where(
+        Signature.agreement_id == agreement_id, Signature.status == "valid", Signature.version == version)
+        .order_by(Signature.signed_at))).scalars()
+    out = []
+    for s in sigs:
+        entry = {"slot": s.slot, "method": s.method, "signed_at": s.signed_at.isoformat(),
+                 "credential": s.assurance.get("credential")}
+        if s.method == "qualified":
+            entry.update({k: s.assurance.get(k) for k in ("provider", "subject", "iin", "bin", "certificate_serial",
+                                                          "issuer", "algorithm", "revocation", "cms")})
+        out.append(entry)
+    return out
 
 
 async def pdf_bytes(session: AsyncSession, ctx: Context, agreement: Agreement) -> bytes:

@@ -1,7 +1,8 @@
 """Who signs in, and how. Mediators and administrators have staff accounts: an argon2-checked
-password and, if they turn it on, a second factor (``totp``). Courts are machine clients with
-OAuth 2.0 client credentials. Parties have no accounts at all: they hold case-scoped tokens from
-filing or from one-time links (``consent``). Dev tokens exist only in explicit dev mode.
+password and, if they turn it on, a second factor (``totp``, with single-use ``recovery`` codes).
+Courts are machine clients with OAuth 2.0 client credentials. Parties have no accounts at all:
+they hold case-scoped tokens from filing or from one-time links (``consent``). Dev tokens exist
+only in explicit dev mode.
 """
 
 from __future__ import annotations
@@ -14,11 +15,12 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from shared.auth import Principal, TokenService, hash_secret, new_client_secret, verify_secret
+from shared.auth import (Principal, TokenService, hash_secret, hash_secret_off_loop, new_client_secret,
+                         verify_secret_off_loop)
 from shared.problems import Conflict, Forbidden, NotFound, Problem
 from shared.uow import UnitOfWork
 
-from . import cases, totp
+from . import cases, recovery, totp
 from .models import Account, CourtClient, TotpFactor
 from .schemas import Input
 
@@ -44,6 +46,9 @@ class Login(Input):
     password: str = Field(min_length=1, max_length=200)
     totp_code: str | None = Field(None, pattern=r"^\s*[0-9]{6}\s*$",
                                   description="the authenticator app's code, for accounts with two-step sign-in")
+    recovery_code: str | None = Field(None, pattern=recovery.PATTERN,
+                                      description="instead of `totp_code` when the app is lost: one of the account's "
+                                                  "recovery codes, each good once")
 
 
 class TotpSetup(BaseModel):
@@ -81,7 +86,7 @@ _DUMMY_HASH = hash_secret("not a password anyone has")
 async def create_account(uow: UnitOfWork, *, request: AccountCreate) -> AccountCreated:
     await unique_username(uow.session, request.username)
     account = Account(id=f"adm-{secrets.token_hex(6)}", username=request.username, role=request.role,
-                      password_hash=hash_secret(request.password), created_at=cases.utcnow())
+                      password_hash=await hash_secret_off_loop(request.password), created_at=cases.utcnow())
     uow.session.add(account)
     await uow.commit()
     return AccountCreated(id=account.id, username=account.username, role=account.role)
@@ -93,18 +98,23 @@ async def unique_username(session: AsyncSession, username: str) -> None:
 
 
 async def login(uow: UnitOfWork, *, username: str, password: str, tokens: TokenService,
-                totp_vault: totp.TotpVault | None = None, totp_code: str | None = None) -> str:
-    """Mediators and administrators: argon2-checked password, then the authenticator code if the
-    account turned two-step sign-in on; a token with the cases assigned now."""
+                totp_vault: totp.TotpVault | None = None, totp_code: str | None = None,
+                recovery_code: str | None = None) -> str:
+    """Mediators and administrators: argon2-checked password (in a thread, not on the event
+    loop), then the authenticator code, or a recovery code, if the account turned two-step
+    sign-in on; a token with the cases assigned now."""
     account = (await uow.session.execute(select(Account).where(Account.username == username))).scalar_one_or_none()
-    ok = verify_secret(account.password_hash if account else _DUMMY_HASH, password)
+    ok = await verify_secret_off_loop(account.password_hash if account else _DUMMY_HASH, password)
     if account is None or not ok or account.disabled_at is not None:
         raise Problem(401, "invalid-credentials", "the username or password is not valid")
     factor = await totp.confirmed(uow.session, account.id)
     if factor is not None:
-        if totp_vault is None:
+        if recovery_code:
+            await recovery.spend(uow.session, account_id=account.id, code=recovery_code)
+        elif totp_vault is None:
             raise Problem(401, "totp-required", "enter the code from your authenticator app")
-        totp.check(totp_vault, factor, totp_code)
+        else:
+            await totp.spend(uow.session, totp_vault, factor, totp_code)
         await uow.commit()  # the code is spent
     if account.role == "mediator":
         return tokens.issue(subject=account.id, role="mediator",
@@ -145,30 +155,48 @@ async def totp_begin(uow: UnitOfWork, *, principal: Principal, vault: totp.TotpV
     return secret, uri
 
 
-async def totp_confirm(uow: UnitOfWork, *, principal: Principal, vault: totp.TotpVault, code: str) -> None:
-    """The first code from the app proves it holds the secret; from now on sign-in asks for codes."""
+async def totp_confirm(uow: UnitOfWork, *, principal: Principal, vault: totp.TotpVault, code: str) -> list[str]:
+    """The first code from the app proves it holds the secret; from now on sign-in asks for codes.
+    Returns the recovery codes, shown this once."""
     account = await _staff_account(uow.session, principal)
     row = await uow.session.get(TotpFactor, account.id)
     if row is None:
         raise Conflict("totp-not-started", "start two-step sign-in first")
-    if row.confirmed_at is None:
-        try:
-            totp.check(vault, row, code)
-        except Problem:
-            raise Problem(422, "invalid-code", "that code is not right; check the app's clock and try the next code") from None
-        row.confirmed_at = cases.utcnow()
+    if row.confirmed_at is not None:
+        raise Conflict("totp-enabled", "two-step sign-in is already on")
+    try:
+        await totp.spend(uow.session, vault, row, code)
+    except Problem:
+        raise Problem(422, "invalid-code", "that code is not right; check the app's clock and try the next code") from None
+    row.confirmed_at = cases.utcnow()
+    codes = await recovery.replace(uow.session, account_id=account.id)
     await uow.commit()
+    return codes
 
 
 async def totp_disable(uow: UnitOfWork, *, principal: Principal, vault: totp.TotpVault, code: str) -> None:
-    """Turning it off takes a current code, so a stolen token alone cannot."""
+    """Turning it off takes a current code, so a stolen token alone cannot. The recovery codes go too."""
     account = await _staff_account(uow.session, principal)
     row = await totp.confirmed(uow.session, account.id)
     if row is None:
         raise NotFound("two-step sign-in")
-    totp.check(vault, row, code)
+    await totp.spend(uow.session, vault, row, code)
     await uow.session.delete(row)
+    await recovery.discard(uow.session, account_id=account.id)
     await uow.commit()
+
+
+async def renew_recovery_codes(uow: UnitOfWork, *, principal: Principal, vault: totp.TotpVault, code: str) -> list[str]:
+    """New recovery codes (the old ones stop working), for a current authenticator code: a
+    stolen token alone cannot mint a way in."""
+    account = await _staff_account(uow.session, principal)
+    row = await totp.confirmed(uow.session, account.id)
+    if row is None:
+        raise NotFound("two-step sign-in")
+    await totp.spend(uow.session, vault, row, code)
+    codes = await recovery.replace(uow.session, account_id=account.id)
+    await uow.commit()
+    return codes
 
 
 # -- court clients and dev tokens ----------------------------------------------------------------
@@ -177,7 +205,7 @@ async def totp_disable(uow: UnitOfWork, *, principal: Principal, vault: totp.Tot
 async def create_court_client(uow: UnitOfWork, *, request: CourtClientCreate) -> CourtClientCreated:
     secret = new_client_secret()
     client = CourtClient(client_id=f"court-{secrets.token_hex(8)}", court_id=request.court_id, name=request.name,
-                         secret_hash=hash_secret(secret), created_at=cases.utcnow())
+                         secret_hash=await hash_secret_off_loop(secret), created_at=cases.utcnow())
     uow.session.add(client)
     await uow.commit()
     return CourtClientCreated(client_id=client.client_id, court_id=client.court_id, client_secret=secret)
@@ -188,7 +216,7 @@ async def rotate_court_client_secret(uow: UnitOfWork, *, client_id: str) -> Cour
     if client is None or client.revoked_at is not None:
         raise NotFound("the court client")
     secret = new_client_secret()
-    client.secret_hash = hash_secret(secret)
+    client.secret_hash = await hash_secret_off_loop(secret)
     await uow.commit()
     return CourtClientCreated(client_id=client.client_id, court_id=client.court_id, client_secret=secret)
 
@@ -196,7 +224,8 @@ async def rotate_court_client_secret(uow: UnitOfWork, *, client_id: str) -> Cour
 async def court_token(uow: UnitOfWork, *, tokens: TokenService, client_id: str, client_secret: str) -> str:
     """OAuth 2.0 client credentials for court clients: a court-scoped access token."""
     client = await uow.session.get(CourtClient, client_id)
-    if client is None or client.revoked_at is not None or not verify_secret(client.secret_hash, client_secret):
+    ok = await verify_secret_off_loop(client.secret_hash if client else _DUMMY_HASH, client_secret)
+    if client is None or client.revoked_at is not None or not ok:
         raise Problem(401, "invalid-client", "the client id or secret is not valid")
     return tokens.issue(subject=client.client_id, role="court", court=client.court_id)
 

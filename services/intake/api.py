@@ -13,10 +13,11 @@ from pydantic import ValidationError
 from shared.auth import Principal, current_principal, require_roles
 from shared.deps import runtime, unit_of_work
 from shared.problems import Problem
+from shared.ratelimit import RATE_LIMITED, client_address
 from shared.service import ServiceRuntime
 from shared.uow import UnitOfWork
 
-from . import accounts, cases, consent, eligibility, filing, mediation, personal, proposals, register, screening
+from . import accounts, cases, consent, eligibility, filing, mediation, personal, proposals, recovery, register, screening
 from .accounts import (AccountCreate, AccountCreated, CourtClientCreate, CourtClientCreated, DevTokenRequest, Login,
                        TotpCode, TotpSetup)
 from .consent import (ConsentView, InvitationAnswer, InvitationAnswered, InvitationCreate, InvitationCreated,
@@ -153,31 +154,41 @@ async def invite(case_id: CaseId, request: Request, principal: Anyone, uow: Uow,
     return created
 
 
-@router.get("/invitations/{token}", response_model=InvitationView, tags=["consent"], name="view_invitation")
-async def view_invitation(token: LinkToken, uow: Uow, lang: Lang = None) -> InvitationView:
+@router.get("/invitations/{token}", response_model=InvitationView, tags=["consent"], name="view_invitation",
+            responses=RATE_LIMITED)
+async def view_invitation(token: LinkToken, request: Request, uow: Uow, ctx: Ctx, lang: Lang = None) -> InvitationView:
     """What the invited party sees: the case's classification, the deadline and the consent text."""
-    return await consent.view_invitation(uow, token=token, lang=lang)
+    async with ctx.limits.link(address=client_address(request)):
+        return await consent.view_invitation(uow, token=token, lang=lang)
 
 
-@router.post("/invitations/{token}/answer", response_model=InvitationAnswered, tags=["consent"])
-async def answer_invitation(token: LinkToken, body: InvitationAnswer, uow: Uow, rt: Runtime,
+@router.post("/invitations/{token}/answer", response_model=InvitationAnswered, tags=["consent"], responses=RATE_LIMITED)
+async def answer_invitation(token: LinkToken, body: InvitationAnswer, request: Request, uow: Uow, rt: Runtime,
                             ctx: Ctx) -> InvitationAnswered:
     """Consent (answer carries a token for this party) or decline (the case closes as declined)."""
-    return await consent.answer_invitation(uow, token=token, answer=body, tokens=rt.tokens,
-                                           personal_vault=ctx.personal)
+    async with ctx.limits.link(address=client_address(request)):
+        return await consent.answer_invitation(uow, token=token, answer=body, tokens=rt.tokens,
+                                               personal_vault=ctx.personal)
 
 
-@router.post("/cases/{case_id}/sign-in-links", status_code=202, response_model=SignInLinkCreated, tags=["auth"])
-async def request_sign_in_link(case_id: CaseId, body: SignInLinkRequest, uow: Uow, rt: Runtime) -> SignInLinkCreated:
+@router.post("/cases/{case_id}/sign-in-links", status_code=202, response_model=SignInLinkCreated, tags=["auth"],
+             responses=RATE_LIMITED)
+async def request_sign_in_link(case_id: CaseId, body: SignInLinkRequest, request: Request, uow: Uow, rt: Runtime,
+                               ctx: Ctx) -> SignInLinkCreated:
     """A returning party asks for a one-time sign-in link (30 minutes). It is delivered to the
-    party's contact by notifications; only in dev mode is it returned here."""
-    return await consent.request_sign_in_link(uow, case_id=case_id, side=body.side, dev_mode=rt.settings.dev_mode)
+    party's contact by notifications; only in dev mode is it returned here. No token is needed
+    (the answer carries nothing), but each side of a case and each address may ask only a few
+    times an hour (`ODR_RATE_LIMIT_SIGN_IN_LINKS*`), and a new link voids the side's earlier ones."""
+    async with ctx.limits.sign_in_link(case_id=case_id, side=body.side, address=client_address(request)):
+        return await consent.request_sign_in_link(uow, case_id=case_id, side=body.side,
+                                                  dev_mode=rt.settings.dev_mode)
 
 
-@router.post("/auth/links/exchange", response_model=TokenResponse, tags=["auth"])
-async def exchange_link(body: LinkExchange, uow: Uow, rt: Runtime) -> TokenResponse:
+@router.post("/auth/links/exchange", response_model=TokenResponse, tags=["auth"], responses=RATE_LIMITED)
+async def exchange_link(body: LinkExchange, request: Request, uow: Uow, rt: Runtime, ctx: Ctx) -> TokenResponse:
     """Trade a one-time sign-in link for a short-lived token scoped to the party's case and side."""
-    access = await consent.exchange_link(uow, token=body.token, tokens=rt.tokens)
+    async with ctx.limits.link(address=client_address(request)):
+        access = await consent.exchange_link(uow, token=body.token, tokens=rt.tokens)
     return TokenResponse(access_token=access, expires_in=rt.tokens.ttl_seconds)
 
 
@@ -211,12 +222,16 @@ async def create_account(body: AccountCreate, _: Admin, uow: Uow) -> AccountCrea
     return await accounts.create_account(uow, request=body)
 
 
-@router.post("/auth/login", response_model=TokenResponse, tags=["auth"])
-async def login(body: Login, uow: Uow, rt: Runtime, ctx: Ctx) -> TokenResponse:
+@router.post("/auth/login", response_model=TokenResponse, tags=["auth"], responses=RATE_LIMITED)
+async def login(body: Login, request: Request, uow: Uow, rt: Runtime, ctx: Ctx) -> TokenResponse:
     """Mediators and administrators sign in with a password (argon2), plus the authenticator
-    code if they turned two-step sign-in on (`totp-required` says the code is missing)."""
-    access = await accounts.login(uow, username=body.username, password=body.password, tokens=rt.tokens,
-                                  totp_vault=ctx.totp_vault, totp_code=body.totp_code)
+    code, or a recovery code, if they turned two-step sign-in on (`totp-required` says the code
+    is missing). Failed attempts are limited per account and per address (429 with `Retry-After`;
+    past the limit even the right password waits for the window to end)."""
+    async with ctx.limits.sign_in(username=body.username, address=client_address(request)):
+        access = await accounts.login(uow, username=body.username, password=body.password, tokens=rt.tokens,
+                                      totp_vault=ctx.totp_vault, totp_code=body.totp_code,
+                                      recovery_code=body.recovery_code)
     return TokenResponse(access_token=access, expires_in=rt.tokens.ttl_seconds)
 
 
@@ -228,17 +243,31 @@ async def totp_begin(principal: Anyone, uow: Uow, ctx: Ctx) -> TotpSetup:
     return TotpSetup(secret=secret, otpauth_uri=uri)
 
 
-@router.post("/auth/totp/confirm", status_code=204, tags=["auth"])
-async def totp_confirm(body: TotpCode, principal: Anyone, uow: Uow,
-                       ctx: Ctx) -> Response:
-    await accounts.totp_confirm(uow, principal=principal, vault=ctx.totp_vault, code=body.code)
-    return Response(status_code=204)
+@router.post("/auth/totp/confirm", response_model=recovery.RecoveryCodes, tags=["auth"], responses=RATE_LIMITED)
+async def totp_confirm(body: TotpCode, request: Request, principal: Anyone, uow: Uow,
+                       ctx: Ctx) -> recovery.RecoveryCodes:
+    """The app's first code turns two-step sign-in on. The answer holds the recovery codes, shown
+    this once: each signs in once instead of an authenticator code."""
+    async with ctx.limits.second_factor(account_id=principal.subject, address=client_address(request)):
+        codes = await accounts.totp_confirm(uow, principal=principal, vault=ctx.totp_vault, code=body.code)
+    return recovery.RecoveryCodes(recovery_codes=codes)
 
 
-@router.post("/auth/totp/disable", status_code=204, tags=["auth"])
-async def totp_disable(body: TotpCode, principal: Anyone, uow: Uow,
+@router.post("/auth/totp/recovery-codes", response_model=recovery.RecoveryCodes, tags=["auth"],
+             responses=RATE_LIMITED)
+async def renew_recovery_codes(body: TotpCode, request: Request, principal: Anyone, uow: Uow,
+                               ctx: Ctx) -> recovery.RecoveryCodes:
+    """New recovery codes for a current authenticator code; the earlier ones stop working."""
+    async with ctx.limits.second_factor(account_id=principal.subject, address=client_address(request)):
+        codes = await accounts.renew_recovery_codes(uow, principal=principal, vault=ctx.totp_vault, code=body.code)
+    return recovery.RecoveryCodes(recovery_codes=codes)
+
+
+@router.post("/auth/totp/disable", status_code=204, tags=["auth"], responses=RATE_LIMITED)
+async def totp_disable(body: TotpCode, request: Request, principal: Anyone, uow: Uow,
                        ctx: Ctx) -> Response:
-    await accounts.totp_disable(uow, principal=principal, vault=ctx.totp_vault, code=body.code)
+    async with ctx.limits.second_factor(account_id=principal.subject, address=client_address(request)):
+        await accounts.totp_disable(uow, principal=principal, vault=ctx.totp_vault, code=body.code)
     return Response(status_code=204)
 
 
@@ -365,12 +394,14 @@ async def rotate_court_client(client_id: Annotated[str, Path(max_length=64)], _:
     return await accounts.rotate_court_client_secret(uow, client_id=client_id)
 
 
-@router.post("/auth/token", response_model=TokenResponse, tags=["auth"])
+@router.post("/auth/token", response_model=TokenResponse, tags=["auth"], responses=RATE_LIMITED)
 async def token(grant_type: Annotated[str, Form(pattern="^client_credentials$")],
                 client_id: Annotated[str, Form(max_length=64)], client_secret: Annotated[str, Form(max_length=200)],
-                uow: Uow, rt: Runtime) -> TokenResponse:
-    """OAuth 2.0 client credentials grant for court clients."""
-    access = await accounts.court_token(uow, tokens=rt.tokens, client_id=client_id, client_secret=client_secret)
+                request: Request, uow: Uow, rt: Runtime, ctx: Ctx) -> TokenResponse:
+    """OAuth 2.0 client credentials grant for court clients (failed secrets limited per client and address)."""
+    async with ctx.limits.court_client(client_id=client_id, address=client_address(request)):
+        access = await accounts.court_token(uow, tokens=rt.tokens, client_id=client_id,
+                                            client_secret=client_secret)
     return TokenResponse(access_token=access, expires_in=rt.tokens.ttl_seconds)
 
 

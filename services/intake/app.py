@@ -36,6 +36,7 @@ async def deadline_sweeps(runtime: ServiceRuntime):
             await deadlines.expire_terms(uow)
         async with runtime.uow() as uow:
             await personal.shred_expired(uow, now=utcnow())
+        await runtime.context.limits.purge()  # counters of ended rate-limit windows
         return SWEEP_SECONDS
 
     eligibility.load_rule_sets()  # a broken rule set file stops the service here, not mid-request

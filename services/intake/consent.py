@@ -197,12 +197,15 @@ async def request_sign_in_link(uow: UnitOfWork, *, case_id: str, side: str, dev_
                                now: datetime | None = None) -> SignInLinkCreated:
     """A party coming back gets a one-time link for their side. It is meant to reach them through
     the notifications service at the contact they gave; until that exists it is recorded, and only
-    in dev mode returned here."""
+    in dev mode returned here. The newest link is the only live one (the route limits how often)."""
     now = now or cases.utcnow()
     case = await cases.load(uow.session, case_id)
     consent = await _consent_of(uow.session, case.id, side)
     if case.status in states.TERMINAL or consent is None or consent.decision != "consented":
         raise NotFound("the case")  # same answer for absent, closed and not-yet-consented
+    await uow.session.execute(update(AccessLink).where(  # one live sign-in link per side: the newest
+        AccessLink.case_id == case.id, AccessLink.side == side, AccessLink.purpose == "sign_in",
+        AccessLink.used_at.is_(None), AccessLink.expires_at > now).values(expires_at=now))
     token = secrets.token_urlsafe(32)
     link = AccessLink(id=str(uuid.uuid4()), token_hash=_hash(token), case_id=case.id, side=side, purpose="sign_in",
                       created_by="self-service", created_at=now, expires_at=now + SIGN_IN_LINK_TTL)

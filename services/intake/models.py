@@ -17,6 +17,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from shared.crypto import SealedColumns
 from shared.db import UTCDateTime
+from shared.ratelimit import rate_limit_table
 from shared.service import platform_tables
 
 if TYPE_CHECKING:
@@ -28,6 +29,7 @@ class Base(DeclarativeBase):
 
 
 outbox, inbox = platform_tables(Base.metadata)
+rate_limits = rate_limit_table(Base.metadata)  # sign-in, code and link attempts (``shared.ratelimit``)
 
 
 class IntakeSealed(SealedColumns):
@@ -202,6 +204,18 @@ class TotpFactor(IntakeSealed, Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     last_step: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class RecoveryCode(Base):
+    """A single-use code that stands in for the authenticator app when it is lost. Shown once;
+    only its SHA-256 is kept (a code carries 80 random bits, so a fast hash suffices)."""
+
+    __tablename__ = "recovery_codes"
+
+    code_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    account_id: Mapped[str] = mapped_column(String(40), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
 
 class Mediator(Base):

@@ -21,7 +21,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from shared.auth import Principal, hash_secret
+from shared.auth import Principal, hash_secret_off_loop
 from shared.problems import Conflict, Forbidden, NotFound, Problem
 from shared.uow import UnitOfWork
 
@@ -189,7 +189,7 @@ async def create_mediator(uow: UnitOfWork, *, request: MediatorCreate) -> Mediat
     now = cases.utcnow()
     mediator_id = f"med-{secrets.token_hex(6)}"
     uow.session.add(Account(id=mediator_id, username=request.username, role="mediator",
-                            password_hash=hash_secret(request.password), created_at=now))
+                            password_hash=await hash_secret_off_loop(request.password), created_at=now))
     m = Mediator(id=mediator_id, created_at=now)
     _apply_profile(m, request)
     uow.session.add(m)

@@ -1,12 +1,14 @@
 """An optional second factor for staff accounts (mediators, administrators): time-based one-time
 codes (RFC 6238, pyotp) from any authenticator app. The shared secret is sealed with the
-service's key-encryption key, bound to the account; a code is accepted once."""
+service's key-encryption key, bound to the account; a code is accepted once, also when several
+sign-ins race with it. Recovery codes (``recovery``) stand in for the app when it is lost."""
 
 from __future__ import annotations
 
 from datetime import datetime, timezone
 
 import pyotp
+from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared import crypto
@@ -48,9 +50,12 @@ async def begin(session: AsyncSession, vault: TotpVault, *, account_id: str, use
     return secret, pyotp.TOTP(secret).provisioning_uri(name=username, issuer_name=ISSUER)
 
 
-def check(vault: TotpVault, row: TotpFactor, code: str | None, *, now: datetime | None = None) -> None:
+async def spend(session: AsyncSession, vault: TotpVault, row: TotpFactor, code: str | None, *,
+                now: datetime | None = None) -> None:
     """Accept ``code`` for this factor once (the current step or one step either side, for clock
-    drift), or raise a 401 problem."""
+    drift), or raise a 401 problem. The step is claimed by a conditional update (``last_step`` only
+    moves forward): of concurrent sign-ins with one code, one changes the row and the others find
+    it spent, on SQLite and PostgreSQL alike (the row's write lock orders them)."""
     if not code:
         raise Problem(401, "totp-required", "enter the code from your authenticator app")
     now = now or datetime.now(timezone.utc)
@@ -58,8 +63,11 @@ def check(vault: TotpVault, row: TotpFactor, code: str | None, *, now: datetime 
     step = int(now.timestamp()) // STEP_SECONDS
     for candidate in (step - 1, step, step + 1):  # pyotp's verify compares in constant time
         if candidate > row.last_step and totp.verify(code.strip(), for_time=candidate * STEP_SECONDS):
-            row.last_step = candidate
-            return
+            claimed = await session.execute(update(TotpFactor).where(
+                TotpFactor.account_id == row.account_id, TotpFactor.last_step < candidate).values(last_step=candidate))
+            if claimed.rowcount == 1:
+                return
+            break  # another sign-in spent this code (or a later one) first
     raise Problem(401, "invalid-credentials", "the username, password or code is not valid")
 
 

@@ -36,6 +36,8 @@ async def odr(tmp_path, request):
     env.update(marker.args[0] if marker else {})
     if "turn" in request.fixturenames:  # the sessions service hands out this TURN server
         env.update(request.getfixturevalue("turn").env)
+    if "odr_extra_env" in request.fixturenames:  # settings a test's own fixture made (files, ports)
+        env.update(request.getfixturevalue("odr_extra_env"))
     proc = subprocess.Popen([sys.executable, "-m", "odr.cli", "dev", "--port", str(port),
                              "--data-dir", str(tmp_path / "var")], cwd=ROOT, env=env, stdout=log,
                             stderr=subprocess.STDOUT, start_new_session=True)

@@ -1,4 +1,5 @@
-"""A mediator turns on two-step sign-in from the desk; the next sign-in asks for the code."""
+"""A mediator turns on two-step sign-in from the desk and is shown recovery codes; the next sign-in
+asks for the code, and a recovery code stands in for it once."""
 
 from __future__ import annotations
 
@@ -26,6 +27,9 @@ async def test_two_step_sign_in_from_the_mediator_desk(odr, browser, artifacts):
     await page.locator("#totp-confirm-code").fill(pyotp.TOTP(secret).now())
     await page.locator("#totp-confirm").click()
     await expect(page.locator("#totp-confirm")).to_have_count(0)
+    recovery = page.locator("#totp-recovery-codes li")
+    await expect(recovery).to_have_count(10)  # shown this once
+    recovery_code = (await recovery.first.inner_text()).strip()
     await page.screenshot(path=artifacts / "totp-on.png", full_page=True)
 
     await page.evaluate("localStorage.removeItem('odr.identities')")
@@ -37,3 +41,12 @@ async def test_two_step_sign_in_from_the_mediator_desk(odr, browser, artifacts):
     await page.locator("form button[type=submit]").click()
     await expect(page.locator("#totp-start")).to_be_visible()  # the desk
     await page.screenshot(path=artifacts / "signed-in-with-code.png", full_page=True)
+
+    # The app is lost: a recovery code signs in instead, once.
+    await page.evaluate("localStorage.removeItem('odr.identities')")
+    await page.reload()
+    await sign_in()
+    await expect(code).to_be_visible()
+    await code.fill(recovery_code)
+    await page.locator("form button[type=submit]").click()
+    await expect(page.locator("#totp-start")).to_be_visible()

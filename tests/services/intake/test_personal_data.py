@@ -170,7 +170,7 @@ async def test_the_migration_seals_what_was_filed_before(tmp_path, database_url,
     def downgrade(connection) -> None:
         cfg = alembic_config(script)
         cfg.attributes["connection"] = connection
-        command.downgrade(cfg, "c8c2f916fe17")
+        command.downgrade(cfg, "e18a0b5e0001")
 
     try:
         async with engine.begin() as conn:

@@ -24,6 +24,15 @@ export const requestSignatures = (agreementId, { version }, { token }) =>
 export const sign = (agreementId, { version, documentHash }, { token }) =>
   post(`/agreements/agreements/${agreementId}/signatures`, { version, document_hash: documentHash }, { token });
 
+/** Sign with a qualified electronic signature: `cms` is NCALayer's detached CMS (base64) over
+ * the document hash. */
+export const signQualified = (agreementId, { version, documentHash, cms }, { token }) =>
+  post(`/agreements/agreements/${agreementId}/signatures`,
+    { version, document_hash: documentHash, method: "qualified", qualified: { provider: "kz-nca", cms } }, { token });
+
+/** Which qualified-signature providers the platform verifies, and where NCALayer is. */
+export const qualifiedConfig = () => get("/agreements/qualified-signatures");
+
 export const withdrawSignature = (agreementId, { token }) =>
   post(`/agreements/agreements/${agreementId}/signatures/withdraw`, undefined, { token });
 

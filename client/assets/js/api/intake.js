@@ -67,14 +67,17 @@ export const requestSignInLink = (caseId, { side }) => post(`/intake/cases/${cas
 
 export const exchangeSignInLink = (linkToken) => post("/intake/auth/links/exchange", { token: linkToken });
 
+/** `totpCode`: six digits from the authenticator app, or one of the account's recovery codes. */
 export function login({ username, password, totpCode }) {
   const body = { username, password };
-  if (totpCode) body.totp_code = totpCode;
+  if (totpCode && /^[0-9]{6}$/.test(totpCode)) body.totp_code = totpCode;
+  else if (totpCode) body.recovery_code = totpCode;
   return post("/intake/auth/login", body);
 }
 
 export const startTotp = ({ token }) => post("/intake/auth/totp", undefined, { token });
 
+/** Turns two-step sign-in on; the answer's `recovery_codes` are shown this once. */
 export const confirmTotp = ({ code }, { token }) => post("/intake/auth/totp/confirm", { code }, { token });
 
 /** A court signs in with its client credentials (OAuth 2 client_credentials, a form body). */

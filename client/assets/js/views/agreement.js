@@ -5,6 +5,7 @@
 import * as agreements from "../api/agreements.js";
 import { label, t } from "../i18n.js";
 import * as identity from "../identity.js";
+import { createCAdES, NcaLayerError } from "../ncalayer.js";
 import { navigate } from "../router.js";
 import { busy, checkbox, definitionList, field, fmtDate, fmtDateTime, h, mount, problemBox, section, toast } from "../ui.js";
 import { onNotice } from "./notifications.js";
@@ -45,7 +46,10 @@ async function renderAgreement(caseId, agreementId) {
   if (a.missing?.length) {
     parts.push(section(t("missing_title"), h("ul", { class: "missing" }, a.missing.map((m) => h("li", {}, m.message, " ", h("span", { class: "muted" }, `(${m.citation})`))))));
   }
-  if (a.status === "signing" && a.signers.includes(mySlot)) parts.push(signPanel(a, me, mine, box, refresh));
+  if (a.status === "signing" && a.signers.includes(mySlot)) {
+    const qualified = mySlot === "mediator" ? null : await agreements.qualifiedConfig().catch(() => null);
+    parts.push(signPanel(a, me, mine, box, refresh, qualified));
+  }
   if (me.role === "mediator" && (a.status === "draft" || a.status === "signing")) parts.push(editor(a, me, box, refresh));
   if (a.status === "executed") parts.push(pdfPanel(a, me, box));
   parts.push(await comments(a, me, box, refresh));
@@ -58,7 +62,11 @@ function signaturesList(a) {
   if (!a.signers.length) return h("p", { class: "muted" }, t("not_sent_for_signature"));
   return h("ul", { class: "list", id: "signatures" }, a.signers.map((slot) => {
     const s = a.signatures.find((x) => x.slot === slot && x.status === "valid" && x.version === a.requested_version);
-    return h("li", {}, label("side", slot), ": ", s ? t("signed_at", { at: fmtDateTime(s.signed_at) }) : t("not_signed_yet"));
+    const qes = s?.method === "qualified" ? s.assurance : null;
+    return h("li", {}, label("side", slot), ": ", s ? t("signed_at", { at: fmtDateTime(s.signed_at) }) : t("not_signed_yet"),
+      qes ? h("span", { class: "qualified" }, " — ", t("signed_qualified_by", {
+        who: qes.common_name || qes.subject, id: [qes.iin && `IIN ${qes.iin}`, qes.bin && `BIN ${qes.bin}`].filter(Boolean).join(", "),
+      })) : null);
   }));
 }
 
@@ -82,7 +90,7 @@ function documentView(c) {
     c.consequences ? [h("h3", {}, t("consequences")), h("p", {}, c.consequences)] : null);
 }
 
-function signPanel(a, me, mine, box, refresh) {
+function signPanel(a, me, mine, box, refresh, qualified) {
   const card = section(t("sign_title"));
   if (mine) {
     const withdraw = h("button", { type: "button", class: "secondary" }, t("withdraw_signature"));
@@ -102,6 +110,24 @@ function signPanel(a, me, mine, box, refresh) {
     refresh();
   }));
   card.append(h("p", {}, t("sign_intro")), read, sign);
+  if (qualified?.providers?.includes("kz-nca")) {
+    // The person's NCALayer signs the document hash (as ASCII bytes) with their own key.
+    const qes = h("button", { type: "button", id: "sign-qualified", class: "secondary" }, t("sign_qualified_button"));
+    qes.addEventListener("click", busy(qes, box, async () => {
+      if (!read.querySelector("input").checked) throw new Error(t("sign_confirm_required"));
+      let cms;
+      try {
+        cms = await createCAdES(qualified.ncalayer_url, btoa(a.document_hash));
+      } catch (error) {
+        if (error instanceof NcaLayerError) throw new Error(t("ncalayer_failed", { reason: error.message }));
+        throw error;
+      }
+      await agreements.signQualified(a.id, { version: a.requested_version, documentHash: a.document_hash, cms }, { token: me.token });
+      toast(t("signed"));
+      refresh();
+    }));
+    card.append(h("p", { class: "muted" }, t("sign_qualified_intro")), qes);
+  }
   return card;
 }
 

@@ -44,8 +44,9 @@ function twoStep(me) {
     const code = h("input", { type: "text", id: "totp-confirm-code", inputmode: "numeric", autocomplete: "one-time-code", maxlength: 6 });
     const confirm = h("button", { type: "button", id: "totp-confirm" }, t("totp_confirm"));
     confirm.addEventListener("click", busy(confirm, box, async () => {
-      await intake.confirmTotp({ code: code.value.trim() }, { token: me.token });
-      area.replaceChildren(h("p", { role: "status" }, t("totp_on")));
+      const { recovery_codes: codes } = await intake.confirmTotp({ code: code.value.trim() }, { token: me.token });
+      area.replaceChildren(h("p", { role: "status" }, t("totp_on")), h("p", {}, t("totp_recovery_codes")),
+        h("ul", { id: "totp-recovery-codes" }, codes.map((c) => h("li", {}, h("code", {}, c)))));
     }));
     area.replaceChildren(h("p", {}, t("totp_add_to_app")),
       h("p", {}, h("code", { id: "totp-secret", style: "overflow-wrap:anywhere" }, setup.secret)),
@@ -60,7 +61,7 @@ function login() {
   const box = problemBox();
   const user = h("input", { type: "text", name: "username", autocomplete: "username", required: true });
   const pass = h("input", { type: "password", name: "password", autocomplete: "current-password", required: true });
-  const code = h("input", { type: "text", name: "totp_code", inputmode: "numeric", autocomplete: "one-time-code", maxlength: 6 });
+  const code = h("input", { type: "text", name: "totp_code", autocomplete: "one-time-code", maxlength: 19 });
   const codeField = field(t("totp_code"), code, t("totp_code_hint"));
   codeField.hidden = true;
   const submit = h("button", { type: "submit" }, t("sign_in"));

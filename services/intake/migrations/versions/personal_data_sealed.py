@@ -11,7 +11,7 @@ SQLite file keeps freed pages until ``VACUUM``, and backups taken before the upg
 plaintext: rotate them out.
 
 Revision ID: personal_data_sealed
-Revises: c8c2f916fe17
+Revises: e18a0b5e0001
 Create Date: 2026-11-29 18:30:00
 """
 import json
@@ -25,7 +25,7 @@ import shared.db
 
 
 revision: str = 'personal_data_sealed'
-down_revision: Union[str, None] = 'c8c2f916fe17'
+down_revision: Union[str, None] = 'e18a0b5e0001'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
