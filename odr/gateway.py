@@ -8,12 +8,14 @@ from contextlib import AsyncExitStack, asynccontextmanager
 from pathlib import Path
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, PlainTextResponse
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from shared.config import Settings
+from shared.hardening import SecurityHeadersMiddleware
 from shared.observability import configure_logging
 
 from .asyncapi import platform_asyncapi
@@ -63,6 +65,7 @@ def create_gateway(settings: Settings | None = None, services: tuple[str, ...] =
     routes += [Mount(f"/{name}", app=sub) for name, sub in apps.items()]
     routes += [Mount("/assets", app=StaticFiles(directory=CLIENT_DIR / "assets", check_dir=False), name="assets"),
                Route("/{path:path}", client_page, methods=["GET", "HEAD"])]
-    gateway = Starlette(routes=routes, lifespan=lifespan)
+    # The client's page and assets get the same security headers as the services (shared.hardening).
+    gateway = Starlette(routes=routes, lifespan=lifespan, middleware=[Middleware(SecurityHeadersMiddleware)])
     gateway.state.services = apps
     return gateway

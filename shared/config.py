@@ -60,7 +60,8 @@ class Settings(BaseSettings):
     forwarded_allow_ips: str = Field(
         "127.0.0.1",
         description="`odr serve`: the proxies (comma-separated addresses or `*`) whose `X-Forwarded-For` names the client "
-        "address that rate limits count. Set it to the gateway's address (or `*` where only the gateway can reach the service).")
+        "address that rate limits count, and whose `X-Forwarded-Proto: https` makes a request count as TLS (answered "
+        "with HSTS). Set it to the gateway's address (or `*` where only the gateway can reach the service).")
     root_path: str = Field("", description="Path prefix the gateway strips before a service (`odr serve` behind nginx or an Ingress, e.g. `/intake`); the server restores it for links, docs and OpenAPI `servers`.")
     log_level: str = Field("INFO", description="Log level.")
     log_format: Literal["json", "text"] = Field("json", description="Structured JSON logs or plain text.")

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 
 from shared.auth import Principal, require_roles
 from shared.deps import runtime, unit_of_work
+from shared.params import PositiveInt
 from shared.problems import Problem
 from shared.service import ServiceRuntime
 from shared.uow import UnitOfWork
@@ -94,14 +95,14 @@ async def list_versions(agreement_id: str, principal: Member, uow: UoW) -> Versi
 
 
 @router.get("/agreements/{agreement_id}/versions/{version}", response_model=VersionView, tags=["drafting"])
-async def get_version(agreement_id: str, version: int, principal: Member, uow: UoW, ctx: Ctx) -> VersionView:
+async def get_version(agreement_id: str, version: PositiveInt, principal: Member, uow: UoW, ctx: Ctx) -> VersionView:
     return await service.get_version(uow, ctx, principal=principal, agreement_id=agreement_id, version=version)
 
 
 @router.get("/agreements/{agreement_id}/diff", response_model=DiffView, tags=["drafting"])
 async def diff(agreement_id: str, principal: Member, uow: UoW, ctx: Ctx,
-               from_version: Annotated[int, Query(alias="from", ge=1)],
-               to_version: Annotated[int, Query(alias="to", ge=1)]) -> DiffView:
+               from_version: Annotated[PositiveInt, Query(alias="from")],
+               to_version: Annotated[PositiveInt, Query(alias="to")]) -> DiffView:
     """A readable unified diff between two versions, in the agreement's language."""
     return await service.diff(uow, ctx, principal=principal, agreement_id=agreement_id, from_version=from_version,
                               to_version=to_version)

@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from shared.auth import Principal, Unauthorized, bearer_token, current_principal
 from shared.deps import service_context, unit_of_work
+from shared.params import PositiveInt
 from shared.problems import NotFound
 from shared.uow import UnitOfWork
 
@@ -202,7 +203,7 @@ async def mailbox_json(uow: UnitOfWork = Depends(unit_of_work), n: Notifier = De
 
 
 @router.get("/mailbox/{message_id}", response_class=HTMLResponse, include_in_schema=False)
-async def mailbox_message(message_id: int, uow: UnitOfWork = Depends(unit_of_work),
+async def mailbox_message(message_id: PositiveInt, uow: UnitOfWork = Depends(unit_of_work),
                           n: Notifier = Depends(service_context)) -> HTMLResponse:
     _mailbox_on(n)
     m = await uow.session.get(MailboxMessage, message_id)

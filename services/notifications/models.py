@@ -199,7 +199,7 @@ class WebhookAttempt(Base):
     endpoint_id: Mapped[str] = mapped_column(String(40), index=True)
     attempt: Mapped[int] = mapped_column(Integer)
     attempted_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    outcome: Mapped[str] = mapped_column(String(30))  # delivered | http_error | gone | network_error | bad_url
+    outcome: Mapped[str] = mapped_column(String(30))  # delivered | http_error | gone | network_error | bad_url | blocked_address
     status_code: Mapped[int | None] = mapped_column(Integer, nullable=True)
     duration_ms: Mapped[int] = mapped_column(Integer)
     error: Mapped[str | None] = mapped_column(String(200), nullable=True)

@@ -9,6 +9,8 @@ export function h(tag, attrs = {}, ...children) {
     if (key.startsWith("on") && typeof value === "function") el.addEventListener(key.slice(2), value);
     else if (key === "class") el.className = value;
     else if (key === "dataset") Object.assign(el.dataset, value);
+    // Styles through the CSSOM only: a style attribute is inline style, which the CSP refuses.
+    else if (key === "style") Object.assign(el.style, value);
     else if (value === true) el.setAttribute(key, "");
     else el.setAttribute(key, value);
   }

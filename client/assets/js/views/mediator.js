@@ -49,8 +49,8 @@ function twoStep(me) {
         h("ul", { id: "totp-recovery-codes" }, codes.map((c) => h("li", {}, h("code", {}, c)))));
     }));
     area.replaceChildren(h("p", {}, t("totp_add_to_app")),
-      h("p", {}, h("code", { id: "totp-secret", style: "overflow-wrap:anywhere" }, setup.secret)),
-      h("p", { class: "muted", style: "overflow-wrap:anywhere" }, setup.otpauth_uri),
+      h("p", {}, h("code", { id: "totp-secret", class: "wrap-anywhere" }, setup.secret)),
+      h("p", { class: "muted wrap-anywhere" }, setup.otpauth_uri),
       field(t("totp_code"), code), confirm);
     start.remove();
   }));
