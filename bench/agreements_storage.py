@@ -131,7 +131,7 @@ def summary(samples: list[float]) -> dict:
 
 async def main(args) -> dict:
     tmp = Path(tempfile.mkdtemp(prefix="odr-bench-agreements-"))
-    settings = Settings(data_dir=tmp)
+    settings = Settings(data_dir=tmp, dev_mode=True)  # an embedded run: its keys are made on first use
     url = args.database_url or f"sqlite+aiosqlite:///{tmp / 'agreements.sqlite3'}"
     engine = create_engine(url)
     async with engine.begin() as conn:

@@ -199,10 +199,14 @@ class Ours(Server):
         from shared.events import envelope
 
         self.dir = tempfile.TemporaryDirectory(prefix="odr-bench-sessions-")
-        data = Path(self.dir.name)
+        data = Path(self.dir.name) / "data"
+        kek = Path(self.dir.name) / "secrets" / "kek.json"  # production keeps the KEKs apart from the data
         self.tokens = TokenService(KeyRing.load(data / "keys" / "jwt.json", create=True), ttl_seconds=3600)
+        from services.sessions.transcripts import key_provider
+
+        key_provider(kek, create=True)  # what `odr keys init sessions` makes
         self.port = free_port()
-        env = {**os.environ, "ODR_DATA_DIR": str(data), "ODR_LOG_LEVEL": "WARNING"}
+        env = {**os.environ, "ODR_DATA_DIR": str(data), "ODR_KEK_KEYRING": str(kek), "ODR_LOG_LEVEL": "WARNING"}
         cmd = ["-m", "odr.cli"]
         if os.environ.get("ODR_BENCH_PROFILE"):
             cmd = ["-c", PROFILED_SERVER, os.environ["ODR_BENCH_PROFILE"]]

@@ -5,6 +5,7 @@
     odr migrate SERVICE|all          apply a service's migrations (production)
     odr makemigration SERVICE -m MSG autogenerate a migration from the service's models (developers)
     odr asyncapi [-o FILE]           the AsyncAPI 3 document of every event
+    odr keys init [SERVICE|all]      create every key that is missing (token keyring, KEKs, seal keys)
     odr keys rotate                  add a new token signing key (old keys keep verifying)
     odr kek SERVICE ACTION [...]     a service's key-encryption-key chores, e.g. `odr kek agreements rotate`
                                      (rotate | rewrap | status; see services/<service>/keys.py)
@@ -59,11 +60,16 @@ def cmd_dev(args) -> None:
 def cmd_serve(args) -> None:
     import uvicorn
 
+    from shared.config import ConfigurationError
+
     settings = _settings(args)
     if settings.dev_mode:
         print("WARNING: ODR_DEV_MODE is on: anyone can mint tokens at /intake/dev/token. Never in production.",
               file=sys.stderr, flush=True)
-    app = app_module(args.service).create_app(settings)
+    try:
+        app = app_module(args.service).create_app(settings)
+    except ConfigurationError as exc:  # a missing key or an unsafe setting: one line, no traceback
+        sys.exit(f"odr serve {args.service}: {exc}")
     # root_path: the prefix the gateway strips (nginx, the Ingress); uvicorn puts it back into
     # each request's path and root_path, as ASGI wants, so links and OpenAPI `servers` are right.
     uvicorn.run(app, host=args.host, port=args.port, log_level="warning", ws_max_size=1 << 20,
@@ -115,17 +121,31 @@ def cmd_asyncapi(args) -> None:
 
 def cmd_keys(args) -> None:
     from shared.auth import KeyRing
+    from shared.config import ConfigurationError
+    from shared.files import write_private
 
     settings = _settings(args)
     path = settings.resolved_keyring
-    ring = KeyRing.load(path, create=True).rotated() if path.exists() else KeyRing.load(path, create=True)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(ring.to_json())
-    os.chmod(tmp, 0o600)
-    os.replace(tmp, path)
+    if args.action == "init":
+        # The one place keys come into being outside dev mode: an operator asks for them.
+        existed = path.exists()
+        ring = KeyRing.load(path, create=True)
+        print(f"keyring {path}: {'kept' if existed else 'created'}, signing with {ring.active.kid if ring.active else '-'}")
+        names = SERVICES if args.service == "all" else (args.service,)
+        for name in names:
+            spec = app_module(name).SPEC
+            if spec.keys is not None:
+                try:
+                    spec.keys(settings, create=True)
+                except ConfigurationError as exc:
+                    sys.exit(f"odr keys init: {exc}")
+                print(f"{name}: keys ready")
+    else:
+        ring = KeyRing.load(path, create=True).rotated() if path.exists() else KeyRing.load(path, create=True)
+        write_private(path, ring.to_json())
+        print(f"keyring {path}: {len(ring.keys)} keys, signing with {ring.active.kid}")
     if args.public_out:
         Path(args.public_out).write_text(ring.to_json(include_private=False))
-    print(f"keyring {path}: {len(ring.keys)} keys, signing with {ring.active.kid}")
 
 
 def cmd_kek(args) -> None:
@@ -180,8 +200,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output")
     p.set_defaults(func=cmd_asyncapi)
 
-    p = sub.add_parser("keys", help="token keys")
-    p.add_argument("action", choices=["rotate"])
+    p = sub.add_parser("keys", help="create missing keys (init) or add a token signing key (rotate)")
+    p.add_argument("action", choices=["init", "rotate"])
+    p.add_argument("service", nargs="?", choices=(*SERVICES, "all"), default="all",
+                   help="init: whose keys (default all); the token keyring is always made if missing")
     p.add_argument("--public-out", help="also write a public-only keyring for verify-only services")
     _add_common(p)
     p.set_defaults(func=cmd_keys)

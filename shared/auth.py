@@ -132,17 +132,18 @@ class KeyRing:
         return cls(keys)
 
     @classmethod
-    def load(cls, path: Path, *, create: bool = False) -> "KeyRing":
-        """Load the keyring file; in dev (``create``) make one with a fresh key if it is missing."""
+    def load(cls, path: Path, *, create: bool = False, setting: str = "ODR_JWT_KEYRING",
+             command: str = "odr keys rotate") -> "KeyRing":
+        """Load the keyring file; in dev (``create``) make one with a fresh key (0600) if it is
+        missing. Otherwise a missing file is a ``MissingKey`` naming the ``setting`` that points at
+        it and the ``command`` that makes it (the seal keyring has its own)."""
+        from .crypto import MissingKey
+        from .files import write_private
+
         if not path.exists():
             if not create:
-                raise FileNotFoundError(f"token keyring {path} does not exist; run `odr keys rotate` or set ODR_JWT_KEYRING")
-            path.parent.mkdir(parents=True, exist_ok=True)
-            ring = cls([cls.generate_key()])
-            tmp = path.with_suffix(".tmp")
-            tmp.write_text(ring.to_json())
-            os.chmod(tmp, 0o600)
-            os.replace(tmp, path)
+                raise MissingKey(f"the keyring {path} does not exist; create it with `{command}` or point {setting} at it")
+            write_private(path, cls([cls.generate_key()]).to_json())
         return cls.from_json(path.read_text())
 
     def rotated(self) -> "KeyRing":

@@ -15,6 +15,13 @@ from typing import Literal
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+
+class ConfigurationError(Exception):
+    """Start-up refused: a key is missing or a setting is unsafe outside dev mode. The message is
+    one line that names what is missing and the setting or command that provides it, because an
+    operator reads it in a crash loop's log."""
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="ODR_", extra="ignore")
 
@@ -28,13 +35,14 @@ class Settings(BaseSettings):
     bus_path: Path | None = Field(None, description="Embedded event log file. Default: data_dir/bus.sqlite3.")
     kafka_bootstrap: str = Field("localhost:9092", description="Kafka bootstrap servers (comma separated).")
     kafka_client_id: str = Field("odr", description="Kafka client id prefix.")
-    dev_mode: bool = Field(False, description="Explicit development mode: enables the dev token endpoint. Never in production.")
+    dev_mode: bool = Field(False, description="Explicit development mode: enables the dev token endpoint and creates missing keys (token, key-encryption, seal) on first use. Never in production.")
     migrate_on_start: bool = Field(True, description="Apply Alembic migrations when a service starts (production: run `odr migrate`).")
     jwt_keyring: Path | None = Field(
-        None, description="JSON keyring of Ed25519 token keys (kid, public, optional private). Default: data_dir/keys/jwt.json, created in dev."
+        None, description="JSON keyring of Ed25519 token keys (kid, public, optional private). Default: data_dir/keys/jwt.json, created only in dev mode (`odr keys rotate` makes one)."
     )
     kek_keyring: Path | None = Field(
-        None, description="Local key-encryption-key file for envelope encryption (`shared.crypto.LocalKeyring`). Default: data_dir/keys/kek.json."
+        None, description="Key-encryption-key file for envelope encryption (`shared.crypto.LocalKeyring`), kept apart from the data: "
+        "required outside dev mode, and refused there inside data_dir. Create it with `odr keys init`. Dev mode default: data_dir/keys/kek.json, created."
     )
     jwt_issuer: str = Field("odr", description="`iss` and `aud` of access tokens.")
     access_token_ttl_seconds: int = Field(900, description="Lifetime of access tokens.")
@@ -88,7 +96,21 @@ class Settings(BaseSettings):
 
     @cached_property
     def resolved_kek_keyring(self) -> Path:
-        return (self.kek_keyring or self.data_dir / "keys" / "kek.json").resolve()
+        """Where the KEKs are. Outside dev mode they must be set apart from the data directory
+        (another volume, a secret mount): a copy of the data directory, a backup or a stolen
+        disk then holds ciphertext without the keys that open it."""
+        if self.kek_keyring is None:
+            if self.dev_mode:
+                return (self.data_dir / "keys" / "kek.json").resolve()
+            raise ConfigurationError(
+                "ODR_KEK_KEYRING is not set: outside dev mode the key-encryption keys must live apart from "
+                "ODR_DATA_DIR; set it to a file outside the data directory and create it with `odr keys init`")
+        path = self.kek_keyring.resolve()
+        if not self.dev_mode and path.is_relative_to(self.data_dir.resolve()):
+            raise ConfigurationError(
+                f"ODR_KEK_KEYRING {path} is inside ODR_DATA_DIR {self.data_dir.resolve()}: outside dev mode the "
+                "key-encryption keys must live apart from the data (another volume or a secret mount)")
+        return path
 
     @cached_property
     def resolved_keyring(self) -> Path:

@@ -18,7 +18,10 @@ The kit every service uses for a value sealed at rest:
 - ``Vault``: seal / open / rewrap with one KEK through ``Envelope``, the associated data binding each
   value to the row it belongs to (``aad(...)``);
 - ``create_keyring``: the one place a keyring is built (the local file today), like
-  ``shared.bus.create_bus`` builds the bus;
+  ``shared.bus.create_bus`` builds the bus. Keys are created only when asked to (``create``: dev
+  mode, or the ``odr keys init`` command); otherwise a missing file or KEK is a ``MissingKey``;
+- ``KeyProvider.hmac``: a keyed hash for looking a sealed value up (an IIN, an email) without
+  storing it in the clear or as a bare hash anyone could recompute from a guess;
 - ``new_data_key`` / ``seal_with_key`` / ``open_with_key``: AES-256-GCM under a data key the caller
   keeps (the sessions' per-session key), the same sealing ``Envelope`` does under its per-item key.
 """
@@ -28,6 +31,8 @@ from __future__ import annotations
 import abc
 import base64
 import contextlib
+import hashlib
+import hmac as hmac_
 import json
 import os
 from dataclasses import dataclass
@@ -40,9 +45,18 @@ from filelock import FileLock
 from sqlalchemy import Integer, LargeBinary, String
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column
 
+from .config import ConfigurationError
+from .files import FILE_MODE, private_dir, write_private
+
 
 class DecryptionError(Exception):
     """Ciphertext, associated data or wrapped key was altered, or the key is gone."""
+
+
+class MissingKey(ConfigurationError, FileNotFoundError):
+    """A key the service needs does not exist, and nothing may create it here (outside dev mode a
+    key is only ever created by an operator's command): a new key would seal new data while
+    everything sealed before stays unreadable, so the service must not start."""
 
 
 @dataclass(frozen=True)
@@ -152,10 +166,20 @@ class KeyProvider(abc.ABC):
     @abc.abstractmethod
     def latest_version(self, key_id: str) -> int: ...
 
+    @abc.abstractmethod
+    def hmac(self, key_id: str, data: bytes) -> bytes:
+        """HMAC-SHA256 of ``data`` under ``key_id`` (Vault transit's ``hmac``): the same input
+        always gives the same digest, so a lookup column can hold it. The key is never rotated
+        (a new version would change every digest)."""
+
 
 class LocalKeyring(KeyProvider):
-    """KEKs in a local JSON file (mode 0600), the embedded default. Production points at a
-    Vault transit / KMS provider implementing the same interface.
+    """KEKs in a local JSON file (mode 0600, its directory 0700), the embedded default. Production
+    keeps the file apart from the data directory (``ODR_KEK_KEYRING``) or points at a Vault
+    transit / KMS provider implementing the same interface.
+
+    Only a keyring opened with ``create`` (dev mode, ``odr keys init``) adds a missing KEK; any
+    other raises ``MissingKey``, naming the key and what provides it.
 
     Several keyrings may share the file (services in one ``odr dev`` process, replicas, the
     rotate command in another process): every change happens under an exclusive file lock on a
@@ -163,10 +187,14 @@ class LocalKeyring(KeyProvider):
     stale copy or writes one back over another's new key.
     """
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, create: bool = False) -> None:
         self.path = Path(path)
+        self.create = create
         self._keys: dict[str, dict[int, bytes]] = {}
         self._stamp: tuple[int, int] | None = None
+        if not create and not self.path.exists():
+            raise MissingKey(f"the key-encryption keyring {self.path} does not exist; create it with "
+                             "`odr keys init` or point ODR_KEK_KEYRING at it")
         self._reload()
 
     # -- the file ---------------------------------------------------------------------------
@@ -189,22 +217,22 @@ class LocalKeyring(KeyProvider):
     @contextlib.contextmanager
     def _locked(self):
         """Exclusive lock for a change: re-read, let the caller change ``_keys``, write back."""
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        private_dir(self.path.parent)
         # flock on <file>.lock, kept on release; no soft-lock fallback, which other holders would not see.
-        with FileLock(self.path.with_name(self.path.name + ".lock"), preserve_lock_file=True):
+        with FileLock(self.path.with_name(self.path.name + ".lock"), mode=FILE_MODE, preserve_lock_file=True):
             self._stamp = None
             self._reload()
             yield
-            tmp = self.path.with_name(self.path.name + ".tmp")
-            tmp.write_text(json.dumps({k: {str(v): base64.b64encode(b).decode() for v, b in vs.items()}
-                                       for k, vs in self._keys.items()}))
-            os.chmod(tmp, 0o600)
-            os.replace(tmp, self.path)
+            write_private(self.path, json.dumps({k: {str(v): base64.b64encode(b).decode() for v, b in vs.items()}
+                                                 for k, vs in self._keys.items()}))
             self._stamp = self._file_stamp()
 
     def _versions(self, key_id: str) -> dict[int, bytes]:
         self._reload()
         if key_id not in self._keys:
+            if not self.create:
+                raise MissingKey(f"the key-encryption key {key_id!r} is not in {self.path}; create it with "
+                                 "`odr keys init`")
             with self._locked():
                 self._keys.setdefault(key_id, {1: new_data_key()})
         return self._keys[key_id]
@@ -228,8 +256,12 @@ class LocalKeyring(KeyProvider):
         except DecryptionError:
             raise DecryptionError("the wrapped data key was altered") from None
 
+    def hmac(self, key_id: str, data: bytes) -> bytes:
+        versions = self._versions(key_id)
+        return hmac_.new(versions[min(versions)], data, hashlib.sha256).digest()
+
     def rotate(self, key_id: str) -> int:
-        self._versions(key_id)
+        """Add a version (an operator's explicit act, so a missing key is created here too)."""
         with self._locked():
             versions = self._keys.setdefault(key_id, {})
             new = max(versions, default=0) + 1
@@ -241,11 +273,13 @@ class LocalKeyring(KeyProvider):
             self._keys.get(key_id, {}).pop(version, None)
 
 
-def create_keyring(path: Path, *kek_ids: str) -> LocalKeyring:
+def create_keyring(path: Path, *kek_ids: str, create: bool = False) -> LocalKeyring:
     """The KEK provider: the local keyring file at ``path`` (the embedded default; a Vault transit /
-    KMS provider would be chosen here). The KEKs named in ``kek_ids`` are created now if missing,
-    under the file lock, even when several replicas start together on one data directory."""
-    keyring = LocalKeyring(Path(path))
+    KMS provider would be chosen here). Every KEK named in ``kek_ids`` must exist (``MissingKey``
+    otherwise), so a service finds a lost key when it starts, not on the first request that needs
+    it; with ``create`` (dev mode, ``odr keys init``) missing ones are created now, under the file
+    lock, even when several replicas start together on one data directory."""
+    keyring = LocalKeyring(Path(path), create=create)
     for kek_id in kek_ids:
         keyring.latest_version(kek_id)
     return keyring
@@ -284,9 +318,9 @@ class Vault:
         self.envelope = envelope
 
     @classmethod
-    def local(cls, keyring_path: Path, kek_id: str) -> Vault:
+    def local(cls, keyring_path: Path, kek_id: str, *, create: bool = False) -> Vault:
         """A vault over the keyring ``create_keyring`` builds for ``keyring_path``."""
-        return cls(Envelope(create_keyring(keyring_path), kek_id))
+        return cls(Envelope(create_keyring(keyring_path, kek_id, create=create), kek_id))
 
     @property
     def provider(self) -> KeyProvider:

@@ -1,6 +1,7 @@
 """Async database engines and sessions: SQLite (aiosqlite) by default, PostgreSQL (asyncpg) by URL.
 
-SQLite runs in WAL mode with a busy timeout so that the relay, consumers and requests of one
+A SQLite database file is created private (``shared.files``: 0600 in a 0700 directory), since it
+holds what the service keeps. SQLite runs in WAL mode with a busy timeout so that the relay, consumers and requests of one
 service can share the file without "database is locked" errors.
 """
 
@@ -17,6 +18,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase
 
+from .files import private_file
+
 
 class Base(DeclarativeBase):
     """Declarative base; each service builds its own subclass so metadata stays per service."""
@@ -30,7 +33,7 @@ def create_engine(url: str) -> AsyncEngine:
     if is_sqlite(url):
         database = make_url(url).database
         if database and database != ":memory:":
-            Path(database).parent.mkdir(parents=True, exist_ok=True)
+            private_file(Path(database))  # 0600 before SQLite opens it; its -wal/-shm files follow
         engine = create_async_engine(url, connect_args={"timeout": 30})
 
         @event.listens_for(engine.sync_engine, "connect")
@@ -40,6 +43,7 @@ def create_engine(url: str) -> AsyncEngine:
             cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute("PRAGMA busy_timeout=30000")
+            cursor.execute("PRAGMA secure_delete=ON")  # erased values (shredded keys) are overwritten, not left in free pages
             cursor.close()
 
         return engine

@@ -24,7 +24,8 @@ from sqlalchemy import MetaData, Table, text
 
 from .auth import KeyRing, TokenService
 from .bus import Consumer, EventBus, create_bus
-from .config import Settings
+from .config import ConfigurationError, Settings
+from .crypto import MissingKey
 from .db import create_engine, create_session_factory
 from .inbox import EventHandler, IdempotentConsumer, inbox_table
 from .migrations import upgrade
@@ -77,6 +78,11 @@ class ServiceSpec:
     # called with the runtime and returns an async context manager, entered after the consumers
     # start and exited before they stop.
     background: list[Callable[["ServiceRuntime"], AbstractAsyncContextManager]] = field(default_factory=list)
+    # Every key the service needs besides the token keyring: called as ``keys(settings, create=...)``
+    # first thing when the runtime is built (before any database or log file is touched) and by
+    # each readiness probe; it opens each key and raises ``shared.crypto.MissingKey`` naming the
+    # first that is missing. ``create`` (dev mode, ``odr keys init``) makes the missing ones.
+    keys: Callable[..., None] | None = None
     # The service's own part of the AsyncAPI document beyond its events (e.g. a websocket
     # protocol): channels, operations and components merged into the platform document.
     asyncapi: Callable[[], dict] | None = None
@@ -93,6 +99,10 @@ class ServiceRuntime:
     def __init__(self, spec: ServiceSpec, settings: Settings, *, bus: EventBus | None = None) -> None:
         self.spec = spec
         self.settings = settings
+        # Keys first: outside dev mode a missing key stops the service here, with nothing created.
+        keyring = KeyRing.load(settings.resolved_keyring, create=settings.dev_mode)
+        if spec.keys is not None:
+            spec.keys(settings, create=settings.dev_mode)
         self.database_url = settings.database_url_for(spec.name)
         self.engine = create_engine(self.database_url)
         self.session_factory = create_session_factory(self.engine)
@@ -103,7 +113,7 @@ class ServiceRuntime:
         self.revocations = (RevocationStore(table=spec.revocations, session_factory=self.session_factory,
                                             poll_seconds=settings.revocation_poll_seconds)
                             if spec.revocations is not None else None)
-        self.tokens = TokenService(KeyRing.load(settings.resolved_keyring, create=settings.dev_mode),
+        self.tokens = TokenService(keyring,
                                    issuer=settings.jwt_issuer, ttl_seconds=settings.access_token_ttl_seconds,
                                    revocations=self.revocations.memory if self.revocations is not None else None)
         self.consumers: list[Consumer] = []
@@ -166,6 +176,16 @@ class ServiceRuntime:
 
     async def check_ready(self) -> dict[str, str]:
         checks: dict[str, str] = {}
+        # A key lost while running (a volume or secret gone) makes the service not ready: it would
+        # take requests it can no longer seal or open. Never created here, not even in dev mode.
+        try:
+            if not self.settings.resolved_keyring.exists():
+                raise MissingKey("the token keyring is gone")
+            if self.spec.keys is not None:
+                self.spec.keys(self.settings, create=False)
+            checks["keys"] = "ok"
+        except ConfigurationError:
+            checks["keys"] = "error: missing"
         try:
             async with self.engine.connect() as conn:
                 await conn.execute(text("SELECT 1"))

@@ -27,6 +27,7 @@ SPEC = ServiceSpec(
     migrations=Path(__file__).parent / "migrations",
     subscriptions=events.SUBSCRIPTIONS,
     context=context.for_service,
+    keys=context.keys,
     background=[maintenance.background],
 )
 

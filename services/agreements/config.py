@@ -17,7 +17,7 @@ class AgreementsSettings(BaseSettings):
 
     seal_keyring: Path | None = Field(
         None, description="Ed25519 keyring of the platform seal (same format as the token keyring). "
-        "Default: data_dir/keys/agreements-seal.json, created when missing.")
+        "Default: data_dir/keys/agreements-seal.json. Created when missing only in dev mode; otherwise `odr keys init` makes it.")
     kek_id: str = Field("agreements", description="Name of the key-encryption key in the KEK provider.")
     maintenance_seconds: float = Field(
         60.0, description="How often the overdue-obligation check and the retention shredding run.")

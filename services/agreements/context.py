@@ -32,11 +32,18 @@ class Context:
     qualified: dict[str, QualifiedSignatureVerifier]
 
 
+def keys(settings: Settings, *, create: bool, config: AgreementsSettings | None = None) -> None:
+    """The service's keys (``ServiceSpec.keys``): its KEK and the seal keyring."""
+    config = config or AgreementsSettings()
+    create_keyring(settings.resolved_kek_keyring, config.kek_id, create=create)
+    PlatformSigner.load(config.seal_keyring_path(settings), create=create)
+
+
 def build(settings: Settings, config: AgreementsSettings | None = None) -> Context:
     config = config or AgreementsSettings()
-    keyring = create_keyring(settings.resolved_kek_keyring)
+    keyring = create_keyring(settings.resolved_kek_keyring, config.kek_id, create=settings.dev_mode)
     return Context(settings=settings, config=config, vault=Vault(Envelope(keyring, config.kek_id)),
-                   signer=PlatformSigner.load(config.seal_keyring_path(settings)),
+                   signer=PlatformSigner.load(config.seal_keyring_path(settings), create=settings.dev_mode),
                    qualified=verifiers(config))
 
 

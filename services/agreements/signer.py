@@ -40,8 +40,10 @@ class PlatformSigner:
         self.keyring = keyring
 
     @classmethod
-    def load(cls, path: Path) -> "PlatformSigner":
-        return cls(KeyRing.load(path, create=True))
+    def load(cls, path: Path, *, create: bool = False) -> "PlatformSigner":
+        """The seal keyring at ``path``; made with a fresh key only with ``create`` (dev mode,
+        ``odr keys init``): a seal key invented on start would seal with a key nobody published."""
+        return cls(KeyRing.load(path, create=create, setting="ODR_AGREEMENTS_SEAL_KEYRING", command="odr keys init"))
 
     def sign(self, payload: dict) -> dict:
         """``{"alg", "kid", "payload", "signature"}``; the signature covers RFC 8785 of the payload."""

@@ -17,8 +17,8 @@ from shared.ratelimit import RATE_LIMITED, client_address
 from shared.service import ServiceRuntime
 from shared.uow import UnitOfWork
 
-from . import (accounts, cases, consent, eligibility, filing, mediation, proposals, recovery, register, revocation,
-               screening)
+from . import (accounts, cases, consent, eligibility, filing, mediation, personal, proposals, recovery, register,
+               revocation, screening)
 from .accounts import (AccountCreate, AccountCreated, CourtClientCreate, CourtClientCreated, DevTokenRequest, Login,
                        PasswordChange, TotpCode, TotpSetup)
 from .consent import (ConsentView, InvitationAnswer, InvitationAnswered, InvitationCreate, InvitationCreated,
@@ -47,13 +47,14 @@ Mediator = Annotated[Principal, Depends(require_roles("mediator"))]
 
 
 @router.post("/cases", status_code=201, response_model=FiledCase, tags=["cases"])
-async def file_case(body: CaseFiling, response: Response, uow: Uow, rt: Runtime,
+async def file_case(body: CaseFiling, response: Response, uow: Uow, rt: Runtime, ctx: Ctx,
                     idempotency_key: IdempotencyKey = None) -> FiledCase:
     """File a case as a party (filing is the claimant's consent to mediate). Returns a short-lived
     token scoped to the new case. An ineligible case is refused with a 422 `case-ineligible`
     problem citing the law in the filer's language."""
     filer = f"party:{idempotency_key}" if idempotency_key else "party:anonymous"
-    case, created = await filing.file_case(uow, filing=body, filed_by=filer, idempotency_key=idempotency_key)
+    case, created = await filing.file_case(uow, filing=body, filed_by=filer, idempotency_key=idempotency_key,
+                                           personal_vault=ctx.personal)
     if not created:
         response.status_code = 200
     return FiledCase(case=case, access_token=filing.filer_token(rt.tokens, case))
@@ -61,19 +62,20 @@ async def file_case(body: CaseFiling, response: Response, uow: Uow, rt: Runtime,
 
 @router.post("/court/v1/referrals", status_code=201, response_model=CaseView, tags=["court"])
 async def refer_case(referral: CourtReferral, response: Response, uow: Uow,
-                     principal: Annotated[Principal, Depends(require_roles("court"))],
+                     principal: Annotated[Principal, Depends(require_roles("court"))], ctx: Ctx,
                      idempotency_key: IdempotencyKey = None) -> CaseView:
     """A court refers a case to mediation with its docket number; it then invites both sides."""
     case, created = await filing.file_case(uow, filing=referral, filed_by=principal.subject,
-                                           idempotency_key=idempotency_key, court_id=principal.court)
+                                           idempotency_key=idempotency_key, court_id=principal.court,
+                                           personal_vault=ctx.personal)
     if not created:
         response.status_code = 200
     return case
 
 
 @router.get("/cases/{case_id}", response_model=CaseView, tags=["cases"])
-async def get_case(case_id: CaseId, principal: Anyone, uow: Uow) -> CaseView:
-    return await cases.get_case(uow, case_id=case_id, principal=principal)
+async def get_case(case_id: CaseId, principal: Anyone, uow: Uow, ctx: Ctx) -> CaseView:
+    return await cases.get_case(uow, case_id=case_id, principal=principal, personal_vault=ctx.personal)
 
 
 @router.get("/cases/{case_id}/history", response_model=list[TransitionView], tags=["cases"])
@@ -88,8 +90,9 @@ async def consents(case_id: CaseId, principal: Anyone, uow: Uow) -> list[Consent
 
 
 @router.post("/cases/{case_id}/termination", response_model=CaseView, tags=["cases"])
-async def terminate(case_id: CaseId, body: Termination, principal: Anyone, uow: Uow) -> CaseView:
-    return await mediation.terminate(uow, case_id=case_id, termination=body, principal=principal)
+async def terminate(case_id: CaseId, body: Termination, principal: Anyone, uow: Uow, ctx: Ctx) -> CaseView:
+    return await mediation.terminate(uow, case_id=case_id, termination=body, principal=principal,
+                                     personal_vault=ctx.personal)
 
 
 # -- eligibility -------------------------------------------------------------------------------------
@@ -130,9 +133,11 @@ async def validate_rule_set(_: Admin, body: Annotated[dict[str, Any], Body()]) -
 
 
 @router.post("/admin/cases/{case_id}/eligibility-review", response_model=CaseView, tags=["admin"])
-async def review_eligibility(case_id: CaseId, body: EligibilityReview, principal: Admin, uow: Uow) -> CaseView:
+async def review_eligibility(case_id: CaseId, body: EligibilityReview, principal: Admin, uow: Uow,
+                             ctx: Ctx) -> CaseView:
     """Decide a case the rules marked `needs_review` (e.g. a grave crime under CC Art. 68(2))."""
-    return await screening.review_eligibility(uow, case_id=case_id, review=body, principal=principal)
+    return await screening.review_eligibility(uow, case_id=case_id, review=body, principal=principal,
+                                              personal_vault=ctx.personal)
 
 
 # -- invitations, consent, sign-in -------------------------------------------------------------------
@@ -163,7 +168,8 @@ async def answer_invitation(token: LinkToken, body: InvitationAnswer, request: R
                             ctx: Ctx) -> InvitationAnswered:
     """Consent (answer carries a token for this party) or decline (the case closes as declined)."""
     async with ctx.limits.link(address=client_address(request)):
-        return await consent.answer_invitation(uow, token=token, answer=body, tokens=rt.tokens)
+        return await consent.answer_invitation(uow, token=token, answer=body, tokens=rt.tokens,
+                                               personal_vault=ctx.personal)
 
 
 @router.post("/cases/{case_id}/sign-in-links", status_code=202, response_model=SignInLinkCreated, tags=["auth"],
@@ -320,20 +326,28 @@ async def update_mediator(mediator_id: Annotated[str, Path(max_length=40)], body
     return await register.update_mediator(uow, mediator_id=mediator_id, profile=body)
 
 
+@router.post("/admin/participants/lookup", response_model=list[personal.ParticipantMatch], tags=["admin"])
+async def lookup_participants(body: personal.Lookup, _: Admin, uow: Uow, ctx: Ctx) -> list[personal.ParticipantMatch]:
+    """The cases a person takes part in, by IIN/BIN or email, found through keyed hashes (the
+    values are sealed at rest). A POST, so the number never lands in an access log."""
+    return await personal.lookup(uow, query=body, personal_vault=ctx.personal)
+
+
 @router.get("/admin/mediators", response_model=list[MediatorView], tags=["admin"])
 async def list_mediators(_: Admin, uow: Uow) -> list[MediatorView]:
     return await register.list_mediators(uow)
 
 
 @router.get("/cases/{case_id}/mediator-candidates", response_model=list[Candidate], tags=["mediators"])
-async def candidates(case_id: CaseId, principal: Anyone, uow: Uow) -> list[Candidate]:
+async def candidates(case_id: CaseId, principal: Anyone, uow: Uow, ctx: Ctx) -> list[Candidate]:
     """Mediators who may take this case, best match first (language, specialisation, load)."""
-    return await register.candidates(uow, case_id=case_id, principal=principal)
+    return await register.candidates(uow, case_id=case_id, principal=principal, personal_vault=ctx.personal)
 
 
 @router.post("/cases/{case_id}/mediator-proposals", status_code=201, response_model=ProposalView, tags=["mediators"])
-async def propose(case_id: CaseId, body: ProposalCreate, principal: Anyone, uow: Uow) -> ProposalView:
-    return await proposals.propose_mediator(uow, case_id=case_id, mediator_id=body.mediator_id, principal=principal)
+async def propose(case_id: CaseId, body: ProposalCreate, principal: Anyone, uow: Uow, ctx: Ctx) -> ProposalView:
+    return await proposals.propose_mediator(uow, case_id=case_id, mediator_id=body.mediator_id, principal=principal,
+                                            personal_vault=ctx.personal)
 
 
 @router.get("/cases/{case_id}/mediator-proposals", response_model=list[ProposalView], tags=["mediators"])
@@ -359,10 +373,11 @@ async def reject_proposal(case_id: CaseId, proposal_id: CaseId, principal: Anyon
 @router.post("/cases/{case_id}/mediator-proposals/{proposal_id}/decision", response_model=MediatorAccepted,
              tags=["mediators"])
 async def mediator_decision(case_id: CaseId, proposal_id: CaseId, body: MediatorDecision, principal: Mediator,
-                            uow: Uow, rt: Runtime) -> MediatorAccepted:
+                            uow: Uow, rt: Runtime, ctx: Ctx) -> MediatorAccepted:
     """The proposed mediator accepts with the impartiality declaration, or declines."""
     proposal, token = await proposals.mediator_decides(uow, case_id=case_id, proposal_id=proposal_id, decision=body,
-                                                       principal=principal, tokens=rt.tokens)
+                                                       principal=principal, tokens=rt.tokens,
+                                                       personal_vault=ctx.personal)
     return MediatorAccepted(proposal=proposal, access_token=token)
 
 
@@ -372,10 +387,10 @@ async def my_proposals(principal: Mediator, uow: Uow) -> list[ProposalView]:
 
 
 @router.post("/cases/{case_id}/mediator/recusal", response_model=CaseView, tags=["mediators"])
-async def recuse(case_id: CaseId, body: Recusal, principal: Anyone, uow: Uow, rt: Runtime) -> CaseView:
+async def recuse(case_id: CaseId, body: Recusal, principal: Anyone, uow: Uow, rt: Runtime, ctx: Ctx) -> CaseView:
     """The assigned mediator recuses, or a party asks for a replacement."""
     return await proposals.recuse(uow, case_id=case_id, reason=body.reason, principal=principal, tokens=rt.tokens,
-                                  revocations=rt.tokens.revocations)
+                                  revocations=rt.tokens.revocations, personal_vault=ctx.personal)
 
 
 # -- agreement to mediate -----------------------------------------------------------------------------
@@ -396,8 +411,9 @@ async def sign_agreement_to_mediate(case_id: CaseId, body: Signature, principal:
 
 
 @router.post("/cases/{case_id}/term-extensions", response_model=CaseView, tags=["agreement to mediate"])
-async def extend_term(case_id: CaseId, body: Extension, principal: Anyone, uow: Uow) -> CaseView:
-    return await mediation.extend_term(uow, case_id=case_id, extension=body, principal=principal)
+async def extend_term(case_id: CaseId, body: Extension, principal: Anyone, uow: Uow, ctx: Ctx) -> CaseView:
+    return await mediation.extend_term(uow, case_id=case_id, extension=body, principal=principal,
+                                       personal_vault=ctx.personal)
 
 
 # -- courts and tokens --------------------------------------------------------------------------------

@@ -9,11 +9,12 @@ from pathlib import Path
 from fastapi import FastAPI
 
 from shared.app import create_service_app
+from shared.clock import utcnow
 from shared.config import Settings
 from shared.service import ServiceRuntime, ServiceSpec
 from shared.workers import Worker
 
-from . import context, deadlines, eligibility, events
+from . import context, deadlines, eligibility, events, personal
 from .api import router
 from .models import Base, inbox, outbox, revocations
 
@@ -24,14 +25,17 @@ SWEEP_SECONDS = 60.0
 @contextlib.asynccontextmanager
 async def deadline_sweeps(runtime: ServiceRuntime):
     """Legal deadlines do not wait for a request: once a minute, close cases whose invitation
-    window passed in silence (declined) or whose term of mediation ended (term expired). A failed
-    sweep is logged and the next one retries."""
+    window passed in silence (declined) or whose term of mediation ended (term expired), and
+    crypto-shred the personal data of closed cases whose retention period ended. A failed sweep is
+    logged and the next one retries."""
 
     async def sweep() -> float:
         async with runtime.uow() as uow:
             await deadlines.expire_invitations(uow)
         async with runtime.uow() as uow:
             await deadlines.expire_terms(uow)
+        async with runtime.uow() as uow:
+            await personal.shred_expired(uow, now=utcnow())
         await runtime.context.limits.purge()  # counters of ended rate-limit windows
         return SWEEP_SECONDS
 
@@ -53,6 +57,7 @@ SPEC = ServiceSpec(
     migrations=Path(__file__).parent / "migrations",
     subscriptions=events.SUBSCRIPTIONS,
     context=context.build,
+    keys=context.keys,
     background=[deadline_sweeps],
 )
 

@@ -5,7 +5,7 @@ call them directly. Every status change goes through ``move`` (the state machine
 trail), and every step publishes its event in the same transaction.
 
 Confidentiality: names, descriptions and screening answers are never logged, never put in events
-and never returned to anyone but those entitled to them.
+and never returned to anyone but those entitled to them; at rest they are sealed (``personal``).
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from shared.clock import utcnow
 from shared.problems import NotFound
 from shared.uow import UnitOfWork
 
-from . import eligibility, states
+from . import eligibility, personal, states
 from .models import Case, CaseTransition, MediatorProposal, Participant
 from .schemas import CaseView, EligibilityView, ParticipantView, RuleExplanation, TransitionView
 
@@ -64,6 +64,12 @@ async def participants(session: AsyncSession, case_id: str) -> list[Participant]
     return list((await session.execute(
         select(Participant).where(Participant.case_id == case_id).order_by(Participant.position)
     )).scalars())
+
+
+async def people(session: AsyncSession, case_id: str, personal_vault: personal.Vault) -> list[Participant]:
+    """The participants with who they are opened (``personal.open_people``): for views and the
+    conflict-of-interest check, the only code that reads names and numbers."""
+    return personal.open_people(personal_vault, await participants(session, case_id))
 
 
 def principal_party(people: list[Participant], side: str) -> Participant:
@@ -150,9 +156,9 @@ def view(case: Case, people: list[Participant], principal: Principal | None = No
     )
 
 
-async def get_case(uow: UnitOfWork, *, case_id: str, principal: Principal) -> CaseView:
+async def get_case(uow: UnitOfWork, *, case_id: str, principal: Principal, personal_vault: personal.Vault) -> CaseView:
     case, relation = await access(uow.session, case_id, principal)
-    return view(case, await participants(uow.session, case.id), principal, relation)
+    return view(case, await people(uow.session, case.id, personal_vault), principal, relation)
 
 
 async def case_history(uow: UnitOfWork, *, case_id: str, principal: Principal) -> list[TransitionView]:

@@ -21,7 +21,7 @@ from shared.contracts.intake import ConsentRecorded, RespondentInvited, Screenin
 from shared.problems import Conflict, Forbidden, NotFound, Problem
 from shared.uow import UnitOfWork
 
-from . import cases, deadlines, eligibility, states
+from . import cases, deadlines, eligibility, personal, states
 from .models import AccessLink, Consent
 from .schemas import CaseView, Input, Language, Side
 
@@ -147,7 +147,7 @@ async def view_invitation(uow: UnitOfWork, *, token: str, lang: str | None = Non
 
 
 async def answer_invitation(uow: UnitOfWork, *, token: str, answer: InvitationAnswer, tokens: TokenService,
-                            now: datetime | None = None) -> InvitationAnswered:
+                            personal_vault: personal.Vault, now: datetime | None = None) -> InvitationAnswered:
     """Consent or decline, recorded once (who, when, which text). Declining closes the case as
     declined; when every side has consented the case moves to screening."""
     now = now or cases.utcnow()
@@ -165,7 +165,7 @@ async def answer_invitation(uow: UnitOfWork, *, token: str, answer: InvitationAn
     if not states.can(case.status, "decline"):
         raise Conflict("illegal-transition", f"a case that is {case.status} no longer takes answers",
                        case_status=case.status)
-    people = await cases.participants(uow.session, case.id)
+    people = await cases.people(uow.session, case.id, personal_vault)
     invitee = cases.principal_party(people, link.side)
     if answer.language:
         invitee.language = answer.language

@@ -77,6 +77,9 @@ class RuleSet(BaseModel):
     term_days: int = Field(ge=1, le=365)
     term_citation: str
     max_extension_days: int = Field(ge=0, le=365)
+    retention_days: int = Field(
+        1826, ge=1, le=36500, description="how long after a case closes its personal data and screening answers are "
+        "kept before they are crypto-shredded (platform policy: 5 years)")
     default_outcome: Outcome
     consent_text: VersionedText
     agreement_to_mediate_text: VersionedText

@@ -18,7 +18,7 @@ from shared.contracts.intake import CaseFiled, ConsentRecorded
 from shared.problems import Problem
 from shared.uow import UnitOfWork
 
-from . import cases, eligibility
+from . import cases, eligibility, personal
 from .models import Case, CaseTransition, Consent, EligibilityDecision, Participant
 from .schemas import Category, CaseView, Input, Language, Name, RuleExplanation, Side
 
@@ -152,11 +152,13 @@ def _ineligible_problem(case: Case, lang: str) -> Problem:
                    rule_set=view.rule_set, rules=[e.model_dump() for e in deciding], language=lang)
 
 
-def _add_participants(session: AsyncSession, case: Case, filing: CaseFiling) -> list[Participant]:
+def _add_participants(session: AsyncSession, case: Case, filing: CaseFiling,
+                      personal_vault: personal.Vault) -> list[Participant]:
     people: list[Participant] = []
 
-    def add(**kw) -> Participant:
+    def add(details: personal.PersonalDetails, **kw) -> Participant:
         p = Participant(id=str(uuid.uuid4()), case_id=case.id, position=len(people), **kw)
+        personal.seal(personal_vault, p, details)
         people.append(p)
         session.add(p)
         return p
@@ -164,27 +166,29 @@ def _add_participants(session: AsyncSession, case: Case, filing: CaseFiling) -> 
     parties = filing.parties or []
     for side in cases.SIDES:
         if not any(p.side == side for p in parties):  # minimal filings: an unnamed party per side
-            add(side=side, role="party", kind="natural_person", name=None, language=case.language,
-                legal_capacity="full", accessibility={}, contact={}, members=[])
+            add(personal.PersonalDetails(), side=side, role="party", kind="natural_person", language=case.language,
+                legal_capacity="full")
     for party in parties:
-        main = add(side=party.side, role="party", kind=party.kind, name=party.name, id_number=party.id_number,
-                   legal_capacity=party.legal_capacity, language=party.language, members=list(party.members),
-                   accessibility={"needs": list(party.accessibility_needs), "note": party.accessibility_note},
-                   contact=party.contact.model_dump(exclude_none=True) if party.contact else {})
+        main = add(personal.PersonalDetails(
+            name=party.name, id_number=party.id_number, members=list(party.members),
+            accessibility={"needs": list(party.accessibility_needs), "note": party.accessibility_note},
+            contact=party.contact.model_dump(exclude_none=True) if party.contact else {}),
+            side=party.side, role="party", kind=party.kind, legal_capacity=party.legal_capacity, language=party.language)
         for role, persons in (("representative", party.representatives), ("interpreter", party.interpreters),
                               ("support_person", party.support_persons)):
             for person in persons:
-                add(side=party.side, role=role, kind="natural_person", name=person.name, id_number=person.id_number,
-                    organisation=person.organisation, represents_id=main.id, legal_capacity="full",
-                    language=person.language or party.language, accessibility={}, members=[],
-                    contact=person.contact.model_dump(exclude_none=True) if person.contact else {})
+                add(personal.PersonalDetails(
+                    name=person.name, id_number=person.id_number, organisation=person.organisation,
+                    contact=person.contact.model_dump(exclude_none=True) if person.contact else {}),
+                    side=party.side, role=role, kind="natural_person", represents_id=main.id, legal_capacity="full",
+                    language=person.language or party.language)
     # the first party of each side speaks for that side (consent, screening, signature)
     people.sort(key=lambda p: (p.role != "party", p.position))
     return people
 
 
 async def file_case(uow: UnitOfWork, *, filing: CaseFiling, filed_by: str, idempotency_key: str | None,
-                    court_id: str | None = None) -> tuple[CaseView, bool]:
+                    personal_vault: personal.Vault, court_id: str | None = None) -> tuple[CaseView, bool]:
     """File (or, for a court, refer) a case. The same idempotency key from the same filer returns
     the case filed the first time instead of a second case. Returns (case, created).
 
@@ -201,7 +205,7 @@ async def file_case(uow: UnitOfWork, *, filing: CaseFiling, filed_by: str, idemp
         if existing is not None:
             if existing.eligibility == "ineligible" and existing.status == "ineligible":
                 raise _ineligible_problem(existing, lang)
-            return cases.view(existing, await cases.participants(uow.session, existing.id)), False
+            return cases.view(existing, await cases.people(uow.session, existing.id, personal_vault)), False
     if court_id is None and filing.consent_text_version not in (None, rs.consent_text.version):
         raise Problem(422, "consent-text-outdated", "the consent text has changed; read the current one and file again",
                       current_version=rs.consent_text.version)
@@ -210,20 +214,21 @@ async def file_case(uow: UnitOfWork, *, filing: CaseFiling, filed_by: str, idemp
     decision = eligibility.evaluate_case(rs, facts)
     case = Case(
         id=str(uuid.uuid4()), jurisdiction=filing.jurisdiction, category=filing.category, status="filed",
-        description=filing.description, court_id=court_id,
+        court_id=court_id,
         docket_number=filing.docket_number if isinstance(filing, CourtReferral) else None,
         filed_by=filed_by, idempotency_key=idempotency_key, filed_at=now, language=lang, facts=facts,
         rule_set=decision.rule_set, eligibility=decision.outcome, rules_fired=decision.rules_fired,
         amount=str(filing.amount.value) if filing.amount else None,
         currency=filing.amount.currency if filing.amount else None, safeguards=[], updated_at=now,
     )
+    personal.seal_description(personal_vault, case, filing.description)
     uow.session.add(case)
     uow.session.add(CaseTransition(case_id=case.id, from_status=None, to_status="filed",
                                    operation="referred" if court_id else "filed", reason=None, actor=filed_by, at=now))
     uow.session.add(EligibilityDecision(id=str(uuid.uuid4()), case_id=case.id, rule_set=decision.rule_set,
                                         outcome=decision.outcome, rules_fired=decision.rules_fired,
                                         decided_by="rules", decided_at=now))
-    people = _add_participants(uow.session, case, filing)
+    people = _add_participants(uow.session, case, filing, personal_vault)
     claimant = cases.principal_party(people, "claimant")
     uow.publish(CaseFiled(case_id=case.id, jurisdiction=case.jurisdiction, category=case.category,
                           court_id=court_id, filed_at=case.filed_at, claimant_participant_id=claimant.id))

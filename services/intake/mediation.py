@@ -20,7 +20,7 @@ from shared.contracts.intake import MediationAgreed, MediationTermExtended, Part
 from shared.problems import Conflict, Forbidden, Problem
 from shared.uow import UnitOfWork
 
-from . import cases, deadlines, eligibility
+from . import cases, deadlines, eligibility, personal
 from .models import AgreementSignature, Case, TermExtension
 from .schemas import CaseView, Input
 
@@ -112,7 +112,8 @@ async def sign_agreement_to_mediate(uow: UnitOfWork, *, case_id: str, text_versi
     return await agreement_to_mediate(uow, case_id=case.id, principal=principal)
 
 
-async def extend_term(uow: UnitOfWork, *, case_id: str, extension: Extension, principal: Principal) -> CaseView:
+async def extend_term(uow: UnitOfWork, *, case_id: str, extension: Extension, principal: Principal,
+                      personal_vault: personal.Vault) -> CaseView:
     """The mediator records an extension the parties agreed to, within the jurisdiction's limit."""
     case, relation = await cases.access(uow.session, case_id, principal)
     if relation != "mediator":
@@ -133,10 +134,11 @@ async def extend_term(uow: UnitOfWork, *, case_id: str, extension: Extension, pr
                                   recorded_at=cases.utcnow()))
     uow.publish(MediationTermExtended(case_id=case.id, term_ends_on=case.term_ends_on, time_zone=rs.time_zone))
     await uow.commit()
-    return cases.view(case, await cases.participants(uow.session, case.id), principal, relation)
+    return cases.view(case, await cases.people(uow.session, case.id, personal_vault), principal, relation)
 
 
-async def terminate(uow: UnitOfWork, *, case_id: str, termination: Termination, principal: Principal) -> CaseView:
+async def terminate(uow: UnitOfWork, *, case_id: str, termination: Termination, principal: Principal,
+                    personal_vault: personal.Vault) -> CaseView:
     """A party may withdraw at any time (voluntariness); the mediator ends a futile mediation only
     with the parties' written consent, or records that no agreement was reached."""
     case, relation = await cases.access(uow.session, case_id, principal)
@@ -148,4 +150,4 @@ async def terminate(uow: UnitOfWork, *, case_id: str, termination: Termination, 
         raise Problem(422, "written-consent-required", "ending a futile mediation needs the parties' written consent")
     cases.close(uow, case, termination.reason, termination.reason, actor=principal.subject, reason=termination.reason)
     await uow.commit()
-    return cases.view(case, await cases.participants(uow.session, case.id), principal, relation)
+    return cases.view(case, await cases.people(uow.session, case.id, personal_vault), principal, relation)

@@ -1,6 +1,8 @@
 """Intake's tables (its own database).
 
-Names, descriptions, contact details and screening answers live only here (answers sealed).
+Names, national ids, contact details, descriptions and screening answers live only here, all
+sealed at rest (``shared.crypto.SealedColumns``, opened by ``personal`` and ``screening``); an
+IIN/BIN or email is findable only through its keyed hash (``personal.lookup``).
 Consents, eligibility decisions and state transitions are append-only records: the code never
 updates or deletes them.
 """
@@ -8,8 +10,9 @@ updates or deletes them.
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import TYPE_CHECKING
 
-from sqlalchemy import JSON, BigInteger, Boolean, Date, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Boolean, Date, Integer, String, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from shared.crypto import SealedColumns
@@ -17,6 +20,9 @@ from shared.db import UTCDateTime
 from shared.revocation import revocations_table
 from shared.ratelimit import rate_limit_table
 from shared.service import platform_tables
+
+if TYPE_CHECKING:
+    from .personal import PersonalDetails
 
 
 class Base(DeclarativeBase):
@@ -28,7 +34,22 @@ revocations = revocations_table(Base.metadata)
 rate_limits = rate_limit_table(Base.metadata)  # sign-in, code and link attempts (``shared.ratelimit``)
 
 
-class Case(Base):
+class IntakeSealed(SealedColumns):
+    """The sealed columns of intake's tables (``shared.crypto.SealedColumns``)."""
+
+    sealed_kek_id_length = 60
+
+
+class PersonalSealed(IntakeSealed):
+    """Personal data: crypto-shredded with its case when the retention period ends (the wrapped key
+    is erased, ``personal.shred``), so ``wrapped_key`` may be NULL."""
+
+    sealed_shreddable = True
+
+
+class Case(PersonalSealed, Base):
+    """A case; its description is the sealed value (``personal.open_description``)."""
+
     __tablename__ = "cases"
     __table_args__ = (UniqueConstraint("filed_by", "idempotency_key", name="uq_cases_idempotency"),)
 
@@ -36,7 +57,6 @@ class Case(Base):
     jurisdiction: Mapped[str] = mapped_column(String(8))
     category: Mapped[str] = mapped_column(String(40))
     status: Mapped[str] = mapped_column(String(40))
-    description: Mapped[str] = mapped_column(Text)
     court_id: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
     docket_number: Mapped[str | None] = mapped_column(String(100), nullable=True)
     filed_by: Mapped[str] = mapped_column(String(100))
@@ -57,11 +77,18 @@ class Case(Base):
     term_ends_on: Mapped[date | None] = mapped_column(Date, nullable=True)
     outcome: Mapped[str | None] = mapped_column(String(30), nullable=True)
     updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # when the retention period ended and the personal data was crypto-shredded
+    shredded_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
 
-class Participant(Base):
+class Participant(PersonalSealed, Base):
     """A party (natural person, legal entity, group or state body) or someone acting with a party:
-    representative, interpreter, support person."""
+    representative, interpreter, support person.
+
+    Who they are (name, IIN/BIN, organisation, contact, group members, accessibility) is one sealed
+    value bound to the case and participant; ``personal.open_people`` puts it on the row as ``details``
+    (read through ``name``, ``id_number``...) for the code that shows or compares it. The keyed
+    hashes of the IIN/BIN and email let a lookup find the row without either in the clear."""
 
     __tablename__ = "participants"
 
@@ -70,16 +97,30 @@ class Participant(Base):
     side: Mapped[str] = mapped_column(String(20))
     role: Mapped[str] = mapped_column(String(20))
     kind: Mapped[str | None] = mapped_column(String(20), nullable=True)
-    name: Mapped[str | None] = mapped_column(String(300), nullable=True)
-    id_number: Mapped[str | None] = mapped_column(String(40), nullable=True)
-    organisation: Mapped[str | None] = mapped_column(String(300), nullable=True)
     represents_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
     legal_capacity: Mapped[str] = mapped_column(String(20), default="full")
     language: Mapped[str] = mapped_column(String(2), default="ru")
-    accessibility: Mapped[dict] = mapped_column(JSON, default=dict)
-    contact: Mapped[dict] = mapped_column(JSON, default=dict)
-    members: Mapped[list] = mapped_column(JSON, default=list)
     position: Mapped[int] = mapped_column(Integer, default=0)
+    id_number_hash: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
+    email_hash: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
+
+    @property
+    def details(self) -> "PersonalDetails":
+        details = self.__dict__.get("_details")
+        if details is None:
+            raise RuntimeError("this participant's personal data was not opened (services.intake.personal.open_people)")
+        return details
+
+    @details.setter
+    def details(self, value: "PersonalDetails") -> None:
+        self.__dict__["_details"] = value
+
+    name = property(lambda self: self.details.name)
+    id_number = property(lambda self: self.details.id_number)
+    organisation = property(lambda self: self.details.organisation)
+    contact = property(lambda self: self.details.contact)
+    members = property(lambda self: self.details.members)
+    accessibility = property(lambda self: self.details.accessibility)
 
 
 class AccessLink(Base):
@@ -127,13 +168,7 @@ class EligibilityDecision(Base):
     decided_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
-class IntakeSealed(SealedColumns):
-    """The sealed columns of intake's tables (``shared.crypto.SealedColumns``)."""
-
-    sealed_kek_id_length = 60
-
-
-class Screening(IntakeSealed, Base):
+class Screening(PersonalSealed, Base):
     """One party's safety screening: outcome in the clear, answers sealed (AES-256-GCM envelope)."""
 
     __tablename__ = "screenings"

@@ -19,7 +19,7 @@ from shared.problems import Conflict, Forbidden, NotFound, Problem
 from shared.revocation import Revocations
 from shared.uow import UnitOfWork
 
-from . import cases, register, revocation, states
+from . import cases, personal, register, revocation, states
 from .models import Mediator, MediatorProposal
 from .schemas import CaseView, Input
 
@@ -62,7 +62,8 @@ def _proposal_view(p: MediatorProposal) -> ProposalView:
                         mediator_accepted=p.impartiality_declared_at is not None)
 
 
-async def propose_mediator(uow: UnitOfWork, *, case_id: str, mediator_id: str, principal: Principal) -> ProposalView:
+async def propose_mediator(uow: UnitOfWork, *, case_id: str, mediator_id: str, principal: Principal,
+                           personal_vault: personal.Vault) -> ProposalView:
     """A party (whose proposal counts as their acceptance) or an administrator proposes a mediator."""
     case, relation = await cases.access(uow.session, case_id, principal)
     if relation not in ("party", "admin"):
@@ -77,7 +78,7 @@ async def propose_mediator(uow: UnitOfWork, *, case_id: str, mediator_id: str, p
     if m is None:
         raise NotFound("the mediator")
     now = cases.utcnow()
-    fit = await register.fit(uow.session, m, case, await cases.participants(uow.session, case.id), now)
+    fit = await register.fit(uow.session, m, case, await cases.people(uow.session, case.id, personal_vault), now)
     if not fit.ok:
         raise fit.problem
     p = MediatorProposal(id=str(uuid.uuid4()), case_id=case.id, mediator_id=m.id, proposed_by=principal.subject,
@@ -115,7 +116,8 @@ async def answer_proposal(uow: UnitOfWork, *, case_id: str, proposal_id: str, ac
 
 
 async def mediator_decides(uow: UnitOfWork, *, case_id: str, proposal_id: str, decision: MediatorDecision,
-                           principal: Principal, tokens: TokenService) -> tuple[ProposalView, str | None]:
+                           principal: Principal, tokens: TokenService,
+                           personal_vault: personal.Vault) -> tuple[ProposalView, str | None]:
     """The mediator accepts (declaring impartiality, Law No. 401-IV Art. 7) or declines. Accepting
     assigns the mediator; the answer carries a fresh token that includes the case."""
     if principal.role != "mediator":
@@ -137,7 +139,7 @@ async def mediator_decides(uow: UnitOfWork, *, case_id: str, proposal_id: str, d
         raise Problem(422, "impartiality-declaration-required",
                       "accepting needs the impartiality declaration; decline if anything prevents impartiality")
     m = await uow.session.get(Mediator, p.mediator_id)
-    fit = await register.fit(uow.session, m, case, await cases.participants(uow.session, case.id), now)
+    fit = await register.fit(uow.session, m, case, await cases.people(uow.session, case.id, personal_vault), now)
     if not fit.ok:
         raise fit.problem
     cases.move(uow, case, "mediator_accepted", actor=principal.subject, now=now)
@@ -171,7 +173,7 @@ async def mediator_proposals(uow: UnitOfWork, *, principal: Principal) -> list[P
 
 
 async def recuse(uow: UnitOfWork, *, case_id: str, reason: str, principal: Principal, tokens: TokenService,
-                 revocations: Revocations | None) -> CaseView:
+                 revocations: Revocations | None, personal_vault: personal.Vault) -> CaseView:
     """The assigned mediator steps down, or a party asks for a replacement: the case goes back to
     choosing a mediator, and the agreement to mediate must be signed again with the new one. The
     mediator's tokens stop opening this case at once, on every service and in the room (their
@@ -195,4 +197,4 @@ async def recuse(uow: UnitOfWork, *, case_id: str, reason: str, principal: Princ
     revocation.revoke(uow, revocations=revocations, tokens=tokens, subject=mediator_id, case_id=case.id,
                       reason="recused")
     await uow.commit()
-    return cases.view(case, await cases.participants(uow.session, case.id), principal, relation)
+    return cases.view(case, await cases.people(uow.session, case.id, personal_vault), principal, relation)

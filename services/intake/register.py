@@ -25,7 +25,7 @@ from shared.auth import Principal, hash_secret_off_loop
 from shared.problems import Conflict, Forbidden, NotFound, Problem
 from shared.uow import UnitOfWork
 
-from . import accounts, cases, deadlines, eligibility, states
+from . import accounts, cases, deadlines, eligibility, personal, states
 from .models import Account, Case, Mediator, MediatorProposal, Participant
 from .schemas import Category, Input, Language, Name
 
@@ -242,12 +242,13 @@ async def fit(session: AsyncSession, m: Mediator, case: Case, people: list[Parti
     return Fit(True, None, rank(m, category=case.category, languages=languages, load=load))
 
 
-async def candidates(uow: UnitOfWork, *, case_id: str, principal: Principal) -> list[Candidate]:
+async def candidates(uow: UnitOfWork, *, case_id: str, principal: Principal,
+                     personal_vault: personal.Vault) -> list[Candidate]:
     """Mediators who may take the case, best first; those with a conflict are left out."""
     case, relation = await cases.access(uow.session, case_id, principal)
     if relation not in ("party", "admin"):
         raise Forbidden("the parties and administrators choose the mediator")
-    people = await cases.participants(uow.session, case.id)
+    people = await cases.people(uow.session, case.id, personal_vault)
     now = cases.utcnow()
     rows = (await uow.session.execute(select(Mediator))).scalars().all()
     fits = [f for f in [await fit(uow.session, m, case, people, now) for m in rows if case.jurisdiction in m.jurisdictions]

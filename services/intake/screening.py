@@ -30,7 +30,7 @@ from shared.crypto import Envelope, aad, create_keyring
 from shared.problems import Conflict, Forbidden, Problem
 from shared.uow import UnitOfWork
 
-from . import cases
+from . import cases, personal
 from .models import EligibilityDecision, Screening
 from .schemas import CaseView, Input
 
@@ -250,6 +250,8 @@ async def read_screenings(uow: UnitOfWork, *, case_id: str, principal: Principal
     case, relation = await cases.access(uow.session, case_id, principal)
     if relation != "mediator":
         raise Forbidden("screening answers are for the assigned mediator only")
+    if case.shredded_at is not None:
+        raise Problem(410, "shredded", "the retention period ended and the answers were crypto-shredded")
     rows = (await uow.session.execute(select(Screening).where(Screening.case_id == case.id)
                                       .order_by(Screening.side))).scalars()
     return [ScreeningReport(side=r.side, participant_id=r.participant_id, safety=r.safety, safeguards=r.safeguards,
@@ -258,7 +260,7 @@ async def read_screenings(uow: UnitOfWork, *, case_id: str, principal: Principal
 
 
 async def review_eligibility(uow: UnitOfWork, *, case_id: str, review: EligibilityReview,
-                             principal: Principal) -> CaseView:
+                             principal: Principal, personal_vault: personal.Vault) -> CaseView:
     """A person decides a case the rules sent for review; the decision is recorded beside the rules'."""
     case = await cases.load(uow.session, case_id)
     now = cases.utcnow()
@@ -275,4 +277,4 @@ async def review_eligibility(uow: UnitOfWork, *, case_id: str, review: Eligibili
                              safeguards=list(case.safeguards or []), rule_set=case.rule_set,
                              rules_fired=list(case.rules_fired or [])))
     await uow.commit()
-    return cases.view(case, await cases.participants(uow.session, case.id), principal, "admin")
+    return cases.view(case, await cases.people(uow.session, case.id, personal_vault), principal, "admin")

@@ -47,6 +47,7 @@ SPEC = ServiceSpec(
     migrations=Path(__file__).parent / "migrations",
     subscriptions=events.subscriptions,
     context=context.build,
+    keys=context.keys,
     background=[workers],
 )
 

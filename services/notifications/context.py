@@ -11,6 +11,7 @@ from pathlib import Path
 from sqlalchemy import event as sa_event
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from shared.config import Settings
 from shared.crypto import Envelope, create_keyring
 from shared.service import ServiceRuntime
 from shared.workers import Signal, Worker
@@ -25,6 +26,18 @@ from .storage import Sealer
 from .webhooks import WebhookWorker
 
 KEK_ID = "notifications"
+
+
+def kek_path(settings: Settings) -> Path:
+    """A file of our own beside the configured one, where existing deployments keep this
+    service's KEK (from before the keyring locked its file against concurrent writers)."""
+    configured = settings.resolved_kek_keyring
+    return configured.with_name(f"notifications-{configured.name}")
+
+
+def keys(settings: Settings, *, create: bool) -> None:
+    """The service's keys (``ServiceSpec.keys``): its KEK, in its own file."""
+    create_keyring(kek_path(settings), KEK_ID, create=create)
 
 
 class Notifier:
@@ -55,15 +68,12 @@ class Notifier:
 
     @property
     def kek_path(self) -> Path:
-        # A file of our own beside the configured one, where existing deployments keep this
-        # service's KEK (from before the keyring locked its file against concurrent writers).
-        configured = self.settings.resolved_kek_keyring
-        return configured.with_name(f"notifications-{configured.name}")
+        return kek_path(self.settings)
 
     @property
     def sealer(self) -> Sealer:
         if self._sealer is None:
-            self._sealer = Sealer(Envelope(create_keyring(self.kek_path), KEK_ID))
+            self._sealer = Sealer(Envelope(create_keyring(self.kek_path, KEK_ID, create=self.settings.dev_mode), KEK_ID))
         return self._sealer
 
     def email_transport(self) -> EmailTransport:

@@ -80,6 +80,7 @@ SPEC = ServiceSpec(
     subscriptions=events.SUBSCRIPTIONS,
     asyncapi=websocket_asyncapi,
     context=context.build,
+    keys=context.keys,
     background=[rooms_engine],
 )
 

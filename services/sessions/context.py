@@ -10,6 +10,7 @@ from typing import Annotated
 
 from fastapi import Depends
 
+from shared.config import Settings
 from shared.crypto import KeyProvider
 from shared.deps import service_context
 from shared.service import ServiceRuntime
@@ -28,8 +29,13 @@ class SessionsContext:
     sequencer: Sequencer
 
 
+def keys(settings: Settings, *, create: bool) -> None:
+    """The service's keys (``ServiceSpec.keys``): the transcripts' KEK."""
+    transcripts.key_provider(settings.resolved_kek_keyring, create=create)
+
+
 def build(runtime: ServiceRuntime, settings: SessionsSettings | None = None) -> SessionsContext:
-    keys = transcripts.key_provider(runtime.settings.resolved_kek_keyring)
+    keys = transcripts.key_provider(runtime.settings.resolved_kek_keyring, create=runtime.settings.dev_mode)
     hub = Hub(runtime, keys)
     return SessionsContext(settings=settings or SessionsSettings(), keys=keys, hub=hub,
                            sequencer=Sequencer(runtime, hub, keys))

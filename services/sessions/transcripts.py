@@ -16,10 +16,11 @@ from shared.crypto import KeyProvider, create_keyring
 KEK_ID = "sessions-transcripts"
 
 
-def key_provider(path: Path) -> KeyProvider:
-    """The keyring (``shared.crypto.create_keyring``) with the sessions KEK, created once under its
-    file lock even when several replicas start together on one data directory."""
-    return create_keyring(path, KEK_ID)
+def key_provider(path: Path, *, create: bool = False) -> KeyProvider:
+    """The keyring (``shared.crypto.create_keyring``) with the sessions KEK; with ``create`` (dev
+    mode, ``odr keys init``) a missing KEK is created once under the file lock, even when several
+    replicas start together on one data directory."""
+    return create_keyring(path, KEK_ID, create=create)
 
 
 # A session's data key seals its messages and fan-out records with ``shared.crypto``'s AES-256-GCM.

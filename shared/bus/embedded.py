@@ -22,6 +22,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from ..files import private_file
 from .base import DEFAULT_PARTITIONS, BatchHandler, Consumer, EventBus, Message, Record, partition_for
 
 log = logging.getLogger("odr.bus.embedded")
@@ -62,7 +63,7 @@ def _wake(path: Path) -> None:
 
 
 def _connect(path: Path, synchronous: str) -> sqlite3.Connection:
-    path.parent.mkdir(parents=True, exist_ok=True)
+    private_file(path)  # the log holds every event: 0600, and its -wal/-shm files follow
     conn = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute(f"PRAGMA synchronous={synchronous}")

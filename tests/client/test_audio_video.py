@@ -183,7 +183,9 @@ async def second_sessions_replica(data_dir: Path):
     """Another `odr serve sessions` on the embedded run's database, event log and keys, as a
     second replica behind a load balancer would be."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("ODR_") or k.startswith("ODR_TEST_")}
-    env.update({"ODR_DATA_DIR": str(data_dir), "ODR_LOG_LEVEL": "WARNING", "ODR_LOG_FORMAT": "text"})
+    # Dev mode like the embedded run it joins: its keys sit in the data directory, which production refuses.
+    env.update({"ODR_DATA_DIR": str(data_dir), "ODR_LOG_LEVEL": "WARNING", "ODR_LOG_FORMAT": "text",
+                "ODR_DEV_MODE": "true"})
     async with odr_serve("sessions", env=env) as (port, _):
         yield port
 

@@ -119,6 +119,10 @@ async def running_platform(tmp_path, kafka, pg_database_template, mail, *, repli
     # What the README tells an operator to do before `docker compose up`: create the token keyrings.
     cli("keys", "rotate", "--data-dir", str(secrets), "--public-out", str(secrets / "jwt.public.json"))
     clean = {k: v for k, v in os.environ.items() if not k.startswith("ODR_") or k.startswith("ODR_TEST_")}
+    # ...and the key-encryption keys and the seal keyring, which production never makes by itself.
+    cli("keys", "init", env={**clean, "ODR_DATA_DIR": str(tmp_path / "nowhere"), "ODR_JWT_KEYRING": str(secrets / "keys" / "jwt.json"),
+                             "ODR_KEK_KEYRING": str(secrets / "kek.json"),
+                             "ODR_AGREEMENTS_SEAL_KEYRING": str(secrets / "agreements-seal.json")})
     logs = tmp_path / "logs"
     logs.mkdir()
     procs: dict[str, list[ServiceProcess]] = {}
@@ -134,6 +138,8 @@ async def running_platform(tmp_path, kafka, pg_database_template, mail, *, repli
                 "ODR_DATA_DIR": str(data_dir),
                 "path:/run/secrets/jwt_keyring": str(secrets / "keys" / "jwt.json"),
                 "path:/run/secrets/jwt_public_keyring": str(secrets / "jwt.public.json"),
+                "path:/run/secrets/kek.json": str(secrets / "kek.json"),
+                "path:/run/secrets/agreements-seal.json": str(secrets / "agreements-seal.json"),
                 "ODR_NOTIFICATIONS_SMTP_HOST": "127.0.0.1",
                 "ODR_NOTIFICATIONS_SMTP_PORT": str(mail.port),
             })

@@ -24,10 +24,12 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def test_serve_runs_one_service_as_its_own_process(tmp_path):
+def test_serve_runs_one_service_as_its_own_process(tmp_path, monkeypatch):
     port = _free_port()
-    env = {**os.environ, "ODR_DATA_DIR": str(tmp_path), "ODR_LOG_FORMAT": "json"}
-    main(["keys", "rotate", "--data-dir", str(tmp_path)])  # production does not invent keys
+    data = tmp_path / "data"
+    monkeypatch.setenv("ODR_KEK_KEYRING", str(tmp_path / "secrets" / "kek.json"))  # apart from the data
+    env = {**os.environ, "ODR_DATA_DIR": str(data), "ODR_LOG_FORMAT": "json"}
+    main(["keys", "init", "notifications", "--data-dir", str(data)])  # production does not invent keys
     proc = subprocess.Popen([sys.executable, "-m", "odr.cli", "serve", "notifications", "--port", str(port),
                              "--host", "127.0.0.1"], cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
@@ -40,9 +42,9 @@ def test_serve_runs_one_service_as_its_own_process(tmp_path):
                 if time.monotonic() > deadline or proc.poll() is not None:
                     raise AssertionError(proc.stderr.read().decode()[-2000:] if proc.poll() is not None else "no answer")
                 time.sleep(0.2)
-        assert r.status_code == 200 and r.json()["checks"] == {"database": "ok", "bus": "ok"}
+        assert r.status_code == 200 and r.json()["checks"] == {"keys": "ok", "database": "ok", "bus": "ok"}
         assert httpx.get(f"http://127.0.0.1:{port}/openapi.json").json()["info"]["title"] == "ODR notifications"
-        assert (tmp_path / "notifications.sqlite3").exists()
+        assert (data / "notifications.sqlite3").exists()
     finally:
         proc.terminate()
         proc.wait(10)
@@ -90,10 +92,13 @@ def test_asyncapi_keys_and_token_commands(tmp_path, capsys):
     assert "private" not in (tmp_path / "public.json").read_text()
 
 
-def test_kek_commands_are_delegated_to_the_service(tmp_path, capsys):
-    main(["migrate", "agreements", "--data-dir", str(tmp_path)])
-    main(["kek", "agreements", "rotate", "--data-dir", str(tmp_path)])
-    main(["kek", "agreements", "status", "--data-dir", str(tmp_path)])
+def test_kek_commands_are_delegated_to_the_service(tmp_path, capsys, monkeypatch):
+    data = str(tmp_path / "data")
+    monkeypatch.setenv("ODR_KEK_KEYRING", str(tmp_path / "secrets" / "kek.json"))  # apart from the data
+    main(["keys", "init", "agreements", "--data-dir", data])
+    main(["migrate", "agreements", "--data-dir", data])
+    main(["kek", "agreements", "rotate", "--data-dir", data])
+    main(["kek", "agreements", "status", "--data-dir", data])
     out = capsys.readouterr().out
     assert "agreements" in out
     import pytest

@@ -9,7 +9,7 @@ from shared.crypto import DecryptionError, Envelope, LocalKeyring, Sealed
 
 @pytest.fixture
 def envelope(tmp_path):
-    return Envelope(LocalKeyring(tmp_path / "kek.json"), "agreements")
+    return Envelope(LocalKeyring(tmp_path / "kek.json", create=True), "agreements")
 
 
 def test_round_trip_and_no_plaintext_in_what_is_stored(envelope):
@@ -48,7 +48,7 @@ def test_rotation_rewraps_without_touching_ciphertext_and_survives_a_reload(enve
 def test_keyrings_sharing_a_file_never_lose_each_others_keys(tmp_path):
     """Two services in one process (odr dev) and a rotate command in another share the file."""
     path = tmp_path / "kek.json"
-    a, b = LocalKeyring(path), LocalKeyring(path)
+    a, b = LocalKeyring(path, create=True), LocalKeyring(path, create=True)
     sealed_a = Envelope(a, "intake").seal(b"answers", aad=b"s")
     sealed_b = Envelope(b, "agreements").seal(b"terms", aad=b"t")  # b creates its KEK after a did
     rotated = LocalKeyring(path).rotate("intake")  # "another process" rotates

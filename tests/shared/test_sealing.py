@@ -38,7 +38,7 @@ class Shreddable(SealedColumns, Base):
 
 @pytest.fixture
 def vault(tmp_path):
-    return Vault.local(tmp_path / "kek.json", "things")
+    return Vault.local(tmp_path / "kek.json", "things", create=True)
 
 
 def test_a_row_holds_a_sealed_value_bound_to_its_identity(vault):
@@ -98,7 +98,7 @@ def test_a_data_keys_sealing_reads_what_was_sealed_before():
 
 def test_create_keyring_creates_the_named_keks_once(tmp_path):
     path = tmp_path / "keys" / "kek.json"
-    ring = create_keyring(path, "a", "b")
+    ring = create_keyring(path, "a", "b", create=True)
     assert set(json.loads(path.read_text())) == {"a", "b"}
     assert oct(path.stat().st_mode & 0o777) == "0o600"
     before = path.read_text()
@@ -111,7 +111,7 @@ def test_a_change_waits_for_whoever_holds_the_keyring_lock(tmp_path):
     """The lock is flock on ``<file>.lock``, as before the kit: a holder in another process (an
     older release during an upgrade, the rotate command) keeps changes out until it lets go."""
     path = tmp_path / "kek.json"
-    ring = LocalKeyring(path)
+    ring = LocalKeyring(path, create=True)
     ring.latest_version("k")
     done = threading.Event()
     with open(path.with_name("kek.json.lock"), "a") as held:

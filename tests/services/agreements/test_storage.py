@@ -102,7 +102,8 @@ async def test_key_rotation_rewraps_every_data_key_and_keeps_every_document_read
         before = {(r.agreement_id, r.version): r.ciphertext for r in (await s.execute(select(AgreementVersion))).scalars()}
 
     # the command an operator runs, in its own process, against the same database and keyring
-    env = {**os.environ, "ODR_DATA_DIR": str(harness.runtime.settings.data_dir)}
+    # (dev mode, like the harness: its keys are in the data directory, which production refuses)
+    env = {**os.environ, "ODR_DATA_DIR": str(harness.runtime.settings.data_dir), "ODR_DEV_MODE": "true"}
     env.pop("ODR_AGREEMENTS_DATABASE_URL", None)
     # (asynchronously: the running service keeps serving, and committing, meanwhile)
     proc = await asyncio.create_subprocess_exec(sys.executable, "-m", "services.agreements.keys", "rotate", env=env,

@@ -10,6 +10,7 @@ import pytest
 from services.intake.app import create_app
 from shared.config import Settings
 from tests.support.apps import running
+from tests.support.keys import production_settings
 
 FILING = {"jurisdiction": "KZ", "category": "labour", "description": "unpaid wages"}
 
@@ -68,11 +69,7 @@ async def test_malformed_json_and_wrong_roles_are_problems_not_crashes(client):
 
 
 async def test_dev_tokens_exist_only_in_dev_mode(tmp_path):
-    Settings(data_dir=tmp_path, dev_mode=True)  # noqa: B018  (creates nothing by itself)
-    from shared.auth import KeyRing
-
-    KeyRing.load(tmp_path / "keys" / "jwt.json", create=True)
-    app = create_app(Settings(data_dir=tmp_path, dev_mode=False), configure_logs=False)
+    app = create_app(production_settings(tmp_path, "intake"), configure_logs=False)
     async with running(app) as c:
         r = await c.post("/dev/token", json={"subject": "x", "role": "admin"})
         assert r.status_code == 403

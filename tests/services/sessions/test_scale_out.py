@@ -21,6 +21,7 @@ from shared.clock import utcnow
 from shared.contracts.intake import AccessRevoked, MediationAgreed, Participant
 from shared.events import envelope
 from tests.services.sessions.conftest import Client
+from tests.support.keys import production_env, production_settings
 from tests.support.processes import odr_serve
 from tests.support.waiting import eventually
 
@@ -32,15 +33,16 @@ PEOPLE = [Participant(participant_id="m-1", role="mediator"),
 
 
 @contextlib.asynccontextmanager
-async def sessions_process(data_dir, database_url: str):
-    env = {**os.environ, "ODR_DATA_DIR": str(data_dir), "ODR_SESSIONS_DATABASE_URL": database_url,
-           "ODR_LOG_LEVEL": "WARNING", "ODR_DEV_MODE": "false"}
+async def sessions_process(settings, database_url: str):
+    env = {**os.environ, **production_env(settings), "ODR_SESSIONS_DATABASE_URL": database_url,
+           "ODR_LOG_LEVEL": "WARNING"}
     async with odr_serve("sessions", env=env) as (port, http):
         yield f"ws://127.0.0.1:{port}", http
 
 
 async def test_participants_on_two_processes_see_one_order(tmp_path, database_url):
-    ring = KeyRing.load(tmp_path / "keys" / "jwt.json", create=True)
+    settings = production_settings(tmp_path, "sessions")
+    ring = KeyRing.load(settings.resolved_keyring)
     tokens = TokenService(ring)
     case_id = str(uuid.uuid4())
 
@@ -48,9 +50,9 @@ async def test_participants_on_two_processes_see_one_order(tmp_path, database_ur
         role = "mediator" if who.startswith("m-") else "party"
         return f"{base}/rooms/{case_id}/ws?token={tokens.issue(subject=who, role=role, cases=[case_id])}{extra}"
 
-    async with sessions_process(tmp_path, database_url) as (a, http_a):
-        async with sessions_process(tmp_path, database_url) as (b, _):
-            bus = EmbeddedBus(tmp_path / "bus.sqlite3")
+    async with sessions_process(settings, database_url) as (a, http_a):
+        async with sessions_process(settings, database_url) as (b, _):
+            bus = EmbeddedBus(settings.data_dir / "bus.sqlite3")
             await bus.start()
             try:
                 evt = MediationAgreed(case_id=case_id, mediator_id="m-1", participants=PEOPLE, term_ends_on=date(2030, 1, 1))
