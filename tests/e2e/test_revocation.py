@@ -18,7 +18,7 @@ from tests.services.intake.conftest import KZ_ATM, KZ_CONSENT, calm_answers, par
 from tests.support.waiting import eventually
 
 from .support import bearer, claims, cli
-from .test_multiprocess import WAIT, Api, Ws, mail, platform  # noqa: F401  (fixtures)
+from .test_multiprocess import WAIT, Api, Ws, mail, running_platform  # noqa: F401  (fixtures)
 
 pytestmark = pytest.mark.timeout(300)
 
@@ -45,12 +45,20 @@ async def _refused_everywhere(api: Api, who: dict, case_id: str) -> None:
     await eventually(all_refused, timeout=WAIT, interval=0.2, message="every service refuses the revoked token")
 
 
+@pytest.fixture
+async def platform(tmp_path, kafka, pg_database_template, mail):  # noqa: F811
+    """One process of each service: two replicas are the multi-process test's and the sessions
+    scale-out test's (both close a recused mediator); here the point is four services apart."""
+    async with running_platform(tmp_path, kafka, pg_database_template, mail, replicas=1) as running:
+        yield running
+
+
 async def test_revocation_across_four_processes(platform):
-    api = Api(platform.procs)
+    api = Api(platform)
     try:
         await _walk(api, platform)
     except BaseException:
-        for p in platform.procs.values():
+        for p in (p for ps in platform.procs.values() for p in ps):
             print(p.log_tail())
         raise
     finally:
@@ -107,7 +115,7 @@ async def _walk(api: Api, platform) -> None:
 
     draft = await eventually(drafted, timeout=WAIT, interval=0.2, message="agreements learned of the case")
 
-    ws_base = platform.procs["sessions"].url.replace("http://", "ws://")
+    ws_base = platform.procs["sessions"][0].url.replace("http://", "ws://")
 
     def ws_url(headers):
         return f"{ws_base}/rooms/{case_id}/ws?token={headers['Authorization'].split()[1]}"
