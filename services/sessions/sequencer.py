@@ -34,7 +34,7 @@ from shared.contracts.sessions import (CaucusClosed, CaucusOpened, ProposalAccep
 from shared.crypto import KeyProvider, Vault
 from shared.tasks import cancel_and_wait
 
-from . import transcripts
+from . import offers, transcripts
 from .hub import Wire
 from .models import Proposal, Room, RoomSession, SessionMessage
 from .rooms import Item, Member, RoomError, RoomState
@@ -197,7 +197,11 @@ class Sequencer:
                                                              "duplicate": True})))
                         continue
                     try:
-                        result = state.apply(sub.actor, sub.op)
+                        if sub.op["type"] in offers.OP_TYPES:
+                            result = await offers.apply(db, vault=self.proposals, state=state, case_id=case_id,
+                                                        session_id=sid, actor=sub.actor, op=sub.op, now=now)
+                        else:
+                            result = state.apply(sub.actor, sub.op)
                     except RoomError as err:
                         outcomes.append((sub, Outcome(error=(err.code, err.detail))))
                         continue
