@@ -8,12 +8,14 @@ from __future__ import annotations
 import json
 
 import httpx
+import pytest
 from sqlalchemy import select
 from websockets.asyncio.client import connect
 
 from services.sessions import protocol
 from services.sessions.models import BlindOfferProcess, SessionMessage
 from services.sessions.offers import MAX_AMOUNT
+from shared.config import Settings
 from tests.services.sessions.conftest import CLAIMANT, MEDIATOR, RESPONDENT, Client, token
 from tests.services.sessions.test_bad_input import closed_with
 from tests.services.sessions.test_lifecycle import outbox_events
@@ -24,6 +26,12 @@ ASK_1, BID_1 = 23_456_789, 12_345_678
 ASK_2, BID_2 = 15_000_001, 16_000_003
 FIGURE = (ASK_2 + BID_2) // 2
 CLAIMANT_ONLY, RESPONDENT_ONLY = (ASK_1, ASK_2), (BID_1, BID_2)
+
+
+@pytest.fixture
+def settings(tmp_path, database_url):
+    """The room on SQLite and on PostgreSQL (where the process row is also locked)."""
+    return Settings(data_dir=tmp_path, dev_mode=True, log_format="json", database_url=database_url)
 
 
 async def shuttle(room):
