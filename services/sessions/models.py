@@ -106,9 +106,11 @@ class BlindOfferProcess(SealedColumns, Base):
     sealed_kek_id_length = 100
 
     __tablename__ = "blind_offer_processes"
+    __table_args__ = (UniqueConstraint("case_id", "number", name="uq_blind_offer_processes_number"),)
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     case_id: Mapped[str] = mapped_column(String(36), index=True)
+    number: Mapped[int] = mapped_column(Integer)  # 1, 2, ... within the case: the latest is the current one
     session_id: Mapped[str] = mapped_column(String(36))  # where it was proposed
     status: Mapped[str] = mapped_column(String(20))  # proposed | open | crossed | settled | exhausted | cancelled
     currency: Mapped[str] = mapped_column(String(3))

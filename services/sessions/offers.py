@@ -56,7 +56,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from shared import crypto
 
@@ -343,7 +343,7 @@ def _store(row: BlindOfferProcess, process: Process, hidden: Hidden, vault: cryp
 
 async def latest(db, case_id: str, *, lock: bool = False) -> BlindOfferProcess | None:
     q = (select(BlindOfferProcess).where(BlindOfferProcess.case_id == case_id)
-         .order_by(BlindOfferProcess.created_at.desc(), BlindOfferProcess.id).limit(1))
+         .order_by(BlindOfferProcess.number.desc()).limit(1))
     if lock and db.bind.dialect.name == "postgresql":
         q = q.with_for_update()
     return (await db.execute(q)).scalar()
@@ -358,16 +358,13 @@ async def apply(db, *, vault: crypto.Vault, state: RoomState, case_id: str, sess
         raise RoomError("session-not-live", "the session has not started or has ended")
     row = await latest(db, case_id, lock=True)
     process, hidden = _load(row, vault) if row is not None else (None, None)
-    count = 0
-    if op["type"] == "offers.propose":
-        count = (await db.execute(select(func.count()).select_from(BlindOfferProcess)
-                                  .where(BlindOfferProcess.case_id == case_id))).scalar_one()
+    count = row.number if row is not None else 0  # processes so far: the latest is number `count`
     result = step(process, hidden, members=state.members, actor=actor, op=op, processes=count)
     if result.process is None or result.process is process:
         return Result(items=result.notices, reply=result.reply)
     p = result.process
     if row is None or row.id != p.id:
-        row = BlindOfferProcess(id=p.id, case_id=case_id, session_id=session_id, currency=p.currency, rule=p.rule,
+        row = BlindOfferProcess(id=p.id, case_id=case_id, number=count + 1, session_id=session_id, currency=p.currency, rule=p.rule,
                                 band_percent=p.band_percent, max_rounds=p.max_rounds, proposed_by=p.proposed_by,
                                 created_at=now)
         db.add(row)

@@ -12,6 +12,10 @@ Channel sequence numbers are therefore
 assigned by exactly one transaction at a time, and a number that is committed implies every
 smaller one is committed too. Sessions are locked in id order so two batches never deadlock.
 
+Blind offers (``offers.*`` frames, ``offers.py``) are applied in the same batches: the locked session
+row orders them with everything else the room does, and their sealed record is written in the
+same transaction.
+
 Group commit: frames arriving while a batch is in flight wait for the next one, so one commit
 carries many frames (this is what makes thousands of messages per second possible on SQLite).
 """

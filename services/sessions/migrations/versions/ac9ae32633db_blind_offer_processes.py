@@ -21,6 +21,7 @@ def upgrade() -> None:
     op.create_table('blind_offer_processes',
     sa.Column('id', sa.String(length=36), nullable=False),
     sa.Column('case_id', sa.String(length=36), nullable=False),
+    sa.Column('number', sa.Integer(), nullable=False),
     sa.Column('session_id', sa.String(length=36), nullable=False),
     sa.Column('status', sa.String(length=20), nullable=False),
     sa.Column('currency', sa.String(length=3), nullable=False),
@@ -40,7 +41,8 @@ def upgrade() -> None:
     sa.Column('wrapped_key', sa.LargeBinary(), nullable=False),
     sa.Column('kek_id', sa.String(length=100), nullable=False),
     sa.Column('kek_version', sa.Integer(), nullable=False),
-    sa.PrimaryKeyConstraint('id')
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('case_id', 'number', name='uq_blind_offer_processes_number')
     )
     with op.batch_alter_table('blind_offer_processes', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_blind_offer_processes_case_id'), ['case_id'], unique=False)
