@@ -172,3 +172,21 @@ async def test_hostile_offers_get_documented_codes(room):
             break
     assert await closed_with(res.ws) == protocol.Close.RATE_LIMITED
     assert (await status(cla))["status"] == "exhausted"
+
+
+async def test_blind_offers_carry_over_to_the_next_session(room):
+    med, cla, res = await shuttle(room)
+    pid = (await res.op({"type": "offers.propose", "max_rounds": 2}))["process_id"]
+    await cla.op({"type": "offers.agree", "process_id": pid})
+    await cla.op({"type": "offers.submit", "process_id": pid, "round": 1, "amount": 7_00})
+    await med.send({"type": "session.end"})  # answered by session.ended, then close code 4011
+    for who in (med, cla, res):
+        await who.expect("session.ended")
+        assert await closed_with(who.ws) == protocol.Close.SESSION_ENDED
+    med = await Client.open(room.url(MEDIATOR))
+    cla = await Client.open(room.url(CLAIMANT, side="claimant"))
+    # between sessions nothing is offered
+    assert (await cla.op({"type": "offers.status"}))["code"] == "session-not-live"
+    await med.op({"type": "session.start"})
+    now = await status(cla)
+    assert now["process_id"] == pid and now["status"] == "open" and now["offered"] is True and now["my_offers"] == [7_00]
