@@ -66,7 +66,7 @@ async def test_two_parties_settle_a_money_term_by_blind_offers(odr, browser, art
         await expect(who.page.locator("#where")).to_have_attribute("data-location", "joint", timeout=20_000)
 
     # the mediator proposes blind offers; both sides agree to the terms
-    await m.page.locator("#offers-new summary").click()
+    await m.page.locator("#offers-new").click()
     await m.page.locator("#offers-rounds").fill("3")
     await m.page.locator("#offers-propose-send").click()
     for who in (c, r):

@@ -155,6 +155,14 @@ export class OffersPanel {
       if (rule.value === "midpoint-band") frame.band_percent = Number(band.value);
       this.act(frame);
     });
-    return h("details", { id: "offers-new" }, h("summary", {}, t("offers_new")), form);
+    // a disclosure button rather than <details>: the room's proposal form is the room's one <details>
+    form.hidden = true;
+    const toggle = h("button", { type: "button", class: "secondary", id: "offers-new", "aria-expanded": "false",
+      "aria-controls": "offers-propose" }, t("offers_new"));
+    toggle.addEventListener("click", () => {
+      form.hidden = !form.hidden;
+      toggle.setAttribute("aria-expanded", String(!form.hidden));
+    });
+    return h("div", {}, toggle, form);
   }
 }
