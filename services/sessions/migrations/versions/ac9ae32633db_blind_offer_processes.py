@@ -1,7 +1,7 @@
 """blind offer processes: the sealed record of blind offers for money terms (offers.py)
 
 Revision ID: ac9ae32633db
-Revises: 69d7b53a6a52
+Revises: e2766afead53
 Create Date: 2026-11-29 18:58:04.979934
 """
 from typing import Sequence, Union
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 
 revision: str = 'ac9ae32633db'
-down_revision: Union[str, None] = '69d7b53a6a52'
+down_revision: Union[str, None] = 'e2766afead53'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
