@@ -19,10 +19,11 @@ export function parseAmount(text) {
   return minor >= 1 && minor <= MAX_AMOUNT ? minor : null;
 }
 
-/** 15000050, "KZT" -> "150 000,50 ₸" in the reader's language. */
+/** 15000050, "KZT" -> "150 000,50 KZT" in the reader's language (the code, as in the proposal). */
 export function formatAmount(minor, currency) {
   const locale = lang() === "en" ? "en-GB" : "ru-RU";
-  return new Intl.NumberFormat(locale, { style: "currency", currency, minimumFractionDigits: 2 }).format(minor / 100);
+  const number = new Intl.NumberFormat(locale, { minimumFractionDigits: 2, maximumFractionDigits: 2 }).format(minor / 100);
+  return `${number} ${currency}`;
 }
 
 export class OffersPanel {
