@@ -95,3 +95,34 @@ class Proposal(SealedColumns, Base):
     status: Mapped[str] = mapped_column(String(20))  # open | accepted
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class BlindOfferProcess(SealedColumns, Base):
+    """A blind-offer process for a money term (``offers.py``). The columns hold only what the
+    people in the room may know about it; every offer and the figure are in the sealed value
+    (envelope encryption under the sessions KEK, bound to case and process), kept as the record of
+    the rounds after the session's transcript key is gone."""
+
+    sealed_kek_id_length = 100
+
+    __tablename__ = "blind_offer_processes"
+    __table_args__ = (UniqueConstraint("case_id", "number", name="uq_blind_offer_processes_number"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    case_id: Mapped[str] = mapped_column(String(36), index=True)
+    number: Mapped[int] = mapped_column(Integer)  # 1, 2, ... within the case: the latest is the current one
+    session_id: Mapped[str] = mapped_column(String(36))  # where it was proposed
+    status: Mapped[str] = mapped_column(String(20))  # proposed | open | crossed | settled | exhausted | cancelled
+    currency: Mapped[str] = mapped_column(String(3))
+    rule: Mapped[str] = mapped_column(String(20))
+    band_percent: Mapped[int] = mapped_column(Integer)
+    max_rounds: Mapped[int] = mapped_column(Integer)
+    proposed_by: Mapped[str] = mapped_column(String(20))
+    round: Mapped[int] = mapped_column(Integer, default=0)
+    agreed: Mapped[list] = mapped_column(JSON)
+    confirmed: Mapped[list] = mapped_column(JSON)
+    offered: Mapped[list] = mapped_column(JSON)  # sides that offered in the current round
+    proposal_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)

@@ -12,7 +12,7 @@ from __future__ import annotations
 from enum import IntEnum
 from typing import Annotated, Any, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, model_validator
 
 PROTOCOL = "odr.sessions.v1"
 VERSION = 1
@@ -77,6 +77,13 @@ ERROR_CODES = {
     "safeguard": "a safeguard of this case forbids it (staggered joining, support person)",
     "conflict": "the id is already used",
     "unavailable": "the server could not store the frame; resend it with the same id",
+    "offers-none": "no such blind-offer process in this case (`process_id` is not the case's current one)",
+    "offers-state": "the blind offers are not at a stage that allows this (an offer before both sides agreed, a "
+                    "confirmation before the offers crossed, a second process while one is under way)",
+    "offers-ended": "the blind-offer process has ended (settled, exhausted or cancelled)",
+    "offers-round": "the offer names another round than the current one",
+    "offers-made": "your side has already made a different offer in this round (one offer per side per round)",
+    "offers-limit": "this case has had as many blind-offer processes as allowed",
 }
 
 Id = Annotated[str, Field(min_length=1, max_length=64)]
@@ -219,8 +226,62 @@ class Ping(_Frame):
     type: Literal["ping"]
 
 
+# Blind offers for a money term (``offers.py``): amounts are integers in minor units (tiyn for KZT).
+ProcessId = Annotated[str, Field(min_length=1, max_length=36)]
+Amount = Annotated[int, Field(ge=1, le=10**12, strict=True)]
+
+
+class OffersPropose(_Frame):
+    """Propose blind offers for a money term: the rule, currency and number of rounds both sides
+    must agree to before the first round (the proposing side counts as agreed)."""
+    type: Literal["offers.propose"]
+    currency: Literal["KZT", "KGS", "RUB", "USD", "EUR"] = "KZT"
+    rule: Literal["midpoint", "midpoint-band"] = "midpoint"
+    band_percent: Annotated[int, Field(ge=1, le=20)] | None = None
+    max_rounds: Annotated[int, Field(ge=1, le=10)] = 3
+
+    @model_validator(mode="after")
+    def _band_with_its_rule(self) -> "OffersPropose":
+        if (self.rule == "midpoint-band") != (self.band_percent is not None):
+            raise ValueError("band_percent is given with the midpoint-band rule, and only with it")
+        return self
+
+
+class OffersAgree(_Frame):
+    """A side agrees to the proposed blind offers (rule, currency, rounds)."""
+    type: Literal["offers.agree"]
+    process_id: ProcessId
+
+
+class OffersSubmit(_Frame):
+    """Your side's sealed offer for the current round: the claimant the least it would accept, the
+    respondent the most it would pay. One per side per round; resending the same one is harmless."""
+    type: Literal["offers.submit"]
+    process_id: ProcessId
+    round: Annotated[int, Field(ge=1, le=10)]
+    amount: Amount
+
+
+class OffersConfirm(_Frame):
+    """Your side confirms the crossed figure; when both have, it is an accepted proposal."""
+    type: Literal["offers.confirm"]
+    process_id: ProcessId
+
+
+class OffersCancel(_Frame):
+    """A side or the mediator ends the blind offers (before settlement)."""
+    type: Literal["offers.cancel"]
+    process_id: ProcessId
+
+
+class OffersStatus(_Frame):
+    """Ask for the blind offers as you may see them (sent after connecting); answered by `offers`."""
+    type: Literal["offers.status"]
+
+
 CLIENT_FRAMES = (Auth, Resume, Chat, Proposal, ProposalPresent, ProposalAccept, Document, Typing, Speaking, Signal,
-                 Media, Move, Admit, CaucusOpen, CaucusClose, Mode, SessionStart, SessionEnd, ConsentTranscript, Balance, Ping)
+                 Media, Move, Admit, CaucusOpen, CaucusClose, Mode, SessionStart, SessionEnd, ConsentTranscript, Balance, Ping,
+                 OffersPropose, OffersAgree, OffersSubmit, OffersConfirm, OffersCancel, OffersStatus)
 ClientFrame = Annotated[Union[CLIENT_FRAMES], Field(discriminator="type")]  # type: ignore[valid-type]
 client_frame = TypeAdapter(ClientFrame)
 CLIENT_TYPES = frozenset(f.model_fields["type"].annotation.__args__[0] for f in CLIENT_FRAMES)
@@ -274,6 +335,16 @@ SERVER_FRAMES: dict[str, tuple[str, dict]] = {
     "session.ended": ("The session ended; the connection closes with 4011.",
                       {"type": "session.ended", "transcript_kept": False}),
     "pong": ("Answer to ping.", {"type": "pong"}),
+    "offers": ("Blind offers as you may see them, sent to each person on its own (the answer to `offers.status`, and "
+               "whenever the process changes in a way you may know of). Everyone: the terms, who agreed or "
+               "confirmed, the round and the rounds used, the status (`none`, `proposed`, `open`, `crossed`, "
+               "`settled`, `exhausted`, `cancelled`). A side also gets its own offers (`my_offers`), whether it offered "
+               "this round (`offered`) and, once crossed, the `figure`. Never the other side's amounts, and the "
+               "mediator never any amount.",
+               {"type": "offers", "process_id": "9f1c", "status": "crossed", "currency": "KZT", "rule": "midpoint",
+                "band_percent": 0, "max_rounds": 3, "proposed_by": "mediator", "round": 2, "rounds_used": 2,
+                "agreed": ["claimant", "respondent"], "confirmed": [], "offered": False,
+                "my_offers": [20000000, 16000000], "figure": 15500000}),
 }
 
 

@@ -12,6 +12,10 @@ Channel sequence numbers are therefore
 assigned by exactly one transaction at a time, and a number that is committed implies every
 smaller one is committed too. Sessions are locked in id order so two batches never deadlock.
 
+Blind offers (``offers.*`` frames, ``offers.py``) are applied in the same batches: the locked session
+row orders them with everything else the room does, and their sealed record is written in the
+same transaction.
+
 Group commit: frames arriving while a batch is in flight wait for the next one, so one commit
 carries many frames (this is what makes thousands of messages per second possible on SQLite).
 """
@@ -34,7 +38,7 @@ from shared.contracts.sessions import (CaucusClosed, CaucusOpened, ProposalAccep
 from shared.crypto import KeyProvider, Vault
 from shared.tasks import cancel_and_wait
 
-from . import transcripts
+from . import offers, transcripts
 from .hub import Wire
 from .models import Proposal, Room, RoomSession, SessionMessage
 from .rooms import Item, Member, RoomError, RoomState
@@ -197,7 +201,11 @@ class Sequencer:
                                                              "duplicate": True})))
                         continue
                     try:
-                        result = state.apply(sub.actor, sub.op)
+                        if sub.op["type"] in offers.OP_TYPES:
+                            result = await offers.apply(db, vault=self.proposals, state=state, case_id=case_id,
+                                                        session_id=sid, actor=sub.actor, op=sub.op, now=now)
+                        else:
+                            result = state.apply(sub.actor, sub.op)
                     except RoomError as err:
                         outcomes.append((sub, Outcome(error=(err.code, err.detail))))
                         continue

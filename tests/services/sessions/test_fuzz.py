@@ -33,6 +33,10 @@ SERVER_TYPES = {"error", "ack", "pong", "resumed", "welcome", "location", "membe
                 "roster", "chat", "typing", "speaking", "media", "media.drop", "balance", "presence",
                 "proposal", "proposal.present", "proposal.accept", "document", "session", "signal", "caucus",
                 "mode", "hangup"}
+# blind offers (offers.py): its frames, fields and answer
+TYPES += ["offers.propose", "offers.agree", "offers.submit", "offers.confirm", "offers.cancel", "offers.status"]
+FIELDS += ["process_id", "round", "amount", "currency", "rule", "band_percent", "max_rounds"]
+SERVER_TYPES |= {"offers"}
 
 
 def junk_value(rng: random.Random, depth: int = 0):

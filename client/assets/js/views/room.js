@@ -11,6 +11,7 @@ import { navigate } from "../router.js";
 import { RoomConnection } from "../room-connection.js";
 import { h, mount, problemBox, section, toast } from "../ui.js";
 import { Video } from "../video.js";
+import { OffersPanel } from "./offers-panel.js";
 
 export async function room(caseId) {
   const me = identity.forCase(caseId);
@@ -86,9 +87,11 @@ class RoomView {
     composer.addEventListener("submit", (e) => { e.preventDefault(); this.sendChat(); });
     this.input.addEventListener("input", () => this.typingSignal());
     this.proposalForm = this.buildProposalForm();
+    this.offers = new OffersPanel({ send: (frame) => Boolean(this.conn?.sendNow(frame)), me: this.me, mediator: this.mediator });
     this.videoBox = h("div", { class: "video", id: "video" });
     const main = h("div", {}, this.where, this.list, this.typingLine, composer,
       h("details", {}, h("summary", {}, t("proposal_new")), this.proposalForm),
+      this.offers.element,
       section(t("video_title"), this.videoBox));
     this.console = this.mediator ? h("aside", { class: "card", id: "console", "aria-label": t("console") }) : null;
     mount(h("h1", {}, t("room_title")),
@@ -131,6 +134,7 @@ class RoomView {
         this.video.setChannel(this.location, [...this.members]); // after a reconnect: close what no longer holds
         this.video.resume();
         this.video.report();
+        this.offers.refresh(); // blind offers are not replayed: ask what they are now
         break;
       case "location": // my own move: media first, then the screen
         this.location = f.location;
@@ -182,6 +186,9 @@ class RoomView {
       case "balance":
         this.balance = f;
         break;
+      case "offers":
+        this.offers.onFrame(f);
+        return;
       case "resumed": // history older than the server keeps cannot be replayed: say so, once
         if (f.gap && f.reason !== "session-changed" && f.after > 0) toast(t("history_gap"));
         return;
@@ -231,6 +238,7 @@ class RoomView {
       if (m) m.state = "failed";
     }
     toast(label("room_error", f.code));
+    this.offers.render(); // buttons it disabled while waiting come back
   }
 
   onConnection(state, reason) {
@@ -298,6 +306,7 @@ class RoomView {
     this.input.disabled = !usable;
     this.sendButton.disabled = !usable;
     this.proposalForm.querySelector("button").disabled = !usable;
+    this.offers.setLive(this.status === "live");
     this.renderMessages(loc);
     this.renderTyping();
     if (this.console) this.renderConsole();
