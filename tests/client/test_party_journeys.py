@@ -112,7 +112,7 @@ async def test_the_invitation_link_stays_until_dismissed_and_a_new_one_warns_fir
     # later, as a person would.
     await expect(page.locator('[data-status="awaiting_consent"]')).to_be_visible(timeout=SETTLE)
     await page.wait_for_function(FEED_HAS, arg=[case_id, "invitation_sent"], timeout=SETTLE, polling=500)
-    await page.wait_for_function("window.__linkMounts >= 2", timeout=SETTLE)
+    await page.wait_for_function("() => window.__linkMounts >= 2", timeout=SETTLE)
     await page.wait_for_timeout(2500)  # not synchronisation: what a person reads seconds later
     await expect(link).to_have_value(first)
     await claimant.shot("link-still-there")
