@@ -40,6 +40,15 @@ async def rooms_engine(runtime):
         gc.unfreeze()
 
 
+@contextlib.asynccontextmanager
+async def document_store(runtime):
+    """The documents' blob store, closed (its connections) when the service stops."""
+    try:
+        yield
+    finally:
+        await runtime.context.store.close()
+
+
 GC_THRESHOLDS = (20_000, 10, 50)
 
 
@@ -76,7 +85,7 @@ SPEC = ServiceSpec(
     subscriptions=events.SUBSCRIPTIONS,
     asyncapi=websocket_asyncapi,
     context=context.build,
-    background=[rooms_engine],
+    background=[rooms_engine, document_store],
 )
 
 

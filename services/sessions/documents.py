@@ -1,0 +1,363 @@
+"""Documents shared in a room: evidence exchanged inside the room's confidentiality.
+
+A participant uploads a document into the channel they are in (their side's caucus, or the joint
+channel); the mediator may carry a caucus document into the joint channel. Each share is a
+sequenced ``document`` item of that channel (the same sequencer as chat), so who may download
+it is decided exactly as who hears a message: the item's audience, the members of the channel at
+that moment (``rooms.RoomState``). Someone who joins the channel later does not get it.
+
+At rest the bytes are sealed as a stream (``shared.crypto.seal_stream``) under a data key of the
+document's own, kept only wrapped by the data key of the session it was shared in; its name, type
+and hash are sealed under the same key. Ending a session without every party's consent destroys
+the session key (``transcripts``) and with it every document shared in that session: they then
+answer 410. A document the mediator attaches to the agreement as an annex is wrapped by the
+sessions KEK as well and outlives the transcript. Names never leave the sealed values and the
+sealed room frames: not in events, logs, URLs or blob keys.
+
+Uploads stream: the request body is read chunk by chunk (``request.stream()``), inspected
+(``filetypes``), hashed and sealed on the way to the blob store (``storage``), never held whole.
+A refused or interrupted upload removes what was stored; the row is written only after the file
+passed, so nothing of it remains.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import unicodedata
+import uuid
+from collections.abc import AsyncIterable, AsyncIterator
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from urllib.parse import quote, unquote
+
+from sqlalchemy import select
+
+from shared import crypto
+from shared.auth import Principal
+from shared.problems import Conflict, Forbidden, NotFound, Problem
+
+from . import filetypes, transcripts
+from .models import Document, DocumentShare, Room, RoomSession, SessionMessage
+from .rooms import CAUCUSES, CHANNELS, JOINT, Member, RoomState
+from .schemas import DocumentView
+from .sequencer import room_info
+from .service import OPEN, Refused, member_for
+
+log = logging.getLogger("odr.sessions.documents")
+
+NAME_MAX = 200
+
+
+def blob_key(case_id: str, document_id: str) -> str:
+    return f"documents/{case_id}/{document_id}"
+
+
+def key_aad(case_id: str, document_id: str) -> bytes:
+    return crypto.aad("document-key", case_id, document_id)
+
+
+def meta_aad(case_id: str, document_id: str) -> bytes:
+    return crypto.aad("document-meta", case_id, document_id)
+
+
+def content_aad(case_id: str, document_id: str) -> bytes:
+    return crypto.aad("document", case_id, document_id)
+
+
+def clean_name(raw: str | None) -> str:
+    """The file name a client sent (``X-Document-Name``, percent-encoded UTF-8), without any
+    path, control characters or surrounding spaces; refused when nothing usable is left."""
+    name = unquote(raw or "", errors="strict") if raw else ""
+    name = name.replace("\\", "/").rsplit("/", 1)[-1]
+    name = "".join(ch for ch in unicodedata.normalize("NFC", name) if unicodedata.category(ch)[0] != "C").strip()
+    if not name or name in (".", "..") or len(name) > NAME_MAX:
+        raise Problem(422, "document-name", f"give the file's name in X-Document-Name (1 to {NAME_MAX} characters, "
+                                            "percent-encoded UTF-8)")
+    return name
+
+
+@dataclass
+class _Where:
+    room: Room
+    member: Member
+    session: RoomSession
+    state: RoomState
+
+
+async def _where(db, *, case_id: str, principal: Principal) -> _Where:
+    room = await db.get(Room, case_id)
+    if room is None or room.participants is None or not principal.can_access_case(case_id):
+        raise NotFound("the room")
+    try:
+        member = member_for(room, principal)
+    except Refused:
+        raise NotFound("the room") from None
+    rs = await db.get(RoomSession, room.current_session_id) if room.current_session_id else None
+    if room.status != OPEN or rs is None or rs.status != "live" or rs.wrapped_key is None:
+        raise Conflict("session-not-live", "documents are shared during a live session")
+    info = room_info(room)
+    return _Where(room=room, member=member, session=rs,
+                  state=RoomState.from_json(rs.state, members=info.members, safeguards=info.safeguards))
+
+
+def _session_key(ctx, rs: RoomSession) -> bytes:
+    return ctx.hub.data_key(rs.id, rs.wrapped_key, rs.kek_version)
+
+
+async def _announce(ctx, *, case_id: str, session_id: str, actor: str, op: dict) -> dict:
+    """Sequence the ``document`` item through the room's sequencer; its ack, or a problem."""
+    outcome = await ctx.sequencer.submit(case_id=case_id, session_id=session_id, actor=actor, op=op)
+    if outcome.error is not None:
+        code, detail = outcome.error
+        raise Conflict(code, detail)
+    return outcome.reply
+
+
+# -- upload ----------------------------------------------------------------------------------
+
+
+async def upload(ctx, *, case_id: str, principal: Principal, channel: str | None, raw_name: str | None,
+                 declared_type: str | None, content_length: int | None,
+                 body: AsyncIterable[bytes]) -> DocumentView:
+    settings, store, runtime = ctx.settings, ctx.store, ctx.sequencer.runtime
+    name = clean_name(raw_name)
+    if content_length is not None and content_length > settings.document_max_bytes:
+        raise filetypes.TooLarge(settings.document_max_bytes)
+    async with runtime.session_factory() as db:
+        where = await _where(db, case_id=case_id, principal=principal)
+    here = where.state.location(where.member.id)
+    channel = channel or here
+    if channel not in CHANNELS or channel != here:
+        raise Conflict("not-in-channel", "you can share a document only in the channel you are in")
+    sid = where.session.id
+    session_key = _session_key(ctx, where.session)
+
+    doc_id = uuid.uuid4().hex
+    doc_key = crypto.new_data_key()
+    inspector = filetypes.Inspector(max_bytes=settings.document_max_bytes)
+
+    async def inspected() -> AsyncIterator[bytes]:
+        async for chunk in body:
+            inspector.feed(chunk)
+            yield chunk
+
+    key = blob_key(case_id, doc_id)
+    await store.put(key, crypto.seal_stream(doc_key, inspected(), content_aad(case_id, doc_id)))
+    try:
+        verdict = inspector.verdict(name=name, declared=declared_type, allowed=settings.document_types)
+        meta = {"name": name, "content_type": verdict.content_type, "size": verdict.size, "sha256": verdict.sha256}
+        now = datetime.now(timezone.utc)
+        async with runtime.uow() as uow:
+            uow.session.add(Document(
+                id=doc_id, case_id=case_id, session_id=sid, uploader_id=where.member.id, channel=channel,
+                status="pending", created_at=now,
+                meta=crypto.seal_with_key(doc_key, json.dumps(meta).encode(), meta_aad(case_id, doc_id)),
+                wrapped_key=crypto.seal_with_key(session_key, doc_key, key_aad(case_id, doc_id))))
+            await uow.commit()
+    except BaseException:
+        await store.delete(key)
+        raise
+    try:
+        ack = await _announce(ctx, case_id=case_id, session_id=sid, actor=where.member.id,
+                              op={"type": "document", "id": f"doc-{doc_id}", "channel": channel,
+                                  "document_id": doc_id, "title": name})
+    except BaseException:
+        await _forget(runtime, store, doc_id, key)
+        raise
+    async with runtime.uow() as uow:
+        await _record_share(uow.session, doc_id=doc_id, session_id=sid, ack=ack, by=where.member.id, now=now)
+        doc = await uow.session.get(Document, doc_id)
+        doc.status = "shared"
+        await uow.commit()
+    log.info("document shared", extra={"case_id": case_id, "document_id": doc_id, "channel": channel,
+                                       "bytes": verdict.size})
+    return _view(doc, meta, shared_in=[channel])
+
+
+async def _forget(runtime, store, doc_id: str, key: str) -> None:
+    async with runtime.uow() as uow:
+        doc = await uow.session.get(Document, doc_id)
+        if doc is not None:
+            await uow.session.delete(doc)
+        await uow.commit()
+    await store.delete(key)
+
+
+async def _record_share(db, *, doc_id: str, session_id: str, ack: dict, by: str, now: datetime) -> None:
+    if await db.get(DocumentShare, (doc_id, session_id, ack["channel"])) is None:
+        db.add(DocumentShare(document_id=doc_id, session_id=session_id, channel=ack["channel"], seq=ack["seq"],
+                             shared_by=by, created_at=now))
+
+
+# -- who may see a document --------------------------------------------------------------------
+
+
+async def _visible_in(db, doc: Document, member_id: str) -> list[str]:
+    """The channels in which ``member_id`` was told of the document: those of its shares whose
+    sequenced item had them in its audience."""
+    shares = (await db.execute(select(DocumentShare).where(DocumentShare.document_id == doc.id))).scalars().all()
+    out = []
+    for share in shares:
+        msg = await db.get(SessionMessage, (share.session_id, share.channel, share.seq))
+        if msg is not None and member_id in json.loads(msg.audience):
+            out.append(share.channel)
+    return out
+
+
+async def _member(db, case_id: str, principal: Principal) -> tuple[Room, Member]:
+    room = await db.get(Room, case_id)
+    if room is None or room.participants is None or not principal.can_access_case(case_id):
+        raise NotFound("the room")
+    try:
+        return room, member_for(room, principal)
+    except Refused:
+        raise NotFound("the room") from None
+
+
+async def _document_for(db, *, case_id: str, document_id: str, member: Member) -> tuple[Document, list[str]]:
+    """The document if ``member`` may see it; otherwise 404 (whether it exists is not told)."""
+    doc = await db.get(Document, document_id)
+    if doc is None or doc.case_id != case_id or doc.status != "shared":
+        raise NotFound("the document")
+    channels = await _visible_in(db, doc, member.id)
+    if not channels and doc.annexed_at is None:
+        raise NotFound("the document")
+    return doc, channels
+
+
+async def _doc_key(ctx, db, doc: Document) -> bytes:
+    """The document's data key: by the annex wrapping, else by its session's key; 410 when the
+    session's transcript key was destroyed (crypto-shredded) and it is not an annex."""
+    if doc.annex_wrapped_key is not None:
+        return ctx.keys.unwrap(transcripts.KEK_ID, doc.annex_wrapped_key, doc.annex_kek_version,
+                               context=key_aad(doc.case_id, doc.id))
+    rs = await db.get(RoomSession, doc.session_id)
+    if rs is None or rs.wrapped_key is None:
+        raise Problem(410, "document-shredded",
+                      "this document was destroyed with the session's transcript (the parties did not keep it)")
+    return crypto.open_with_key(_session_key(ctx, rs), doc.wrapped_key, key_aad(doc.case_id, doc.id))
+
+
+def _open_meta(doc: Document, doc_key: bytes) -> dict:
+    return json.loads(crypto.open_with_key(doc_key, doc.meta, meta_aad(doc.case_id, doc.id)))
+
+
+def _view(doc: Document, meta: dict | None, *, shared_in: list[str]) -> DocumentView:
+    return DocumentView(id=doc.id, uploader_id=doc.uploader_id, channel=doc.channel, shared_in=sorted(shared_in),
+                        created_at=doc.created_at, annexed=doc.annexed_at is not None,
+                        available=meta is not None, name=meta and meta["name"],
+                        content_type=meta and meta["content_type"], size=meta and meta["size"],
+                        sha256=meta and meta["sha256"])
+
+
+# -- reading ---------------------------------------------------------------------------------
+
+
+async def list_documents(ctx, *, case_id: str, principal: Principal) -> list[DocumentView]:
+    runtime = ctx.sequencer.runtime
+    async with runtime.session_factory() as db:
+        _, member = await _member(db, case_id, principal)
+        docs = (await db.execute(select(Document).where(Document.case_id == case_id, Document.status == "shared")
+                                 .order_by(Document.created_at))).scalars().all()
+        out = []
+        for doc in docs:
+            channels = await _visible_in(db, doc, member.id)
+            if not channels and doc.annexed_at is None:
+                continue
+            try:
+                meta = _open_meta(doc, await _doc_key(ctx, db, doc))
+            except Problem:
+                meta = None
+            out.append(_view(doc, meta, shared_in=channels))
+    return out
+
+
+@dataclass
+class Download:
+    name: str
+    content_type: str
+    size: int
+    chunks: AsyncIterator[bytes]
+
+    @property
+    def disposition(self) -> str:
+        """``attachment`` with an ASCII fallback and the UTF-8 name (RFC 6266 / RFC 8187)."""
+        ascii_name = "".join(c if 32 <= ord(c) < 127 and c not in '"\\;' else "_" for c in self.name)
+        return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(self.name, safe='')}"
+
+
+async def download(ctx, *, case_id: str, document_id: str, principal: Principal) -> Download:
+    runtime, store = ctx.sequencer.runtime, ctx.store
+    async with runtime.session_factory() as db:
+        _, member = await _member(db, case_id, principal)
+        doc, _ = await _document_for(db, case_id=case_id, document_id=document_id, member=member)
+        doc_key = await _doc_key(ctx, db, doc)
+    meta = _open_meta(doc, doc_key)
+    plain = crypto.open_stream(doc_key, store.get(blob_key(case_id, doc.id)), content_aad(case_id, doc.id))
+    try:
+        first = await anext(plain)  # a missing or altered blob fails here, before any header is sent
+    except StopAsyncIteration:
+        first = b""
+    except Exception:
+        log.error("document unreadable", extra={"case_id": case_id, "document_id": doc.id})
+        raise Problem(500, "document-unreadable", "the document could not be read; the administrator was told") from None
+
+    async def chunks() -> AsyncIterator[bytes]:
+        yield first
+        async for chunk in plain:
+            yield chunk
+
+    return Download(name=meta["name"], content_type=meta["content_type"], size=meta["size"], chunks=chunks())
+
+
+# -- the mediator's acts -----------------------------------------------------------------------
+
+
+async def share_to_joint(ctx, *, case_id: str, document_id: str, principal: Principal) -> DocumentView:
+    """The mediator carries a caucus document into the joint channel, where they are now; its
+    audience is the joint channel's members at that moment."""
+    runtime = ctx.sequencer.runtime
+    async with runtime.session_factory() as db:
+        where = await _where(db, case_id=case_id, principal=principal)
+        if not where.member.is_mediator:
+            raise Forbidden("only the mediator shares a caucus document with the joint channel")
+        doc, channels = await _document_for(db, case_id=case_id, document_id=document_id, member=where.member)
+        if doc.channel not in CAUCUSES:
+            raise Conflict("already-joint", "this document was shared in the joint channel already")
+        if where.state.location(where.member.id) != JOINT:
+            raise Conflict("not-in-channel", "go to the joint channel first, then share the document there")
+        doc_key = await _doc_key(ctx, db, doc)
+    meta = _open_meta(doc, doc_key)
+    ack = await _announce(ctx, case_id=case_id, session_id=where.session.id, actor=where.member.id,
+                          op={"type": "document", "id": f"share-{doc.id}", "channel": JOINT,
+                              "document_id": doc.id, "title": meta["name"]})
+    async with runtime.uow() as uow:
+        await _record_share(uow.session, doc_id=doc.id, session_id=where.session.id, ack=ack, by=where.member.id,
+                            now=datetime.now(timezone.utc))
+        await uow.commit()
+    log.info("document shared", extra={"case_id": case_id, "document_id": doc.id, "channel": JOINT})
+    return _view(doc, meta, shared_in=sorted({*channels, JOINT}))
+
+
+async def annex(ctx, *, case_id: str, document_id: str, principal: Principal) -> DocumentView:
+    """The mediator marks a document as an annex of the agreement: it must have been shared in
+    the joint channel (both sides have seen it). Its key is wrapped by the sessions KEK as well,
+    so it outlives the transcript; every participant of the case may download it from then on."""
+    runtime = ctx.sequencer.runtime
+    async with runtime.uow() as uow:
+        db = uow.session
+        _, member = await _member(db, case_id, principal)
+        if not member.is_mediator:
+            raise Forbidden("only the mediator attaches documents to the agreement")
+        doc, channels = await _document_for(db, case_id=case_id, document_id=document_id, member=member)
+        shares = (await db.execute(select(DocumentShare.channel).where(DocumentShare.document_id == doc.id))).scalars().all()
+        if JOINT not in shares:
+            raise Conflict("not-joint", "share the document in the joint channel before attaching it to the agreement")
+        doc_key = await _doc_key(ctx, db, doc)
+        if doc.annexed_at is None:
+            doc.annex_wrapped_key, doc.annex_kek_version = ctx.keys.wrap(transcripts.KEK_ID, doc_key,
+                                                                          context=key_aad(case_id, doc.id))
+            doc.annexed_at = datetime.now(timezone.utc)
+        await uow.commit()
+    return _view(doc, _open_meta(doc, doc_key), shared_in=channels)

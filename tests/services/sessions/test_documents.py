@@ -1,0 +1,259 @@
+"""Documents in the room over real HTTP and websockets: a caucus document reaches its caucus only,
+the mediator carries it into the joint channel, downloads are attachments typed from the bytes,
+hostile uploads are refused leaving nothing behind, nothing readable is stored or logged, and
+ending a session without consent destroys its documents (annexes excepted)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from pathlib import Path
+from urllib.parse import quote
+
+import httpx
+import pytest
+from sqlalchemy import func, select
+
+from services.sessions.app import create_app
+from services.sessions.models import Document, DocumentShare
+from services.sessions.settings import SessionsSettings
+from tests.services.sessions.conftest import CLAIMANT, MEDIATOR, RESPONDENT, Client, agree, serve, token
+from tests.support import files
+from tests.support.waiting import eventually
+
+LIMIT = 256 * 1024
+
+
+@pytest.fixture
+async def docroom(settings):
+    app = create_app(settings, sessions=SessionsSettings(document_max_bytes=LIMIT), configure_logs=False)
+    async with serve(app) as (ws_base, http_base):
+        case_id = str(uuid.uuid4())
+        await agree(app, case_id)
+        tokens = {p: token(app, p, case_id, side=s) for p, s in
+                  ((MEDIATOR, None), (CLAIMANT, "claimant"), (RESPONDENT, "respondent"))}
+        async with httpx.AsyncClient(base_url=http_base, timeout=30) as http:
+            yield type("DocRoom", (), {"app": app, "case_id": case_id, "ws": ws_base, "http": http, "tokens": tokens,
+                                       "data_dir": settings.data_dir})
+
+
+async def live(r) -> dict[str, Client]:
+    """Everyone connected; the session live; both sides admitted to the joint channel."""
+    clients = {p: await Client.open(f"{r.ws}/rooms/{r.case_id}/ws?token={t}") for p, t in r.tokens.items()}
+    med = clients[MEDIATOR]
+    assert (await med.op({"type": "session.start"}))["type"] == "ack"
+    assert (await med.op({"type": "admit", "participant_ids": [CLAIMANT, RESPONDENT]}))["type"] == "ack"
+    return clients
+
+
+async def end_session(med: Client) -> None:
+    await med.send({"type": "session.end"})
+    await med.expect("session.ended")
+
+
+async def upload(r, who: str, data: bytes, name: str, *, channel: str | None = None,
+                 content_type: str = "application/octet-stream", body=None) -> httpx.Response:
+    params = {"channel": channel} if channel else {}
+    return await r.http.post(f"/rooms/{r.case_id}/documents", params=params, content=body if body is not None else data,
+                             headers={"Authorization": f"Bearer {r.tokens[who]}", "Content-Type": content_type,
+                                      "X-Document-Name": quote(name)})
+
+
+async def get(r, who: str, path: str) -> httpx.Response:
+    return await r.http.get(f"/rooms/{r.case_id}{path}", headers={"Authorization": f"Bearer {r.tokens[who]}"})
+
+
+async def post(r, who: str, path: str) -> httpx.Response:
+    return await r.http.post(f"/rooms/{r.case_id}{path}", headers={"Authorization": f"Bearer {r.tokens[who]}"})
+
+
+def stored_files(r) -> list[Path]:
+    root = Path(r.data_dir) / "documents"
+    return sorted(p for p in root.rglob("*") if p.is_file()) if root.exists() else []
+
+
+async def document_rows(r) -> int:
+    async with r.app.state.runtime.session_factory() as db:
+        return ((await db.execute(select(func.count()).select_from(Document))).scalar_one()
+                + (await db.execute(select(func.count()).select_from(DocumentShare))).scalar_one())
+
+
+async def test_a_caucus_document_reaches_its_caucus_only_until_the_mediator_shares_it(docroom):
+    r = docroom
+    clients = await live(r)
+    med, cla, res = clients[MEDIATOR], clients[CLAIMANT], clients[RESPONDENT]
+    await med.op({"type": "caucus.open", "side": "claimant"})  # mediator and claimant go to their caucus
+    data = files.pdf("Receipt for the repairs")
+    got = await upload(r, CLAIMANT, data, "Квитанция ремонт.pdf")
+    assert got.status_code == 201, got.text
+    doc = got.json()
+    assert doc["channel"] == "caucus:claimant" and doc["content_type"] == "application/pdf"
+    assert doc["size"] == len(data) and len(doc["sha256"]) == 64
+    frame = await med.expect("document", channel="caucus:claimant")
+    assert frame["document_id"] == doc["id"] and frame["title"] == "Квитанция ремонт.pdf"
+    await cla.expect("document", channel="caucus:claimant")
+
+    # the other side: not told, cannot list, cannot download, cannot share
+    assert (await get(r, RESPONDENT, f"/documents/{doc['id']}/content")).status_code == 404
+    assert (await get(r, RESPONDENT, "/documents")).json()["items"] == []
+    assert (await post(r, RESPONDENT, f"/documents/{doc['id']}/share")).status_code in (403, 404)
+    # the claimant cannot carry it into the joint channel either: only the mediator
+    assert (await post(r, CLAIMANT, f"/documents/{doc['id']}/share")).status_code == 403
+
+    down = await get(r, MEDIATOR, f"/documents/{doc['id']}/content")
+    assert down.status_code == 200 and down.content == data
+    assert down.headers["content-type"] == "application/pdf"
+    assert down.headers["content-disposition"].startswith("attachment;")
+    assert "filename*=UTF-8''" + quote("Квитанция ремонт.pdf", safe="") in down.headers["content-disposition"]
+    assert down.headers["x-content-type-options"] == "nosniff"
+
+    # sharing needs the mediator in the joint channel
+    refused = await post(r, MEDIATOR, f"/documents/{doc['id']}/share")
+    assert refused.status_code == 409 and refused.json()["type"].endswith("/not-in-channel")
+    await med.op({"type": "move", "participant_id": MEDIATOR, "to": "joint"})
+    shared = await post(r, MEDIATOR, f"/documents/{doc['id']}/share")
+    assert shared.status_code == 200, shared.text
+    assert (await res.expect("document", channel="joint"))["document_id"] == doc["id"]
+    down = await get(r, RESPONDENT, f"/documents/{doc['id']}/content")
+    assert down.status_code == 200 and down.content == data
+    assert [d["id"] for d in (await get(r, RESPONDENT, "/documents")).json()["items"]] == [doc["id"]]
+    # the claimant was in the caucus, not the joint channel: not told of the joint share
+    await cla.drain(0.3)
+    assert not [f for f in cla.frames if f["type"] == "document" and f.get("channel") == "joint"]
+    assert (await post(r, MEDIATOR, f"/documents/{doc['id']}/share")).status_code == 200  # idempotent
+    for c in clients.values():
+        await c.close()
+
+
+async def test_a_party_shares_only_in_the_channel_it_is_in(docroom):
+    r = docroom
+    clients = await live(r)
+    got = await upload(r, RESPONDENT, files.png(), "photo.png", channel="caucus:respondent")
+    assert got.status_code == 409 and got.json()["type"].endswith("/not-in-channel")
+    got = await upload(r, RESPONDENT, files.png(), "photo.png")
+    assert got.status_code == 201 and got.json()["channel"] == "joint"
+    assert (await get(r, CLAIMANT, f"/documents/{got.json()['id']}/content")).content == files.png()
+    assert stored_files(r) and await document_rows(r) == 2
+    for c in clients.values():
+        await c.close()
+
+
+HOSTILE = [
+    ("oversized", files.pdf(pad=LIMIT), "big.pdf", "application/pdf", 413, "document-too-large"),
+    ("empty", b"", "empty.pdf", "application/pdf", 422, "document-empty"),
+    ("executable", files.EXE, "setup.exe", "application/octet-stream", 415, "document-type-not-allowed"),
+    ("plain zip", files.plain_zip(), "archive.zip", "application/zip", 415, "document-type-not-allowed"),
+    ("png named pdf", files.png(), "scan.pdf", "application/pdf", 415, "document-type-mismatch"),
+    ("pdf declared png", files.pdf(), "scan.pdf", "image/png", 415, "document-type-mismatch"),
+    ("docx named pdf", files.docx(), "terms.pdf", "application/octet-stream", 415, "document-type-mismatch"),
+    ("pdf without %%EOF", files.pdf()[:-8], "cut.pdf", "application/pdf", 422, "document-damaged"),
+    ("png without IEND", files.png()[:-12], "cut.png", "image/png", 422, "document-damaged"),
+    ("docx cut short", files.docx()[:-40], "cut.docx", "application/octet-stream", 422, "document-damaged"),
+    ("pdf with a zip appended", files.pdf() + files.plain_zip(), "two.pdf", "application/pdf", 422, "document-polyglot"),
+    ("png with a zip appended", files.png() + files.plain_zip(), "two.png", "image/png", 422, "document-polyglot"),
+    ("pdf in front of a docx", files.pdf() + files.docx(), "two.docx", "application/octet-stream", 422,
+     "document-polyglot"),
+    ("html inside a pdf", files.HTML_AS_PDF, "page.pdf", "application/pdf", 422, "document-polyglot"),
+]
+
+
+async def test_hostile_uploads_are_refused_and_leave_no_trace(docroom):
+    r = docroom
+    clients = await live(r)
+    for label, data, name, ctype, status, code in HOSTILE:
+        got = await upload(r, CLAIMANT, data, name, content_type=ctype)
+        assert got.status_code == status, (label, got.status_code, got.text)
+        problem = got.json()
+        assert problem["type"].endswith("/" + code) and problem["detail"], (label, problem)
+        assert got.headers["content-type"].startswith("application/problem+json")
+
+    async def chunked():  # no Content-Length: the limit is enforced while the bytes stream
+        for _ in range(LIMIT // 8192 + 2):
+            yield b"%PDF-1.4\n" + b"x" * 8183
+    got = await upload(r, CLAIMANT, b"", "stream.pdf", body=chunked())
+    assert got.status_code == 413 and got.json()["type"].endswith("/document-too-large")
+    got = await upload(r, CLAIMANT, files.pdf(), "")
+    assert got.status_code == 422 and got.json()["type"].endswith("/document-name")
+
+    assert stored_files(r) == [] and await document_rows(r) == 0
+    await clients[CLAIMANT].drain(0.3)
+    assert not [f for f in clients[CLAIMANT].frames if f["type"] == "document"]
+    for c in clients.values():
+        await c.close()
+
+
+async def test_an_interrupted_upload_leaves_nothing_behind(docroom):
+    r = docroom
+    clients = await live(r)
+    host, port = r.http.base_url.host, r.http.base_url.port
+    reader, writer = await asyncio.open_connection(host, port)
+    total = 200_000
+    writer.write((f"POST /rooms/{r.case_id}/documents HTTP/1.1\r\nHost: {host}\r\n"
+                  f"Authorization: Bearer {r.tokens[CLAIMANT]}\r\nContent-Type: application/pdf\r\n"
+                  f"X-Document-Name: half.pdf\r\nContent-Length: {total}\r\n\r\n").encode())
+    writer.write(b"%PDF-1.4\n" + b"y" * 150_000)
+    await writer.drain()
+    # the upload is under way: its part file exists...
+    await eventually(lambda: any(".part-" in p.name for p in stored_files(r)), message="the upload to start")
+    writer.close()  # ...and the client goes away mid-body
+    await eventually(lambda: stored_files(r) == [], message="the part file to be removed")
+    assert await document_rows(r) == 0
+    ok = await upload(r, CLAIMANT, files.pdf(), "after.pdf")  # the room still works
+    assert ok.status_code == 201
+    for c in clients.values():
+        await c.close()
+
+
+async def test_no_document_content_or_name_is_stored_or_logged_in_clear(docroom, caplog):
+    r = docroom
+    caplog.set_level(logging.DEBUG)
+    clients = await live(r)
+    secret, name = "SECRET-EVIDENCE-7f3a", "Тайный-договор-9c1e.docx"
+    await clients[MEDIATOR].op({"type": "caucus.open", "side": "respondent"})
+    data = files.docx(secret)
+    got = await upload(r, RESPONDENT, data, name)
+    assert got.status_code == 201, got.text
+    doc = got.json()
+    await clients[MEDIATOR].op({"type": "move", "participant_id": MEDIATOR, "to": "joint"})
+    assert (await post(r, MEDIATOR, f"/documents/{doc['id']}/share")).status_code == 200
+    assert (await get(r, CLAIMANT, f"/documents/{doc['id']}/content")).content == data
+    await end_session(clients[MEDIATOR])
+
+    needles = [secret.encode(), name.encode(), name.encode("utf-16-le"), quote(name).encode(), b"word/document.xml"]
+    scanned = 0
+    for path in Path(r.data_dir).rglob("*"):
+        if path.is_file():
+            blob = path.read_bytes()
+            scanned += 1
+            for needle in needles:
+                assert needle not in blob, (path.name, needle)
+    assert scanned >= 3  # sessions database, the event log, the sealed blob (at least)
+    # the service's logs (the test's own HTTP and websocket clients log what they receive: that is theirs)
+    clients_logs = ("websockets.client", "httpcore", "httpx")
+    logged = "\n".join(f"{rec.getMessage()} {rec.__dict__}" for rec in caplog.records
+                        if not rec.name.startswith(clients_logs))
+    for needle in (secret, name, quote(name)):
+        assert needle not in logged, [(rec.name, rec.getMessage()[:300]) for rec in caplog.records
+                                      if needle in f"{rec.getMessage()} {rec.__dict__}"][:3]
+    for c in clients.values():
+        await c.close()
+
+
+async def test_ending_without_consent_destroys_documents_but_not_annexes(docroom):
+    r = docroom
+    clients = await live(r)
+    kept = (await upload(r, CLAIMANT, files.pdf("Annex A"), "annex.pdf")).json()
+    lost = (await upload(r, RESPONDENT, files.png(), "photo.png")).json()
+    annexed = await post(r, MEDIATOR, f"/documents/{kept['id']}/annex")
+    assert annexed.status_code == 200 and annexed.json()["annexed"] is True
+    await end_session(clients[MEDIATOR])
+    gone = await get(r, CLAIMANT, f"/documents/{lost['id']}/content")
+    assert gone.status_code == 410 and gone.json()["type"].endswith("/document-shredded")
+    for who in (CLAIMANT, RESPONDENT, MEDIATOR):
+        down = await get(r, who, f"/documents/{kept['id']}/content")
+        assert down.status_code == 200 and down.content == files.pdf("Annex A")
+    listed = {d["id"]: d for d in (await get(r, RESPONDENT, "/documents")).json()["items"]}
+    assert listed[kept["id"]]["sha256"] == kept["sha256"] and listed[lost["id"]]["available"] is False
+    for c in clients.values():
+        await c.close()
