@@ -178,9 +178,12 @@ class S3Store(BlobStore):
             obj = await s3.get_object(Bucket=self.bucket, Key=self._key(key))
         except s3.exceptions.NoSuchKey:
             raise BlobNotFound(key) from None
-        async with obj["Body"] as body:
+        body = obj["Body"]
+        try:
             async for chunk in body.iter_chunks(READ_CHUNK):
                 yield chunk
+        finally:
+            body.close()
 
     async def delete(self, key: str) -> None:
         s3 = await self._s3()
