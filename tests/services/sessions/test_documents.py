@@ -19,7 +19,9 @@ from services.sessions.app import create_app
 from services.sessions.models import Document, DocumentShare
 from services.sessions.settings import SessionsSettings
 from tests.services.sessions.conftest import CLAIMANT, MEDIATOR, RESPONDENT, Client, agree, serve, token
+from tests.services.sessions.test_storage_contract import s3_endpoint  # noqa: F401 (fixture)
 from tests.support import files
+from tests.support.databases import create_pg_database, drop_pg_database
 from tests.support.waiting import eventually
 
 LIMIT = 256 * 1024
@@ -257,3 +259,49 @@ async def test_ending_without_consent_destroys_documents_but_not_annexes(docroom
     assert listed[kept["id"]]["sha256"] == kept["sha256"] and listed[lost["id"]]["available"] is False
     for c in clients.values():
         await c.close()
+
+
+async def test_production_shape_postgresql_and_s3(settings, s3_endpoint):
+    """The same flow on PostgreSQL with the S3 store: a caucus document, the mediator's share, a
+    refused upload that leaves no object behind."""
+    endpoint, bucket = s3_endpoint
+    name, url = await create_pg_database()
+    prefix = f"t-{uuid.uuid4().hex}/"
+    sessions = SessionsSettings(document_max_bytes=LIMIT, document_store="s3", s3_bucket=bucket, s3_prefix=prefix,
+                                s3_endpoint_url=endpoint, s3_region="us-east-1")
+    app = create_app(settings.model_copy(update={"database_url": url}), sessions=sessions, configure_logs=False)
+    try:
+        async with serve(app) as (ws_base, http_base):
+            case_id = str(uuid.uuid4())
+            await agree(app, case_id)
+            tokens = {p: token(app, p, case_id, side=s) for p, s in
+                      ((MEDIATOR, None), (CLAIMANT, "claimant"), (RESPONDENT, "respondent"))}
+            async with httpx.AsyncClient(base_url=http_base, timeout=30) as http:
+                r = type("DocRoom", (), {"app": app, "case_id": case_id, "ws": ws_base, "http": http,
+                                         "tokens": tokens})
+                clients = await live(r)
+                await clients[MEDIATOR].op({"type": "caucus.open", "side": "respondent"})
+                data = files.docx("Payment schedule")
+                got = await upload(r, RESPONDENT, data, "schedule.docx")
+                assert got.status_code == 201, got.text
+                doc = got.json()
+                assert (await get(r, CLAIMANT, f"/documents/{doc['id']}/content")).status_code == 404
+                await clients[MEDIATOR].op({"type": "move", "participant_id": MEDIATOR, "to": "joint"})
+                assert (await post(r, MEDIATOR, f"/documents/{doc['id']}/share")).status_code == 200
+                down = await get(r, CLAIMANT, f"/documents/{doc['id']}/content")
+                assert down.content == data and down.headers["content-type"] == files_docx_type()
+                refused = await upload(r, CLAIMANT, files.pdf()[:-8], "cut.pdf")
+                assert refused.status_code == 422
+                store = app.state.runtime.context.store
+                keys = await store._s3()
+                listed = await keys.list_objects_v2(Bucket=bucket, Prefix=prefix)
+                assert [o["Key"] for o in listed.get("Contents", [])] == [f"{prefix}documents/{case_id}/{doc['id']}"]
+                assert await store.unfinished_uploads() == 0
+                for c in clients.values():
+                    await c.close()
+    finally:
+        await drop_pg_database(name)
+
+
+def files_docx_type() -> str:
+    return "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
