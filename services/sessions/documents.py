@@ -31,14 +31,14 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from urllib.parse import quote, unquote
 
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 
 from shared import crypto
 from shared.auth import Principal
 from shared.problems import Conflict, Forbidden, NotFound, Problem
 
 from . import filetypes, transcripts
-from .models import Document, DocumentShare, Room, RoomSession, SessionMessage
+from .models import Document, Room, RoomSession, SessionMessage
 from .rooms import CAUCUSES, CHANNELS, JOINT, Member, RoomState
 from .schemas import DocumentView
 from .sequencer import room_info
@@ -151,7 +151,7 @@ async def upload(ctx, *, case_id: str, principal: Principal, channel: str | None
         async with runtime.uow() as uow:
             uow.session.add(Document(
                 id=doc_id, case_id=case_id, session_id=sid, uploader_id=where.member.id, channel=channel,
-                status="pending", created_at=now,
+                created_at=now,
                 meta=crypto.seal_with_key(doc_key, json.dumps(meta).encode(), meta_aad(case_id, doc_id)),
                 wrapped_key=crypto.seal_with_key(session_key, doc_key, key_aad(case_id, doc_id))))
             await uow.commit()
@@ -159,17 +159,14 @@ async def upload(ctx, *, case_id: str, principal: Principal, channel: str | None
         await store.delete(key)
         raise
     try:
-        ack = await _announce(ctx, case_id=case_id, session_id=sid, actor=where.member.id,
-                              op={"type": "document", "id": f"doc-{doc_id}", "channel": channel,
-                                  "document_id": doc_id, "title": name})
+        await _announce(ctx, case_id=case_id, session_id=sid, actor=where.member.id,
+                        op={"type": "document", "id": upload_id(doc_id), "channel": channel,
+                            "document_id": doc_id, "title": name})
     except BaseException:
         await _forget(runtime, store, doc_id, key)
         raise
-    async with runtime.uow() as uow:
-        await _record_share(uow.session, doc_id=doc_id, session_id=sid, ack=ack, by=where.member.id, now=now)
-        doc = await uow.session.get(Document, doc_id)
-        doc.status = "shared"
-        await uow.commit()
+    async with runtime.session_factory() as db:
+        doc = await db.get(Document, doc_id)
     log.info("document shared", extra={"case_id": case_id, "document_id": doc_id, "channel": channel,
                                        "bytes": verdict.size})
     return _view(doc, meta, shared_in=[channel])
@@ -184,25 +181,39 @@ async def _forget(runtime, store, doc_id: str, key: str) -> None:
     await store.delete(key)
 
 
-async def _record_share(db, *, doc_id: str, session_id: str, ack: dict, by: str, now: datetime) -> None:
-    if await db.get(DocumentShare, (doc_id, session_id, ack["channel"])) is None:
-        db.add(DocumentShare(document_id=doc_id, session_id=session_id, channel=ack["channel"], seq=ack["seq"],
-                             shared_by=by, created_at=now))
-
-
 # -- who may see a document --------------------------------------------------------------------
 
 
-async def _visible_in(db, doc: Document, member_id: str) -> list[str]:
-    """The channels in which ``member_id`` was told of the document: those of its shares whose
-    sequenced item had them in its audience."""
-    shares = (await db.execute(select(DocumentShare).where(DocumentShare.document_id == doc.id))).scalars().all()
-    out = []
-    for share in shares:
-        msg = await db.get(SessionMessage, (share.session_id, share.channel, share.seq))
-        if msg is not None and member_id in json.loads(msg.audience):
-            out.append(share.channel)
-    return out
+def upload_id(document_id: str) -> str:
+    """The client id of the upload's ``document`` item (its uploader is the sender)."""
+    return f"doc-{document_id}"
+
+
+def share_id(document_id: str) -> str:
+    """The client id of the mediator's ``document`` item carrying it into the joint channel."""
+    return f"share-{document_id}"
+
+
+async def _shares(db, doc: Document, mediator_id: str | None) -> list[tuple[str, list[str]]]:
+    """Where the document was said: (channel, audience) of each of its sequenced ``document``
+    items, the upload's (sent by the uploader) and the mediator's share into the joint channel.
+    They are found by their senders' client ids, through the unique index that deduplicates
+    frames, in the sessions of the document's case. Being the room's own items, they exist from
+    the moment anyone was told (the item is committed before it is sent)."""
+    wanted = [and_(SessionMessage.session_id == doc.session_id, SessionMessage.sender_id == doc.uploader_id,
+                   SessionMessage.client_id == upload_id(doc.id))]
+    if mediator_id:
+        wanted.append(and_(SessionMessage.sender_id == mediator_id, SessionMessage.client_id == share_id(doc.id)))
+    sessions = select(RoomSession.id).where(RoomSession.case_id == doc.case_id)
+    rows = await db.execute(select(SessionMessage.channel, SessionMessage.audience)
+                            .where(SessionMessage.session_id.in_(sessions), SessionMessage.kind == "document",
+                                   or_(*wanted)))
+    return [(r.channel, json.loads(r.audience)) for r in rows]
+
+
+async def _visible_in(db, doc: Document, member_id: str, mediator_id: str | None) -> list[str]:
+    """The channels in which ``member_id`` was told of the document (was in the audience)."""
+    return sorted({channel for channel, audience in await _shares(db, doc, mediator_id) if member_id in audience})
 
 
 async def _member(db, case_id: str, principal: Principal) -> tuple[Room, Member]:
@@ -215,12 +226,12 @@ async def _member(db, case_id: str, principal: Principal) -> tuple[Room, Member]
         raise NotFound("the room") from None
 
 
-async def _document_for(db, *, case_id: str, document_id: str, member: Member) -> tuple[Document, list[str]]:
+async def _document_for(db, *, room: Room, document_id: str, member: Member) -> tuple[Document, list[str]]:
     """The document if ``member`` may see it; otherwise 404 (whether it exists is not told)."""
     doc = await db.get(Document, document_id)
-    if doc is None or doc.case_id != case_id or doc.status != "shared":
+    if doc is None or doc.case_id != room.case_id:
         raise NotFound("the document")
-    channels = await _visible_in(db, doc, member.id)
+    channels = await _visible_in(db, doc, member.id, room.mediator_id)
     if not channels and doc.annexed_at is None:
         raise NotFound("the document")
     return doc, channels
@@ -257,12 +268,12 @@ def _view(doc: Document, meta: dict | None, *, shared_in: list[str]) -> Document
 async def list_documents(ctx, *, case_id: str, principal: Principal) -> list[DocumentView]:
     runtime = ctx.sequencer.runtime
     async with runtime.session_factory() as db:
-        _, member = await _member(db, case_id, principal)
-        docs = (await db.execute(select(Document).where(Document.case_id == case_id, Document.status == "shared")
+        room, member = await _member(db, case_id, principal)
+        docs = (await db.execute(select(Document).where(Document.case_id == case_id)
                                  .order_by(Document.created_at))).scalars().all()
         out = []
         for doc in docs:
-            channels = await _visible_in(db, doc, member.id)
+            channels = await _visible_in(db, doc, member.id, room.mediator_id)
             if not channels and doc.annexed_at is None:
                 continue
             try:
@@ -290,8 +301,8 @@ class Download:
 async def download(ctx, *, case_id: str, document_id: str, principal: Principal) -> Download:
     runtime, store = ctx.sequencer.runtime, ctx.store
     async with runtime.session_factory() as db:
-        _, member = await _member(db, case_id, principal)
-        doc, _ = await _document_for(db, case_id=case_id, document_id=document_id, member=member)
+        room, member = await _member(db, case_id, principal)
+        doc, _ = await _document_for(db, room=room, document_id=document_id, member=member)
         doc_key = await _doc_key(ctx, db, doc)
     meta = _open_meta(doc, doc_key)
     plain = crypto.open_stream(doc_key, store.get(blob_key(case_id, doc.id)), content_aad(case_id, doc.id))
@@ -322,20 +333,16 @@ async def share_to_joint(ctx, *, case_id: str, document_id: str, principal: Prin
         where = await _where(db, case_id=case_id, principal=principal)
         if not where.member.is_mediator:
             raise Forbidden("only the mediator shares a caucus document with the joint channel")
-        doc, channels = await _document_for(db, case_id=case_id, document_id=document_id, member=where.member)
+        doc, channels = await _document_for(db, room=where.room, document_id=document_id, member=where.member)
         if doc.channel not in CAUCUSES:
             raise Conflict("already-joint", "this document was shared in the joint channel already")
         if where.state.location(where.member.id) != JOINT:
             raise Conflict("not-in-channel", "go to the joint channel first, then share the document there")
         doc_key = await _doc_key(ctx, db, doc)
     meta = _open_meta(doc, doc_key)
-    ack = await _announce(ctx, case_id=case_id, session_id=where.session.id, actor=where.member.id,
-                          op={"type": "document", "id": f"share-{doc.id}", "channel": JOINT,
-                              "document_id": doc.id, "title": meta["name"]})
-    async with runtime.uow() as uow:
-        await _record_share(uow.session, doc_id=doc.id, session_id=where.session.id, ack=ack, by=where.member.id,
-                            now=datetime.now(timezone.utc))
-        await uow.commit()
+    await _announce(ctx, case_id=case_id, session_id=where.session.id, actor=where.member.id,
+                    op={"type": "document", "id": share_id(doc.id), "channel": JOINT,
+                        "document_id": doc.id, "title": meta["name"]})
     log.info("document shared", extra={"case_id": case_id, "document_id": doc.id, "channel": JOINT})
     return _view(doc, meta, shared_in=sorted({*channels, JOINT}))
 
@@ -347,12 +354,11 @@ async def annex(ctx, *, case_id: str, document_id: str, principal: Principal) ->
     runtime = ctx.sequencer.runtime
     async with runtime.uow() as uow:
         db = uow.session
-        _, member = await _member(db, case_id, principal)
+        room, member = await _member(db, case_id, principal)
         if not member.is_mediator:
             raise Forbidden("only the mediator attaches documents to the agreement")
-        doc, channels = await _document_for(db, case_id=case_id, document_id=document_id, member=member)
-        shares = (await db.execute(select(DocumentShare.channel).where(DocumentShare.document_id == doc.id))).scalars().all()
-        if JOINT not in shares:
+        doc, channels = await _document_for(db, room=room, document_id=document_id, member=member)
+        if JOINT not in {channel for channel, _ in await _shares(db, doc, room.mediator_id)}:
             raise Conflict("not-joint", "share the document in the joint channel before attaching it to the agreement")
         doc_key = await _doc_key(ctx, db, doc)
         if doc.annexed_at is None:

@@ -102,7 +102,8 @@ class Document(Base):
     was shared in (``wrapped_key``), so destroying the transcript's key destroys the document with
     it, and, once the mediator attaches it to the agreement as an annex, by the sessions KEK too
     (``annex_wrapped_key``), so an annex outlives the transcript like an accepted proposal.
-    ``status``: ``pending`` while it is being announced in its channel, then ``shared``."""
+    Who may read it is not stored here: it is the audience of the room's ``document`` items that
+    announced it (``session_messages``; see ``documents``)."""
 
     __tablename__ = "documents"
 
@@ -111,7 +112,6 @@ class Document(Base):
     session_id: Mapped[str] = mapped_column(String(36))
     uploader_id: Mapped[str] = mapped_column(String(100))
     channel: Mapped[str] = mapped_column(String(40))
-    status: Mapped[str] = mapped_column(String(20))
     meta: Mapped[bytes] = mapped_column(LargeBinary)
     wrapped_key: Mapped[bytes] = mapped_column(LargeBinary)
     annex_wrapped_key: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
@@ -119,17 +119,3 @@ class Document(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     annexed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
-
-class DocumentShare(Base):
-    """Where a document was said: the sequenced ``document`` item (session, channel, seq) whose
-    audience (``session_messages.audience``) may download it. The upload is one share; the
-    mediator carrying a caucus document into the joint channel is another."""
-
-    __tablename__ = "document_shares"
-
-    document_id: Mapped[str] = mapped_column(String(32), primary_key=True)
-    session_id: Mapped[str] = mapped_column(String(36), primary_key=True)
-    channel: Mapped[str] = mapped_column(String(40), primary_key=True)
-    seq: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"))
-    shared_by: Mapped[str] = mapped_column(String(100))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime)

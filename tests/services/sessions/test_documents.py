@@ -16,7 +16,7 @@ import pytest
 from sqlalchemy import func, select
 
 from services.sessions.app import create_app
-from services.sessions.models import Document, DocumentShare
+from services.sessions.models import Document, SessionMessage
 from services.sessions.settings import SessionsSettings
 from tests.services.sessions.conftest import CLAIMANT, MEDIATOR, RESPONDENT, Client, agree, serve, token
 from tests.services.sessions.test_storage_contract import s3_endpoint  # noqa: F401 (fixture)
@@ -76,9 +76,11 @@ def stored_files(r) -> list[Path]:
 
 
 async def document_rows(r) -> int:
+    """Document rows and the room's ``document`` items."""
     async with r.app.state.runtime.session_factory() as db:
         return ((await db.execute(select(func.count()).select_from(Document))).scalar_one()
-                + (await db.execute(select(func.count()).select_from(DocumentShare))).scalar_one())
+                + (await db.execute(select(func.count()).select_from(SessionMessage)
+                                    .where(SessionMessage.kind == "document"))).scalar_one())
 
 
 async def test_a_caucus_document_reaches_its_caucus_only_until_the_mediator_shares_it(docroom):
