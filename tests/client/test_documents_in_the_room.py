@@ -8,6 +8,8 @@ Screenshots of each step are kept in test-artifacts/browser/."""
 
 from __future__ import annotations
 
+import hashlib
+
 import httpx
 import pytest
 from playwright.async_api import expect
@@ -91,6 +93,19 @@ async def test_a_party_shares_a_document_in_caucus_and_the_mediator_brings_it_to
     await expect(m.locator(f'#documents [data-document="{doc_id}"]')).to_contain_text("annex to the agreement",
                                                                                     timeout=20_000)
     await shot("mediator", "document-annexed")
+
+    # the agreement carries it: the mediator ticks it in the draft, which lists it with its SHA-256
+    sha256 = hashlib.sha256(receipt).hexdigest()
+    async with httpx.AsyncClient(base_url=odr) as http:
+        made = await http.post("/agreements/agreements", json={"case_id": case_id, "language": "en"},
+                               headers={"Authorization": f"Bearer {people['mediator'].token}"})
+    assert made.status_code == 201, made.text
+    await m.goto(f"/cases/{case_id}/agreements/{made.json()['id']}")
+    await m.locator(f"#annex-{doc_id}").check(timeout=20_000)
+    await m.get_by_role("button", name="Save as a new version").click()
+    await expect(m.locator("#annexes")).to_contain_text(NAME, timeout=20_000)
+    await expect(m.locator("#annexes")).to_contain_text(sha256)
+    await shot("mediator", "agreement-with-annex")
 
     # a picture named .pdf is refused, in Russian for the respondent
     await r.locator("#document-details summary").click()

@@ -710,6 +710,13 @@ export const MESSAGES = {
   "document_error_session-not-live": { en: "Documents are shared while the session is on", ru: "Документами обмениваются во время сессии", kk: "Құжаттармен сессия кезінде алмасады" },
   "document_error_not-joint": { en: "Share it with the joint session first", ru: "Сначала покажите его в общей сессии", kk: "Алдымен оны бірлескен сессияда көрсетіңіз" },
   "document_error_not-found": { en: "That document is not available to you", ru: "Этот документ вам недоступен", kk: "Бұл құжат сізге қолжетімсіз" },
+  annexes: { en: "Annexes", ru: "Приложения", kk: "Қосымшалар" },
+  annexes_loading: { en: "Looking for documents attached in the room…", ru: "Ищем документы, приложенные в комнате…", kk: "Бөлмеде қосылған құжаттар ізделуде…" },
+  annexes_none: {
+    en: "No documents were attached to the agreement in the room",
+    ru: "В комнате к соглашению не приложено ни одного документа",
+    kk: "Бөлмеде келісімге бірде-бір құжат қосылмаған",
+  },
   document_shared: { en: "shared the document “{title}”", ru: "отправлен документ «{title}»", kk: "«{title}» құжаты жіберілді" },
   video_title: { en: "Video and sound", ru: "Видео и звук", kk: "Бейне және дыбыс" },
   video_unsupported: {
