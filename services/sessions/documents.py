@@ -68,7 +68,10 @@ def content_aad(case_id: str, document_id: str) -> bytes:
 def clean_name(raw: str | None) -> str:
     """The file name a client sent (``X-Document-Name``, percent-encoded UTF-8), without any
     path, control characters or surrounding spaces; refused when nothing usable is left."""
-    name = unquote(raw or "", errors="strict") if raw else ""
+    try:
+        name = unquote(raw or "", errors="strict")
+    except UnicodeDecodeError:
+        name = ""
     name = name.replace("\\", "/").rsplit("/", 1)[-1]
     name = "".join(ch for ch in unicodedata.normalize("NFC", name) if unicodedata.category(ch)[0] != "C").strip()
     if not name or name in (".", "..") or len(name) > NAME_MAX:

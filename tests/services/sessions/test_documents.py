@@ -177,12 +177,27 @@ async def test_hostile_uploads_are_refused_and_leave_no_trace(docroom):
             yield b"%PDF-1.4\n" + b"x" * 8183
     got = await upload(r, CLAIMANT, b"", "stream.pdf", body=chunked())
     assert got.status_code == 413 and got.json()["type"].endswith("/document-too-large")
-    got = await upload(r, CLAIMANT, files.pdf(), "")
-    assert got.status_code == 422 and got.json()["type"].endswith("/document-name")
+    for bad_name in ("", "%FF%FE.pdf", "../", "x" * 300 + ".pdf"):
+        got = await r.http.post(f"/rooms/{r.case_id}/documents", content=files.pdf(),
+                                headers={"Authorization": f"Bearer {r.tokens[CLAIMANT]}", "X-Document-Name": bad_name})
+        assert got.status_code == 422 and got.json()["type"].endswith("/document-name"), (bad_name, got.text)
 
     assert stored_files(r) == [] and await document_rows(r) == 0
     await clients[CLAIMANT].drain(0.3)
     assert not [f for f in clients[CLAIMANT].frames if f["type"] == "document"]
+    for c in clients.values():
+        await c.close()
+
+
+async def test_a_path_in_the_name_is_reduced_to_the_file_name(docroom):
+    r = docroom
+    clients = await live(r)
+    got = await upload(r, CLAIMANT, files.pdf(), "../../etc/passwd.pdf")
+    assert got.status_code == 201 and got.json()["name"] == "passwd.pdf"
+    down = await get(r, RESPONDENT, f"/documents/{got.json()['id']}/content")
+    assert down.status_code == 200 and "passwd.pdf" in down.headers["content-disposition"]
+    assert "/" not in down.headers["content-disposition"]
+    assert [p.name for p in stored_files(r)] == [got.json()["id"]]
     for c in clients.values():
         await c.close()
 
