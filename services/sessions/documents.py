@@ -28,10 +28,10 @@ import unicodedata
 import uuid
 from collections.abc import AsyncIterable, AsyncIterator
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from urllib.parse import quote, unquote
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, delete, exists, literal, or_, select
 
 from shared import crypto
 from shared.auth import Principal
@@ -370,3 +370,39 @@ async def annex(ctx, *, case_id: str, document_id: str, principal: Principal) ->
             doc.annexed_at = datetime.now(timezone.utc)
         await uow.commit()
     return _view(doc, _open_meta(doc, doc_key), shared_in=channels)
+
+
+# -- tidying the store ---------------------------------------------------------------------------
+
+PURGE_AFTER = timedelta(hours=1)
+PURGE_BATCH = 200
+
+
+async def purge(ctx, *, now: datetime | None = None) -> int:
+    """Delete the blobs and rows nobody can read any more, an hour after they became so:
+
+    * documents of a session whose key was destroyed (crypto-shredded: the ciphertext is already
+      unreadable; this frees the storage), unless they are annexes;
+    * uploads that were stored but never announced in their channel (the process stopped between
+      the two), which nobody was ever shown.
+
+    Returns how many it removed. Runs in the background of every sessions process; replicas may
+    overlap harmlessly (deleting twice is fine)."""
+    runtime, store = ctx.sequencer.runtime, ctx.store
+    before = (now or datetime.now(timezone.utc)) - PURGE_AFTER
+    announced = exists().where(SessionMessage.session_id == Document.session_id,
+                               SessionMessage.sender_id == Document.uploader_id,
+                               SessionMessage.client_id == literal("doc-") + Document.id)
+    async with runtime.session_factory() as db:
+        shredded = select(Document.id, Document.case_id).join(RoomSession, RoomSession.id == Document.session_id).where(
+            RoomSession.wrapped_key.is_(None), RoomSession.ended_at < before, Document.annex_wrapped_key.is_(None))
+        orphans = select(Document.id, Document.case_id).where(Document.created_at < before, ~announced)
+        rows = [*(await db.execute(shredded.limit(PURGE_BATCH))).all(), *(await db.execute(orphans.limit(PURGE_BATCH))).all()]
+    for doc_id, case_id in rows:
+        await store.delete(blob_key(case_id, doc_id))
+        async with runtime.uow() as uow:
+            await uow.session.execute(delete(Document).where(Document.id == doc_id, Document.annex_wrapped_key.is_(None)))
+            await uow.commit()
+    if rows:
+        log.info("documents purged", extra={"documents": len(rows)})
+    return len(rows)

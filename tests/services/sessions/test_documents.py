@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from datetime import datetime, timedelta, timezone
 import uuid
 from pathlib import Path
 from urllib.parse import quote
@@ -15,6 +16,7 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
+from services.sessions import documents
 from services.sessions.app import create_app
 from services.sessions.models import Document, SessionMessage
 from services.sessions.settings import SessionsSettings
@@ -202,6 +204,34 @@ async def test_a_path_in_the_name_is_reduced_to_the_file_name(docroom):
         await c.close()
 
 
+async def test_an_upload_never_announced_is_purged(docroom, monkeypatch):
+    """The process stops between storing an upload and announcing it: nobody was shown it, and
+    the purge removes it an hour later."""
+    r = docroom
+    clients = await live(r)
+
+    async def stopped(*a, **kw):
+        raise asyncio.CancelledError()  # as if the process stopped here
+    monkeypatch.setattr(documents, "_forget", lambda *a, **kw: asyncio.sleep(0))
+    monkeypatch.setattr(documents, "_announce", stopped)
+    with pytest.raises(BaseException):
+        await documents.upload(r.app.state.runtime.context, case_id=r.case_id,
+                               principal=r.app.state.runtime.tokens.verify(r.tokens[CLAIMANT]),
+                               channel=None, raw_name="lost.pdf", declared_type="application/pdf",
+                               content_length=None, body=_once(files.pdf()))
+    assert len(stored_files(r)) == 1 and await document_rows(r) == 1
+    ctx = r.app.state.runtime.context
+    assert await documents.purge(ctx) == 0
+    assert await documents.purge(ctx, now=datetime.now(timezone.utc) + timedelta(hours=2)) == 1
+    assert stored_files(r) == [] and await document_rows(r) == 0
+    for c in clients.values():
+        await c.close()
+
+
+async def _once(data: bytes):
+    yield data
+
+
 async def test_an_interrupted_upload_leaves_nothing_behind(docroom):
     r = docroom
     clients = await live(r)
@@ -274,6 +304,14 @@ async def test_ending_without_consent_destroys_documents_but_not_annexes(docroom
         assert down.status_code == 200 and down.content == files.pdf("Annex A")
     listed = {d["id"]: d for d in (await get(r, RESPONDENT, "/documents")).json()["items"]}
     assert listed[kept["id"]]["sha256"] == kept["sha256"] and listed[lost["id"]]["available"] is False
+
+    # an hour on, the purge frees the storage of what can no longer be read; annexes stay
+    ctx = r.app.state.runtime.context
+    assert await documents.purge(ctx) == 0  # not yet
+    assert await documents.purge(ctx, now=datetime.now(timezone.utc) + timedelta(hours=2)) == 1
+    assert [p.name for p in stored_files(r)] == [kept["id"]]
+    assert (await get(r, CLAIMANT, f"/documents/{lost['id']}/content")).status_code == 404
+    assert (await get(r, CLAIMANT, f"/documents/{kept['id']}/content")).status_code == 200
     for c in clients.values():
         await c.close()
 
@@ -314,6 +352,9 @@ async def test_production_shape_postgresql_and_s3(settings, s3_endpoint):
                 listed = await keys.list_objects_v2(Bucket=bucket, Prefix=prefix)
                 assert [o["Key"] for o in listed.get("Contents", [])] == [f"{prefix}documents/{case_id}/{doc['id']}"]
                 assert await store.unfinished_uploads() == 0
+                # the purge's queries on PostgreSQL: nothing unreadable or unannounced here
+                assert await documents.purge(app.state.runtime.context,
+                                             now=datetime.now(timezone.utc) + timedelta(hours=2)) == 0
                 for c in clients.values():
                     await c.close()
     finally:
