@@ -228,6 +228,30 @@ async def test_an_upload_never_announced_is_purged(docroom, monkeypatch):
         await c.close()
 
 
+async def test_an_upload_streams_to_storage_as_it_arrives(docroom):
+    """Sealed bytes reach the store while the body is still arriving: the file is never held whole."""
+    r = docroom
+    clients = await live(r)
+    data = files.pdf(pad=200_000)
+    written_before_the_end = []
+
+    async def body():
+        for i in range(0, len(data), 8192):
+            if i >= 150_000 and not written_before_the_end:
+                parts = [p for p in stored_files(r) if ".part-" in p.name]
+                written_before_the_end.append(parts[0].stat().st_size if parts else 0)
+            yield data[i:i + 8192]
+
+    view = await documents.upload(r.app.state.runtime.context, case_id=r.case_id,
+                                  principal=r.app.state.runtime.tokens.verify(r.tokens[CLAIMANT]), channel=None,
+                                  raw_name="big.pdf", declared_type="application/pdf", content_length=None, body=body())
+    assert view.size == len(data)
+    assert written_before_the_end and written_before_the_end[0] >= 64 * 1024
+    assert (await get(r, RESPONDENT, f"/documents/{view.id}/content")).content == data
+    for c in clients.values():
+        await c.close()
+
+
 async def _once(data: bytes):
     yield data
 
