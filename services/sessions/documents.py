@@ -35,6 +35,7 @@ from sqlalchemy import and_, delete, exists, literal, or_, select
 
 from shared import crypto
 from shared.auth import Principal
+from shared.contracts.sessions import DocumentAnnexed
 from shared.problems import Conflict, Forbidden, NotFound, Problem
 
 from . import filetypes, transcripts
@@ -353,7 +354,8 @@ async def share_to_joint(ctx, *, case_id: str, document_id: str, principal: Prin
 async def annex(ctx, *, case_id: str, document_id: str, principal: Principal) -> DocumentView:
     """The mediator marks a document as an annex of the agreement: it must have been shared in
     the joint channel (both sides have seen it). Its key is wrapped by the sessions KEK as well,
-    so it outlives the transcript; every participant of the case may download it from then on."""
+    so it outlives the transcript; every participant of the case may download it from then on.
+    ``odr.document.annexed.v1`` (id and SHA-256) lets agreements accept it in a draft."""
     runtime = ctx.sequencer.runtime
     async with runtime.uow() as uow:
         db = uow.session
@@ -364,12 +366,15 @@ async def annex(ctx, *, case_id: str, document_id: str, principal: Principal) ->
         if JOINT not in {channel for channel, _ in await _shares(db, doc, room.mediator_id)}:
             raise Conflict("not-joint", "share the document in the joint channel before attaching it to the agreement")
         doc_key = await _doc_key(ctx, db, doc)
+        meta = _open_meta(doc, doc_key)
         if doc.annexed_at is None:
             doc.annex_wrapped_key, doc.annex_kek_version = ctx.keys.wrap(transcripts.KEK_ID, doc_key,
                                                                           context=key_aad(case_id, doc.id))
             doc.annexed_at = datetime.now(timezone.utc)
+            uow.publish(DocumentAnnexed(case_id=case_id, session_id=doc.session_id, document_id=doc.id,
+                                        sha256=meta["sha256"]))
         await uow.commit()
-    return _view(doc, _open_meta(doc, doc_key), shared_in=channels)
+    return _view(doc, meta, shared_in=channels)
 
 
 # -- tidying the store ---------------------------------------------------------------------------

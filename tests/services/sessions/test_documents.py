@@ -291,6 +291,9 @@ async def test_no_document_content_or_name_is_stored_or_logged_in_clear(docroom,
     await clients[MEDIATOR].op({"type": "move", "participant_id": MEDIATOR, "to": "joint"})
     assert (await post(r, MEDIATOR, f"/documents/{doc['id']}/share")).status_code == 200
     assert (await get(r, CLAIMANT, f"/documents/{doc['id']}/content")).content == data
+    assert (await post(r, MEDIATOR, f"/documents/{doc['id']}/annex")).status_code == 200
+    await eventually(lambda: any(b"odr.document.annexed.v1" in p.read_bytes()  # the log and its WAL
+                                 for p in Path(r.data_dir).glob("bus.sqlite3*")), message="the annex event on the bus")
     await end_session(clients[MEDIATOR])
 
     needles = [secret.encode(), name.encode(), name.encode("utf-16-le"), quote(name).encode(), b"word/document.xml"]
