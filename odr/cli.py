@@ -53,7 +53,7 @@ def cmd_dev(args) -> None:
     app = create_gateway(settings)
     print(f"ODR is starting on http://{args.host}:{args.port}/  (data in {settings.data_dir.resolve()})", flush=True)
     uvicorn.run(app, host=args.host, port=args.port, log_level="warning", ws_max_size=1 << 20,
-                ws_per_message_deflate=False)
+                ws_per_message_deflate=False, forwarded_allow_ips=settings.forwarded_allow_ips)
 
 
 def cmd_serve(args) -> None:

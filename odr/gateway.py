@@ -6,23 +6,48 @@ from __future__ import annotations
 
 from contextlib import AsyncExitStack, asynccontextmanager
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, PlainTextResponse
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from shared.config import Settings
+from shared.hardening import NCALAYER_ORIGIN, SecurityHeadersMiddleware
 from shared.observability import configure_logging
 
 from .asyncapi import platform_asyncapi
 from .services import SERVICES, app_module
 
 CLIENT_DIR = Path(__file__).resolve().parents[1] / "client"
-# Paths the browser client owns: everything that is not a service, an asset or an operations route
-# answers with the client's page, so links in notices (/cases/<id>/...) open the right view.
+# Paths the browser client owns: everything that is not under a service's prefix, an asset or an
+# operations route answers with the client's page, so links in notices (/cases/<id>/...) open the
+# right view and every page of the client survives a reload. A service owns what is *under* its
+# prefix (/notifications/feed), as in nginx (`location /notifications/`) and the ingress; the bare
+# name is the client's page (/notifications, the feed).
 RESERVED = {*SERVICES, "assets", "healthz", "readyz", "asyncapi.json"}
+
+
+def _dev_connect_src(settings: Settings) -> tuple[str, ...]:
+    """Dev mode may point the agreement page at a stand-in for NCALayer (the browser tests do);
+    the page must then be allowed to connect there. Production allows only NCALayer's own address."""
+    if not settings.dev_mode:
+        return ()
+    from services.agreements.config import AgreementsSettings
+    from services.agreements.signing import ncalayer_url
+
+    url = urlsplit(ncalayer_url(settings, AgreementsSettings()))
+    origin = f"{url.scheme}://{url.netloc}"
+    return () if origin == NCALAYER_ORIGIN else (origin,)
+
+
+def owned_by_the_client(path: str) -> bool:
+    """Whether ``path`` (without its leading slash) is a page of the browser client."""
+    first, under, _ = path.partition("/")
+    return not (first in RESERVED and (under or first not in SERVICES))
 
 
 def create_gateway(settings: Settings | None = None, services: tuple[str, ...] = SERVICES) -> Starlette:
@@ -39,7 +64,7 @@ def create_gateway(settings: Settings | None = None, services: tuple[str, ...] =
             yield
 
     async def client_page(request: Request):
-        if request.path_params.get("path", "").split("/", 1)[0] in RESERVED:
+        if not owned_by_the_client(request.path_params.get("path", "")):
             return PlainTextResponse("Not Found", status_code=404)
         page = CLIENT_DIR / "index.html"
         if not page.exists():  # a service image has no client; the APIs still work
@@ -63,6 +88,8 @@ def create_gateway(settings: Settings | None = None, services: tuple[str, ...] =
     routes += [Mount(f"/{name}", app=sub) for name, sub in apps.items()]
     routes += [Mount("/assets", app=StaticFiles(directory=CLIENT_DIR / "assets", check_dir=False), name="assets"),
                Route("/{path:path}", client_page, methods=["GET", "HEAD"])]
-    gateway = Starlette(routes=routes, lifespan=lifespan)
+    # The client's page and assets get the same security headers as the services (shared.hardening).
+    gateway = Starlette(routes=routes, lifespan=lifespan,
+                        middleware=[Middleware(SecurityHeadersMiddleware, connect_src=_dev_connect_src(settings))])
     gateway.state.services = apps
     return gateway

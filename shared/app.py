@@ -1,5 +1,7 @@
 """The app factory every service uses: problems, request context, health, readiness, metrics and
-OpenAPI the same way everywhere, and a lifespan that starts the service's runtime."""
+OpenAPI the same way everywhere, security headers and the JSON depth limit
+(``shared.hardening``), API docs served locally (``shared.apidocs``), and a lifespan that starts
+the service's runtime."""
 
 from __future__ import annotations
 
@@ -9,7 +11,9 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+from .apidocs import install_api_docs
 from .config import Settings
+from .hardening import JsonDepthLimitMiddleware, SecurityHeadersMiddleware
 from .observability import RequestContextMiddleware, configure_logging
 from .problems import document_problems, install_problem_handlers
 from .service import ServiceRuntime, ServiceSpec
@@ -31,11 +35,15 @@ def create_service_app(spec: ServiceSpec, settings: Settings | None = None, *, c
 
     # No root_path here: the server (uvicorn in `odr serve`) adds ODR_ROOT_PATH to the scope, so
     # routes, docs and OpenAPI `servers` see the prefix the gateway stripped.
-    app = FastAPI(title=spec.title, description=spec.description, version=spec.version, lifespan=lifespan)
+    app = FastAPI(title=spec.title, description=spec.description, version=spec.version, lifespan=lifespan,
+                  docs_url=None, redoc_url=None)
     app.state.runtime = runtime
     app.state.settings = settings
     install_problem_handlers(app)
+    app.add_middleware(JsonDepthLimitMiddleware)
+    app.add_middleware(SecurityHeadersMiddleware)
     app.add_middleware(RequestContextMiddleware, metrics=runtime.metrics)
+    install_api_docs(app)
 
     @app.get("/healthz", tags=["operations"], summary="Liveness: the process answers")
     async def healthz() -> dict:
@@ -54,4 +62,25 @@ def create_service_app(spec: ServiceSpec, settings: Settings | None = None, *, c
 
     app.include_router(spec.router)
     document_problems(app)
+    keep_to_openapi_3_1(app)
     return app
+
+
+def keep_to_openapi_3_1(app: FastAPI) -> None:
+    """The document says OpenAPI 3.1.0, but FastAPI describes a streamed response (server-sent
+    events, JSON lines) with ``itemSchema``, an OpenAPI 3.2 keyword that 3.1 validators reject.
+    In 3.1 such a body is a string; the schema of each item is kept as ``x-item-schema``."""
+    build = app.openapi
+
+    def openapi() -> dict:
+        schema = build()
+        for path_item in schema.get("paths", {}).values():
+            for operation in path_item.values():
+                for response in (operation.get("responses", {}) if isinstance(operation, dict) else {}).values():
+                    for media in response.get("content", {}).values():
+                        if "itemSchema" in media:
+                            media["x-item-schema"] = media.pop("itemSchema")
+                            media["schema"] = {"type": "string", "description": "a stream; each item as in x-item-schema"}
+        return schema
+
+    app.openapi = openapi

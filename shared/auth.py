@@ -5,6 +5,10 @@ keys can be rotated: the newest key with a private part signs, every listed publ
 Services that only verify get a keyring without private parts. Every service verifies tokens
 itself; nothing trusts a header set by the gateway.
 
+Tokens can be revoked before they expire (sign-out, recusal, a disabled account, a changed
+password or client secret): ``TokenService.verify`` asks the service's ``Revocations``, so every
+route and websocket of every service refuses a revoked token in this one place.
+
 Roles: ``party`` and ``mediator`` tokens are scoped to case ids, ``court`` tokens to one court,
 ``admin`` to the register and rule sets. Secrets (passwords, court client secrets) are hashed with
 argon2.
@@ -14,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import math
 import os
 import secrets
 import time
@@ -21,7 +26,7 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import jwt
 from jwt.algorithms import OKPAlgorithm
@@ -33,6 +38,9 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from .problems import Forbidden, Problem
+
+if TYPE_CHECKING:
+    from .revocation import Revocations
 
 Role = Literal["party", "mediator", "court", "admin"]
 ROLES: tuple[str, ...] = ("party", "mediator", "court", "admin")
@@ -52,6 +60,8 @@ class Principal:
     party_side: str | None = None
     token_id: str | None = None
     auth_time: int | None = None  # when the person signed in (kept across refreshes), epoch seconds
+    issued_at: float | None = None  # when this token was issued (microseconds), what revocations compare
+    expires_at: int | None = None
 
     def can_access_case(self, case_id: str, *, court_id: str | None = None) -> bool:
         if self.role == "admin":
@@ -143,10 +153,13 @@ class KeyRing:
 
 
 class TokenService:
-    def __init__(self, keyring: KeyRing, *, issuer: str = "odr", ttl_seconds: int = 900) -> None:
+    def __init__(self, keyring: KeyRing, *, issuer: str = "odr", ttl_seconds: int = 900,
+                 revocations: Revocations | None = None) -> None:
         self.keyring = keyring
         self.issuer = issuer
         self.ttl_seconds = ttl_seconds
+        # What was revoked before its expiry (``shared.revocation``): checked on every verification.
+        self.revocations = revocations
 
     def issue(self, *, subject: str, role: Role, cases: list[str] | tuple[str, ...] = (), court: str | None = None,
               party_side: str | None = None, ttl_seconds: int | None = None, auth_time: int | None = None) -> str:
@@ -157,9 +170,12 @@ class TokenService:
         key = self.keyring.active
         if key is None or key.private is None:
             raise RuntimeError("this keyring can verify tokens but not sign them")
-        now = int(time.time())
+        clock = time.time()
+        now = int(clock)
         claims = {
-            "iss": self.issuer, "aud": self.issuer, "sub": subject, "role": role, "iat": now,
+            # ``iat`` to the microsecond (a NumericDate may have a fraction, RFC 7519 section 2): a
+            # revocation refuses tokens issued before it, and a new sign-in in the same second is not.
+            "iss": self.issuer, "aud": self.issuer, "sub": subject, "role": role, "iat": math.floor(clock * 1e6) / 1e6,
             "exp": now + (ttl_seconds or self.ttl_seconds), "jti": uuid.uuid4().hex, "auth_time": auth_time or now,
         }
         if cases:
@@ -187,9 +203,15 @@ class TokenService:
             raise Unauthorized("the token is not valid") from None
         if claims["role"] not in ROLES:
             raise Unauthorized("the token has an unknown role")
-        return Principal(subject=claims["sub"], role=claims["role"], cases=frozenset(claims.get("cases", ())),
-                         court=claims.get("court"), party_side=claims.get("side"), token_id=claims.get("jti"),
-                         auth_time=claims.get("auth_time", claims["iat"]))
+        principal = Principal(subject=claims["sub"], role=claims["role"], cases=frozenset(claims.get("cases", ())),
+                              court=claims.get("court"), party_side=claims.get("side"), token_id=claims.get("jti"),
+                              auth_time=int(claims.get("auth_time", claims["iat"])), issued_at=float(claims["iat"]),
+                              expires_at=int(claims["exp"]))
+        if self.revocations is not None:
+            principal = self.revocations.screen(principal)
+            if principal is None:
+                raise Unauthorized("the token was revoked; sign in again")
+        return principal
 
 
 _bearer = HTTPBearer(auto_error=False)

@@ -39,6 +39,7 @@ class Settings(BaseSettings):
     jwt_issuer: str = Field("odr", description="`iss` and `aud` of access tokens.")
     access_token_ttl_seconds: int = Field(900, description="Lifetime of access tokens.")
     session_max_seconds: int = Field(43200, description="How long a sign-in can be kept alive by refreshing its token (`POST /intake/auth/refresh`); after that, sign in again.")
+    revocation_poll_seconds: float = Field(1.0, description="How often a service reads the revocations its other replicas consumed (sign-outs, recusals, disabled accounts); the replica that consumes one applies it at once.")
     rate_limit_sign_in_account: str = Field(
         "10 per 15 minutes",
         description="Failed sign-ins per staff account (password, authenticator or recovery code) and failed secrets per "
@@ -52,7 +53,8 @@ class Settings(BaseSettings):
     forwarded_allow_ips: str = Field(
         "127.0.0.1",
         description="`odr serve`: the proxies (comma-separated addresses or `*`) whose `X-Forwarded-For` names the client "
-        "address that rate limits count. Set it to the gateway's address (or `*` where only the gateway can reach the service).")
+        "address that rate limits count, and whose `X-Forwarded-Proto: https` makes a request count as TLS (answered "
+        "with HSTS). Set it to the gateway's address (or `*` where only the gateway can reach the service).")
     root_path: str = Field("", description="Path prefix the gateway strips before a service (`odr serve` behind nginx or an Ingress, e.g. `/intake`); the server restores it for links, docs and OpenAPI `servers`.")
     log_level: str = Field("INFO", description="Log level.")
     log_format: Literal["json", "text"] = Field("json", description="Structured JSON logs or plain text.")

@@ -30,6 +30,7 @@ from .inbox import EventHandler, IdempotentConsumer, inbox_table
 from .migrations import upgrade
 from .observability import Metrics
 from .outbox import OutboxRelay, outbox_table
+from .revocation import RevocationStore
 from .uow import UnitOfWork
 
 log = logging.getLogger("odr.runtime")
@@ -79,6 +80,9 @@ class ServiceSpec:
     # The service's own part of the AsyncAPI document beyond its events (e.g. a websocket
     # protocol): channels, operations and components merged into the platform document.
     asyncapi: Callable[[], dict] | None = None
+    # The service's ``revocations`` table (``shared.revocation.revocations_table``): with it, the
+    # runtime consumes ``odr.access.revoked.v1`` and its token verification refuses what was revoked.
+    revocations: Table | None = None
     version: str = "0.1.0"
 
 
@@ -96,8 +100,12 @@ class ServiceRuntime:
         self.metrics = Metrics(spec.name)
         self.relay = OutboxRelay(table=spec.outbox, session_factory=self.session_factory, bus=self.bus,
                                  batch_size=settings.relay_batch_size, poll_seconds=settings.relay_poll_seconds)
+        self.revocations = (RevocationStore(table=spec.revocations, session_factory=self.session_factory,
+                                            poll_seconds=settings.revocation_poll_seconds)
+                            if spec.revocations is not None else None)
         self.tokens = TokenService(KeyRing.load(settings.resolved_keyring, create=settings.dev_mode),
-                                   issuer=settings.jwt_issuer, ttl_seconds=settings.access_token_ttl_seconds)
+                                   issuer=settings.jwt_issuer, ttl_seconds=settings.access_token_ttl_seconds,
+                                   revocations=self.revocations.memory if self.revocations is not None else None)
         self.consumers: list[Consumer] = []
         self._background = AsyncExitStack()
         self._context: Any = _NOT_STARTED
@@ -118,9 +126,14 @@ class ServiceRuntime:
             await upgrade(self.engine, self.spec.migrations)
         await self.bus.start()
         await self.relay.start()
+        if self.revocations is not None:
+            await self.revocations.start()  # before the consumers and routes: nothing revoked slips through
         self._context = self.spec.context(self) if self.spec.context is not None else None
         subscriptions = self.spec.subscriptions
-        for sub in subscriptions(self._context) if callable(subscriptions) else subscriptions:
+        subscriptions = list(subscriptions(self._context) if callable(subscriptions) else subscriptions)
+        if self.revocations is not None:
+            subscriptions.append(Subscription(name="revocations", handlers=self.revocations.handlers))
+        for sub in subscriptions:
             handler = IdempotentConsumer(name=f"{self.spec.name}.{sub.name}", table=self.spec.inbox,
                                          uow_factory=self.uow, handlers=sub.handlers)
             counted = self._counting(handler, sub.name)
@@ -145,6 +158,8 @@ class ServiceRuntime:
         for consumer in self.consumers:
             await consumer.stop()
         self.consumers.clear()
+        if self.revocations is not None:
+            await self.revocations.stop()
         await self.relay.stop()
         await self.bus.stop()
         await self.engine.dispose()

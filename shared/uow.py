@@ -21,6 +21,7 @@ class UnitOfWork:
         self._source = source
         self._on_commit = on_commit
         self._pending: list[CloudEvent] = []
+        self._after_commit: list[Callable[[], None]] = []
         self.session: AsyncSession
 
     async def __aenter__(self) -> "UnitOfWork":
@@ -57,9 +58,17 @@ class UnitOfWork:
         await self.session.commit()
         if self._on_commit is not None:
             self._on_commit()
+        after, self._after_commit = self._after_commit, []
+        for fn in after:
+            fn()
+
+    def after_commit(self, fn: Callable[[], None]) -> None:
+        """Run ``fn`` once the transaction has committed (e.g. apply in memory what it stored)."""
+        self._after_commit.append(fn)
 
     async def rollback(self) -> None:
         self._pending.clear()
+        self._after_commit.clear()
         await self.session.rollback()
 
 

@@ -1,5 +1,6 @@
-"""Fixtures over real connections: SQLite files, a throw-away PostgreSQL database, and a Kafka
-wire-protocol broker (librdkafka's mock cluster, or the real Kafka in ODR_TEST_KAFKA_BOOTSTRAP)."""
+"""Fixtures over real connections: SQLite files, a throw-away PostgreSQL database, and Apache Kafka
+(a local KRaft node shared by the session, or the Kafka in ODR_TEST_KAFKA_BOOTSTRAP; see
+tests/support/kafka.py)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,13 @@ import pytest
 from tests.support.databases import create_pg_database, drop_pg_database
 from shared.bus.embedded import EmbeddedBus
 from shared.bus.kafka import KafkaBus
+from tests.support import kafka as kafka_support
 from tests.support.kafka import KafkaForTests
+
+
+def pytest_report_header(config):
+    """The run's first lines say which Kafka it vouches for (a mock cluster vouches for none)."""
+    return [f"kafka: {kafka_support.describe()}"]
 
 
 @pytest.fixture(scope="session")
@@ -60,7 +67,7 @@ class BusFactory:
         if self.kind == "embedded":
             bus = EmbeddedBus(self.tmp_path / "bus.sqlite3", poll_seconds=0.01, session_timeout=2.0, heartbeat=0.2)
         else:
-            # 6 s is a real broker's minimum session timeout, and the mock cluster's joins time out below it.
+            # 6 s is a real broker's minimum session timeout (group.min.session.timeout.ms).
             bus = KafkaBus(self.kafka.bootstrap, session_timeout_ms=6000, heartbeat_interval_ms=500)
         await bus.start()
         self.made.append(bus)

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 
 from shared.auth import Principal, require_roles
 from shared.deps import runtime, unit_of_work
+from shared.params import PositiveInt
 from shared.problems import Problem
 from shared.service import ServiceRuntime
 from shared.uow import UnitOfWork
@@ -94,14 +95,14 @@ async def list_versions(agreement_id: str, principal: Member, uow: UoW) -> Versi
 
 
 @router.get("/agreements/{agreement_id}/versions/{version}", response_model=VersionView, tags=["drafting"])
-async def get_version(agreement_id: str, version: int, principal: Member, uow: UoW, ctx: Ctx) -> VersionView:
+async def get_version(agreement_id: str, version: PositiveInt, principal: Member, uow: UoW, ctx: Ctx) -> VersionView:
     return await service.get_version(uow, ctx, principal=principal, agreement_id=agreement_id, version=version)
 
 
 @router.get("/agreements/{agreement_id}/diff", response_model=DiffView, tags=["drafting"])
 async def diff(agreement_id: str, principal: Member, uow: UoW, ctx: Ctx,
-               from_version: Annotated[int, Query(alias="from", ge=1)],
-               to_version: Annotated[int, Query(alias="to", ge=1)]) -> DiffView:
+               from_version: Annotated[PositiveInt, Query(alias="from")],
+               to_version: Annotated[PositiveInt, Query(alias="to")]) -> DiffView:
     """A readable unified diff between two versions, in the agreement's language."""
     return await service.diff(uow, ctx, principal=principal, agreement_id=agreement_id, from_version=from_version,
                               to_version=to_version)
@@ -178,9 +179,12 @@ async def qualified_signatures(ctx: Ctx) -> dict:
         "application/pdf": {"schema": {"type": "string", "format": "binary"}}}}})
 async def verify(request: Request, uow: UoW, ctx: Ctx) -> VerificationResult:
     """Public: is this executed agreement (its sealed JSON, or the PDF) genuine and unaltered?"""
-    data = await request.body()
-    if len(data) > MAX_UPLOAD:
-        raise Problem(413, "too-large", "the upload is larger than 10 MB")
+    data = bytearray()
+    async for chunk in request.stream():  # read no more than the limit, however much is sent
+        data += chunk
+        if len(data) > MAX_UPLOAD:
+            raise Problem(413, "too-large", "the upload is larger than 10 MB")
+    data = bytes(data)
     kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if kind == "application/pdf" or data.startswith(b"%PDF-"):
         return await verification.verify_pdf(uow.session, ctx.signer, data, qualified=ctx.qualified)

@@ -12,7 +12,7 @@ from shared.service import ServiceSpec
 
 from . import context, events, maintenance
 from .api import router
-from .models import Base, inbox, outbox
+from .models import Base, inbox, outbox, revocations
 
 SPEC = ServiceSpec(
     name="agreements",
@@ -23,6 +23,7 @@ SPEC = ServiceSpec(
     metadata=Base.metadata,
     outbox=outbox,
     inbox=inbox,
+    revocations=revocations,
     migrations=Path(__file__).parent / "migrations",
     subscriptions=events.SUBSCRIPTIONS,
     context=context.for_service,

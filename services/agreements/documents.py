@@ -194,7 +194,8 @@ def available_templates() -> list[dict]:
 def template(code: str, category: str, language: str) -> dict[str, str]:
     jurisdiction(code)
     path = TEMPLATES / code / f"{category}.json"
-    if not category.replace("_", "").isalnum() or not path.exists():
+    # "_jurisdiction" and other "_" files are rule sets, not templates
+    if category.startswith("_") or not category.replace("_", "").isalnum() or not path.exists():
         raise Problem(422, "no-template", f"there is no {code} template for the category {category!r}")
     languages = _read(path)["languages"]
     if language not in languages:

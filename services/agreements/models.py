@@ -14,6 +14,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from shared.crypto import SealedColumns
 from shared.db import UTCDateTime
+from shared.revocation import revocations_table
 from shared.service import platform_tables
 
 
@@ -22,6 +23,7 @@ class Base(DeclarativeBase):
 
 
 outbox, inbox = platform_tables(Base.metadata)
+revocations = revocations_table(Base.metadata)
 
 
 class CaseRef(Base):

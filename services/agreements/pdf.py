@@ -7,6 +7,7 @@ JSON is attached to the PDF, so whoever holds the PDF also holds what ``POST /ve
 from __future__ import annotations
 
 import json
+import logging
 from datetime import datetime
 
 import ttf_opensans
@@ -15,6 +16,10 @@ from fpdf import FPDF
 from .documents import jurisdiction, render_lines
 
 ATTACHMENT = "agreement.sealed.json"
+
+# fontTools (fpdf2 subsets the font with it) logs the glyphs it kept at INFO: that is the set of
+# characters of a confidential agreement. Only its warnings and errors reach the platform's log.
+logging.getLogger("fontTools").setLevel(logging.WARNING)
 
 
 def _font_paths() -> tuple[str, str]:

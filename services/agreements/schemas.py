@@ -7,6 +7,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from shared.params import PositiveInt
+
 from .documents import AgreementContent, Language
 
 
@@ -38,7 +40,7 @@ class DraftCreate(_Strict):
 
 
 class DraftEdit(_Strict):
-    base_version: int = Field(ge=1, description="the version this edit starts from (optimistic concurrency)")
+    base_version: PositiveInt = Field(description="the version this edit starts from (optimistic concurrency)")
     content: AgreementContent
 
 
@@ -149,7 +151,7 @@ class AcceptedProposalList(BaseModel):
 
 
 class SignatureRequest(_Strict):
-    version: int = Field(ge=1)
+    version: PositiveInt
 
 
 class QualifiedSignatureIn(_Strict):
@@ -158,7 +160,7 @@ class QualifiedSignatureIn(_Strict):
 
 
 class SignIn(_Strict):
-    version: int = Field(ge=1)
+    version: PositiveInt
     document_hash: str = Field(pattern=r"^[0-9a-f]{64}$", description="the hash the signer saw and agrees to")
     method: Literal["platform", "qualified"] = "platform"
     qualified: QualifiedSignatureIn | None = None

@@ -18,9 +18,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from shared.auth import (Principal, TokenService, hash_secret, hash_secret_off_loop, new_client_secret,
                          verify_secret_off_loop)
 from shared.problems import Conflict, Forbidden, NotFound, Problem
+from shared.revocation import Revocations
 from shared.uow import UnitOfWork
 
-from . import cases, recovery, totp
+from . import cases, recovery, revocation, totp
 from .models import Account, CourtClient, TotpFactor
 from .schemas import Input
 
@@ -69,6 +70,11 @@ class CourtClientCreated(BaseModel):
     client_id: str
     court_id: str
     client_secret: str = Field(description="Shown once; only its argon2 hash is kept.")
+
+
+class PasswordChange(Input):
+    current_password: str = Field(min_length=1, max_length=200)
+    new_password: str = Password
 
 
 class DevTokenRequest(Input):
@@ -130,11 +136,66 @@ async def refresh(uow: UnitOfWork, *, principal: Principal, tokens: TokenService
     now = now or datetime.now(timezone.utc).timestamp()
     if principal.auth_time is None or now - principal.auth_time > session_max_seconds:
         raise Problem(401, "session-expired", "this sign-in is too old to refresh; sign in again")
+    await _still_allowed(uow.session, principal)
     scope: list[str] | frozenset[str] = principal.cases
     if principal.role == "mediator":
         scope = await cases.assigned_cases(uow.session, principal.subject)
     return tokens.issue(subject=principal.subject, role=principal.role, cases=sorted(scope), court=principal.court,
                         party_side=principal.party_side, auth_time=principal.auth_time)
+
+
+async def _still_allowed(session: AsyncSession, principal: Principal) -> None:
+    """Refreshing re-checks the account or court client behind the token, not only the token: a
+    disabled account, a revoked client, or a password or secret changed after the token was issued
+    ends the sign-in (the revocation has refused the token everywhere already; this holds even
+    after the revocation is forgotten). A subject with no account (a party, a dev or `odr token`
+    token) has nothing to re-check."""
+    issued = datetime.fromtimestamp(principal.issued_at or 0, tz=timezone.utc)
+    if principal.role in ("mediator", "admin"):
+        account = await session.get(Account, principal.subject)
+        if account is not None and (account.disabled_at is not None or (
+                account.password_changed_at is not None and issued <= account.password_changed_at)):
+            raise Problem(401, "sign-in-revoked", "this sign-in has ended; sign in again")
+    elif principal.role == "court":
+        client = await session.get(CourtClient, principal.subject)
+        if client is not None and (client.revoked_at is not None or (
+                client.secret_rotated_at is not None and issued <= client.secret_rotated_at)):
+            raise Problem(401, "sign-in-revoked", "the client's secret changed; request a new token with it")
+
+
+async def disable_account(uow: UnitOfWork, *, account_id: str, principal: Principal, tokens: TokenService,
+                          revocations: Revocations | None) -> AccountCreated:
+    """An administrator disables a staff account: it cannot sign in or refresh, and the tokens it
+    holds stop working."""
+    account = await uow.session.get(Account, account_id)
+    if account is None:
+        raise NotFound("the account")
+    if account.id == principal.subject:
+        raise Forbidden("you cannot disable your own account")
+    now = cases.utcnow()
+    if account.disabled_at is None:
+        account.disabled_at = now
+    revocation.revoke(uow, revocations=revocations, tokens=tokens, subject=account.id, reason="account_disabled", now=now)
+    await uow.commit()
+    return AccountCreated(id=account.id, username=account.username, role=account.role)
+
+
+async def change_password(uow: UnitOfWork, *, principal: Principal, change: PasswordChange, tokens: TokenService,
+                          revocations: Revocations | None) -> str:
+    """A staff member changes their password: every token issued before stops working (a
+    stolen one too); the answer carries a fresh token for this sign-in."""
+    account = await uow.session.get(Account, principal.subject)
+    if account is None or principal.role not in ("mediator", "admin") or account.disabled_at is not None:
+        raise Forbidden("passwords are for mediator and administrator accounts")
+    if not await verify_secret_off_loop(account.password_hash, change.current_password):
+        raise Problem(401, "invalid-credentials", "the current password is not right")
+    now = cases.utcnow()
+    account.password_hash = await hash_secret_off_loop(change.new_password)
+    account.password_changed_at = now
+    revocation.revoke(uow, revocations=revocations, tokens=tokens, subject=account.id, reason="password_changed", now=now)
+    scope = await cases.assigned_cases(uow.session, account.id) if account.role == "mediator" else []
+    await uow.commit()
+    return tokens.issue(subject=account.id, role=principal.role, cases=scope, auth_time=principal.auth_time)
 
 
 # -- two-step sign-in ----------------------------------------------------------------------------
@@ -211,12 +272,18 @@ async def create_court_client(uow: UnitOfWork, *, request: CourtClientCreate) ->
     return CourtClientCreated(client_id=client.client_id, court_id=client.court_id, client_secret=secret)
 
 
-async def rotate_court_client_secret(uow: UnitOfWork, *, client_id: str) -> CourtClientCreated:
+async def rotate_court_client_secret(uow: UnitOfWork, *, client_id: str, tokens: TokenService,
+                                    revocations: Revocations | None) -> CourtClientCreated:
+    """A new secret; every token issued with the old one stops working (and is not refreshed)."""
     client = await uow.session.get(CourtClient, client_id)
     if client is None or client.revoked_at is not None:
         raise NotFound("the court client")
     secret = new_client_secret()
+    now = cases.utcnow()
     client.secret_hash = await hash_secret_off_loop(secret)
+    client.secret_rotated_at = now
+    revocation.revoke(uow, revocations=revocations, tokens=tokens, subject=client.client_id,
+                      reason="client_secret_rotated", now=now)
     await uow.commit()
     return CourtClientCreated(client_id=client.client_id, court_id=client.court_id, client_secret=secret)
 

@@ -17,9 +17,10 @@ from shared.ratelimit import RATE_LIMITED, client_address
 from shared.service import ServiceRuntime
 from shared.uow import UnitOfWork
 
-from . import accounts, cases, consent, eligibility, filing, mediation, proposals, recovery, register, screening
+from . import (accounts, cases, consent, eligibility, filing, mediation, proposals, recovery, register, revocation,
+               screening)
 from .accounts import (AccountCreate, AccountCreated, CourtClientCreate, CourtClientCreated, DevTokenRequest, Login,
-                       TotpCode, TotpSetup)
+                       PasswordChange, TotpCode, TotpSetup)
 from .consent import (ConsentView, InvitationAnswer, InvitationAnswered, InvitationCreate, InvitationCreated,
                       InvitationView, LinkExchange, SignInLinkCreated, SignInLinkRequest)
 from .context import Ctx
@@ -274,6 +275,40 @@ async def refresh(principal: Anyone, uow: Uow, rt: Runtime) -> TokenResponse:
     return TokenResponse(access_token=access, expires_in=rt.tokens.ttl_seconds)
 
 
+@router.post("/auth/sign-out", status_code=204, tags=["auth"])
+async def sign_out(principal: Anyone, uow: Uow, rt: Runtime) -> Response:
+    """This token stops working on every service and closes the rooms it has open (4012)."""
+    await revocation.sign_out(uow, principal=principal, tokens=rt.tokens, revocations=rt.tokens.revocations)
+    return Response(status_code=204)
+
+
+@router.post("/auth/sign-out-everywhere", status_code=204, tags=["auth"])
+async def sign_out_everywhere(principal: Anyone, uow: Uow, rt: Runtime) -> Response:
+    """Every token of yours issued until now stops working, on every device and service."""
+    await revocation.sign_out_everywhere(uow, principal=principal, tokens=rt.tokens, revocations=rt.tokens.revocations)
+    return Response(status_code=204)
+
+
+@router.post("/auth/password", response_model=TokenResponse, tags=["auth"], responses=RATE_LIMITED)
+async def change_password(body: PasswordChange, request: Request, principal: Anyone, uow: Uow, rt: Runtime,
+                          ctx: Ctx) -> TokenResponse:
+    """Mediators and administrators change their password; every token issued before stops
+    working, and the answer carries a fresh one. Wrong current passwords count like failed
+    sign-ins (429)."""
+    async with ctx.limits.current_password(account_id=principal.subject, address=client_address(request)):
+        access = await accounts.change_password(uow, principal=principal, change=body, tokens=rt.tokens,
+                                                revocations=rt.tokens.revocations)
+    return TokenResponse(access_token=access, expires_in=rt.tokens.ttl_seconds)
+
+
+@router.post("/admin/accounts/{account_id}/disable", response_model=AccountCreated, tags=["admin"])
+async def disable_account(account_id: Annotated[str, Path(max_length=40)], principal: Admin, uow: Uow,
+                          rt: Runtime) -> AccountCreated:
+    """A disabled account cannot sign in or refresh, and its tokens stop working everywhere."""
+    return await accounts.disable_account(uow, account_id=account_id, principal=principal, tokens=rt.tokens,
+                                          revocations=rt.tokens.revocations)
+
+
 @router.post("/admin/mediators", status_code=201, response_model=MediatorView, tags=["admin"])
 async def create_mediator(body: MediatorCreate, _: Admin, uow: Uow) -> MediatorView:
     return await register.create_mediator(uow, request=body)
@@ -337,9 +372,10 @@ async def my_proposals(principal: Mediator, uow: Uow) -> list[ProposalView]:
 
 
 @router.post("/cases/{case_id}/mediator/recusal", response_model=CaseView, tags=["mediators"])
-async def recuse(case_id: CaseId, body: Recusal, principal: Anyone, uow: Uow) -> CaseView:
+async def recuse(case_id: CaseId, body: Recusal, principal: Anyone, uow: Uow, rt: Runtime) -> CaseView:
     """The assigned mediator recuses, or a party asks for a replacement."""
-    return await proposals.recuse(uow, case_id=case_id, reason=body.reason, principal=principal)
+    return await proposals.recuse(uow, case_id=case_id, reason=body.reason, principal=principal, tokens=rt.tokens,
+                                  revocations=rt.tokens.revocations)
 
 
 # -- agreement to mediate -----------------------------------------------------------------------------
@@ -373,8 +409,11 @@ async def create_court_client(body: CourtClientCreate, _: Admin, uow: Uow) -> Co
 
 
 @router.post("/admin/court-clients/{client_id}/rotate", response_model=CourtClientCreated, tags=["admin"])
-async def rotate_court_client(client_id: Annotated[str, Path(max_length=64)], _: Admin, uow: Uow) -> CourtClientCreated:
-    return await accounts.rotate_court_client_secret(uow, client_id=client_id)
+async def rotate_court_client(client_id: Annotated[str, Path(max_length=64)], _: Admin, uow: Uow,
+                              rt: Runtime) -> CourtClientCreated:
+    """A new secret, shown once; tokens issued with the old one stop working at once."""
+    return await accounts.rotate_court_client_secret(uow, client_id=client_id, tokens=rt.tokens,
+                                                     revocations=rt.tokens.revocations)
 
 
 @router.post("/auth/token", response_model=TokenResponse, tags=["auth"], responses=RATE_LIMITED)

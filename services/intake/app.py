@@ -15,7 +15,7 @@ from shared.workers import Worker
 
 from . import context, deadlines, eligibility, events
 from .api import router
-from .models import Base, inbox, outbox
+from .models import Base, inbox, outbox, revocations
 
 log = logging.getLogger("odr.intake")
 SWEEP_SECONDS = 60.0
@@ -49,6 +49,7 @@ SPEC = ServiceSpec(
     metadata=Base.metadata,
     outbox=outbox,
     inbox=inbox,
+    revocations=revocations,
     migrations=Path(__file__).parent / "migrations",
     subscriptions=events.SUBSCRIPTIONS,
     context=context.build,

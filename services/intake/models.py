@@ -14,6 +14,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from shared.crypto import SealedColumns
 from shared.db import UTCDateTime
+from shared.revocation import revocations_table
 from shared.ratelimit import rate_limit_table
 from shared.service import platform_tables
 
@@ -23,6 +24,7 @@ class Base(DeclarativeBase):
 
 
 outbox, inbox = platform_tables(Base.metadata)
+revocations = revocations_table(Base.metadata)
 rate_limits = rate_limit_table(Base.metadata)  # sign-in, code and link attempts (``shared.ratelimit``)
 
 
@@ -157,6 +159,8 @@ class Account(Base):
     password_hash: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     disabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # tokens issued before this are not refreshed (``accounts.refresh``) and were revoked
+    password_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
 
 class TotpFactor(IntakeSealed, Base):
@@ -278,3 +282,5 @@ class CourtClient(Base):
     secret_hash: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # tokens issued before this are not refreshed (``accounts.refresh``) and were revoked
+    secret_rotated_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)

@@ -16,9 +16,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from shared.auth import Principal, TokenService
 from shared.contracts.intake import MediatorAssigned, MediatorProposed, MediatorRecused
 from shared.problems import Conflict, Forbidden, NotFound, Problem
+from shared.revocation import Revocations
 from shared.uow import UnitOfWork
 
-from . import cases, register, states
+from . import cases, register, revocation, states
 from .models import Mediator, MediatorProposal
 from .schemas import CaseView, Input
 
@@ -169,9 +170,12 @@ async def mediator_proposals(uow: UnitOfWork, *, principal: Principal) -> list[P
     return [_proposal_view(p) for p in rows]
 
 
-async def recuse(uow: UnitOfWork, *, case_id: str, reason: str, principal: Principal) -> CaseView:
+async def recuse(uow: UnitOfWork, *, case_id: str, reason: str, principal: Principal, tokens: TokenService,
+                 revocations: Revocations | None) -> CaseView:
     """The assigned mediator steps down, or a party asks for a replacement: the case goes back to
-    choosing a mediator, and the agreement to mediate must be signed again with the new one."""
+    choosing a mediator, and the agreement to mediate must be signed again with the new one. The
+    mediator's tokens stop opening this case at once, on every service and in the room (their
+    other cases stay); a refreshed token no longer lists it."""
     case, relation = await cases.access(uow.session, case_id, principal)
     if relation not in ("mediator", "party"):
         raise Forbidden("the assigned mediator recuses; a party may ask for a replacement")
@@ -188,5 +192,7 @@ async def recuse(uow: UnitOfWork, *, case_id: str, reason: str, principal: Princ
     case.term_starts_on = case.term_ends_on = None
     uow.publish(MediatorRecused(case_id=case.id, mediator_id=mediator_id,
                                 by="mediator" if relation == "mediator" else "party"))
+    revocation.revoke(uow, revocations=revocations, tokens=tokens, subject=mediator_id, case_id=case.id,
+                      reason="recused")
     await uow.commit()
     return cases.view(case, await cases.participants(uow.session, case.id), principal, relation)

@@ -55,6 +55,11 @@ class IntakeLimits:
         return self._guard((self.account, f"staff-id:{account_id}"), (self.address, address),
                            detail="too many wrong codes; wait before trying again")
 
+    def current_password(self, *, account_id: str, address: str):
+        """The current password a signed-in staff member types to change it (``/auth/password``)."""
+        return self._guard((self.account, f"staff-id:{account_id}"), (self.address, address),
+                           detail="too many wrong passwords; wait before trying again")
+
     def court_client(self, *, client_id: str, address: str):
         """The client credentials grant."""
         return self._guard((self.account, f"court:{client_id}"), (self.address, address),

@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from shared.auth import Principal, Unauthorized, bearer_token, current_principal
 from shared.deps import service_context, unit_of_work
+from shared.params import PositiveInt
 from shared.problems import NotFound
 from shared.uow import UnitOfWork
 
@@ -49,12 +50,18 @@ async def feed_stream(request: Request, principal: Principal = Depends(_stream_p
                       last_event_id: str | None = Header(None),
                       n: Notifier = Depends(service_context)) -> AsyncIterable[ServerSentEvent]:
     """Live push (server-sent events): each new notice as a `notification` event whose id is the
-    notice id. Reconnect with `Last-Event-ID` to resume without gaps."""
+    notice id. Reconnect with `Last-Event-ID` to resume without gaps. The stream ends when the
+    token is revoked (sign-out, a disabled account)."""
     factory = request.app.state.runtime.session_factory
     async with factory() as session:
         cursor = await service.feed_cursor(session, principal=principal, last_event_id=last_event_id)
     signal = n.signals["feed"]
+    revocations = request.app.state.runtime.tokens.revocations
     while not await request.is_disconnected():
+        if revocations is not None:
+            principal = revocations.screen(principal)
+            if principal is None:
+                return  # the token was revoked since the stream opened: it ends
         async with factory() as session:
             items = await service.feed_since(session, n, principal=principal, after=cursor)
         for item in items:
@@ -202,7 +209,7 @@ async def mailbox_json(uow: UnitOfWork = Depends(unit_of_work), n: Notifier = De
 
 
 @router.get("/mailbox/{message_id}", response_class=HTMLResponse, include_in_schema=False)
-async def mailbox_message(message_id: int, uow: UnitOfWork = Depends(unit_of_work),
+async def mailbox_message(message_id: PositiveInt, uow: UnitOfWork = Depends(unit_of_work),
                           n: Notifier = Depends(service_context)) -> HTMLResponse:
     _mailbox_on(n)
     m = await uow.session.get(MailboxMessage, message_id)

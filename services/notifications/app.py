@@ -21,7 +21,7 @@ from shared.service import ServiceRuntime, ServiceSpec
 from . import context, events
 from .api import router
 from .context import Notifier
-from .models import Base, inbox, outbox
+from .models import Base, inbox, outbox, revocations
 from .settings import NotificationsSettings
 
 
@@ -43,6 +43,7 @@ SPEC = ServiceSpec(
     metadata=Base.metadata,
     outbox=outbox,
     inbox=inbox,
+    revocations=revocations,
     migrations=Path(__file__).parent / "migrations",
     subscriptions=events.subscriptions,
     context=context.build,

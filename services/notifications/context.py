@@ -33,6 +33,10 @@ class Notifier:
         self.runtime = runtime
         self.settings = runtime.settings
         self.nsettings = nsettings or NotificationsSettings()
+        if self.nsettings.webhook_allow_insecure_urls and not self.settings.dev_mode:
+            # Webhooks to loopback or private addresses reach the platform's own network.
+            raise RuntimeError("ODR_NOTIFICATIONS_WEBHOOK_ALLOW_INSECURE_URLS is for development only: "
+                               "it needs ODR_DEV_MODE=true and is refused in production")
         self.renderer = Renderer(base_url=self.nsettings.public_base_url)
         self.sms = sms or LoggingSmsProvider()
         self._email = email
@@ -43,6 +47,11 @@ class Notifier:
         # By class name, in the order they start (they stop in reverse).
         self.workers: dict[str, Worker] = {type(w).__name__: w
                                            for w in (DeliveryWorker(self), WebhookWorker(self), Scheduler(self))}
+
+    @property
+    def allow_private_webhooks(self) -> bool:
+        """http and loopback/private webhook endpoints: development and tests only (dev mode)."""
+        return self.nsettings.webhook_allow_insecure_urls and self.settings.dev_mode
 
     @property
     def kek_path(self) -> Path:

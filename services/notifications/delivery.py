@@ -14,7 +14,11 @@ Message-ID derived from the delivery id. Then it records the outcome. So:
   ``concurrency``, whose outcomes are committed together).
 
 The claim is a conditional UPDATE, so several replicas can run this worker without sending a
-delivery twice while its lease holds.
+delivery twice while its lease holds. And the lease holds as long as the send does: while a
+round's sends are in flight the worker renews their leases every quarter lease (a send can outlast
+the lease on a busy machine or a slow server; another replica would then send it again). A worker
+that dies stops renewing, so its deliveries are retried a lease later. An outcome is recorded only
+by the attempt that holds the delivery (same ``attempts``, still ``sending``).
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import and_, or_, select, update
 
 from shared.clock import utcnow
+from shared.tasks import cancel_and_wait
 from shared.workers import Worker
 
 from . import service
@@ -75,6 +80,14 @@ class DeliveryWorker(Worker):
         claimed = await self._claim(ids)
         if not claimed:
             return 0
+        in_flight = dict(claimed)
+        renewal = asyncio.create_task(self._keep_leases(in_flight), name="notifications-delivery-leases")
+        try:
+            return await self._send_claimed(claimed, in_flight)
+        finally:
+            await cancel_and_wait(renewal)
+
+    async def _send_claimed(self, claimed: dict[str, int], in_flight: dict[str, int]) -> int:
         async with self.session_factory() as session:
             rows = list((await session.execute(select(Delivery).where(Delivery.id.in_(claimed)))).scalars())
             notices = {n.id: n for n in (await session.execute(
@@ -103,32 +116,63 @@ class DeliveryWorker(Worker):
                     outcomes[d.id] = self._retry(d, "internal error")
 
             await asyncio.gather(*(one(d) for d in rows[start:start + self.concurrency]))
-            await self._finish(outcomes)
+            await self._finish(outcomes, claimed)
+            for delivery_id in outcomes:
+                in_flight.pop(delivery_id, None)
         return len(rows)
 
-    async def _claim(self, ids: list[str]) -> list[str]:
-        """Mark the attempt of each still-due delivery before sending; returns those we got."""
+    async def _claim(self, ids: list[str]) -> dict[str, int]:
+        """Mark the attempt of each still-due delivery before sending; returns those we got, with
+        the attempt number that is ours."""
         now = utcnow()
         async with self.session_factory() as session:
             result = await session.execute(
                 update(Delivery).where(Delivery.id.in_(ids), self._due(now))
                 .values(status="sending", attempts=Delivery.attempts + 1,
                         lease_until=now + timedelta(seconds=self.settings.delivery_lease_seconds))
-                .returning(Delivery.id)
+                .returning(Delivery.id, Delivery.attempts)
             )
-            claimed = list(result.scalars())
+            claimed = {delivery_id: attempts for delivery_id, attempts in result.all()}
             await session.commit()
             return claimed
 
-    async def _finish(self, outcomes: dict[str, dict]) -> None:
+    async def _keep_leases(self, in_flight: dict[str, int]) -> None:
+        """Until cancelled: every quarter lease, extend the leases of the deliveries still in
+        flight, as long as they are still ours."""
+        lease = self.settings.delivery_lease_seconds
+        while True:
+            await asyncio.sleep(lease / 4)
+            by_attempt: dict[int, list[str]] = {}
+            for delivery_id, attempts in list(in_flight.items()):
+                by_attempt.setdefault(attempts, []).append(delivery_id)
+            try:
+                async with self.session_factory() as session:
+                    for attempts, ids in by_attempt.items():
+                        await session.execute(update(Delivery).where(
+                            Delivery.id.in_(ids), Delivery.status == "sending", Delivery.attempts == attempts
+                        ).values(lease_until=utcnow() + timedelta(seconds=lease)))
+                    await session.commit()
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # the next renewal may succeed; until the lease ends nothing is lost
+                log.warning("delivery leases not renewed", exc_info=True)
+
+    async def _finish(self, outcomes: dict[str, dict], claimed: dict[str, int]) -> None:
         if not outcomes:
             return
+        recorded = 0
         async with self.session_factory() as session:
             for delivery_id, values in outcomes.items():
-                await session.execute(update(Delivery).where(Delivery.id == delivery_id)
-                                      .values(lease_until=None, **values))
+                result = await session.execute(update(Delivery).where(
+                    Delivery.id == delivery_id, Delivery.status == "sending", Delivery.attempts == claimed[delivery_id]
+                ).values(lease_until=None, **values))
+                if result.rowcount != 1:  # our lease ended and another attempt took it: that one records
+                    log.warning("delivery outcome not recorded: the attempt lost its lease",
+                                extra={"delivery_id": delivery_id})
+                elif values.get("status") == "sent":
+                    recorded += 1
             await session.commit()
-        self.delivered += sum(1 for v in outcomes.values() if v.get("status") == "sent")
+        self.delivered += recorded
 
     def _retry(self, d: Delivery, error: str) -> dict:
         if d.attempts >= self.settings.delivery_max_attempts:

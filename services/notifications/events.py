@@ -119,7 +119,10 @@ async def on_mediation_agreed(notifier, session, event: I.MediationAgreed, envel
 
 
 async def on_case_closed(notifier, session, event: I.CaseClosed, envelope) -> None:
-    await scheduler.cancel(session, case_id=event.case_id)
+    # A settled case closes right after its agreement is signed; the obligations it sets out run
+    # on after closure, so their reminders are the one thing closing must not cancel.
+    keep = ("obligation_due",) if event.outcome == "settled" else ()
+    await scheduler.cancel(session, case_id=event.case_id, keep=keep)
     await _tell(notifier, session, envelope, "case_closed", event, {"outcome": event.outcome})
 
 

@@ -12,6 +12,7 @@ from sqlalchemy import JSON, Boolean, Integer, LargeBinary, String, Text, Unique
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from shared.db import UTCDateTime
+from shared.revocation import revocations_table
 from shared.service import platform_tables
 
 
@@ -20,6 +21,7 @@ class Base(DeclarativeBase):
 
 
 outbox, inbox = platform_tables(Base.metadata)
+revocations = revocations_table(Base.metadata)
 
 
 class Notification(Base):
@@ -199,7 +201,7 @@ class WebhookAttempt(Base):
     endpoint_id: Mapped[str] = mapped_column(String(40), index=True)
     attempt: Mapped[int] = mapped_column(Integer)
     attempted_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    outcome: Mapped[str] = mapped_column(String(30))  # delivered | http_error | gone | network_error | bad_url
+    outcome: Mapped[str] = mapped_column(String(30))  # delivered | http_error | gone | network_error | bad_url | blocked_address
     status_code: Mapped[int | None] = mapped_column(Integer, nullable=True)
     duration_ms: Mapped[int] = mapped_column(Integer)
     error: Mapped[str | None] = mapped_column(String(200), nullable=True)

@@ -12,7 +12,8 @@ Jobs:
   signed yet (``odr.agreement.signature_added.v1`` / ``signature_withdrawn.v1`` keep the list).
 - ``obligation_due``: days before an executed agreement's obligation falls due, to the owing side
   (``AgreementSigned.obligations``); cancelled if it is reported overdue first.
-Closing a case cancels all its pending jobs.
+Closing a case cancels all its pending jobs, except that a settled case keeps its obligation
+reminders: the agreement's obligations fall due after the case closed.
 """
 
 from __future__ import annotations
@@ -73,8 +74,12 @@ async def adjust_signers(session: AsyncSession, *, case_id: str, ref: str, remov
         job.status = "cancelled"
 
 
-async def cancel(session: AsyncSession, *, case_id: str, kind: str | None = None, ref_prefix: str | None = None) -> None:
+async def cancel(session: AsyncSession, *, case_id: str, kind: str | None = None, ref_prefix: str | None = None,
+                 keep: tuple[str, ...] = ()) -> None:
+    """Cancel a case's pending jobs (of ``kind``, under ``ref_prefix``), other than the kinds in ``keep``."""
     q = update(ScheduledJob).where(ScheduledJob.case_id == case_id, ScheduledJob.status == "pending")
+    if keep:
+        q = q.where(ScheduledJob.kind.not_in(keep))
     if kind is not None:
         q = q.where(ScheduledJob.kind == kind)
     if ref_prefix is not None:

@@ -34,6 +34,7 @@ from shared.workers import Worker
 
 from .catalog import link_for
 from .channels import webhooks as wire
+from .channels.outbound import BlockedAddress, PublicAddressTransport
 from .models import WebhookAttempt, WebhookEndpoint, WebhookMessage, WebhookSecret
 from .schemas import (RotateSecretIn, SecretRotated, WebhookAttemptView, WebhookEndpointCreated, WebhookEndpointIn,
                       WebhookEndpointView, WebhookMessages, WebhookMessageView)
@@ -67,7 +68,7 @@ def _endpoint_view(e: WebhookEndpoint) -> WebhookEndpointView:
 
 def _validated(notifier, body: WebhookEndpointIn) -> tuple[str, list[str]]:
     try:
-        url = wire.check_url(body.url, allow_insecure=notifier.nsettings.webhook_allow_insecure_urls)
+        url = wire.check_url(body.url, allow_insecure=notifier.allow_private_webhooks)
     except wire.BadUrl as exc:
         log.info("webhook endpoint refused", extra={"reason": str(exc)})
         raise Problem(422, "bad-webhook-url", str(exc)) from None
@@ -222,6 +223,7 @@ class WebhookWorker(Worker):
         self.batch_size = batch_size
         self._client = client
         self._own_client = client is None
+        self.transport: PublicAddressTransport | None = None  # our own client's (tests give it a resolver)
         self._random = rng or random.Random()
         super().__init__("notifications-webhooks", self._round, signal=notifier.signals["webhooks"],
                          backoff=lambda: self.settings.webhook_poll_seconds, logger=log)
@@ -237,8 +239,10 @@ class WebhookWorker(Worker):
 
     async def start(self) -> None:
         if self._client is None:
-            self._client = httpx.AsyncClient(timeout=self.settings.webhook_timeout_seconds, follow_redirects=False,
-                                             trust_env=False)
+            # Every request resolved and checked, connected to the checked address; no redirects.
+            self.transport = PublicAddressTransport(allow_private=self.notifier.allow_private_webhooks)
+            self._client = httpx.AsyncClient(transport=self.transport, timeout=self.settings.webhook_timeout_seconds,
+                                             follow_redirects=False, trust_env=False)
         await super().start()
 
     async def stop(self) -> None:
@@ -308,16 +312,25 @@ class WebhookWorker(Worker):
         started = time.perf_counter()
         status_code, outcome, error = None, "delivered", None
         try:
-            response = await self._client.post(e.url, content=body, headers=headers)
+            # The whole attempt within the timeout (httpx's applies per read or write), so the
+            # lease (timeout + 30 s) always outlasts it and no other worker repeats it meanwhile.
+            async with asyncio.timeout(self.settings.webhook_timeout_seconds):
+                response = await self._client.post(e.url, content=body, headers=headers)
             status_code = response.status_code
             if response.status_code == 410:
                 outcome = "gone"
             elif not 200 <= response.status_code < 300:
                 outcome, error = "http_error", f"HTTP {response.status_code}"
+        except BlockedAddress:
+            outcome, error = "blocked_address", "the host is not a public address"
+            log.warning("webhook refused: the endpoint's host is not a public address",
+                        extra={"message_id": m.id, "endpoint_id": e.id})
         except (httpx.InvalidURL, httpx.UnsupportedProtocol) as exc:
             outcome, error = "bad_url", type(exc).__name__
         except httpx.HTTPError as exc:
             outcome, error = "network_error", type(exc).__name__
+        except TimeoutError:
+            outcome, error = "network_error", "Timeout"
         duration_ms = int((time.perf_counter() - started) * 1000)
         await self._record(m, e, trigger=trigger, outcome=outcome, status_code=status_code, error=error,
                            duration_ms=duration_ms)

@@ -16,10 +16,10 @@ from shared.config import Settings
 from shared.service import ServiceSpec
 from shared.workers import Worker
 
-from . import context, documents, events
+from . import connection, context, documents, events
 from .api import router
 from .context import SessionsContext
-from .models import Base, inbox, outbox
+from .models import Base, inbox, outbox, revocations
 from .protocol import websocket_asyncapi
 from .settings import SessionsSettings
 
@@ -34,6 +34,9 @@ async def rooms_engine(runtime):
     hub, sequencer = ctx.hub, ctx.sequencer
     await hub.start()
     await sequencer.start()
+    if runtime.revocations is not None:  # revoked tokens leave their rooms at once (4012)
+        memory = runtime.revocations.memory
+        memory.listen(partial(connection.close_revoked, hub, memory))
     gc_before = gc_for_many_connections()
     try:
         yield
@@ -96,6 +99,7 @@ SPEC = ServiceSpec(
     metadata=Base.metadata,
     outbox=outbox,
     inbox=inbox,
+    revocations=revocations,
     migrations=Path(__file__).parent / "migrations",
     subscriptions=events.SUBSCRIPTIONS,
     asyncapi=websocket_asyncapi,

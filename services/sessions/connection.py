@@ -17,7 +17,8 @@ from collections import deque
 from pydantic import ValidationError
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from shared.auth import Unauthorized
+from shared.auth import Principal, Unauthorized
+from shared.revocation import Revocation, Revocations
 
 from . import protocol, service
 from .context import SessionsContext
@@ -62,8 +63,10 @@ def parse_resume(raw: str | None) -> dict[str, int] | None:
 
 
 class Connection:
-    def __init__(self, ws: WebSocket, *, participant_id: str, case_id: str, session_id: str) -> None:
+    def __init__(self, ws: WebSocket, *, participant_id: str, case_id: str, session_id: str,
+                 principal: Principal | None = None) -> None:
         self.ws = ws
+        self.principal = principal  # what the token said at join; a revocation re-checks it
         self.participant_id = participant_id
         self.case_id = case_id
         self.session_id = session_id
@@ -178,8 +181,15 @@ async def serve(ws: WebSocket, case_id: str, ctx: SessionsContext) -> None:
         await ws.close(exc.code, exc.reason)
         return
 
-    conn = Connection(ws, participant_id=joined.member.id, case_id=case_id, session_id=joined.session_id)
+    conn = Connection(ws, participant_id=joined.member.id, case_id=case_id, session_id=joined.session_id,
+                      principal=principal)
     await hub.register(conn, case_id=case_id, session_id=joined.session_id)
+    revocations = runtime.tokens.revocations
+    if revocations is not None and not revocations.allows(principal, case_id):
+        # revoked while joining: ``close_revoked`` only sees connections already registered
+        hub.unregister(conn, joined.session_id)
+        await ws.close(Close.REVOKED, "access revoked")
+        return
     writer: asyncio.Task | None = None
     try:
         state = await service.session_state(runtime, joined.session_id)
@@ -218,6 +228,20 @@ async def serve(ws: WebSocket, case_id: str, ctx: SessionsContext) -> None:
         if writer is not None:
             writer.cancel()
         presence(sequencer, conn, online=False)
+
+
+def close_revoked(hub: Hub, revocations: Revocations, revocation: Revocation) -> None:
+    """A revocation listener: this process's connections whose token it covers are closed at once
+    with 4012 (a recused mediator leaves the room; a signed-out or disabled one too)."""
+    for feed in list(hub.feeds.values()):
+        for conn in list(feed.conns):
+            principal = getattr(conn, "principal", None)
+            if principal is None or (principal.subject != revocation.subject
+                                     and principal.token_id != revocation.token_id):
+                continue
+            if not revocations.allows(principal, conn.case_id):
+                log.info("websocket closed: access revoked", extra={"case_id": conn.case_id})
+                conn.end(Close.REVOKED)
 
 
 async def replay(hub: Hub, conn: Connection, key: bytes | None, channel: str, after: int, head: int,

@@ -7,7 +7,7 @@ Besides these CloudEvents, the service's replicas share room items over the inte
 
 from __future__ import annotations
 
-from shared.contracts.intake import CaseClosed, CaseFiled, CaseScreened, MediationAgreed
+from shared.contracts.intake import CaseClosed, CaseFiled, CaseScreened, MediationAgreed, MediatorRecused
 from shared.contracts.sessions import (CaucusClosed, CaucusOpened, DocumentAnnexed, ProposalAccepted, SessionEnded,
                                        SessionScheduled, SessionStarted)
 from shared.service import Subscription
@@ -31,6 +31,10 @@ async def on_case_closed(session, event: CaseClosed, _envelope) -> None:
     await service.close_room(session, event=event)
 
 
+async def on_mediator_recused(session, event: MediatorRecused, _envelope) -> None:
+    await service.remove_mediator(session, event=event)
+
+
 PUBLISHES = [SessionScheduled, SessionStarted, SessionEnded, CaucusOpened, CaucusClosed, ProposalAccepted,
              DocumentAnnexed]
 SUBSCRIPTIONS = [Subscription(name="case-events", handlers={
@@ -38,4 +42,5 @@ SUBSCRIPTIONS = [Subscription(name="case-events", handlers={
     CaseScreened.type: on_case_screened,
     MediationAgreed.type: on_mediation_agreed,
     CaseClosed.type: on_case_closed,
+    MediatorRecused.type: on_mediator_recused,
 })]

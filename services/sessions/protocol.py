@@ -39,6 +39,7 @@ class Close(IntEnum):
     RATE_LIMITED = 4008  # flood: more than RATE_BURST frames at once or RATE_PER_SECOND sustained
     SLOW_CONSUMER = 4010  # send queue full; reconnect and resume from your last sequence numbers
     SESSION_ENDED = 4011  # the mediator ended the session
+    REVOKED = 4012  # the token was revoked (sign-out, disabled account, new password) or its holder recused
 
 
 CLOSE_DOCS = {
@@ -55,6 +56,8 @@ CLOSE_DOCS = {
     4008: f"rate limited: more than {RATE_BURST} frames in a burst or {RATE_PER_SECOND:.0f}/s sustained",
     4010: f"slow consumer: more than {SEND_QUEUE_FRAMES} frames were waiting; reconnect and resume",
     4011: "the session ended",
+    4012: "access revoked: the token was signed out or revoked (disabled account, changed password), or the "
+          "mediator recused from this case; do not reconnect with the same token",
 }
 
 # Error frames ({"type": "error", "code": ..., "detail": ..., "ref": <client id>}); the connection stays open.

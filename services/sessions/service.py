@@ -11,7 +11,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.auth import Principal
-from shared.contracts.intake import CaseClosed, CaseFiled, CaseScreened, MediationAgreed
+from shared.contracts.intake import CaseClosed, CaseFiled, CaseScreened, MediationAgreed, MediatorRecused
 from shared.contracts.sessions import SessionEnded, SessionScheduled
 from shared.crypto import KeyProvider
 from shared.problems import Forbidden, NotFound
@@ -77,6 +77,17 @@ async def close_room(session: AsyncSession, *, event: CaseClosed) -> None:
     if not kept:
         rs.wrapped_key = None
     await _stage(session, SessionEnded(case_id=event.case_id, session_id=rs.id, transcript_kept=kept))
+
+
+async def remove_mediator(session: AsyncSession, *, event: MediatorRecused) -> None:
+    """The mediator recused: no longer a participant of the room, whatever token they hold later.
+    Their open connections were closed by the revocation intake published with the recusal
+    (4012); the parties stay until a new agreement to mediate names the next mediator."""
+    room = await session.get(Room, event.case_id)
+    if room is None or room.mediator_id != event.mediator_id:
+        return
+    room.mediator_id = None
+    room.participants = [p for p in room.participants or () if p.get("participant_id") != event.mediator_id]
 
 
 async def _room_for(session: AsyncSession, case_id: str) -> Room:

@@ -3,25 +3,58 @@
 The producer is idempotent with ``acks=all``; ``publish`` waits for every record's acknowledgement.
 Consumers never auto-commit: offsets are committed only after the handler returned, i.e. after the
 consumer's inbox transaction committed, so a crash in between means redelivery, never loss.
+
+A service that starts while the brokers are unreachable (a broker restart, a rolling upgrade)
+waits for them (``start_timeout``) instead of failing its start-up: the outbox keeps what it
+commits meanwhile.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+import logging
+import time
+from collections.abc import Callable, Sequence
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka.errors import KafkaConnectionError
 
 from .base import BatchHandler, Consumer, EventBus, Message, Record
+
+log = logging.getLogger("odr.bus.kafka")
+
+
+async def _started(make: Callable[[], AIOKafkaProducer | AIOKafkaConsumer], *, timeout: float, what: str):
+    """A started client from ``make``, retrying while no broker can be reached (up to ``timeout``
+    seconds). Each try gets a fresh client: a client whose start failed is closed, not reused."""
+    deadline = time.monotonic() + timeout
+    delay = 0.5
+    while True:
+        client = make()
+        try:
+            await client.start()
+            return client
+        except KafkaConnectionError as exc:
+            try:
+                await client.stop()
+            except Exception:  # noqa: BLE001 - it never started; nothing to release
+                pass
+            if time.monotonic() + delay > deadline:
+                raise
+            log.warning("kafka unreachable, retrying", extra={"client": what, "error": str(exc), "retry_in_s": delay})
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 5.0)
 
 
 class KafkaBus(EventBus):
     name = "kafka"
 
     def __init__(self, bootstrap: str, *, client_id: str = "odr", session_timeout_ms: int = 10000,
-                 heartbeat_interval_ms: int = 1000, linger_ms: int = 2, fetch_max_wait_ms: int = 500) -> None:
+                 heartbeat_interval_ms: int = 1000, linger_ms: int = 2, fetch_max_wait_ms: int = 500,
+                 start_timeout: float = 120.0) -> None:
         self.bootstrap = bootstrap
+        self.start_timeout = start_timeout
         self.client_id = client_id
         self.session_timeout_ms = session_timeout_ms
         self.heartbeat_interval_ms = heartbeat_interval_ms
@@ -32,14 +65,13 @@ class KafkaBus(EventBus):
         self._producer: AIOKafkaProducer | None = None
 
     async def start(self) -> None:
-        self._producer = AIOKafkaProducer(
+        self._producer = await _started(lambda: AIOKafkaProducer(
             bootstrap_servers=self.bootstrap,
             client_id=f"{self.client_id}-producer",
             enable_idempotence=True,
             acks="all",
             linger_ms=self.linger_ms,
-        )
-        await self._producer.start()
+        ), timeout=self.start_timeout, what="producer")
 
     async def stop(self) -> None:
         if self._producer is not None:
@@ -77,8 +109,15 @@ class KafkaConsumer(Consumer):
         self.batch_size = batch_size
         self._consumer: AIOKafkaConsumer | None = None
 
+    @property
+    def assignment(self) -> list[tuple[str, int]]:
+        """The (topic, partition) pairs this member holds now; empty until it has joined."""
+        if self._consumer is None:
+            return []
+        return sorted((tp.topic, tp.partition) for tp in self._consumer.assignment())
+
     async def start(self) -> None:
-        self._consumer = AIOKafkaConsumer(
+        self._consumer = await _started(lambda: AIOKafkaConsumer(
             *self.topics,
             bootstrap_servers=self.bus.bootstrap,
             client_id=f"{self.bus.client_id}-{self.group}",
@@ -89,8 +128,7 @@ class KafkaConsumer(Consumer):
             heartbeat_interval_ms=self.bus.heartbeat_interval_ms,
             isolation_level="read_committed",
             fetch_max_wait_ms=self.bus.fetch_max_wait_ms,
-        )
-        await self._consumer.start()
+        ), timeout=self.bus.start_timeout, what=f"consumer {self.group}")
         await super().start()
 
     async def stop(self) -> None:

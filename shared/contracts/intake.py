@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from ..events import Event, event
 
@@ -153,3 +153,26 @@ class MediationTermExtended(_IntakeEvent):
 
     term_ends_on: date
     time_zone: str = "Asia/Almaty"
+
+
+EVERY_CASE = "*"
+
+
+@event
+class AccessRevoked(_IntakeEvent):
+    """Tokens stop being accepted before they expire, on every service and websocket: one token
+    (``token_id``: a sign-out), or every token of ``subject`` issued before ``issued_before`` (sign
+    out everywhere, a disabled account, a changed password or court client secret), for every case
+    (``case_id`` is ``*``) or for one case only (a recusal: the mediator's other cases stay open).
+    Each service keeps what it consumed until ``expires_at``, when every token it covers has expired."""
+
+    type: ClassVar[str] = "odr.access.revoked.v1"
+    summary: ClassVar[str] = "Tokens were revoked: sign-out, recusal, a disabled account, a changed password or secret."
+
+    case_id: str = Field(description="the case a recusal is limited to, or `*` for every case")
+    subject: str
+    token_id: str | None = None
+    issued_before: datetime | None = None
+    expires_at: datetime
+    reason: Literal["signed_out", "signed_out_everywhere", "recused", "account_disabled", "password_changed",
+                    "client_secret_rotated"]

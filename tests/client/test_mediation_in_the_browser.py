@@ -66,6 +66,14 @@ async def register_mediator(base_url: str) -> tuple[str, str]:
         return username, r.json()["id"]
 
 
+async def answer_screening(page: Page) -> None:
+    """Nothing is preselected: every question is answered (no abuse, not afraid, safe together)."""
+    for radio in await page.locator('#main form input[type=radio][value="no"]').all():
+        await radio.check()
+    await page.locator("#q-safe_in_same_room-yes").check()
+    await page.locator("select[name=fear_level]").select_option("0")
+
+
 async def test_a_mediation_from_three_browser_windows(odr, browser, artifacts):
     username, mediator_id = await register_mediator(odr)
     steps: list[str] = []
@@ -82,6 +90,7 @@ async def test_a_mediation_from_three_browser_windows(odr, browser, artifacts):
     await c.locator("textarea[name=description]").fill("Unpaid invoice for deliveries in March")
     await c.locator("input[name=claimant_name]").fill("Aigerim Nurlanovna")
     await c.locator("input[name=respondent_name]").fill("Dala Trade LLP")
+    await c.locator("select[name=respondent_language]").select_option("ru")  # asked, never assumed
     await c.locator("input[name=claimant_email]").fill("aigerim@example.kz")
     await c.locator("#filing-consent").check()
     await claimant.shot("filing-form")
@@ -111,6 +120,7 @@ async def test_a_mediation_from_three_browser_windows(odr, browser, artifacts):
         await expect(who.page.locator("#screening-submit")).to_be_visible()
         await who.shot("screening")
         await who.audit("screening", violations)
+        await answer_screening(who.page)
         await who.page.locator("#screening-submit").click()
         await expect(who.page.locator("#screening-submit")).to_have_count(0)
     await claimant.case_page(case_id)

@@ -25,6 +25,7 @@ async def test_a_token_about_to_expire_is_refreshed_in_place(odr, browser):
     await page.locator("textarea[name=description]").fill("Unpaid rent")
     await page.locator("input[name=claimant_name]").fill("Aigerim")
     await page.locator("input[name=respondent_name]").fill("Dala Trade LLP")
+    await page.locator("select[name=respondent_language]").select_option("ru")
     await page.locator("#filing-consent").check()
     await page.locator("#file-submit").click()
     await expect(page.locator('[data-status="filed"]')).to_be_visible()

@@ -1,6 +1,6 @@
-"""The production shape end to end: intake, sessions, agreements and notifications each as its
-own ``odr serve`` process (the docker-compose command and environment), Kafka (librdkafka's mock
-broker) between them and a PostgreSQL database per service.
+"""The production shape end to end: intake, sessions, agreements and notifications each as two
+``odr serve`` processes (the docker-compose command and environment; the replicas of a service
+share its PostgreSQL database and volume), Apache Kafka (the session's local broker) between them.
 
 One court-referred case goes all the way through the HTTP APIs and the sessions websocket: the
 court refers it and invites both sides, both consent and are screened, a mediator from the register
@@ -9,17 +9,21 @@ mediate, sessions opens the room, the mediator runs a joint session and a caucus
 drafts the settlement, everyone signs it, the court reads it from its feed and approves it, and the
 notifications feed has told everyone.
 
-Two services are killed with SIGKILL while their consumers have work in flight and are started
-again with the same command: sessions right after the agreement to mediate is signed (its consumer
-of odr.mediation.agreed.v1 opens the room) and notifications right after the settlement's last
-signature (its consumer of odr.agreement.signed.v1 writes the notices). Nothing is lost (the room
-opens, the notices arrive) and nothing is done twice (one room, one notice per recipient and event,
-one court feed item per agreement event).
+One replica of every service is killed with SIGKILL while its relay or consumers have work in
+flight, and started again with the same command while the other replica goes on: intake and
+sessions right after the agreement to mediate is signed (intake publishes odr.mediation.agreed.v1,
+sessions' consumer of it opens the room), agreements and notifications right after the
+settlement's last signature (agreements publishes odr.agreement.signed.v1, notifications' consumer
+writes the notices), and the broker restarts in between. The claimant's websocket is on the other
+sessions replica than the mediator's and the respondent's, and all three see the joint chat in one
+order. Nothing is lost (the room opens, the notices arrive) and nothing is done twice (one room,
+one notice per recipient and event, one email per Message-ID, exact court feed pages).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import time
@@ -39,6 +43,17 @@ from tests.support.waiting import eventually
 
 from .support import ServiceProcess, bearer, claims, cli, compose_environment
 
+# What a broker restart makes the services log while it lasts: the Kafka client's connection and
+# group errors, and the relay's or a consumer's failed round (retried after a back-off).
+KAFKA_OUTAGE_ERRORS = ("KafkaConnectionError", "KafkaTimeoutError", "NodeNotReadyError", "RequestTimedOutError",
+                       "CommitFailedError", "IllegalStateError", "UnknownMemberIdError", "RebalanceInProgressError",
+                       "NotCoordinatorForGroupError", "GroupCoordinatorNotAvailableError", "KafkaError",
+                       "NotLeaderForPartitionError", "LeaderNotAvailableError", "UnknownTopicOrPartitionError")
+
+
+def kafka_outage(record: dict) -> bool:
+    return str(record.get("logger", "")).startswith("aiokafka") or record.get("exc_type") in KAFKA_OUTAGE_ERRORS
+
 pytestmark = pytest.mark.timeout(300)
 
 WAIT = 60.0
@@ -55,57 +70,160 @@ def mail():
         yield server
 
 
-@pytest.fixture
-async def platform(tmp_path, kafka, pg_database_template, mail):
-    """The four services as separate processes; always terminated afterwards."""
+class Platform:
+    """The four services, each as ``replicas`` processes, and what the flow does to them."""
+
+    def __init__(self, procs: dict[str, list[ServiceProcess]], names, shared_dir, mail, kafka) -> None:
+        self.procs = procs
+        self.names = names
+        self.shared_dir = shared_dir
+        self.mail = mail
+        self.kafka = kafka
+        self.replicas = len(next(iter(procs.values())))
+        self._restarting: list[asyncio.Task] = []
+
+    def live(self, service: str) -> list[ServiceProcess]:
+        return [p for p in self.procs[service] if getattr(p, "serving", True)]
+
+    async def crash(self, service: str) -> None:
+        """kill -9 of a process of ``service`` while its consumers have work in flight. One
+        replica: the same command starts it again and the flow waits for it. Several: the others
+        go on serving at once and the killed one comes back in the background (as a pod would)."""
+        proc = self.procs[service][0]
+        proc.serving = False
+        proc.kill9()
+        proc.start()  # the same command and environment
+        if self.replicas == 1:
+            await proc.ready()
+            proc.serving = True
+            return
+
+        async def back():
+            await proc.ready()
+            proc.serving = True
+
+        self._restarting.append(asyncio.create_task(back()))
+
+    async def all_serving(self) -> None:
+        await asyncio.gather(*self._restarting)
+        self._restarting.clear()
+
+
+@contextlib.asynccontextmanager
+async def running_platform(tmp_path, kafka, pg_database_template, mail, *, replicas: int):
+    """The four services as separate processes (``replicas`` of each, sharing each service's
+    database); always terminated afterwards."""
     base, names = pg_database_template
+    await asyncio.to_thread(kafka.create_platform_topics)  # docker-compose's kafka-init
     secrets = tmp_path / "secrets"
     # What the README tells an operator to do before `docker compose up`: create the token keyrings.
     cli("keys", "rotate", "--data-dir", str(secrets), "--public-out", str(secrets / "jwt.public.json"))
     clean = {k: v for k, v in os.environ.items() if not k.startswith("ODR_") or k.startswith("ODR_TEST_")}
     logs = tmp_path / "logs"
     logs.mkdir()
-    procs = {}
+    procs: dict[str, list[ServiceProcess]] = {}
     for service in SERVICES:
-        data_dir = tmp_path / service  # the service's own volume
+        procs[service] = []
+        # The service's volume, which its replicas share as they share its secrets (the KEK).
+        data_dir = tmp_path / service
         data_dir.mkdir()
-        env = compose_environment(service, {
-            "ODR_KAFKA_BOOTSTRAP": kafka.bootstrap,
-            f"ODR_{service.upper()}_DATABASE_URL": f"{base}/{names[service]}",
-            "ODR_DATA_DIR": str(data_dir),
-            "path:/run/secrets/jwt_keyring": str(secrets / "keys" / "jwt.json"),
-            "path:/run/secrets/jwt_public_keyring": str(secrets / "jwt.public.json"),
-            "ODR_NOTIFICATIONS_SMTP_HOST": "127.0.0.1",
-            "ODR_NOTIFICATIONS_SMTP_PORT": str(mail.port),
-        })
-        procs[service] = ServiceProcess(service, {**clean, **env}, logs)
+        for replica in range(1, replicas + 1):
+            env = compose_environment(service, {
+                "ODR_KAFKA_BOOTSTRAP": kafka.bootstrap,
+                f"ODR_{service.upper()}_DATABASE_URL": f"{base}/{names[service]}",
+                "ODR_DATA_DIR": str(data_dir),
+                "path:/run/secrets/jwt_keyring": str(secrets / "keys" / "jwt.json"),
+                "path:/run/secrets/jwt_public_keyring": str(secrets / "jwt.public.json"),
+                "ODR_NOTIFICATIONS_SMTP_HOST": "127.0.0.1",
+                "ODR_NOTIFICATIONS_SMTP_PORT": str(mail.port),
+            })
+            name = service if replicas == 1 else f"{service}-{replica}"
+            procs[service].append(ServiceProcess(service, {**clean, **env}, logs, name=name))
+    everyone = [p for ps in procs.values() for p in ps]
+    platform = Platform(procs, names, secrets, mail, kafka)
     try:
-        for p in procs.values():
+        for p in everyone:
             p.start()
-        await asyncio.gather(*(p.ready() for p in procs.values()))
-        yield type("Platform", (), {"procs": procs, "names": names, "shared_dir": secrets, "mail": mail})
+        await asyncio.gather(*(p.ready() for p in everyone))
+        yield platform
     finally:
-        for p in procs.values():
+        for task in platform._restarting:
+            task.cancel()
+        for p in everyone:
             p.stop()
 
 
-class Api:
-    """HTTP clients of the four processes."""
+@pytest.fixture
+async def platform(tmp_path, kafka, pg_database_template, mail):
+    # librdkafka's mock cluster (a machine without Java) cannot rebalance groups of several members.
+    replicas = 1 if kafka.is_mock else 2
+    async with running_platform(tmp_path, kafka, pg_database_template, mail, replicas=replicas) as running:
+        yield running
 
-    def __init__(self, procs) -> None:
-        self.procs = procs
-        # As the gateway calls them: its prefix stripped (deploy/nginx.conf).
-        self.c = {s: httpx.AsyncClient(base_url=p.url, timeout=30) for s, p in procs.items()}
+
+class Clients:
+    """``api.c[service]``: an HTTP client of one serving process of the service, taking turns
+    between its replicas, so every replica serves part of the flow."""
+
+    def __init__(self, platform: Platform) -> None:
+        self.platform = platform
+        self.clients = {p: httpx.AsyncClient(base_url=p.url, timeout=30) for ps in platform.procs.values() for p in ps}
+        self.turn = 0
+
+    def __getitem__(self, service: str) -> httpx.AsyncClient:
+        live = self.platform.live(service)
+        assert live, f"no {service} process is serving"
+        self.turn += 1
+        return self.clients[live[self.turn % len(live)]]
 
     async def close(self) -> None:
-        for c in self.c.values():
+        for c in self.clients.values():
             await c.aclose()
+
+
+class Api:
+    """HTTP clients of the services' processes."""
+
+    def __init__(self, platform: Platform) -> None:
+        # As the gateway calls them: its prefix stripped (deploy/nginx.conf).
+        self.c = Clients(platform)
+
+    async def close(self) -> None:
+        await self.c.close()
 
     async def call(self, service: str, method: str, path: str, expect: int | tuple = 200, **kw):
         r = await self.c[service].request(method, path, **kw)
         ok = expect if isinstance(expect, tuple) else (expect,)
         assert r.status_code in ok, f"{method} {service}{path}: {r.status_code} {r.text}"
         return r.json()
+
+
+async def _one_order(med: "Ws", cla: "Ws", res: "Ws", claimant_id: str) -> None:
+    """The claimant and the mediator chat at the same time from different sessions processes
+    (with replicas); everyone sees the same messages in the same order: one sequence per channel."""
+    async def say(ws: "Ws", who: str):
+        return [await ws.op({"type": "chat", "id": f"{who}-{i}", "text": f"{who} {i}"}) for i in range(3)]
+
+    acks = [a for batch in await asyncio.gather(say(cla, "cla"), say(med, "med")) for a in batch]
+    assert all(a["type"] == "ack" and a["channel"] == "joint" for a in acks), acks
+    order = [a["id"] for a in sorted(acks, key=lambda a: a["seq"])]
+
+    def seen(ws: "Ws") -> list[str]:
+        return [f["id"] for f in sorted((f for f in ws.frames if f["type"] == "chat" and f.get("channel") == "joint"
+                                         and f.get("id", "").startswith(("cla-", "med-"))), key=lambda f: f["seq"])]
+
+    # The respondent sent nothing: it sees all six, in the order the acks gave them.
+    while len(seen(res)) < 6:
+        await res.recv()
+    assert seen(res) == order
+    chats = [f for f in res.frames if f["type"] == "chat" and f.get("id", "").startswith(("cla-", "med-"))]
+    assert [f["id"] for f in chats] == order, "delivered out of sequence"
+    # Each sender sees the other's three in the same order.
+    for ws, other in ((cla, "med-"), (med, "cla-")):
+        while len([i for i in seen(ws) if i.startswith(other)]) < 3:
+            await ws.recv()
+        assert [i for i in seen(ws) if i.startswith(other)] == [i for i in order if i.startswith(other)]
+    assert any(f["from"] == claimant_id for f in chats)
 
 
 async def _count(database: str, query: str, *args) -> int:
@@ -147,25 +265,35 @@ class Ws:
                 return got
 
 
-async def test_a_case_through_four_processes_with_crashes(platform, tmp_path):
+async def test_a_case_through_two_replicas_of_every_service_with_crashes_and_a_broker_restart(platform):
+    """Two processes of every service, sharing the service's PostgreSQL database and the broker:
+    the case goes through whichever replica answers, the room's participants are connected to
+    different sessions replicas, one replica of each service is killed mid-flow, and the broker
+    restarts (when it is the tests' own)."""
+    await _run(platform, allow=kafka_outage)
+
+
+async def _run(platform: Platform, allow=lambda record: False) -> None:
     started = time.monotonic()
-    procs = platform.procs
-    api = Api(procs)
+    everyone = [p for ps in platform.procs.values() for p in ps]
+    api = Api(platform)
     try:
         await _walk(api, platform)
     except BaseException:
-        for p in procs.values():
+        for p in everyone:
             print(p.log_tail())
         raise
     finally:
         await api.close()
-    errors = [e for p in procs.values() for e in p.errors()]
+    errors = [e for p in everyone for e in p.errors(allow=allow)]
     assert not errors, "\n".join(errors)
-    print(f"e2e multi-process flow took {time.monotonic() - started:.1f}s (after start-up)")
+    print(f"e2e multi-process flow ({platform.replicas} of each service) took {time.monotonic() - started:.1f}s "
+          f"(after start-up)")
 
 
-async def _walk(api: Api, platform) -> None:
-    procs, names = platform.procs, platform.names
+async def _walk(api: Api, platform: Platform) -> None:
+    names = platform.names
+    replicated = platform.replicas > 1
     admin = bearer(cli("token", "--role", "admin", "--subject", "e2e", "--data-dir", str(platform.shared_dir)).strip())
 
     # -- intake: a court client, a referral, both sides invited and consenting -------------------
@@ -218,9 +346,9 @@ async def _walk(api: Api, platform) -> None:
         signed = await api.call("intake", "POST", f"/cases/{case_id}/agreement-to-mediate/signatures", 201,
                                 headers=who, json={"text_version": KZ_ATM})
     assert signed["signed_by"] == ["claimant", "mediator", "respondent"]
-    procs["sessions"].kill9()
-    procs["sessions"].start()  # the same command and environment
-    await procs["sessions"].ready()
+    if replicated:
+        await platform.crash("intake")  # its relay is publishing odr.mediation.agreed.v1
+    await platform.crash("sessions")
 
     async def room_open():
         r = await api.c["sessions"].get(f"/rooms/{case_id}", headers=respondent)
@@ -230,14 +358,17 @@ async def _walk(api: Api, platform) -> None:
     assert await _count(names["sessions"], "SELECT count(*) FROM rooms WHERE case_id = $1", case_id) == 1
 
     # -- the sessions websocket: waiting room, admission, joint chat, a caucus -------------------
-    ws_base = procs["sessions"].url.replace("http://", "ws://")
+    # With replicas, the claimant is connected to another sessions process than the others.
+    await platform.all_serving()
+    sessions = platform.procs["sessions"]
 
-    def ws_url(headers):
-        return f"{ws_base}/rooms/{case_id}/ws?token={headers['Authorization'].split()[1]}"
+    def ws_url(headers, replica: int = 0):
+        base = sessions[replica % len(sessions)].url.replace("http://", "ws://")
+        return f"{base}/rooms/{case_id}/ws?token={headers['Authorization'].split()[1]}"
 
     claimant_id, respondent_id = claims(claimant)["sub"], claims(respondent)["sub"]
     med = await Ws.open(ws_url(mediator))
-    cla = await Ws.open(ws_url(claimant))
+    cla = await Ws.open(ws_url(claimant, 1))
     res = await Ws.open(ws_url(respondent))
     try:
         assert (await med.op({"type": "session.start"}))["type"] == "ack"
@@ -256,6 +387,7 @@ async def _walk(api: Api, platform) -> None:
         assert (await med.op({"type": "caucus.close", "side": "claimant"}))["type"] == "ack"
         await cla.expect("location", location="joint")
         assert not any("bottom line" in json.dumps(f) for f in res.frames)
+        await _one_order(med, cla, res, claimant_id)
     finally:
         for c in (med, cla, res):
             await c.ws.close()
@@ -274,10 +406,13 @@ async def _walk(api: Api, platform) -> None:
         done = await api.call("agreements", "POST", f"/agreements/{draft['id']}/signatures", headers=who,
                               json={"version": draft["version"], "document_hash": draft["document_hash"]})
     assert done["status"] == "executed", done
+    if replicated:
+        await platform.crash("agreements")  # its relay is publishing odr.agreement.signed.v1
+    if platform.kafka.local is not None:
+        # The broker restarts while that event is on its way.
+        await asyncio.to_thread(platform.kafka.local.restart)
     # notifications dies while odr.agreement.signed.v1 is on its way to (or in) its consumer
-    procs["notifications"].kill9()
-    procs["notifications"].start()
-    await procs["notifications"].ready()
+    await platform.crash("notifications")
 
     # -- the court reads the signed agreement from its feed and approves it -----------------------
     page = await api.call("agreements", "GET", "/court/v1/feed", headers=court)
@@ -342,3 +477,4 @@ async def _walk(api: Api, platform) -> None:
     assert mail["To"] == "aigerim@example.kz" and mail["Content-Language"] == "kk"
     ids = platform.mail.message_ids()
     assert len(ids) == len(set(ids)), "an email was sent twice"
+    await platform.all_serving()  # every killed replica came back

@@ -1,6 +1,8 @@
 """Schemathesis against every service's OpenAPI document on a real `odr dev` process, with a
 bounded budget: no request may produce a 5xx, and every documented response must match its
-schema (errors included: they are documented as RFC 9457 problems)."""
+schema (errors included: they are documented as RFC 9457 problems). Then stateful runs: sequences
+of calls chained by the links Schemathesis infers between operations (a created case, agreement
+or webhook endpoint used by the next call), with no 5xx."""
 
 from __future__ import annotations
 
@@ -23,6 +25,7 @@ from odr.services import SERVICES
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = int(os.environ.get("ODR_FUZZ_EXAMPLES", "15"))
+STATEFUL_EXAMPLES = int(os.environ.get("ODR_FUZZ_STATEFUL_EXAMPLES", "20"))
 
 
 def _free_port() -> int:
@@ -89,3 +92,26 @@ def test_no_server_errors_and_responses_match_the_documents(platform, service):
         except Exception as exc:  # collect every operation's failure, then report them together
             failures.append(f"{op.method.upper()} {op.path}: {_describe(exc)}")
     assert not failures, "\n\n".join(failures)
+
+
+# Services whose operations Schemathesis can chain (sessions' HTTP API has no producer/consumer
+# pair to link; its rooms are websockets, fuzzed in tests/services/sessions).
+@pytest.mark.parametrize("service", ["intake", "agreements", "notifications"])
+def test_stateful_sequences_never_answer_5xx(platform, service):
+    base, headers = platform
+    if service == "notifications":  # a court's token: its webhook endpoints are what chains there
+        court = httpx.post(f"{base}/intake/dev/token", json={"subject": "fuzz-court", "role": "court",
+                                                              "court": "fuzz-court"}).json()["access_token"]
+        headers = {"Authorization": f"Bearer {court}"}
+    schema = schemathesis.openapi.from_url(f"{base}/{service}/openapi.json").exclude(path="/feed/stream")
+    machine = schema.as_state_machine()
+
+    class Sequences(machine):
+        def get_call_kwargs(self, case):
+            return {"base_url": f"{base}/{service}", "headers": headers, "timeout": 10}
+
+        def validate_response(self, response, case, additional_checks=None, **kwargs):
+            case.validate_response(response, checks=[not_a_server_error], transport_kwargs=kwargs)
+
+    Sequences.run(settings=settings(max_examples=STATEFUL_EXAMPLES, stateful_step_count=6, deadline=None,
+                                    derandomize=True, database=None, suppress_health_check=list(HealthCheck)))

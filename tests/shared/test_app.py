@@ -42,7 +42,9 @@ async def test_a_service_behind_a_prefix_stripping_gateway(tmp_path, root_path):
             document = (await client.get("/openapi.json")).json()
             assert document.get("servers", []) == ([{"url": root_path}] if root_path else [])
             docs = (await client.get("/docs")).text
-            assert f"'{root_path}/openapi.json'" in docs  # Swagger UI loads the document through the gateway
+            assert f'data-openapi-url="{root_path}/openapi.json"' in docs  # Swagger UI loads it through the gateway
+            assert f'src="{root_path}/docs/assets/swagger-ui-bundle.js"' in docs  # and itself too
+            assert (await client.get("/docs/assets/swagger-ui-bundle.js")).status_code == 200
     finally:
         server.should_exit = True
         await task

@@ -3,6 +3,9 @@ same apps on PostgreSQL + Kafka, selected by configuration only."""
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 from shared.config import Settings
 from odr.gateway import create_gateway
 from tests.support.apps import running
@@ -41,6 +44,21 @@ async def test_the_browser_client_is_served_at_every_path_the_services_do_not_ow
         assert missing.status_code == 404 and missing.headers["content-type"].startswith("application/problem+json")
         assert (await client.get("/asyncapi.json")).status_code == 200
         assert (await client.get("/asyncapi.json")).json()["asyncapi"].startswith("3.")
+        # Every page of the client survives a reload, /notifications (the feed) included, while
+        # what is under a service's prefix stays the service's.
+        for path in client_pages():
+            reloaded = await client.get(path)
+            assert reloaded.status_code == 200 and reloaded.text == page.text, path
+        feed = await client.get("/notifications/feed")
+        assert feed.status_code == 401 and feed.headers["content-type"].startswith("application/problem+json")
+
+
+def client_pages() -> list[str]:
+    """A path for each route of the client's router (client/assets/js/main.js)."""
+    main = (Path(__file__).resolve().parents[2] / "client" / "assets" / "js" / "main.js").read_text()
+    patterns = re.findall(r"^\s*\[/\^(.*?)\$/,", main, flags=re.M)
+    assert len(patterns) >= 10, "the route table of main.js is read"
+    return [re.sub(r"\(\?:.*?\)\?", "", p).replace("([^/]+)", "0b6a").replace("\\/", "/") for p in patterns]
 
 
 async def _filed_case_reaches_every_service(client):

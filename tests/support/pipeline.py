@@ -22,6 +22,8 @@ from shared.uow import UnitOfWork
 
 
 class Ping(Event):
+    """A test event: a numbered ping on a topic of the test's own."""
+
     type: ClassVar[str] = "odr.test.ping.v1"
     topic: ClassVar[str] = "odr.test"
     seq: int
@@ -33,7 +35,7 @@ def ping_type(name: str) -> type[Ping]:
     if existing is not None:
         return existing
     cls = type(f"Ping_{name.replace('-', '_')}", (Ping,), {"type": f"odr.test.{name}.v1", "topic": f"odr.test.{name}",
-                                                          "__module__": __name__})
+                                                          "__module__": __name__, "__doc__": Ping.__doc__})
     return event(cls)
 
 
@@ -46,14 +48,16 @@ def make_bus(spec: dict) -> EventBus:
 
 
 class MiniService:
-    def __init__(self, *, database_url: str, bus: EventBus, ping: type[Ping], fail_on: set[int] = frozenset()) -> None:
+    def __init__(self, *, database_url: str, bus: EventBus, ping: type[Ping], fail_on: set[int] = frozenset(),
+                 member: str = "main") -> None:
         self.metadata = MetaData()
         self.outbox, self.inbox = platform_tables(self.metadata)
         self.effects = Table("effects", self.metadata,
                              Column("id", Integer, primary_key=True, autoincrement=True),
                              Column("event_id", String(64), nullable=False),
                              Column("case_id", String(64), nullable=False),
-                             Column("seq", Integer, nullable=False))
+                             Column("seq", Integer, nullable=False),
+                             Column("member", String(64), nullable=False, default="main"))
         self.engine = create_engine(database_url)
         self.session_factory = create_session_factory(self.engine)
         self.bus = bus
@@ -61,6 +65,7 @@ class MiniService:
         self.fail_on = set(fail_on)
         self.relay = OutboxRelay(table=self.outbox, session_factory=self.session_factory, bus=bus, poll_seconds=0.02,
                                  retry_backoff=0.1)
+        self.member = member  # which group member had the effect (tests of several members)
         self.consumer = None
 
     async def create_tables(self) -> None:
@@ -80,7 +85,8 @@ class MiniService:
     async def _record(self, session, evt, envelope) -> None:
         if evt.seq in self.fail_on:
             raise RuntimeError("poison")
-        await session.execute(self.effects.insert().values(event_id=envelope.id, case_id=evt.case_id, seq=evt.seq))
+        await session.execute(self.effects.insert().values(event_id=envelope.id, case_id=evt.case_id, seq=evt.seq,
+                                                                member=self.member))
 
     async def start_consumer(self, group: str, **kwargs) -> None:
         handler = IdempotentConsumer(name=group, table=self.inbox, uow_factory=self.uow,
@@ -107,9 +113,17 @@ class MiniService:
 
 
 async def _child(config: dict) -> None:
-    """Commit events, then hang inside the relay at the configured point until killed."""
+    """Commit events, then hang inside the relay at the configured point until killed; or, with
+    ``"consume": GROUP``, be one member of that consumer group until killed."""
     bus = make_bus(config["bus"])
     await bus.start()
+    if "consume" in config:
+        svc = MiniService(database_url=config["database_url"], bus=bus, ping=ping_type(config["ping"]),
+                          member=config["member"])
+        await svc.start_consumer(config["consume"])
+        print("CONSUMING", flush=True)
+        await asyncio.sleep(3600)
+        return
     real_publish = bus.publish
 
     async def publish_then_hang(messages):

@@ -7,6 +7,7 @@ import { ROOM_PROTOCOL, roomSocketUrl } from "./api/sessions.js";
 
 const FINAL = new Map([
   [4001, "unauthorized"], [4002, "protocol"], [4003, "forbidden"], [4004, "room-closed"], [4011, "session-ended"],
+  [4012, "revoked"],
 ]);
 
 export class RoomConnection {

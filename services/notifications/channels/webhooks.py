@@ -8,12 +8,13 @@ Signatures come from the reference ``standardwebhooks`` library, the one receive
 from __future__ import annotations
 
 import base64
-import ipaddress
 import secrets
 from datetime import datetime, timezone
 from urllib.parse import urlsplit
 
 from standardwebhooks import Webhook
+
+from .outbound import is_public, literal_address
 
 SECRET_PREFIX = "whsec_"
 
@@ -40,8 +41,10 @@ class BadUrl(ValueError):
 
 def check_url(url: str, *, allow_insecure: bool) -> str:
     """An endpoint must be an absolute https URL to a public host (http and loopback/private
-    addresses only when insecure URLs are allowed, for development). Literal addresses are
-    checked here; names are not resolved (see the README's limits)."""
+    addresses only when insecure URLs are allowed, in development). A literal address is checked
+    here in every spelling (``2130706433``, ``127.1``, ``0x7f.0.0.1``, ``[::ffff:127.0.0.1]``...);
+    names are resolved and checked again at every request (``outbound``), which is the check that
+    holds: this one tells the court at once."""
     if len(url) > 2000 or any(c.isspace() for c in url):
         raise BadUrl("the URL is too long or contains whitespace")
     try:
@@ -59,13 +62,11 @@ def check_url(url: str, *, allow_insecure: bool) -> str:
         return url
     if parts.scheme != "https":
         raise BadUrl("the URL must use https")
-    host = parts.hostname
-    if host == "localhost" or host.endswith(".localhost") or host.endswith(".local"):
+    host = parts.hostname.rstrip(".")
+    address = literal_address(host)
+    if address is None and (host == "localhost" or host.endswith((".localhost", ".local", ".internal"))
+                            or "." not in host):  # a single label is a local name
         raise BadUrl("the URL must point to a public host")
-    try:
-        address = ipaddress.ip_address(host)
-    except ValueError:
-        return url
-    if not address.is_global:
+    if address is not None and not is_public(address):
         raise BadUrl("the URL must point to a public address")
     return url

@@ -4,6 +4,7 @@ the PDF and public verification."""
 from __future__ import annotations
 
 import io
+import logging
 import json
 
 from pypdf import PdfReader
@@ -227,3 +228,14 @@ async def test_concurrent_signatures_execute_the_agreement_exactly_once(any_db_h
     assert len(feed) == 1
     chain = (await harness.client.get(f"/agreements/{draft['id']}/audit", headers=harness.admin())).json()
     assert chain["verification"]["valid"] is True
+
+
+async def test_rendering_the_pdf_logs_nothing_of_the_agreement(harness, caplog):
+    """Issue 18, finding 11: fontTools logged the set of glyphs used in the document at INFO."""
+    caplog.set_level(logging.DEBUG)
+    done = await harness.executed(language="ru", content=complete_content(free_text="Секретное условие Ъ"))  # renders it
+    r = await harness.client.get(f"/agreements/{done['id']}/pdf", headers=harness.claimant(done["case_id"]))
+    assert r.status_code == 200 and r.content.startswith(b"%PDF")
+    assert [rec for rec in caplog.records if rec.name.startswith("fontTools") and rec.levelno < logging.WARNING] == []
+    logged = "\n".join(rec.getMessage() for rec in caplog.records)
+    assert "Секретное" not in logged and "glyph" not in logged.lower()

@@ -100,6 +100,8 @@ PARTY = {"side": "claimant", "name": "A"}
     ({"parties": [PARTY, {"side": "respondent", "name": "B", "language": "de"}]}, "language"),
     ({"parties": [PARTY, {"side": "respondent", "name": "B", "representatives": [{"name": ""}]}]}, "representatives"),
     ({"parties": [PARTY] * 21}, "parties"),
+    # an address without a dotted domain would never be delivered: refused, not kept silently
+    ({"parties": [PARTY, {"side": "respondent", "name": "B", "contact": {"email": "maria@mail"}}]}, "email"),
     ({"category": "criminal"}, "needs `offence`"),
     ({"offence": {"gravity": "minor"}}, "only to criminal"),
     ({"amount": {"value": "-1", "currency": "KZT"}}, "amount"),

@@ -30,28 +30,39 @@ def free_port() -> int:
 
 class MailServer:
     """Records every message it receives. ``hold`` makes the n-th DATA wait (the client sees no
-    reply) until ``release`` is set: the window in which a sender can die mid-send."""
+    reply) until ``release`` is set: the window in which a sender can die mid-send. The held
+    message is then refused (451: its sender is gone) or, with ``accept_held``, accepted late.
+    ``opened_at`` holds, per received message, when its connection said EHLO (monotonic time)."""
 
-    def __init__(self, hold: int | None = None) -> None:
+    def __init__(self, hold: int | None = None, *, accept_held: bool = False) -> None:
         self.received: list[email.message.EmailMessage] = []   # every DATA the server got
         self.accepted: list[email.message.EmailMessage] = []   # those it answered 250 to
+        self.opened_at: list[float] = []                       # per received message
         self.hold = hold
+        self.accept_held = accept_held
         self.holding = threading.Event()
         self.release = threading.Event()
         self._lock = threading.Lock()
         self.port = free_port()
         self.controller = Controller(self, hostname="127.0.0.1", port=self.port)
 
+    async def handle_EHLO(self, server, session, envelope, hostname, responses):
+        session.host_name = hostname
+        session.odr_opened_at = time.monotonic()
+        return responses
+
     async def handle_DATA(self, server, session, envelope):
         msg = email.message_from_bytes(envelope.original_content or envelope.content, policy=policy.default)
         with self._lock:
             self.received.append(msg)
+            self.opened_at.append(getattr(session, "odr_opened_at", time.monotonic()))
             n = len(self.received)
         if self.hold is not None and n == self.hold:
             self.holding.set()
             while not self.release.is_set():
                 await asyncio.sleep(0.02)
-            return "451 the sender went away before we could answer"
+            if not self.accept_held:
+                return "451 the sender went away before we could answer"
         with self._lock:
             self.accepted.append(msg)
         return "250 Message accepted for delivery"
@@ -86,6 +97,7 @@ class WebhookReceiver:
     plan: list[int] = field(default_factory=list)
     deliveries: list[Delivery] = field(default_factory=list)
     port: int = field(default_factory=free_port)
+    location: str | None = None  # where a 3xx answer points
 
     @property
     def url(self) -> str:
@@ -107,7 +119,8 @@ class WebhookReceiver:
         ok, error = self.verify(body, headers)
         self.deliveries.append(Delivery(headers=headers, body=body, at=time.monotonic(), verified=ok, error=error))
         status = self.plan.pop(0) if self.plan else 204
-        return Response(status_code=status)
+        redirect = {"location": self.location} if self.location and 300 <= status < 400 else None
+        return Response(status_code=status, headers=redirect)
 
     @contextlib.asynccontextmanager
     async def running(self):

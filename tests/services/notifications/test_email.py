@@ -3,6 +3,7 @@ send loses nothing and never sends an email twice under different Message-IDs.""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import signal
@@ -13,6 +14,7 @@ from datetime import date
 
 import pytest
 
+from services.notifications.delivery import DeliveryWorker
 from shared.contracts.intake import MediationAgreed, Participant
 from tests.support.waiting import eventually
 
@@ -83,7 +85,7 @@ async def test_kill_9_during_delivery_loses_nothing_and_repeats_only_under_the_s
             await eventually(smtp.holding.is_set, timeout=30, message="the third email is in flight")
             first.send_signal(signal.SIGKILL)  # dies waiting for the server's answer to DATA
             first.wait(timeout=10)
-            before_kill = set(smtp.message_ids("received"))
+            killed_at = time.monotonic()
         finally:
             if first.poll() is None:
                 first.kill()
@@ -101,6 +103,10 @@ async def test_kill_9_during_delivery_loses_nothing_and_repeats_only_under_the_s
             second.wait(timeout=10)
 
     accepted = smtp.message_ids()
+    # What the first process sent: every message on a connection it opened (before the kill). Not
+    # "what the server had read when the kill returned": the dead sender's last bytes can still be
+    # in the socket buffer, and the server reads them a moment later.
+    before_kill = {m["Message-ID"] for m, opened in zip(smtp.received, smtp.opened_at) if opened < killed_at}
     # Nothing lost: every recipient's email was acknowledged, each under its own Message-ID.
     assert len(set(accepted)) == recipients
     assert sorted({m["To"] for m in smtp.accepted}) == sorted(f"p-{i}@example.org" for i in range(recipients))
@@ -112,3 +118,27 @@ async def test_kill_9_during_delivery_loses_nothing_and_repeats_only_under_the_s
     # restart is ever repeated.
     repeated = {mid for mid in accepted if accepted.count(mid) > 1}
     assert repeated <= before_kill
+
+
+async def test_a_send_held_longer_than_the_lease_is_not_taken_by_another_replica(tmp_path):
+    """Issue 18, finding 15: a delivery's lease expired while its send was in flight, and the
+    email went out twice. The server holds the send for three leases while a second worker (another
+    replica on the same database) keeps looking for due deliveries: it never gets this one, and
+    the email is sent and recorded once."""
+    lease = 1.5
+    with MailServer(hold=1, accept_held=True) as smtp:
+        async with service(tmp_path, email_transport="smtp", smtp_host="127.0.0.1", smtp_port=smtp.port,
+                           delivery_lease_seconds=lease) as svc:
+            await svc.client.put("/contacts/p-1", json={"email": "p-1@example.org"}, headers=svc.token("ops", "admin"))
+            other = DeliveryWorker(svc.notifier)
+            await svc.publish(MediationAgreed(case_id="c-lease", mediator_id="m-1", term_ends_on=date(2027, 3, 1),
+                                              participants=[Participant(participant_id="p-1", role="party", side="claimant")]))
+            await eventually(smtp.holding.is_set, message="the send is in flight")
+            held_until = time.monotonic() + 3 * lease
+            while time.monotonic() < held_until:
+                assert await other.run_once() == 0, "another replica took a delivery whose send was in flight"
+                await asyncio.sleep(0.1)
+            smtp.release.set()
+            await eventually(lambda: svc.worker("DeliveryWorker").delivered == 1, message="recorded as sent")
+            assert await other.run_once() == 0
+    assert smtp.message_ids("received") == smtp.message_ids() and len(smtp.accepted) == 1

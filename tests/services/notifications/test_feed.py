@@ -110,6 +110,8 @@ async def test_contact_details_are_sealed_masked_and_never_logged(tmp_path, capl
                                      headers=svc.token("ops", "admin"))).status_code == 200
         bad = await svc.client.put("/contacts/p-c", json={"email": "not-an-address\r\nBcc: x@evil"}, headers=claimant)
         assert bad.status_code == 422 and "evil" not in bad.text
+        undeliverable = await svc.client.put("/contacts/p-c", json={"email": "maria@mail"}, headers=claimant)
+        assert undeliverable.status_code == 422  # no dotted domain: refused, not kept and never sent
         # Omitted fields are kept; null erases.
         r = await svc.client.put("/contacts/p-c", json={"phone": None}, headers=claimant)
         assert r.json() == {"participant_id": "p-c", "email": "a***@example.kz", "phone": None}

@@ -184,3 +184,45 @@ async def test_signature_requests_and_reminders_reach_the_people_behind_the_sign
         assert await kinds(svc, "p-i", cid, "signature_pending") == []
         assert await kinds(svc, "p-c", cid, "signature_pending") == []  # the claimant has signed
         assert [i for i in await feed(svc, "m-1", cid, "mediator") if i["kind"] == "signature_pending"]
+
+
+async def test_a_settled_case_still_reminds_the_owing_side_by_email_on_the_due_date(tmp_path):
+    """Issue 18, finding 14: signing schedules the obligation reminders, then the settled case
+    closes; closing must not cancel them, and the email goes out when the scheduler's clock
+    reaches the reminder's date (and not before)."""
+    cid = "c-settled"
+    due_on = (datetime.now(ZoneInfo("Asia/Almaty")) + timedelta(days=20)).date()
+    async with service(tmp_path) as svc:
+        await set_email(svc, "p-r", "respondent@example.org", cid)
+        await svc.publish(agreed(cid))
+        await eventually(lambda: feed(svc, "p-c", cid), message="agreed")
+        await svc.publish(
+            A.AgreementSigned(case_id=cid, agreement_id="a-1", version=1, document_hash="h", obligations=[
+                A.ObligationDue(obligation_id="o-1", obligor_side="respondent", due_on=due_on)]),
+            I.CaseClosed(case_id=cid, outcome="settled"))
+        await eventually(lambda: kinds(svc, "p-c", cid, "case_closed"), message="the case closed")
+        [job] = [j for j in await jobs(svc) if j.kind == "obligation_due"]
+        assert job.status == "pending"
+
+        scheduler = svc.worker("Scheduler")
+        assert await scheduler.run_once(now=job.due_at - timedelta(minutes=1)) == 0  # the day before: nothing
+        assert await scheduler.run_once(now=job.due_at + timedelta(minutes=1)) == 1
+
+        async def reminder_mail():
+            return [m for m in await mailbox(svc) if m["to"] == "respondent@example.org"
+                    and due_on.strftime("%d.%m.%Y") in m["text"]]
+
+        [mail] = await eventually(reminder_mail, message="the obligation reminder email")
+        assert mail["recipient"] == "p-r"
+
+
+async def test_closing_a_case_otherwise_cancels_its_reminders(tmp_path):
+    cid = "c-withdrawn"
+    async with service(tmp_path) as svc:
+        await svc.publish(agreed(cid))
+        await eventually(lambda: feed(svc, "p-c", cid), message="agreed")
+        await svc.publish(S.SessionScheduled(case_id=cid, session_id="s-1",
+                                             starts_at=datetime.now(timezone.utc) + timedelta(days=5)),
+                          I.CaseClosed(case_id=cid, outcome="withdrawn"))
+        await eventually(lambda: kinds(svc, "p-c", cid, "case_closed"), message="the case closed")
+        assert {j.status for j in await jobs(svc)} == {"cancelled"}

@@ -198,3 +198,117 @@ def test_signatures_match_the_specifications_test_vector():
     expected = "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE="
     assert sign(secrets_=[secret], msg_id=msg_id, timestamp=1614265330, body=body) == expected
     assert sign(secrets_=[secret, secret], msg_id=msg_id, timestamp=1614265330, body=body) == f"{expected} {expected}"
+
+
+# -- issue 18, finding 4: webhooks only to public addresses ----------------------------------------
+
+LOOPBACK_AND_PRIVATE = [
+    # the issue's four: decimal, short and hex spellings of 127.0.0.1, and 0 (0.0.0.0, this host)
+    "https://2130706433:9443/x", "https://127.1:9443/x", "https://0x7f.0.0.1:9443/x", "https://0:9443/x",
+    "https://0177.0.0.1/x", "https://017700000001/x", "https://0x7f000001/x", "https://127.0.0.1./x",
+    "https://[::1]/x", "https://[::ffff:127.0.0.1]/x", "https://[::ffff:7f00:1]/x", "https://[::127.0.0.1]/x",
+    "https://[64:ff9b::7f00:1]/x", "https://[2002:7f00:1::]/x", "https://[fe80::1%25eth0]/x", "https://[fc00::1]/x",
+    "https://[::]/x", "https://[ff02::1]/x", "https://169.254.169.254/latest/meta-data", "https://10.0.0.1/x",
+    "https://172.16.0.1/x", "https://192.168.1.1/x", "https://100.64.0.1/x", "https://224.0.0.1/x",
+    "https://240.0.0.1/x", "https://255.255.255.255/x", "https://192.0.2.1/x", "https://intranet/x",
+    "https://db.internal/x", "https://LOCALHOST/x", "https://foo.localhost/x",
+]
+
+
+async def test_webhook_urls_to_loopback_or_private_addresses_are_refused_in_every_spelling(tmp_path):
+    async with service(tmp_path, webhook_allow_insecure_urls=False) as svc:
+        court = svc.token("client", "court", court=COURT)
+        for url in LOOPBACK_AND_PRIVATE:
+            r = await svc.client.post("/court/v1/webhooks", json={"url": url}, headers=court)
+            assert r.status_code == 422, (url, r.status_code, r.text)
+        for url in ("https://court.example/hook", "https://93.184.215.14/hook", "https://[2606:4700::1111]/hook"):
+            assert (await svc.client.post("/court/v1/webhooks", json={"url": url}, headers=court)).status_code == 201
+
+
+def _resolving_to(address: str, seen: list[str]):
+    async def resolve(host: str, port: int):
+        import ipaddress
+
+        seen.append(host)
+        return [ipaddress.ip_address(address)]
+
+    return resolve
+
+
+async def test_a_name_that_resolves_to_loopback_is_refused_when_the_request_is_made(tmp_path):
+    """Registration cannot know what a name will resolve to; each request resolves it, checks
+    every address, and connects to the checked one. Here the court's name points at the
+    platform's loopback, where a receiver listens: nothing reaches it."""
+    receiver = WebhookReceiver()
+    async with receiver.running(), service(tmp_path, webhook_allow_insecure_urls=False) as svc:
+        seen: list[str] = []
+        svc.worker("WebhookWorker").transport.resolve = _resolving_to("127.0.0.1", seen)
+        court = svc.token("client", "court", court=COURT)
+        r = await svc.client.post("/court/v1/webhooks", json={"url": f"https://court.example:{receiver.port}/hooks/odr"},
+                                  headers=court)
+        assert r.status_code == 201, r.text
+        await svc.publish(signed("c-1"))
+        [msg] = await eventually(lambda: _status(svc, r.json()["id"], {"failed"}), message="refused on every attempt")
+        assert [x["outcome"] for x in msg["log"]] == ["blocked_address"] * 3
+        assert seen == ["court.example"] * 3  # resolved again for every attempt
+    assert receiver.deliveries == []
+
+
+async def test_the_request_goes_to_the_checked_address_under_the_courts_name(tmp_path):
+    """The connection is pinned to the address that was checked (a later DNS answer cannot move
+    it), while the court still sees its own name in Host (and in TLS, the server name)."""
+    receiver = WebhookReceiver()
+    async with receiver.running(), service(tmp_path) as svc:  # dev: private addresses allowed
+        seen: list[str] = []
+        svc.worker("WebhookWorker").transport.resolve = _resolving_to("127.0.0.1", seen)
+        court = svc.token("client", "court", court=COURT)
+        r = await svc.client.post("/court/v1/webhooks", json={"url": f"http://court.example:{receiver.port}/hooks/odr"},
+                                  headers=court)
+        receiver.secrets.append(r.json()["secret"])
+        await svc.publish(signed("c-1"))
+        await eventually(lambda: len(receiver.deliveries) == 1, message="delivered to the checked address")
+    [delivery] = receiver.deliveries
+    assert delivery.headers["host"] == f"court.example:{receiver.port}" and delivery.verified
+    assert seen == ["court.example"]
+
+
+async def test_redirects_are_never_followed(tmp_path):
+    receiver = WebhookReceiver(plan=[307, 302, 301], location="http://127.0.0.1:1/elsewhere")
+    async with receiver.running(), service(tmp_path) as svc:
+        endpoint = await register(svc, receiver)
+        await svc.publish(signed("c-1"))
+        [msg] = await eventually(lambda: _status(svc, endpoint["id"], {"failed"}), message="three failed attempts")
+    assert [(x["outcome"], x["status_code"]) for x in msg["log"]] == [("http_error", 307), ("http_error", 302),
+                                                                     ("http_error", 301)]
+    assert len(receiver.deliveries) == 3
+
+
+def test_insecure_webhook_urls_are_refused_outside_dev_mode(tmp_path):
+    from types import SimpleNamespace
+
+    import pytest
+
+    from services.notifications.context import Notifier
+    from services.notifications.settings import NotificationsSettings
+    from shared.config import Settings
+
+    insecure = NotificationsSettings(webhook_allow_insecure_urls=True)
+    with pytest.raises(RuntimeError, match="development only"):
+        Notifier(SimpleNamespace(settings=Settings(data_dir=tmp_path, dev_mode=False)), insecure)
+    assert Notifier(SimpleNamespace(settings=Settings(data_dir=tmp_path, dev_mode=True)), insecure).allow_private_webhooks
+    assert not Notifier(SimpleNamespace(settings=Settings(data_dir=tmp_path, dev_mode=False)),
+                        NotificationsSettings()).allow_private_webhooks
+
+
+def test_the_address_policy():
+    import ipaddress
+
+    from services.notifications.channels.outbound import is_public, literal_address
+
+    for host in ("2130706433", "127.1", "0x7f.0.0.1", "0", "0177.0.0.1", "::1", "::ffff:127.0.0.1", "fe80::1%eth0",
+                 "169.254.169.254", "::ffff:10.0.0.1", "64:ff9b::a00:1", "2001::1", "2001:db8::1", "fc00::1"):
+        address = literal_address(host)
+        assert address is not None and not is_public(address), host
+    for host in ("93.184.215.14", "8.8.8.8", "2606:4700::1111", "64:ff9b::808:808"):
+        assert is_public(ipaddress.ip_address(host)), host
+    assert literal_address("court.example") is None and literal_address("1.2.3.4.example") is None

@@ -9,14 +9,16 @@ import contextlib
 import json
 import os
 import uuid
-from datetime import date
+from datetime import date, timedelta
 
+from websockets.exceptions import ConnectionClosed
 
 from services.sessions.hub import FANOUT_TOPIC
 from shared.auth import KeyRing, TokenService
 from shared.bus import Message
 from shared.bus.embedded import EmbeddedBus
-from shared.contracts.intake import MediationAgreed, Participant
+from shared.clock import utcnow
+from shared.contracts.intake import AccessRevoked, MediationAgreed, Participant
 from shared.events import envelope
 from tests.services.sessions.conftest import Client
 from tests.support.processes import odr_serve
@@ -140,3 +142,56 @@ async def test_participants_on_two_processes_see_one_order(tmp_path, database_ur
 
 async def _collect(out, records):
     out.extend(records)
+
+
+async def test_a_recusal_closes_the_mediator_on_both_processes(tmp_path, database_url):
+    """One process's consumer takes each ``odr.access.revoked.v1``; the other reads the revocation
+    from the shared database. Both close the recused mediator's connections with 4012, and the
+    parties stay."""
+    ring = KeyRing.load(tmp_path / "keys" / "jwt.json", create=True)
+    tokens = TokenService(ring)
+    case_id = str(uuid.uuid4())
+    mediator = tokens.issue(subject="m-1", role="mediator", cases=[case_id])
+
+    def url(base, who):
+        token = mediator if who == "m-1" else tokens.issue(subject=who, role="party", cases=[case_id])
+        return f"{base}/rooms/{case_id}/ws?token={token}"
+
+    async with sessions_process(tmp_path, database_url) as (a, http_a):
+        async with sessions_process(tmp_path, database_url) as (b, http_b):
+            bus = EmbeddedBus(tmp_path / "bus.sqlite3")
+            await bus.start()
+            try:
+                evt = MediationAgreed(case_id=case_id, mediator_id="m-1", participants=PEOPLE, term_ends_on=date(2030, 1, 1))
+                await bus.publish([Message(evt.topic, case_id, envelope(evt, source="/odr/intake").to_bytes())])
+                auth = {"Authorization": f"Bearer {mediator}"}
+
+                async def room_open():
+                    r = await http_a.get(f"/rooms/{case_id}", headers=auth)
+                    return r.status_code == 200 and r.json()["status"] == "open"
+                await eventually(room_open, message="room opened from MediationAgreed")
+                on_a, on_b = await Client.open(url(a, "m-1")), await Client.open(url(b, "m-1"))
+                party = await Client.open(url(b, "c-1"))
+
+                now = utcnow()
+                revoked = AccessRevoked(case_id=case_id, subject="m-1", issued_before=now,
+                                        expires_at=now + timedelta(hours=1), reason="recused")
+                await bus.publish([Message(revoked.topic, case_id, envelope(revoked, source="/odr/intake").to_bytes())])
+                for client in (on_a, on_b):
+                    assert await _close_code(client) == 4012
+                for http in (http_a, http_b):
+                    async def refused(http=http):
+                        return (await http.get(f"/rooms/{case_id}", headers=auth)).status_code == 404
+                    await eventually(refused, message="the recused mediator's token no longer opens the room")
+                assert party.ws.close_code is None
+                await party.close()
+            finally:
+                await bus.stop()
+
+
+async def _close_code(client: Client, timeout: float = 30.0) -> int | None:
+    try:
+        while True:
+            await client.recv(timeout)
+    except ConnectionClosed as exc:
+        return exc.rcvd.code if exc.rcvd else None

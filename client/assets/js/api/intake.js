@@ -66,6 +66,8 @@ export const signAgreementToMediate = (caseId, { textVersion }, { token }) =>
 export const requestSignInLink = (caseId, { side }) => post(`/intake/cases/${caseId}/sign-in-links`, { side });
 
 export const exchangeSignInLink = (linkToken) => post("/intake/auth/links/exchange", { token: linkToken });
+/** The token stops working on every service (and closes its room connections), not only here. */
+export const signOut = ({ token }) => post("/intake/auth/sign-out", undefined, { token });
 
 /** `totpCode`: six digits from the authenticator app, or one of the account's recovery codes. */
 export function login({ username, password, totpCode }) {

@@ -39,7 +39,7 @@ async function renderAgreement(caseId, agreementId) {
     section(t("agreement_status"), definitionList([
       [t("status"), h("span", { class: "status", id: "agreement-status" }, label("agreement_status", a.status))],
       [t("version_label"), String(a.version)],
-      [t("document_hash"), h("code", { style: "overflow-wrap:anywhere" }, a.document_hash)],
+      [t("document_hash"), h("code", { class: "wrap-anywhere" }, a.document_hash)],
       a.executed_at && [t("executed_at"), fmtDateTime(a.executed_at)],
       a.court_decision && [t("court_decision"), label("court_decision", a.court_decision.decision || a.court_decision)],
     ]), signaturesList(a)),
@@ -87,7 +87,7 @@ function documentView(c) {
       `${label("side", o.obligor)} → ${label("side", o.obligee)}: ${o.what}`,
       o.amount ? ` — ${o.amount} ${o.currency}` : "", o.deadline ? ` — ${t("until", { date: fmtDate(o.deadline) })}` : "",
       o.manner ? ` (${o.manner})` : ""))) : h("p", { class: "muted" }, t("no_obligations")),
-    c.free_text ? [h("h3", {}, t("free_text")), h("p", { style: "white-space:pre-wrap" }, c.free_text)] : null,
+    c.free_text ? [h("h3", {}, t("free_text")), h("p", { class: "pre-wrap" }, c.free_text)] : null,
     c.procedure ? [h("h3", {}, t("procedure")), h("p", {}, c.procedure)] : null,
     c.consequences ? [h("h3", {}, t("consequences")), h("p", {}, c.consequences)] : null,
     (c.annexes || []).length ? [h("h3", {}, t("annexes")), h("ol", { id: "annexes" }, c.annexes.map((x) => h("li", {},

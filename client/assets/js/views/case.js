@@ -9,6 +9,7 @@ import { label, lang, t } from "../i18n.js";
 import * as identity from "../identity.js";
 import { navigate } from "../router.js";
 import { busy, checkbox, definitionList, fmtDate, fmtDateTime, h, mount, problemBox, section, toast, zoneOf } from "../ui.js";
+import { forgetInvitation, inviteStep } from "./invite.js";
 import { onNotice } from "./notifications.js";
 
 export async function caseView(caseId) {
@@ -40,7 +41,7 @@ async function renderCase(caseId) {
         [t("your_role"), me.role === "mediator" ? t("role_mediator") : label("side", me.side)],
         [t("category"), label("category", c.category)],
         [t("jurisdiction"), label("jurisdiction", c.jurisdiction)],
-        [t("filed_at"), fmtDateTime(c.filed_at)],
+        [t("filed_at"), fmtDateTime(c.filed_at, zoneOf(c.jurisdiction))],
         c.docket_number && [t("docket"), c.docket_number],
         c.term_starts_on && [t("term_starts"), fmtDate(c.term_starts_on)],
         c.term_ends_on && [t("term_ends"), fmtDate(c.term_ends_on)],
@@ -60,25 +61,49 @@ function eligibility(e) {
       x.explanation.includes(x.citation) ? null : h("span", { class: "muted" }, ` (${x.citation})`)))));
 }
 
+const answersOpen = new Set(); // cases whose screening answers the mediator opened (kept through re-renders)
+
 function safetyPanel(c, me) {
-  const answers = h("div");
-  const show = h("button", { type: "button", class: "secondary" }, t("screening_read_answers"));
-  show.addEventListener("click", busy(show, null, async () => {
-    const reports = await intake.screeningReports(c.id, { token: me.token });
-    answers.replaceChildren(...reports.map((r) => h("div", {},
-      h("h3", {}, label("side", r.side), ": ", label("safety", r.safety)),
-      h("ul", {}, Object.entries(r.answers).map(([k, v]) => h("li", {}, `${k}: ${typeof v === "boolean" ? (v ? t("yes") : t("no")) : v}`))))));
-  }));
+  const answers = h("div", { id: "screening-answers" });
+  const show = h("button", { type: "button", class: "secondary", id: "screening-read" }, t("screening_read_answers"));
+  const load = async () => {
+    const [reports, q] = await Promise.all([intake.screeningReports(c.id, { token: me.token }),
+      intake.screeningQuestionnaire({ lang: lang() })]);
+    answersOpen.add(c.id);
+    show.hidden = true;
+    answers.replaceChildren(...reports.map((r) => screeningReport(r, q, c.jurisdiction)));
+  };
+  show.addEventListener("click", busy(show, null, load));
+  if (answersOpen.has(c.id)) load().catch(() => answersOpen.delete(c.id));
   return section(t("screening_outcome"),
     h("p", {}, label("safety", c.safety)),
     h("p", {}, t("safeguards"), ": ", (c.safeguards || []).length ? c.safeguards.map((s) => label("safeguard", s)).join(", ") : t("none")),
     h("p", { class: "muted" }, t("screening_private_note")), show, answers);
 }
 
+/** One party's answers, each under its question, in the reader's language (the questionnaire's
+ * wording is fetched in that language; the report holds only ids and values). */
+function screeningReport(r, q, jurisdiction) {
+  const given = r.answers || {};
+  const yesNo = (v) => (v === true ? t("yes") : v === false ? t("no") : t("not_answered"));
+  const rows = [
+    ...q.questions.map((question) => [question.text, yesNo(given.answers?.[question.id])]),
+    [q.fear_level, Number.isInteger(given.fear_level) ? t(`fear_${given.fear_level}`) : t("not_answered")],
+    [q.safe_in_same_room, yesNo(given.safe_in_same_room)],
+    [q.wants_support_person, yesNo(given.wants_support_person)],
+    given.note && [t("screening_note_answer"), given.note],
+  ].filter(Boolean);
+  return h("div", { class: "screening-report", dataset: { side: r.side } },
+    h("h3", {}, label("side", r.side), ": ", label("safety", r.safety)),
+    h("p", { class: "muted" }, t("screening_answered_at"), ": ", fmtDateTime(r.answered_at, zoneOf(jurisdiction))),
+    h("dl", { class: "answers" }, rows.map(([question, answer]) => [h("dt", {}, question), h("dd", {}, answer)])));
+}
+
 async function nextSteps(c, me, box, refresh) {
   const out = [];
   const party = me.role !== "mediator";
-  if (party && ["filed", "awaiting_consent"].includes(c.status) && me.side === "claimant") out.push(inviteStep(c, me, box));
+  if (party && ["filed", "awaiting_consent"].includes(c.status) && me.side === "claimant") out.push(inviteStep(c, me, box, refresh));
+  else forgetInvitation(c.id); // answered or closed: the link has done its work
   if (party && c.status === "screening") {
     out.push(section(t("screening_title"), h("p", {}, t("screening_intro")),
       h("a", { class: "button", id: "screening-start", href: `/cases/${c.id}/screening`, "data-link": "" }, t("screening_start"))));
@@ -91,25 +116,6 @@ async function nextSteps(c, me, box, refresh) {
   }
   if (["agreement_signed", "in_session", "settled"].includes(c.status)) out.push(await agreementsStep(c, me, box));
   return out;
-}
-
-function inviteStep(c, me, box) {
-  const result = h("div", { "aria-live": "polite" });
-  const invite = h("button", { type: "button", id: "invite" }, t("invite_button"));
-  invite.addEventListener("click", busy(invite, box, async () => {
-    const created = await intake.invite(c.id, { side: "respondent" }, { token: me.token });
-    const url = `${location.origin}/invitations/${created.link_token}`;
-    const input = h("input", { type: "text", readonly: true, value: url, id: "invitation-link", "aria-label": t("invitation_link") });
-    const copy = h("button", { type: "button", class: "secondary" }, t("copy"));
-    copy.addEventListener("click", async () => {
-      input.select();
-      try { await navigator.clipboard.writeText(url); } catch { document.execCommand?.("copy"); }
-      toast(t("copied"));
-    });
-    result.replaceChildren(h("p", {}, t("invitation_created", { date: fmtDateTime(created.answer_by, zoneOf(c.jurisdiction)) })),
-      h("div", { class: "composer" }, input, copy));
-  }));
-  return section(t("invite_title"), h("p", {}, t("invite_intro")), invite, result);
 }
 
 async function mediatorStep(c, me, box, refresh) {

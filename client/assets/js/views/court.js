@@ -32,7 +32,11 @@ export async function courtHome() {
     byCase.set(e.case_id, list);
   }
   const out = h("button", { type: "button", class: "secondary" }, t("sign_out"));
-  out.addEventListener("click", () => { identity.forget("court"); courtHome(); });
+  out.addEventListener("click", async () => {
+    await intake.signOut({ token: me.token }).catch(() => {});  // best effort: forget it here anyway
+    identity.forget("court");
+    courtHome();
+  });
   mount(h("h1", {}, t("court_title")), box,
     section(t("court_cases"), cases.items.length ? h("table", { class: "court" },
       h("caption", { class: "visually-hidden" }, t("court_cases")),

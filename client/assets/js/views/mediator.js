@@ -28,7 +28,11 @@ export async function mediatorHome() {
     rows.push(row);
   }
   const out = h("button", { type: "button", class: "secondary" }, t("sign_out"));
-  out.addEventListener("click", () => { identity.forget("mediator"); mediatorHome(); });
+  out.addEventListener("click", async () => {
+    await intake.signOut({ token: me.token }).catch(() => {});  // best effort: forget it here anyway
+    identity.forget("mediator");
+    mediatorHome();
+  });
   mount(h("h1", {}, t("mediator_desk")), box,
     section(t("mediator_cases"), rows.length ? h("ul", { class: "list", id: "mediator-cases" }, rows) : h("p", { class: "muted" }, t("no_cases"))),
     twoStep(me), out);
@@ -49,8 +53,8 @@ function twoStep(me) {
         h("ul", { id: "totp-recovery-codes" }, codes.map((c) => h("li", {}, h("code", {}, c)))));
     }));
     area.replaceChildren(h("p", {}, t("totp_add_to_app")),
-      h("p", {}, h("code", { id: "totp-secret", style: "overflow-wrap:anywhere" }, setup.secret)),
-      h("p", { class: "muted", style: "overflow-wrap:anywhere" }, setup.otpauth_uri),
+      h("p", {}, h("code", { id: "totp-secret", class: "wrap-anywhere" }, setup.secret)),
+      h("p", { class: "muted wrap-anywhere" }, setup.otpauth_uri),
       field(t("totp_code"), code), confirm);
     start.remove();
   }));

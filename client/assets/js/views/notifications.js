@@ -79,10 +79,10 @@ async function renderFeed() {
   const items = await allNotices();
   setUnread(items.filter((i) => !i.read).length);
   const list = h("ul", { class: "list", id: "notification-list" }, items.map((n) => {
+    // A notice's link is a page of this client; its host is the one set for emails, which need not
+    // be the address this browser reached the platform at, so only the path is used in-app.
     const link = n.link ? new URL(n.link, location.origin) : null;
-    const text = link && link.origin === location.origin
-      ? h("a", { href: link.pathname, "data-link": "" }, n.title)
-      : h("span", {}, n.title);
+    const text = link ? h("a", { href: link.pathname, "data-link": "" }, n.title) : h("span", {}, n.title);
     const li = h("li", { class: n.read ? "" : "unread" }, n.critical ? h("strong", {}, "! ") : null, text, " ",
       h("span", { class: "muted" }, fmtDateTime(n.created_at)));
     if (!n.read) {

@@ -529,7 +529,7 @@ class RoomView {
       h("dd", {}, sides.map((side) => {
         const share = b.shares?.[metric]?.[side] ?? 0;
         return h("div", {}, `${label("side", side)}: ${Math.round(share * 100)}%`,
-          h("div", { class: "bar", style: `width:${Math.max(2, share * 100)}%`, role: "img", "aria-label": `${Math.round(share * 100)}%` }));
+          h("div", { class: "bar", style: { width: `${Math.max(2, share * 100)}%` }, role: "img", "aria-label": `${Math.round(share * 100)}%` }));
       })),
     ]));
   }

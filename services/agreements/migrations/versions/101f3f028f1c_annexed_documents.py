@@ -1,7 +1,7 @@
 """annexed documents
 
 Revision ID: 101f3f028f1c
-Revises: a1049198b7fa
+Revises: c3fea8ee869a
 Create Date: 2026-11-29 19:38:04
 """
 from typing import Sequence, Union
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 
 revision: str = '101f3f028f1c'
-down_revision: Union[str, None] = 'a1049198b7fa'
+down_revision: Union[str, None] = 'c3fea8ee869a'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 

@@ -1,7 +1,7 @@
 """documents shared in rooms
 
 Revision ID: fa43344d5ad0
-Revises: 69d7b53a6a52
+Revises: e2766afead53
 Create Date: 2026-11-29 19:18:04
 """
 from typing import Sequence, Union
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 
 revision: str = 'fa43344d5ad0'
-down_revision: Union[str, None] = '69d7b53a6a52'
+down_revision: Union[str, None] = 'e2766afead53'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
