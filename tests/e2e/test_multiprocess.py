@@ -39,6 +39,7 @@ from tests.services.agreements.conftest import complete_content
 from tests.services.intake.conftest import KZ_ATM, KZ_CONSENT, calm_answers, parties
 from tests.services.notifications.servers import MailServer
 from tests.support.databases import ADMIN_DSN
+from tests.support.s3 import s3_server
 from tests.support.waiting import eventually
 
 from .support import ServiceProcess, bearer, claims, cli, compose_environment
@@ -121,6 +122,9 @@ async def running_platform(tmp_path, kafka, pg_database_template, mail, *, repli
     clean = {k: v for k, v in os.environ.items() if not k.startswith("ODR_") or k.startswith("ODR_TEST_")}
     logs = tmp_path / "logs"
     logs.mkdir()
+    # docker-compose's MinIO (the documents' object store): an S3 server on this machine
+    s3 = contextlib.ExitStack()
+    s3_url, _bucket = s3.enter_context(s3_server())
     procs: dict[str, list[ServiceProcess]] = {}
     for service in SERVICES:
         procs[service] = []
@@ -136,6 +140,9 @@ async def running_platform(tmp_path, kafka, pg_database_template, mail, *, repli
                 "path:/run/secrets/jwt_public_keyring": str(secrets / "jwt.public.json"),
                 "ODR_NOTIFICATIONS_SMTP_HOST": "127.0.0.1",
                 "ODR_NOTIFICATIONS_SMTP_PORT": str(mail.port),
+                "ODR_SESSIONS_S3_ENDPOINT_URL": s3_url,
+                "AWS_ACCESS_KEY_ID": os.environ["AWS_ACCESS_KEY_ID"],
+                "AWS_SECRET_ACCESS_KEY": os.environ["AWS_SECRET_ACCESS_KEY"],
             })
             name = service if replicas == 1 else f"{service}-{replica}"
             procs[service].append(ServiceProcess(service, {**clean, **env}, logs, name=name))
@@ -151,6 +158,7 @@ async def running_platform(tmp_path, kafka, pg_database_template, mail, *, repli
             task.cancel()
         for p in everyone:
             p.stop()
+        s3.close()
 
 
 @pytest.fixture

@@ -12,34 +12,13 @@ import pytest
 
 from services.sessions.storage import S3_PART, BlobNotFound, LocalStore, S3Store
 from shared import crypto
+from tests.support.s3 import s3_server
 
 
 @pytest.fixture(scope="module")
 def s3_endpoint():
-    endpoint = os.environ.get("ODR_TEST_S3_ENDPOINT")
-    if endpoint:
-        yield endpoint, os.environ["ODR_TEST_S3_BUCKET"]
-        return
-    from moto.server import ThreadedMotoServer
-
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    old = {k: os.environ.get(k) for k in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")}
-    os.environ.update(AWS_ACCESS_KEY_ID="test", AWS_SECRET_ACCESS_KEY="test")
-    import boto3
-
-    bucket = "odr-documents"
-    boto3.client("s3", endpoint_url=f"http://{host}:{port}", region_name="us-east-1").create_bucket(Bucket=bucket)
-    try:
-        yield f"http://{host}:{port}", bucket
-    finally:
-        server.stop()
-        for k, v in old.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
+    with s3_server() as (endpoint, bucket):
+        yield endpoint, bucket
 
 
 @pytest.fixture(params=["local", "s3"])
