@@ -21,25 +21,11 @@ from services.sessions.app import create_app
 from services.sessions.models import Document, SessionMessage
 from services.sessions.settings import SessionsSettings
 from tests.services.sessions.conftest import CLAIMANT, MEDIATOR, RESPONDENT, Client, agree, serve, token
-from tests.services.sessions.test_storage_contract import s3_endpoint  # noqa: F401 (fixture)
 from tests.support import files
 from tests.support.databases import create_pg_database, drop_pg_database
 from tests.support.waiting import eventually
 
-LIMIT = 256 * 1024
-
-
-@pytest.fixture
-async def docroom(settings):
-    app = create_app(settings, sessions=SessionsSettings(document_max_bytes=LIMIT), configure_logs=False)
-    async with serve(app) as (ws_base, http_base):
-        case_id = str(uuid.uuid4())
-        await agree(app, case_id)
-        tokens = {p: token(app, p, case_id, side=s) for p, s in
-                  ((MEDIATOR, None), (CLAIMANT, "claimant"), (RESPONDENT, "respondent"))}
-        async with httpx.AsyncClient(base_url=http_base, timeout=30) as http:
-            yield type("DocRoom", (), {"app": app, "case_id": case_id, "ws": ws_base, "http": http, "tokens": tokens,
-                                       "data_dir": settings.data_dir})
+from tests.services.sessions.conftest import DOCUMENT_LIMIT as LIMIT
 
 
 async def live(r) -> dict[str, Client]:

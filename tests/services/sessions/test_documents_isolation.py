@@ -15,7 +15,7 @@ import pytest
 
 from services.sessions.rooms import JOINT, RoomError, RoomState
 from tests.services.sessions.conftest import CLAIMANT, MEDIATOR, RESPONDENT, Client
-from tests.services.sessions.test_documents import docroom, get, post, upload  # noqa: F401 (fixture)
+from tests.services.sessions.test_documents import get, post, upload
 from tests.services.sessions.test_isolation_ws import MEMBERS, PIDS, draw
 from tests.support import files
 

@@ -12,13 +12,6 @@ import pytest
 
 from services.sessions.storage import S3_PART, BlobNotFound, LocalStore, S3Store
 from shared import crypto
-from tests.support.s3 import s3_server
-
-
-@pytest.fixture(scope="module")
-def s3_endpoint():
-    with s3_server() as (endpoint, bucket):
-        yield endpoint, bucket
 
 
 @pytest.fixture(params=["local", "s3"])
