@@ -93,7 +93,7 @@ class RoomView {
     this.documentForm = this.buildDocumentForm();
     this.videoBox = h("div", { class: "video", id: "video" });
     const main = h("div", {}, this.where, this.list, this.typingLine, composer,
-      h("details", {}, h("summary", {}, t("proposal_new")), this.proposalForm),
+      h("details", { id: "proposal-details" }, h("summary", {}, t("proposal_new")), this.proposalForm),
       h("details", { id: "document-details" }, h("summary", {}, t("document_new")), this.documentForm),
       section(t("video_title"), this.videoBox));
     this.console = this.mediator ? h("aside", { class: "card", id: "console", "aria-label": t("console") }) : null;
