@@ -342,3 +342,87 @@ class Vault:
 
 def _as_sealed(value: Sealed | Any) -> Sealed:
     return value if isinstance(value, Sealed) else Sealed.from_row(value)
+
+
+# -- streaming AEAD for files ------------------------------------------------------------------
+#
+# Documents are too big to seal in one AES-GCM call held in memory, so they are sealed as a
+# stream of AES-256-GCM segments: the nonce-based "STREAM" construction of Hoang, Reyhanitabar,
+# Rogaway and Vizár (2015), the one Tink's and age's streaming AEADs use. Nothing new is invented
+# here: it composes AES-GCM and HKDF from ``cryptography``. Each segment's 96-bit nonce is a
+# random 7-byte prefix (per stream), a 4-byte segment counter and a 1-byte last-segment flag, so
+# segments cannot be reordered, dropped, duplicated or moved to another stream, and a stream cut
+# after any segment fails to open (its last segment was not sealed as last). The key of a stream
+# is derived with HKDF from the caller's data key, so that data key may also seal other values
+# with ``seal_with_key`` without sharing nonces with the stream.
+
+STREAM_SEGMENT = 64 * 1024  # plaintext bytes per segment
+STREAM_MAGIC = b"ODRS1"
+_STREAM_HEADER = len(STREAM_MAGIC) + 7
+_TAG = 16
+
+
+def _stream_key(data_key: bytes) -> AESGCM:
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+    return AESGCM(HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=b"odr stream v1").derive(data_key))
+
+
+def _segment_nonce(prefix: bytes, counter: int, last: bool) -> bytes:
+    if counter >= 2**32:
+        raise ValueError("stream too long")
+    return prefix + counter.to_bytes(4, "big") + (b"\x01" if last else b"\x00")
+
+
+async def seal_stream(data_key: bytes, chunks, aad: bytes):
+    """Seal an async iterable of plaintext chunks (any sizes); yields the sealed stream: a header,
+    then segments of ``STREAM_SEGMENT`` plaintext bytes each (the last one shorter, possibly empty)."""
+    aead = _stream_key(data_key)
+    prefix = os.urandom(7)
+    yield STREAM_MAGIC + prefix
+    buf = bytearray()
+    counter = 0
+    async for chunk in chunks:
+        buf += chunk
+        # keep at least one byte back: the final segment is known only when the input ends
+        while len(buf) > STREAM_SEGMENT:
+            seg = bytes(buf[:STREAM_SEGMENT])
+            del buf[:STREAM_SEGMENT]
+            yield aead.encrypt(_segment_nonce(prefix, counter, False), seg, aad)
+            counter += 1
+    yield aead.encrypt(_segment_nonce(prefix, counter, True), bytes(buf), aad)
+
+
+async def open_stream(data_key: bytes, chunks, aad: bytes):
+    """Open what ``seal_stream`` produced (an async iterable of chunks of any sizes); yields the
+    plaintext segment by segment. ``DecryptionError`` when anything was altered, reordered or cut
+    off (raised at the segment where it shows, so a consumer may already have earlier segments)."""
+    aead = _stream_key(data_key)
+    size = STREAM_SEGMENT + _TAG
+    buf = bytearray()
+    prefix = None
+    counter = 0
+    async for chunk in chunks:
+        buf += chunk
+        if prefix is None:
+            if len(buf) < _STREAM_HEADER:
+                continue
+            if bytes(buf[:len(STREAM_MAGIC)]) != STREAM_MAGIC:
+                raise DecryptionError("not a sealed stream")
+            prefix = bytes(buf[len(STREAM_MAGIC):_STREAM_HEADER])
+            del buf[:_STREAM_HEADER]
+        while len(buf) > size:  # more follows, so this segment is not the last
+            seg = bytes(buf[:size])
+            del buf[:size]
+            try:
+                yield aead.decrypt(_segment_nonce(prefix, counter, False), seg, aad)
+            except InvalidTag:
+                raise DecryptionError("a segment of the stream was altered") from None
+            counter += 1
+    if prefix is None:
+        raise DecryptionError("not a sealed stream")
+    try:
+        yield aead.decrypt(_segment_nonce(prefix, counter, True), bytes(buf), aad)
+    except InvalidTag:
+        raise DecryptionError("the stream was altered or cut short") from None

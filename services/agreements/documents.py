@@ -72,6 +72,18 @@ class Obligation(BaseModel):
         return self
 
 
+class Annex(BaseModel):
+    """A document shared in the mediation room and attached to the agreement: its name and the
+    SHA-256 of its bytes (``GET /sessions/rooms/{case}/documents`` gives both), so the sealed
+    agreement pins exactly which file it refers to and anyone can check a copy against it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    document_id: str = Field(pattern=r"^[A-Za-z0-9_-]{1,64}$")
+    title: str = Field(**_SHORT)
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+
+
 class AgreementContent(BaseModel):
     """The structured terms of a settlement agreement. Everything here is confidential: it is
     stored only encrypted and never appears in events or logs."""
@@ -87,6 +99,9 @@ class AgreementContent(BaseModel):
     procedure: str | None = Field(None, max_length=5000)
     consequences: str | None = Field(None, max_length=5000)
     free_text: str | None = Field(None, max_length=20000)
+    # None (not []) when there are none: the canonical form leaves out None, so agreements made
+    # before annexes existed keep their hashes.
+    annexes: list[Annex] | None = Field(None, max_length=50)
 
     @model_validator(mode="after")
     def _unique_obligation_ids(self) -> "AgreementContent":
@@ -276,7 +291,16 @@ def render_lines(document: dict) -> list[str]:
     for key in ("procedure", "consequences", "free_text"):
         if c.get(key):
             lines += ["", f"{labels[key]}:", *_wrap(c[key])]
+    lines += annex_lines(c.get("annexes"), labels)
     return lines
+
+
+def annex_lines(annexes: list[dict] | None, labels: dict[str, str]) -> list[str]:
+    """The annexes section: each document's name and the SHA-256 of its bytes."""
+    if not annexes:
+        return []
+    head = labels.get("annexes", "Annexes")
+    return ["", f"{head}:", *(f"  {n}. {a['title']} — SHA-256: {a['sha256']}" for n, a in enumerate(annexes, 1))]
 
 
 def _wrap(text: str) -> list[str]:

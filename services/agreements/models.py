@@ -225,3 +225,16 @@ class CourtAcknowledgement(Base):
     version: Mapped[int] = mapped_column(Integer)
     acknowledged_by: Mapped[str] = mapped_column(String(200))
     acknowledged_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class AnnexedDocument(Base):
+    """A document the mediator attached to the agreement in the room (``odr.document.annexed.v1``):
+    its id and the SHA-256 of its bytes. A draft may list it as an annex only with that hash. Its
+    name and content stay with sessions."""
+
+    __tablename__ = "annexed_documents"
+
+    case_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    document_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    sha256: Mapped[str] = mapped_column(String(64))
+    annexed_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -26,7 +26,7 @@ from shared.contracts.sessions import ProposalAccepted
 from shared.problems import Conflict, Forbidden, NotFound, Problem
 from shared.uow import UnitOfWork
 
-from . import audit, documents, feed
+from . import annexes, audit, documents, feed
 from .context import Context
 from .documents import AgreementContent
 from .models import (AcceptedProposal, Agreement, AgreementPdf, AgreementVersion, CaseRef, Comment, Obligation,
@@ -190,6 +190,7 @@ async def create_draft(uow: UnitOfWork, ctx: Context, *, principal: Principal, b
     if not category:
         raise Problem(422, "category-required", "the case has no category; give `category`")
     content = documents.from_template(case.jurisdiction, category, body.language, body.content)
+    await annexes.check(session, case_id=case.case_id, content=content)
     proposals = []
     for pid in dict.fromkeys(body.proposal_ids):
         accepted = await session.get(AcceptedProposal, (case.case_id, pid))
@@ -279,6 +280,7 @@ async def edit_draft(uow: UnitOfWork, ctx: Context, *, principal: Principal, agr
     if body.base_version != agreement.current_version:
         raise Conflict("stale-version", f"the draft is at version {agreement.current_version}; "
                        f"reload it and apply your edit to that version", current_version=agreement.current_version)
+    await annexes.check(session, case_id=agreement.case_id, content=body.content)
     now = utcnow()
     version = agreement.current_version + 1
     digest = await store_version(ctx, session, agreement, version, body.content, principal.subject)

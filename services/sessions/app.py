@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import logging
 from dataclasses import replace
 from functools import partial
 from pathlib import Path
@@ -13,13 +14,16 @@ from fastapi import FastAPI
 from shared.app import create_service_app
 from shared.config import Settings
 from shared.service import ServiceSpec
+from shared.workers import Worker
 
-from . import connection, context, events
+from . import connection, context, documents, events
 from .api import router
 from .context import SessionsContext
 from .models import Base, inbox, outbox, revocations
 from .protocol import websocket_asyncapi
 from .settings import SessionsSettings
+
+log = logging.getLogger("odr.sessions")
 
 
 @contextlib.asynccontextmanager
@@ -41,6 +45,26 @@ async def rooms_engine(runtime):
         await hub.stop()
         gc.set_threshold(*gc_before)
         gc.unfreeze()
+
+
+PURGE_SECONDS = 300.0
+
+
+@contextlib.asynccontextmanager
+async def document_store(runtime):
+    """The documents' blob store: unreadable documents purged from it every few minutes
+    (``documents.purge``), its connections closed when the service stops."""
+    ctx: SessionsContext = runtime.context
+
+    async def purge_round() -> float:
+        await documents.purge(ctx)
+        return PURGE_SECONDS
+
+    try:
+        async with Worker("sessions-documents-purge", purge_round, backoff=PURGE_SECONDS, logger=log):
+            yield
+    finally:
+        await ctx.store.close()
 
 
 GC_THRESHOLDS = (20_000, 10, 50)
@@ -81,7 +105,7 @@ SPEC = ServiceSpec(
     asyncapi=websocket_asyncapi,
     context=context.build,
     keys=context.keys,
-    background=[rooms_engine],
+    background=[rooms_engine, document_store],
 )
 
 

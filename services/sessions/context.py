@@ -1,5 +1,5 @@
 """What the sessions service's own code needs besides the platform runtime: its settings, the KEK
-provider of the transcripts, the hub (connections and fan-out) and the sequencer. Built once
+provider of the transcripts, the documents' blob store, the hub (connections and fan-out) and the sequencer. Built once
 when the service starts (``ServiceSpec.context``); the room machinery is started by the
 ``rooms_engine`` background work, routes take ``ctx: Ctx``."""
 
@@ -19,6 +19,7 @@ from . import transcripts
 from .hub import Hub
 from .sequencer import Sequencer
 from .settings import SessionsSettings
+from .storage import BlobStore, create_store
 
 
 @dataclass(frozen=True)
@@ -27,6 +28,7 @@ class SessionsContext:
     keys: KeyProvider
     hub: Hub
     sequencer: Sequencer
+    store: BlobStore
 
 
 def keys(settings: Settings, *, create: bool) -> None:
@@ -35,10 +37,11 @@ def keys(settings: Settings, *, create: bool) -> None:
 
 
 def build(runtime: ServiceRuntime, settings: SessionsSettings | None = None) -> SessionsContext:
+    settings = settings or SessionsSettings()
     keys = transcripts.key_provider(runtime.settings.resolved_kek_keyring, create=runtime.settings.dev_mode)
     hub = Hub(runtime, keys)
-    return SessionsContext(settings=settings or SessionsSettings(), keys=keys, hub=hub,
-                           sequencer=Sequencer(runtime, hub, keys))
+    return SessionsContext(settings=settings, keys=keys, hub=hub, sequencer=Sequencer(runtime, hub, keys),
+                           store=create_store(settings, runtime.settings.data_dir))
 
 
 Ctx = Annotated[SessionsContext, Depends(service_context)]

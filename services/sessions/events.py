@@ -1,5 +1,5 @@
 """What sessions consumes (intake's case events) and publishes (session and caucus lifecycle,
-accepted proposal ids: never content).
+accepted proposal ids, annexed document ids and hashes: never content or names).
 
 Besides these CloudEvents, the service's replicas share room items over the internal
 ``odr.sessions.fanout`` topic (see ``hub.py``); those records are sealed and are not events.
@@ -8,7 +8,7 @@ Besides these CloudEvents, the service's replicas share room items over the inte
 from __future__ import annotations
 
 from shared.contracts.intake import CaseClosed, CaseFiled, CaseScreened, MediationAgreed, MediatorRecused
-from shared.contracts.sessions import (CaucusClosed, CaucusOpened, ProposalAccepted, SessionEnded,
+from shared.contracts.sessions import (CaucusClosed, CaucusOpened, DocumentAnnexed, ProposalAccepted, SessionEnded,
                                        SessionScheduled, SessionStarted)
 from shared.service import Subscription
 
@@ -35,7 +35,8 @@ async def on_mediator_recused(session, event: MediatorRecused, _envelope) -> Non
     await service.remove_mediator(session, event=event)
 
 
-PUBLISHES = [SessionScheduled, SessionStarted, SessionEnded, CaucusOpened, CaucusClosed, ProposalAccepted]
+PUBLISHES = [SessionScheduled, SessionStarted, SessionEnded, CaucusOpened, CaucusClosed, ProposalAccepted,
+             DocumentAnnexed]
 SUBSCRIPTIONS = [Subscription(name="case-events", handlers={
     CaseFiled.type: on_case_filed,
     CaseScreened.type: on_case_screened,

@@ -126,3 +126,29 @@ class BlindOfferProcess(SealedColumns, Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class Document(Base):
+    """A document shared in a room. Its bytes are in the blob store (``storage``), sealed as a
+    stream under the document's own data key; ``meta`` (name, sniffed type, size, SHA-256) is
+    sealed under the same key. That key is kept only wrapped: by the data key of the session it
+    was shared in (``wrapped_key``), so destroying the transcript's key destroys the document with
+    it, and, once the mediator attaches it to the agreement as an annex, by the sessions KEK too
+    (``annex_wrapped_key``), so an annex outlives the transcript like an accepted proposal.
+    Who may read it is not stored here: it is the audience of the room's ``document`` items that
+    announced it (``session_messages``; see ``documents``)."""
+
+    __tablename__ = "documents"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    case_id: Mapped[str] = mapped_column(String(36), index=True)
+    session_id: Mapped[str] = mapped_column(String(36))
+    uploader_id: Mapped[str] = mapped_column(String(100))
+    channel: Mapped[str] = mapped_column(String(40))
+    meta: Mapped[bytes] = mapped_column(LargeBinary)
+    wrapped_key: Mapped[bytes] = mapped_column(LargeBinary)
+    annex_wrapped_key: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    annex_kek_version: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    annexed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+

@@ -58,3 +58,24 @@ class IceServers(BaseModel):
     ice_servers: list[IceServer]
     ice_transport_policy: str
     expires_in: int
+
+
+class DocumentView(BaseModel):
+    """A document shared in the room, as one participant may see it. ``available`` is false when
+    its content was destroyed with the session's transcript (name, type, size and hash too)."""
+
+    id: str
+    uploader_id: str
+    channel: str
+    shared_in: list[str]
+    created_at: datetime
+    annexed: bool
+    available: bool
+    name: str | None = None
+    content_type: str | None = None
+    size: int | None = None
+    sha256: str | None = None
+
+
+class DocumentList(BaseModel):
+    items: list[DocumentView]

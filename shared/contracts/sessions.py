@@ -70,3 +70,17 @@ class ProposalAccepted(_SessionsEvent):
 
     session_id: str
     proposal_id: str
+
+
+@event
+class DocumentAnnexed(_SessionsEvent):
+    """The mediator attached a document shared in the joint channel to the agreement. Its id and
+    the SHA-256 of its bytes (which the agreement will list) only, never its name or content: the
+    agreements service accepts an annex in a draft only when it matches one of these."""
+
+    type: ClassVar[str] = "odr.document.annexed.v1"
+    summary: ClassVar[str] = "A document was attached to the agreement as an annex (id and SHA-256 only)."
+
+    session_id: str
+    document_id: str
+    sha256: str

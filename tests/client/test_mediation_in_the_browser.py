@@ -206,7 +206,7 @@ async def test_a_mediation_from_three_browser_windows(odr, browser, artifacts):
     await respondent.shot("after-reconnect")
 
     # -- a proposal, accepted by both sides ----------------------------------------------------------
-    await c.locator("details summary").click()
+    await c.locator("#proposal-details summary").click()
     await c.locator("#proposal-summary").fill("Pay 400 000 KZT in two instalments")
     await c.locator("#proposal-terms").fill("200 000 KZT by 1 March\n200 000 KZT by 1 April")
     await c.locator("#proposal-send").click()

@@ -74,7 +74,7 @@ def compose_environment(service: str, stand_ins: dict[str, str]) -> dict[str, st
     for key, value in env.items():
         value = stand_ins.get(f"path:{value}", value)
         env[key] = value
-        container_only = re.search(r"\b(kafka|postgres|mailpit):\d+|^/run/secrets/|^/var/lib/odr", value) or (
+        container_only = re.search(r"\b(kafka|postgres|mailpit|minio):\d+|^/run/secrets/|^/var/lib/odr", value) or (
             key.endswith("_HOST") and value in ("kafka", "postgres", "mailpit"))
         assert not container_only, f"{service}: {key}={value} needs a stand-in on this machine"
     return env

@@ -5,7 +5,9 @@ share its PostgreSQL database and volume), Apache Kafka (the session's local bro
 One court-referred case goes all the way through the HTTP APIs and the sessions websocket: the
 court refers it and invites both sides, both consent and are screened, a mediator from the register
 is proposed and accepted by both sides and by the mediator, everyone signs the agreement to
-mediate, sessions opens the room, the mediator runs a joint session and a caucus, the mediator
+mediate, sessions opens the room, the mediator runs a joint session and a caucus (where the
+claimant shares a document, kept in the object store both sessions replicas share and refused to
+the respondent by each, until the mediator shares it in the joint session), the mediator
 drafts the settlement, everyone signs it, the court reads it from its feed and approves it, and the
 notifications feed has told everyone.
 
@@ -39,6 +41,8 @@ from tests.services.agreements.conftest import complete_content
 from tests.services.intake.conftest import KZ_ATM, KZ_CONSENT, calm_answers, parties
 from tests.services.notifications.servers import MailServer
 from tests.support.databases import ADMIN_DSN
+from tests.support import files
+from tests.support.s3 import s3_server
 from tests.support.waiting import eventually
 
 from .support import ServiceProcess, bearer, claims, cli, compose_environment
@@ -125,6 +129,9 @@ async def running_platform(tmp_path, kafka, pg_database_template, mail, *, repli
                              "ODR_AGREEMENTS_SEAL_KEYRING": str(secrets / "agreements-seal.json")})
     logs = tmp_path / "logs"
     logs.mkdir()
+    # docker-compose's MinIO (the documents' object store): an S3 server on this machine
+    s3 = contextlib.ExitStack()
+    s3_url, _bucket = s3.enter_context(s3_server())
     procs: dict[str, list[ServiceProcess]] = {}
     for service in SERVICES:
         procs[service] = []
@@ -142,6 +149,9 @@ async def running_platform(tmp_path, kafka, pg_database_template, mail, *, repli
                 "path:/run/secrets/agreements-seal.json": str(secrets / "agreements-seal.json"),
                 "ODR_NOTIFICATIONS_SMTP_HOST": "127.0.0.1",
                 "ODR_NOTIFICATIONS_SMTP_PORT": str(mail.port),
+                "ODR_SESSIONS_S3_ENDPOINT_URL": s3_url,
+                "AWS_ACCESS_KEY_ID": os.environ["AWS_ACCESS_KEY_ID"],
+                "AWS_SECRET_ACCESS_KEY": os.environ["AWS_SECRET_ACCESS_KEY"],
             })
             name = service if replicas == 1 else f"{service}-{replica}"
             procs[service].append(ServiceProcess(service, {**clean, **env}, logs, name=name))
@@ -157,6 +167,7 @@ async def running_platform(tmp_path, kafka, pg_database_template, mail, *, repli
             task.cancel()
         for p in everyone:
             p.stop()
+        s3.close()
 
 
 @pytest.fixture
@@ -390,9 +401,25 @@ async def _walk(api: Api, platform: Platform) -> None:
         secret = await cla.op({"type": "chat", "id": "c2", "text": "my bottom line is 500"})
         assert secret["channel"] == "caucus:claimant"
         assert (await med.expect("chat", channel="caucus:claimant"))["text"] == "my bottom line is 500"
+        # a document in the caucus, stored through one replica into the shared object store
+        receipt = files.pdf("Repairs receipt")
+        up = await api.c["sessions"].post(f"/rooms/{case_id}/documents", content=receipt, headers={
+            **claimant, "Content-Type": "application/pdf", "X-Document-Name": "receipt.pdf"})
+        assert up.status_code == 201, up.text
+        doc = up.json()["id"]
+        assert (await med.expect("document", channel="caucus:claimant"))["document_id"] == doc
+        for _ in range(2):  # every replica refuses it to the other side
+            assert (await api.c["sessions"].get(f"/rooms/{case_id}/documents/{doc}/content",
+                                                headers=respondent)).status_code == 404
         assert (await med.op({"type": "caucus.close", "side": "claimant"}))["type"] == "ack"
         await cla.expect("location", location="joint")
-        assert not any("bottom line" in json.dumps(f) for f in res.frames)
+        assert not any("bottom line" in json.dumps(f) or doc in json.dumps(f) for f in res.frames)
+        shared = await api.c["sessions"].post(f"/rooms/{case_id}/documents/{doc}/share", headers=mediator)
+        assert shared.status_code == 200, shared.text
+        assert (await res.expect("document", channel="joint"))["document_id"] == doc
+        for _ in range(2):  # and every replica serves it to them now, from the shared store
+            down = await api.c["sessions"].get(f"/rooms/{case_id}/documents/{doc}/content", headers=respondent)
+            assert down.status_code == 200 and down.content == receipt
         await _one_order(med, cla, res, claimant_id)
     finally:
         for c in (med, cla, res):

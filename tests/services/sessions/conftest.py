@@ -142,3 +142,35 @@ async def room(settings):
 
         yield type("Room", (), {"app": app, "case_id": case_id, "url": staticmethod(url), "ws": ws_base,
                                 "http": http_base})
+
+
+# -- documents (test_documents*.py, test_storage_contract.py) ------------------------------------
+
+DOCUMENT_LIMIT = 256 * 1024  # the rooms' document size limit in these tests
+
+
+@pytest.fixture
+async def docroom(settings):
+    """A served app (documents up to ``DOCUMENT_LIMIT``) with one open room, HTTP and tokens."""
+    import httpx
+
+    from services.sessions.settings import SessionsSettings
+
+    app = create_app(settings, sessions=SessionsSettings(document_max_bytes=DOCUMENT_LIMIT), configure_logs=False)
+    async with serve(app) as (ws_base, http_base):
+        case_id = str(uuid.uuid4())
+        await agree(app, case_id)
+        tokens = {p: token(app, p, case_id, side=s) for p, s in
+                  ((MEDIATOR, None), (CLAIMANT, "claimant"), (RESPONDENT, "respondent"))}
+        async with httpx.AsyncClient(base_url=http_base, timeout=30) as http:
+            yield type("DocRoom", (), {"app": app, "case_id": case_id, "ws": ws_base, "http": http, "tokens": tokens,
+                                       "data_dir": settings.data_dir})
+
+
+@pytest.fixture(scope="module")
+def s3_endpoint():
+    """An S3 server for the object store (``tests.support.s3``): (endpoint, bucket)."""
+    from tests.support.s3 import s3_server
+
+    with s3_server() as (endpoint, bucket):
+        yield endpoint, bucket

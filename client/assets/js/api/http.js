@@ -65,3 +65,26 @@ export async function download(path, token, filename) {
   a.remove();
   setTimeout(() => URL.revokeObjectURL(url), 10000);
 }
+
+/** Send a file as the request body, reporting progress (0..1) to `onProgress`: fetch cannot
+ * report upload progress, so this one request uses XMLHttpRequest. Problems arrive as ApiError,
+ * as from `api`. */
+export function upload(path, file, { token, headers = {}, onProgress } = {}) {
+  return new Promise((resolve, reject) => {
+    const xhr = new XMLHttpRequest();
+    xhr.open("POST", path);
+    xhr.setRequestHeader("Accept", "application/json, application/problem+json");
+    if (token) xhr.setRequestHeader("Authorization", `Bearer ${token}`);
+    for (const [name, value] of Object.entries(headers)) xhr.setRequestHeader(name, value);
+    xhr.upload.addEventListener("progress", (e) => { if (e.lengthComputable && onProgress) onProgress(e.loaded / e.total); });
+    xhr.addEventListener("load", () => {
+      let data = null;
+      try { data = xhr.responseText ? JSON.parse(xhr.responseText) : null; } catch { data = { detail: xhr.responseText }; }
+      if (xhr.status >= 200 && xhr.status < 300) resolve(data);
+      else reject(new ApiError(xhr.status, data || { title: xhr.statusText }));
+    });
+    xhr.addEventListener("error", () => reject(new ApiError(0, { title: "Network error", detail: "the upload was interrupted" })));
+    xhr.addEventListener("abort", () => reject(new ApiError(0, { title: "Cancelled", detail: "the upload was cancelled" })));
+    xhr.send(file);
+  });
+}

@@ -1,8 +1,10 @@
 // The settlement agreement: read it, comment, compare versions, and sign the exact version sent
 // for signature (its hash is what is signed). The mediator edits the draft and sends it for
 // signature; what the jurisdiction still requires is listed until it is complete. Once everyone
-// has signed, the sealed PDF can be downloaded.
+// has signed, the sealed PDF can be downloaded. Documents the mediator attached in the room can be
+// listed as annexes: the agreement names each with the SHA-256 of its bytes.
 import * as agreements from "../api/agreements.js";
+import * as sessions from "../api/sessions.js";
 import { label, t } from "../i18n.js";
 import * as identity from "../identity.js";
 import { createCAdES, NcaLayerError } from "../ncalayer.js";
@@ -87,7 +89,28 @@ function documentView(c) {
       o.manner ? ` (${o.manner})` : ""))) : h("p", { class: "muted" }, t("no_obligations")),
     c.free_text ? [h("h3", {}, t("free_text")), h("p", { class: "pre-wrap" }, c.free_text)] : null,
     c.procedure ? [h("h3", {}, t("procedure")), h("p", {}, c.procedure)] : null,
-    c.consequences ? [h("h3", {}, t("consequences")), h("p", {}, c.consequences)] : null);
+    c.consequences ? [h("h3", {}, t("consequences")), h("p", {}, c.consequences)] : null,
+    (c.annexes || []).length ? [h("h3", {}, t("annexes")), h("ol", { id: "annexes" }, c.annexes.map((x) => h("li", {},
+      x.title, " ", h("small", { class: "muted hash" }, `SHA-256: ${x.sha256}`))))] : null);
+}
+
+/** The editor's annexes: every document attached to the agreement in the room, ticked when this
+ * draft lists it. */
+function annexPicker(a, me) {
+  const box = h("fieldset", { id: "annex-picker" }, h("legend", {}, t("annexes")), h("p", { class: "muted" }, t("annexes_loading")));
+  const listed = new Set((a.content.annexes || []).map((x) => x.document_id));
+  box.chosen = () => [...box.querySelectorAll("input[type=checkbox]:checked")].map((el) => JSON.parse(el.dataset.annex));
+  sessions.documents(a.case_id, { token: me.token }).then(({ items }) => {
+    const annexed = items.filter((d) => d.annexed && d.available);
+    box.replaceChildren(h("legend", {}, t("annexes")), ...(annexed.length ? annexed.map((d) => {
+      const id = `annex-${d.id}`;
+      return h("div", { class: "field checkbox" },
+        h("input", { type: "checkbox", id, checked: listed.has(d.id),
+          dataset: { annex: JSON.stringify({ document_id: d.id, title: d.name, sha256: d.sha256 }) } }),
+        h("label", { for: id }, d.name, " ", h("small", { class: "muted hash" }, `SHA-256: ${d.sha256}`)));
+    }) : [h("p", { class: "muted" }, t("annexes_none"))]));
+  }).catch(() => box.replaceChildren(h("legend", {}, t("annexes")), h("p", { class: "muted" }, t("annexes_none"))));
+  return box;
 }
 
 function signPanel(a, me, mine, box, refresh, qualified) {
@@ -137,6 +160,7 @@ function editor(a, me, box, refresh) {
   const area = (name, value) => { const el = h("textarea", { name }); el.value = value ?? ""; return el; };
   const partyName = (side) => (c.parties || []).find((p) => p.side === side)?.name;
   const obligationRows = h("div", { id: "obligations" });
+  const annexes = annexPicker(a, me);
   const addObligation = (o = {}) => {
     const sides = [["respondent", label("side", "respondent")], ["claimant", label("side", "claimant")]];
     const pick = (name, value) => h("select", { name }, sides.map(([v, text]) => h("option", { value: v, selected: v === value }, text)));
@@ -167,7 +191,8 @@ function editor(a, me, box, refresh) {
     h("h3", {}, t("obligations")), obligationRows, add,
     field(t("free_text"), area("free_text", c.free_text)),
     field(t("procedure"), area("procedure", c.procedure)),
-    field(t("consequences"), area("consequences", c.consequences)));
+    field(t("consequences"), area("consequences", c.consequences)),
+    annexes);
   const save = h("button", { type: "button" }, t("save_version"));
   const send = h("button", { type: "button", id: "send-for-signature" }, t("send_for_signature"));
   const content = () => {
@@ -184,7 +209,8 @@ function editor(a, me, box, refresh) {
       return o;
     }).filter((o) => o.what);
     return { ...c, title: v("title"), parties, mediator: v("mediator") ? { name: v("mediator"), register_number: v("register_number") } : null,
-      subject: v("subject"), obligations, free_text: v("free_text"), procedure: v("procedure"), consequences: v("consequences") };
+      subject: v("subject"), obligations, free_text: v("free_text"), procedure: v("procedure"), consequences: v("consequences"),
+      annexes: annexes.chosen().length ? annexes.chosen() : (annexes.querySelector("input") ? null : c.annexes ?? null) };
   };
   save.addEventListener("click", busy(save, box, async () => {
     await agreements.saveContent(a.id, { baseVersion: a.version, content: content() }, { token: me.token });

@@ -2,7 +2,10 @@
 // you write: the joint session (everyone) or your side's private caucus (only you and the
 // mediator), or the waiting room. Only the current channel's messages are on screen, so words
 // said in a caucus are never shown under the joint banner. The mediator also gets the console:
-// who is where, admitting from the waiting room, caucuses, shuttle mode, talk-time balance.
+// who is where, admitting from the waiting room, caucuses, shuttle mode, talk-time balance, and
+// the documents: sharing a caucus document with the joint session, attaching one to the agreement.
+// Anyone in a channel may share a document there (it reaches the people in that channel now);
+// each shared document appears in the channel with a button to save it.
 import * as intake from "../api/intake.js";
 import * as sessions from "../api/sessions.js";
 import { label, t } from "../i18n.js";
@@ -56,6 +59,7 @@ class RoomView {
     this.caucuses = [];
     this.typing = new Map();
     this.safeguards = [];
+    this.documents = [];          // mediator's console: what I was shown (GET /documents)
     this.build();
   }
 
@@ -88,9 +92,11 @@ class RoomView {
     this.input.addEventListener("input", () => this.typingSignal());
     this.proposalForm = this.buildProposalForm();
     this.offers = new OffersPanel({ send: (frame) => Boolean(this.conn?.sendNow(frame)), me: this.me, mediator: this.mediator });
+    this.documentForm = this.buildDocumentForm();
     this.videoBox = h("div", { class: "video", id: "video" });
     const main = h("div", {}, this.where, this.list, this.typingLine, composer,
-      h("details", {}, h("summary", {}, t("proposal_new")), this.proposalForm),
+      h("details", { id: "proposal-details" }, h("summary", {}, t("proposal_new")), this.proposalForm),
+      h("details", { id: "document-details" }, h("summary", {}, t("document_new")), this.documentForm),
       this.offers.element,
       section(t("video_title"), this.videoBox));
     this.console = this.mediator ? h("aside", { class: "card", id: "console", "aria-label": t("console") }) : null;
@@ -119,6 +125,84 @@ class RoomView {
     return form;
   }
 
+  buildDocumentForm() {
+    const file = h("input", { type: "file", id: "document-file", accept: ".pdf,.png,.jpg,.jpeg,.docx,.xlsx,.odt,.doc,.xls", "aria-describedby": "document-hint" });
+    const submit = h("button", { type: "submit", id: "document-send" }, t("document_send"));
+    this.documentProgress = h("progress", { id: "document-progress", max: "100", value: "0", hidden: true, "aria-label": t("document_uploading") });
+    this.documentStatus = h("p", { id: "document-status", role: "status", "aria-live": "polite" });
+    const form = h("form", { id: "document-form" },
+      h("div", { class: "field" }, h("label", { for: "document-file" }, t("document_choose")), file,
+        h("small", { class: "hint", id: "document-hint" }, t("document_hint"))),
+      submit, this.documentProgress, this.documentStatus);
+    form.addEventListener("submit", (e) => { e.preventDefault(); this.shareFile(file, submit); });
+    return form;
+  }
+
+  async shareFile(input, button) {
+    const file = input.files && input.files[0];
+    if (!file) { this.documentStatus.textContent = t("document_choose_first"); return; }
+    if (!this.inChannel() || this.status !== "live") { toast(t("not_in_channel")); return; }
+    const where = this.location;
+    button.disabled = true;
+    this.documentProgress.hidden = false;
+    this.documentProgress.value = 0;
+    this.documentStatus.textContent = t("document_uploading");
+    try {
+      await sessions.uploadDocument(this.caseId, file, { token: this.token(),
+        onProgress: (share) => { this.documentProgress.value = Math.round(share * 100); } });
+      this.documentStatus.textContent = t(where === "joint" ? "document_sent_joint" : "document_sent_caucus");
+      input.value = "";
+      input.closest("details").open = false;
+    } catch (error) {
+      this.documentStatus.textContent = this.problemText(error);
+    } finally {
+      button.disabled = false;
+      this.documentProgress.hidden = true;
+    }
+  }
+
+  /** A problem as a sentence in the person's language (its code's message if we have one). */
+  problemText(error) {
+    const code = String(error?.problem?.type || "").split("/").pop();
+    const known = label("document_error", code);
+    return known !== code ? known : (error?.problem?.detail || error?.message || t("error_generic"));
+  }
+
+  token() { return identity.forCase(this.caseId)?.token || this.me.token; }
+
+  async saveDocument(f, button) {
+    button.disabled = true;
+    const before = button.textContent;
+    button.textContent = t("document_downloading");
+    try {
+      await sessions.downloadDocument(this.caseId, f.document_id, f.title || "document", { token: this.token() });
+    } catch (error) {
+      toast(this.problemText(error));
+    } finally {
+      button.disabled = false;
+      button.textContent = before;
+    }
+  }
+
+  async refreshDocuments() {
+    if (!this.mediator) return;
+    try {
+      this.documents = (await sessions.documents(this.caseId, { token: this.token() })).items;
+    } catch { return; }
+    this.render();
+  }
+
+  async mediatorAct(action, doc) {
+    try {
+      if (action === "share") await sessions.shareDocument(this.caseId, doc.id, { token: this.token() });
+      else await sessions.annexDocument(this.caseId, doc.id, { token: this.token() });
+      toast(t(action === "share" ? "document_shared_joint" : "document_annexed"));
+    } catch (error) {
+      toast(this.problemText(error));
+    }
+    await this.refreshDocuments();
+  }
+
   // -- frames ---------------------------------------------------------------------------------
   onFrame(f) {
     switch (f.type) {
@@ -135,6 +219,7 @@ class RoomView {
         this.video.resume();
         this.video.report();
         this.offers.refresh(); // blind offers are not replayed: ask what they are now
+        this.refreshDocuments();
         break;
       case "location": // my own move: media first, then the screen
         this.location = f.location;
@@ -168,6 +253,7 @@ class RoomView {
       case "chat": case "proposal": case "document": case "proposal.accept": case "proposal.accepted":
       case "member.joined": case "member.left":
         this.store(f);
+        if (f.type === "document") this.refreshDocuments();
         if (f.channel === this.location && (f.type === "member.joined" || f.type === "member.left")) {
           if (f.type === "member.joined" && f.members) this.members = new Set(f.members);
           if (f.type === "member.left") this.members.delete(f.participant_id);
@@ -307,6 +393,7 @@ class RoomView {
     this.sendButton.disabled = !usable;
     this.proposalForm.querySelector("button").disabled = !usable;
     this.offers.setLive(this.status === "live");
+    this.documentForm.querySelector("#document-send").disabled = !usable;
     this.renderMessages(loc);
     this.renderTyping();
     if (this.console) this.renderConsole();
@@ -338,7 +425,12 @@ class RoomView {
       }
     } else if (f.type === "proposal.accept") li.append(t("proposal_accepted_by", { side: label("side", f.side) }));
     else if (f.type === "proposal.accepted") li.append(t("proposal_accepted"));
-    else if (f.type === "document") li.append(h("span", { class: "who" }, `${this.who(f.from)}:`), t("document_shared", { title: f.title }));
+    else if (f.type === "document") {
+      const save = h("button", { type: "button", class: "secondary", dataset: { download: f.document_id } }, t("document_download"));
+      save.addEventListener("click", () => this.saveDocument(f, save));
+      li.classList.add("document");
+      li.append(h("span", { class: "who" }, `${this.who(f.from)}:`), t("document_shared", { title: f.title }), " ", save);
+    }
     else if (f.type === "member.joined") li.append(t("joined", { who: this.who(f.participant_id) }));
     else if (f.type === "member.left") li.append(t("left", { who: this.who(f.participant_id) }));
     if (m.state === "sending") li.append(h("span", { class: "muted" }, ` (${t("sending")})`));
@@ -401,7 +493,33 @@ class RoomView {
       h("h3", {}, t("who_is_where")), people,
       h("h3", {}, t("caucuses")), h("div", { class: "actions" }, caucusButtons, shuttle),
       h("h3", {}, t("mediator_moves")), h("div", { class: "actions" }, goto),
-      h("h3", {}, t("balance")), this.renderBalance(), refresh].filter(Boolean));
+      h("h3", {}, t("balance")), this.renderBalance(), refresh,
+      h("h3", {}, t("documents")), this.renderDocuments()].filter(Boolean));
+  }
+
+  /** The mediator's documents: carry a caucus one into the joint session (from there), attach
+   * one shared in the joint session to the agreement. */
+  renderDocuments() {
+    if (!this.documents.length) return h("p", { class: "muted" }, t("documents_none"));
+    const inJoint = this.location === "joint" && this.status === "live";
+    return h("ul", { class: "list", id: "documents" }, this.documents.map((d) => {
+      const where = d.shared_in.map((c) => label("place", c)).join(", ");
+      const li = h("li", { dataset: { document: d.id } }, h("strong", {}, d.available ? d.name : t("document_destroyed")), " ",
+        h("span", { class: "muted" }, where), d.annexed ? h("span", { class: "muted" }, ` · ${t("document_is_annex")}`) : null);
+      if (d.available && d.channel.startsWith("caucus:") && !d.shared_in.includes("joint")) {
+        const share = h("button", { type: "button", class: "secondary", dataset: { share: d.id }, disabled: !inJoint,
+          title: inJoint ? "" : t("document_share_from_joint") }, t("document_share_joint"));
+        share.addEventListener("click", () => this.mediatorAct("share", d));
+        li.append(" ", share);
+        if (!inJoint) li.append(h("small", { class: "hint" }, ` ${t("document_share_from_joint")}`));
+      }
+      if (d.available && d.shared_in.includes("joint") && !d.annexed) {
+        const annex = h("button", { type: "button", class: "secondary", dataset: { annex: d.id } }, t("document_annex"));
+        annex.addEventListener("click", () => this.mediatorAct("annex", d));
+        li.append(" ", annex);
+      }
+      return li;
+    }));
   }
 
   /** Whose camera and microphone are on, for the console. */
