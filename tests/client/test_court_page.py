@@ -35,12 +35,15 @@ async def test_a_court_sees_the_cases_it_referred(odr, browser, artifacts):
     await page.locator("input[name=client_id]").fill(creds["client_id"])
     await page.locator("input[name=client_secret]").fill(creds["client_secret"])
     await page.locator("form button[type=submit]").click()
+    # signed in once the form is gone (a reload before that would cancel the sign-in request)
+    await expect(page.locator("input[name=client_secret]")).to_have_count(0, timeout=30_000)
     table = page.locator("table.court")
     for _ in range(50):  # the agreements service learns of referrals from intake's events
         if await table.count() and ours["id"][:8] in await table.inner_text():
             break
-        await page.wait_for_timeout(200)
+        await page.wait_for_timeout(500)
         await page.reload()
+        await page.wait_for_load_state("networkidle")
     await expect(table).to_contain_text(ours["id"][:8])
     assert theirs["id"][:8] not in await table.inner_text()
     await page.screenshot(path=artifacts / "court.png", full_page=True)
