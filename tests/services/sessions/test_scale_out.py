@@ -150,8 +150,8 @@ async def test_a_recusal_closes_the_mediator_on_both_processes(tmp_path, databas
     """One process's consumer takes each ``odr.access.revoked.v1``; the other reads the revocation
     from the shared database. Both close the recused mediator's connections with 4012, and the
     parties stay."""
-    ring = KeyRing.load(tmp_path / "keys" / "jwt.json", create=True)
-    tokens = TokenService(ring)
+    settings = production_settings(tmp_path, "sessions")
+    tokens = TokenService(KeyRing.load(settings.resolved_keyring))
     case_id = str(uuid.uuid4())
     mediator = tokens.issue(subject="m-1", role="mediator", cases=[case_id])
 
@@ -159,9 +159,9 @@ async def test_a_recusal_closes_the_mediator_on_both_processes(tmp_path, databas
         token = mediator if who == "m-1" else tokens.issue(subject=who, role="party", cases=[case_id])
         return f"{base}/rooms/{case_id}/ws?token={token}"
 
-    async with sessions_process(tmp_path, database_url) as (a, http_a):
-        async with sessions_process(tmp_path, database_url) as (b, http_b):
-            bus = EmbeddedBus(tmp_path / "bus.sqlite3")
+    async with sessions_process(settings, database_url) as (a, http_a):
+        async with sessions_process(settings, database_url) as (b, http_b):
+            bus = EmbeddedBus(settings.data_dir / "bus.sqlite3")
             await bus.start()
             try:
                 evt = MediationAgreed(case_id=case_id, mediator_id="m-1", participants=PEOPLE, term_ends_on=date(2030, 1, 1))
