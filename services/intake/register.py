@@ -118,7 +118,7 @@ class MediatorProfile(Input):
     registry: str | None = Field(None, max_length=200)
     training: str | None = Field(None, max_length=1000)
     birth_date: date | None = None
-    languages: list[Language] = Field(min_length=1, max_length=3)
+    languages: list[Language] = Field(min_length=1, max_length=4)
     specialisations: list[Category] = Field(default_factory=list, max_length=7)
     jurisdictions: list[str] = Field(min_length=1, max_length=10)
     capacity: int = Field(5, ge=1, le=200)
