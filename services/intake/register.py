@@ -50,7 +50,8 @@ def age_on(birth: date | None, today: date) -> int | None:
 
 def mediator_facts(m: Mediator, today: date) -> dict:
     return {"kind": m.kind, "register_number": m.register_number, "registry": m.registry_name,
-            "age": age_on(m.birth_date, today), "jurisdictions": list(m.jurisdictions), "languages": list(m.languages)}
+            "age": age_on(m.birth_date, today), "training": m.training,
+            "jurisdictions": list(m.jurisdictions), "languages": list(m.languages)}
 
 
 def may_serve(m: Mediator, rule_set: eligibility.RuleSet, today: date) -> eligibility.Decision:
