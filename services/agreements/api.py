@@ -48,7 +48,7 @@ async def list_templates() -> dict:
 
 
 @router.get("/templates/{code}/{category}", tags=["drafting"])
-async def get_template(code: str, category: str, language: Annotated[str, Query(pattern="^(kk|ru|en)$")] = "ru") -> dict:
+async def get_template(code: str, category: str, language: Annotated[str, Query(pattern="^(kk|ky|ru|en)$")] = "ru") -> dict:
     """A template's default texts and the jurisdiction's required content, with citations."""
     rules = jurisdiction(code)
     return {"jurisdiction": code, "category": category, "language": language,

@@ -25,7 +25,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from shared.problems import Problem
 
 TEMPLATES = Path(__file__).parent / "templates"
-Language = Literal["kk", "ru", "en"]
+Language = Literal["kk", "ky", "ru", "en"]
 Side = Literal["claimant", "respondent"]
 SIDES: tuple[str, ...] = ("claimant", "respondent")
 

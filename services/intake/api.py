@@ -35,7 +35,7 @@ router = APIRouter()
 IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=100)]
 CaseId = Annotated[str, Path(min_length=1, max_length=64)]
 LinkToken = Annotated[str, Path(min_length=10, max_length=200)]
-Lang = Annotated[Literal["kk", "ru", "en"] | None, Query(description="kk, ru or en")]
+Lang = Annotated[Literal["kk", "ky", "ru", "en"] | None, Query(description="kk, ky, ru or en")]
 Uow = Annotated[UnitOfWork, Depends(unit_of_work)]
 Runtime = Annotated[ServiceRuntime, Depends(runtime)]
 Anyone = Annotated[Principal, Depends(current_principal)]

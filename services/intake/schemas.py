@@ -12,7 +12,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 Category = Literal["civil", "family", "labour", "commercial", "administrative", "administrative_offence", "criminal"]
-Language = Literal["kk", "ru", "en"]
+Language = Literal["kk", "ky", "ru", "en"]
 Side = Literal["claimant", "respondent"]
 Name = Field(min_length=1, max_length=300)
 

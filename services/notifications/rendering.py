@@ -23,12 +23,12 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from .catalog import KINDS, link_for
 
 TEMPLATES = Path(__file__).parent / "templates"
-LANGUAGES = ("kk", "ru", "en")
+LANGUAGES = ("kk", "ky", "ru", "en")
 DATETIME_PARAMS = ("answer_by", "starts_at")
 DATE_PARAMS = ("term_ends_on", "due_on")
 # CLDR patterns, formatted by Babel in the notice's locale (month names are the locale's, never
 # the process's C locale).
-_FORMATS = {"kk": ("dd.MM.yyyy HH:mm", "dd.MM.yyyy"), "ru": ("dd.MM.yyyy HH:mm", "dd.MM.yyyy"),
+_FORMATS = {"kk": ("dd.MM.yyyy HH:mm", "dd.MM.yyyy"), "ky": ("dd.MM.yyyy HH:mm", "dd.MM.yyyy"), "ru": ("dd.MM.yyyy HH:mm", "dd.MM.yyyy"),
             "en": ("dd MMM yyyy, HH:mm", "dd MMM yyyy")}
 
 

@@ -15,7 +15,7 @@ from ..events import Event, event
 
 TOPIC = "odr.intake"
 
-Language = Literal["kk", "ru", "en"]
+Language = Literal["kk", "ky", "ru", "en"]
 Side = Literal["claimant", "respondent"]
 Safeguard = Literal["shuttle_only", "support_person", "staggered_join", "no_joint_session"]
 

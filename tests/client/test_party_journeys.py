@@ -46,6 +46,7 @@ class Person:
         screen these are English a reader meets."""
         text = await self.page.locator(where).inner_text()
         text = re.sub(r"\b[0-9a-f]{8}\b|\S+@\S+", " ", text)  # ids, and example addresses
+        text = re.sub(r"\b[A-Z]{2}-(?:consent|atm)-[\d.]+\b", " ", text)  # a legal text's version code
         return [w for w in re.findall(r"[A-Za-z]{2,}", text) if w not in ALLOWED_LATIN]
 
 

@@ -1074,4 +1074,7 @@ export const MESSAGES = {
   "room_error_offers-round": { en: "That round is over; please look again", ru: "Этот раунд уже прошёл; посмотрите ещё раз", kk: "Бұл раунд өтіп кетті; қайта қараңыз" },
   "room_error_offers-made": { en: "Your side has already made its offer in this round", ru: "Ваша сторона уже сделала предложение в этом раунде", kk: "Сіздің тарап осы раундта ұсынысын жасап қойды" },
   "room_error_offers-limit": { en: "No more blind offers can be started in this case", ru: "В этом деле больше нельзя начать закрытые предложения", kk: "Бұл істе жабық ұсыныстарды енді бастау мүмкін емес" },
+  // -- Kyrgyzstan (issue 16): the jurisdiction and its time zone; Kyrgyz texts are in messages-ky.js --
+  jurisdiction_KG: { en: "Kyrgyzstan", ru: "Кыргызстан", kk: "Қырғызстан" },
+  "zone_Asia/Bishkek": { en: "Bishkek time", ru: "время Бишкека", kk: "Бішкек уақыты" },
 };

@@ -11,6 +11,7 @@ import { busy, checkbox, errorSummary, field, h, mount, select, toast } from "..
 const CATEGORIES = ["civil", "family", "labour", "commercial", "administrative", "administrative_offence", "criminal"];
 const GRAVITY = ["misdemeanour", "minor", "medium", "grave", "especially_grave"];
 const KINDS = ["natural_person", "legal_entity", "group", "state_body"];
+const CURRENCY = { KZ: "KZT", KG: "KGS", EU: "EUR" };
 
 // The one rule the services apply to an address (a dotted domain: maria@mail is refused), checked
 // here first so the person hears of it beside the field, not after filing.
@@ -20,7 +21,7 @@ function partyFields(side) {
   const name = h("input", { type: "text", name: `${side}_name`, id: `${side}_name`, required: true, autocomplete: side === "claimant" ? "name" : "off" });
   const kind = select(`${side}_kind`, KINDS.map((k) => [k, t(`kind_${k}`)]), "natural_person");
   // The other party's language is asked, never assumed to be the claimant's.
-  const languages = [["kk", "Қазақша"], ["ru", "Русский"], ["en", "English"]];
+  const languages = [["kk", "Қазақша"], ["ky", "Кыргызча"], ["ru", "Русский"], ["en", "English"]];
   const language = side === "claimant"
     ? select(`${side}_language`, languages, lang())
     : select(`${side}_language`, [["", t("choose")], ...languages], "");
@@ -103,7 +104,8 @@ export function fileCase() {
   const submit = h("button", { type: "submit", id: "file-submit" }, t("file_submit"));
   const consent = checkbox(t("consent_to_mediate"), { name: "consent", id: "filing-consent", required: true });
   const form = h("form", { class: "card", novalidate: true },
-    field(t("jurisdiction"), select("jurisdiction", [["KZ", t("jurisdiction_KZ")], ["EU", t("jurisdiction_EU")]], "KZ")),
+    field(t("jurisdiction"), select("jurisdiction", [["KZ", t("jurisdiction_KZ")], ["KG", t("jurisdiction_KG")], ["EU", t("jurisdiction_EU")]],
+      lang() === "ky" ? "KG" : "KZ")),
     field(t("category"), category),
     gravityField,
     field(t("description"), h("textarea", { name: "description", id: "description", required: true, maxlength: 20000 }), t("description_hint")),
@@ -123,7 +125,7 @@ export function fileCase() {
       parties: SIDES.map((side) => party(form, side)),
     };
     if (body.category === "criminal") body.offence = { gravity: f.gravity.value };
-    if (f.amount.value) body.amount = { value: f.amount.value, currency: body.jurisdiction === "KZ" ? "KZT" : "EUR" };
+    if (f.amount.value) body.amount = { value: f.amount.value, currency: CURRENCY[body.jurisdiction] || "EUR" };
     const filed = await intake.fileCase(body);
     rememberParty(filed.case.id, filed.access_token, { side: "claimant" });
     const saved = await saveContact(filed.access_token, f.claimant_email.value.trim());
