@@ -1079,8 +1079,8 @@ export const MESSAGES = {
   sitting_next: { en: "Next sitting: {when}", ru: "Следующая встреча: {when}", kk: "Келесі кездесу: {when}" },
   sitting_none: { en: "No sitting is fixed yet.", ru: "Встреча пока не назначена.", kk: "Кездесу әзірге белгіленбеген." },
   sittings_term: {
-    en: "Sittings take place within the term of mediation, {from} to {to}. Times are in {zone}.",
-    ru: "Встречи проходят в пределах срока медиации: с {from} по {to}. Время указано как {zone}.",
+    en: "Sittings take place within the term of mediation, {from} to {to}; times are in {zone}.",
+    ru: "Встречи проходят в пределах срока медиации: с {from} по {to}; время указано как {zone}.",
     kk: "Кездесулер медиация мерзімі ішінде өтеді: {from} – {to}. Уақыт: {zone}.",
   },
   sitting_fixed_at: { en: "Sitting fixed for {when}", ru: "Встреча назначена на {when}", kk: "Кездесу уақыты: {when}" },

@@ -174,7 +174,7 @@ function unavailableDates(c, me, cal, box, refresh) {
     await save([...new Set([...mine, input.value])]);
   }));
   const items = mine.map((day) => {
-    const remove = h("button", { type: "button", class: "link", "aria-label": t("sitting_remove_date", { date: fmtDate(day) }) }, t("remove"));
+    const remove = h("button", { type: "button", class: "secondary", "aria-label": t("sitting_remove_date", { date: fmtDate(day) }) }, t("remove"));
     remove.addEventListener("click", act(remove, box, () => save(mine.filter((d) => d !== day))));
     return h("li", { dataset: { date: day } }, fmtDate(day), " ", remove);
   });
