@@ -15,10 +15,10 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime, timedelta
-from typing import Literal
+from typing import Annotated, Literal
 from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, Field
+from pydantic import AfterValidator, BaseModel, Field
 from sqlalchemy import delete, select
 
 from shared.auth import Principal
@@ -31,6 +31,16 @@ from .models import Case, Sitting, SittingAnswer, SittingSlot, UnavailableDate
 from .schemas import Input
 
 Availability = Literal["available", "unavailable"]
+
+
+def _plausible(when: datetime) -> datetime:
+    """A sitting's time is this century's: far-off years would overflow the date arithmetic."""
+    if not 2000 <= when.year <= 2199:
+        raise ValueError("a time between the years 2000 and 2199")
+    return when
+
+
+When = Annotated[datetime, AfterValidator(_plausible)]
 RUNNING = ("agreement_signed", "in_session")  # the statuses with a running term of mediation
 MAX_SLOTS = 10
 MAX_UNAVAILABLE_DATES = 120
@@ -40,7 +50,7 @@ MAX_UNAVAILABLE_DATES = 120
 
 
 class SittingProposal(Input):
-    slots: list[datetime] = Field(min_length=1, max_length=MAX_SLOTS, description=(
+    slots: list[When] = Field(min_length=1, max_length=MAX_SLOTS, description=(
         "start times; without an offset a time is read in the case's time zone"))
     duration_minutes: int = Field(120, ge=15, le=480)
 
@@ -58,7 +68,7 @@ class SittingFix(Input):
 
 
 class SittingMove(Input):
-    starts_at: datetime = Field(description="without an offset it is read in the case's time zone")
+    starts_at: When = Field(description="without an offset it is read in the case's time zone")
     duration_minutes: int | None = Field(None, ge=15, le=480)
 
 
