@@ -7,6 +7,11 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
+from services.intake.app import create_app
+from shared.config import Settings
+from tests.support.apps import running
+
+from .conftest import Driver
 from .test_flow import full_flow, outbox_events
 
 ALMATY = ZoneInfo("Asia/Almaty")
@@ -23,6 +28,20 @@ async def term(client, case_id, who) -> tuple[date, date]:
 
 
 async def test_a_sitting_is_proposed_answered_fixed_moved_and_cancelled(app_client, flow):
+    await propose_answer_fix_move_cancel(app_client, flow)
+
+
+async def test_the_same_on_postgresql(tmp_path, pg_database_template, monkeypatch):
+    base, names = pg_database_template
+    monkeypatch.setenv("ODR_INTAKE_DATABASE_URL", f"{base}/{names['intake']}")
+    app = create_app(Settings(data_dir=tmp_path, dev_mode=True, log_format="text"), configure_logs=False)
+    assert app.state.runtime.database_url.startswith("postgresql+asyncpg://")
+    async with running(app) as client:
+        client.app = app
+        await propose_answer_fix_move_cancel(client, Driver(client))
+
+
+async def propose_answer_fix_move_cancel(app_client, flow):
     case_id, claimant, respondent, mediator = await full_flow(flow)
     start, end = await term(app_client, case_id, mediator)
     day1, day2 = start + timedelta(days=3), start + timedelta(days=4)
