@@ -2,7 +2,8 @@
 mediator (desktop, English) proposes two times; the respondent, on a phone in Russian, lists the
 first day as one they cannot attend and answers per time; the mediator sees who can come when, is
 refused the first time and fixes the second; both case pages then show the next sitting in Almaty
-time, formatted for the language, and the respondent's feed has the invitation in Russian.
+time, formatted for the language, the room's waiting room says when it starts, and the
+respondent's feed has the invitation in Russian.
 Screenshots of each step are kept in test-artifacts/browser/."""
 
 from __future__ import annotations
@@ -96,6 +97,13 @@ async def test_a_sitting_is_agreed_around_a_partys_unavailable_date(odr, browser
     await expect(nxt).to_contain_text("время Алматы")
     assert not re.search(r"\d{4}-\d{2}-\d{2}T", await nxt.inner_text())
     await shot("respondent", "next-sitting")
+
+    # In the room, the waiting room says when the sitting starts.
+    await r.goto(f"/cases/{case_id}/room")
+    await expect(r.locator("#next-sitting")).to_contain_text("15:00", timeout=WAIT)
+    await expect(r.locator("#where")).to_contain_text("Зал ожидания — встреча начнётся", timeout=WAIT)
+    await expect(r.locator("#where")).to_contain_text("15:00 (время Алматы)")
+    await shot("respondent", "waiting-room")
 
     # The respondent's notices carry the invitation in Russian.
     async with httpx.AsyncClient(base_url=odr) as http:
