@@ -95,7 +95,7 @@ class Calendar(BaseModel):
     time_zone: str
     term_starts_on: date | None
     term_ends_on: date | None
-    term_citation: str
+    term_citation: str = Field(description="in the reader's language")
     sittings: list[SittingView]
     next_sitting: SittingView | None = Field(description="the earliest fixed sitting that has not ended")
     unavailable_dates: dict[str, list[date]] = Field(description="per side; a party sees its own side's only")
@@ -153,6 +153,11 @@ async def _access(uow: UnitOfWork, case_id: str, principal: Principal) -> tuple[
     return case, relation
 
 
+async def _language(uow: UnitOfWork, case: Case, principal: Principal) -> str:
+    """The caller's language: a party's own, else the case's (the rule's citation is told in it)."""
+    return cases.viewer_language(case, await cases.participants(uow.session, case.id), principal)
+
+
 async def calendar(uow: UnitOfWork, *, case_id: str, principal: Principal) -> Calendar:
     case, relation = await _access(uow, case_id, principal)
     zone, rs = _zone(case)
@@ -164,7 +169,7 @@ async def calendar(uow: UnitOfWork, *, case_id: str, principal: Principal) -> Ca
     now = cases.utcnow()
     upcoming = sorted((v for v in views if v.status == "fixed" and v.ends_at > now), key=lambda v: v.starts_at)
     return Calendar(case_id=case.id, time_zone=rs.time_zone, term_starts_on=case.term_starts_on,
-                    term_ends_on=case.term_ends_on, term_citation=rs.term_citation, sittings=views,
+                    term_ends_on=case.term_ends_on, term_citation=rs.term_citation.get(await _language(uow, case, principal)), sittings=views,
                     next_sitting=upcoming[0] if upcoming else None,
                     unavailable_dates={s: sorted(d) for s, d in dates.items() if sides is None or s in sides})
 
@@ -178,14 +183,16 @@ async def _mediators_case(uow: UnitOfWork, case_id: str, principal: Principal) -
         raise Forbidden("only the case's mediator schedules its sittings")
     if case.status not in RUNNING:
         raise Conflict("no-running-term", f"a case that is {case.status} has no running term of mediation",
-                       case_status=case.status, citation=eligibility.by_ref(case.rule_set).term_citation)
+                       case_status=case.status,
+                       citation=eligibility.by_ref(case.rule_set).term_citation.get(await _language(uow, case, principal)))
     return case
 
 
 def _within_term(case: Case, starts_at: datetime, ends_at: datetime, *, zone: ZoneInfo,
-                 rs: eligibility.RuleSet) -> None:
+                 rs: eligibility.RuleSet, lang: str) -> None:
     """Refuse a time in the past or outside the term of mediation (with its extensions), counted in
-    calendar days of the case's time zone, with the rule's citation."""
+    calendar days of the case's time zone, with the rule's citation in ``lang`` (only the mediator
+    schedules, and a mediator reads the case's language, as ``cases.viewer_language`` says)."""
     if starts_at <= cases.utcnow():
         raise Problem(422, "sitting-in-the-past", "a sitting must start in the future", starts_at=starts_at.isoformat())
     first, last = starts_at.astimezone(zone).date(), ends_at.astimezone(zone).date()
@@ -193,7 +200,7 @@ def _within_term(case: Case, starts_at: datetime, ends_at: datetime, *, zone: Zo
         raise Problem(422, "sitting-outside-term",
                       f"a sitting must take place within the term of mediation, {case.term_starts_on.isoformat()} to "
                       f"{case.term_ends_on.isoformat()} ({rs.time_zone})",
-                      citation=rs.term_citation, term_starts_on=case.term_starts_on.isoformat(),
+                      citation=rs.term_citation.get(lang), term_starts_on=case.term_starts_on.isoformat(),
                       term_ends_on=case.term_ends_on.isoformat(), time_zone=rs.time_zone,
                       starts_at=starts_at.isoformat())
 
@@ -233,7 +240,7 @@ async def propose(uow: UnitOfWork, *, case_id: str, proposal: SittingProposal, p
     starts = sorted({_aware(s, zone) for s in proposal.slots})
     length = timedelta(minutes=proposal.duration_minutes)
     for s in starts:
-        _within_term(case, s, s + length, zone=zone, rs=rs)
+        _within_term(case, s, s + length, zone=zone, rs=rs, lang=case.language)
     now = cases.utcnow()
     sitting = Sitting(id=str(uuid.uuid4()), case_id=case.id, status="proposed", duration_minutes=proposal.duration_minutes,
                       starts_at=None, sequence=0, proposed_by=principal.subject, created_at=now, updated_at=now)
@@ -254,7 +261,8 @@ async def fix(uow: UnitOfWork, *, case_id: str, sitting_id: str, fix: SittingFix
     if slot is None or slot.sitting_id != sitting.id:
         raise NotFound("the slot")
     zone, rs = _zone(case)
-    _within_term(case, slot.starts_at, slot.starts_at + timedelta(minutes=sitting.duration_minutes), zone=zone, rs=rs)
+    _within_term(case, slot.starts_at, slot.starts_at + timedelta(minutes=sitting.duration_minutes), zone=zone,
+                 rs=rs, lang=case.language)
     await _refuse_unavailable(uow, case, sitting, slot.starts_at, zone=zone, slot_id=slot.id)
     sitting.status, sitting.starts_at, sitting.updated_at = "fixed", slot.starts_at, cases.utcnow()
     uow.publish(_fixed_event(case, sitting, rs))
@@ -272,7 +280,7 @@ async def move(uow: UnitOfWork, *, case_id: str, sitting_id: str, move: SittingM
     zone, rs = _zone(case)
     starts_at = _aware(move.starts_at, zone)
     duration = move.duration_minutes or sitting.duration_minutes
-    _within_term(case, starts_at, starts_at + timedelta(minutes=duration), zone=zone, rs=rs)
+    _within_term(case, starts_at, starts_at + timedelta(minutes=duration), zone=zone, rs=rs, lang=case.language)
     await _refuse_unavailable(uow, case, sitting, starts_at, zone=zone)
     sitting.starts_at, sitting.duration_minutes = starts_at, duration
     sitting.sequence += 1
