@@ -319,3 +319,60 @@ class CourtClient(Base):
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     # tokens issued before this are not refreshed (``accounts.refresh``) and were revoked
     secret_rotated_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class Sitting(Base):
+    """A sitting of the mediation: proposed by the mediator as one or several slots, then fixed at
+    one of them (``starts_at``), perhaps moved, perhaps cancelled. ``sequence`` counts the changes
+    after it was fixed: the calendar invitation's SEQUENCE (RFC 5545), so a calendar replaces the
+    old time instead of adding a second event."""
+
+    __tablename__ = "sittings"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    case_id: Mapped[str] = mapped_column(String(36), index=True)
+    status: Mapped[str] = mapped_column(String(20))  # proposed, fixed, cancelled
+    duration_minutes: Mapped[int] = mapped_column(Integer)
+    starts_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    sequence: Mapped[int] = mapped_column(Integer, default=0)
+    proposed_by: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class SittingSlot(Base):
+    """One time the mediator proposed for a sitting."""
+
+    __tablename__ = "sitting_slots"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    sitting_id: Mapped[str] = mapped_column(String(36), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class SittingAnswer(Base):
+    """A side's availability for one slot (the latest answer counts)."""
+
+    __tablename__ = "sitting_answers"
+    __table_args__ = (UniqueConstraint("slot_id", "side", name="uq_sitting_answer_slot_side"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    sitting_id: Mapped[str] = mapped_column(String(36), index=True)
+    slot_id: Mapped[str] = mapped_column(String(36))
+    side: Mapped[str] = mapped_column(String(20))
+    availability: Mapped[str] = mapped_column(String(20))  # available, unavailable
+    answered_by: Mapped[str] = mapped_column(String(100))
+    answered_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class UnavailableDate(Base):
+    """A date (in the case's time zone) a side said it cannot attend (HMCTS's "unavailable dates")."""
+
+    __tablename__ = "unavailable_dates"
+
+    case_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    side: Mapped[str] = mapped_column(String(20), primary_key=True)
+    on: Mapped[date] = mapped_column(Date, primary_key=True)
+    recorded_by: Mapped[str] = mapped_column(String(100))
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -73,6 +73,12 @@ KINDS: dict[str, Kind] = {k.name: k for k in [
     Kind("session_reminder", SESSION, critical=True, link="/cases/{case_id}/sessions/{session_id}"),
     Kind("session_started", SESSION, channels=frozenset({IN_APP}), link="/cases/{case_id}/sessions/{session_id}"),
     # only that side, and only that the mediator asks them in: no content ever
+    # the calendar: the parties answer proposed times; everyone in the sessions gets the invitation
+    Kind("sitting_proposed", Audience(PARTY_ROLES)),
+    Kind("sitting_fixed", SESSION),
+    Kind("sitting_moved", SESSION, critical=True),
+    Kind("sitting_cancelled", SESSION, critical=True),
+    Kind("sitting_reminder", SESSION, critical=True),
     Kind("caucus_requested", Audience(SESSION_ROLES - MEDIATOR, side_from="side"), channels=frozenset({IN_APP}),
          link="/cases/{case_id}/sessions/{session_id}"),
     Kind("draft_ready", CASE, link="/cases/{case_id}/agreements/{agreement_id}"),

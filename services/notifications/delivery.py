@@ -34,7 +34,7 @@ from shared.clock import utcnow
 from shared.tasks import cancel_and_wait
 from shared.workers import Worker
 
-from . import service
+from . import calendar, service
 from .channels.email import PermanentFailure, TransientFailure, build_message, message_id_for
 from .models import CaseEntry, Delivery, Notification, Preference
 from .preferences import quiet_until
@@ -200,8 +200,15 @@ class DeliveryWorker(Worker):
                                                  params=n.params or {}, time_zone=time_zone)
         try:
             if d.channel == "email":
+                invitation = None
+                if calendar.wants_invitation(n.kind):
+                    invitation = calendar.invitation(
+                        kind=n.kind, params=n.params, time_zone=time_zone, summary=rendered.subject,
+                        link=rendered.link, organizer=self.settings.mail_from, attendee=address,
+                        language=rendered.language, domain=self.settings.message_id_domain)
                 msg = build_message(rendered=rendered, to=address, sender=self.settings.mail_from,
-                                    message_id=message_id_for(d.id, self.settings.message_id_domain))
+                                    message_id=message_id_for(d.id, self.settings.message_id_domain),
+                                    invitation=invitation)
                 await self.notifier.email_transport().send(msg, recipient=d.recipient, language=rendered.language)
             elif d.channel == "sms":
                 await self.notifier.sms.send(delivery_id=d.id, recipient=d.recipient, phone=address, text=rendered.short)

@@ -126,6 +126,35 @@ async def on_case_closed(notifier, session, event: I.CaseClosed, envelope) -> No
     await _tell(notifier, session, envelope, "case_closed", event, {"outcome": event.outcome})
 
 
+async def on_sitting_proposed(notifier, session, event: I.SittingProposed, envelope) -> None:
+    await _tell(notifier, session, envelope, "sitting_proposed", event, {"sitting_id": event.sitting_id})
+
+
+def _sitting_params(event: I.SittingFixed | I.SittingCancelled) -> dict:
+    return {"sitting_id": event.sitting_id, "starts_at": event.starts_at.isoformat(),
+            "ends_at": event.ends_at.isoformat(), "sequence": event.sequence}
+
+
+async def on_sitting_fixed(notifier, session, event: I.SittingFixed, envelope) -> None:
+    """The invitation (or, from the second time on, its update) and the reminders, which move with
+    the sitting: the same job refs get the new time and a new generation."""
+    case = await _case_of(notifier, session, event.case_id)
+    case.time_zone = event.time_zone
+    params = _sitting_params(event)
+    await _tell(notifier, session, envelope, "sitting_fixed" if event.sequence == 0 else "sitting_moved", event, params)
+    for lead_seconds in notifier.nsettings.session_reminders_seconds:
+        lead = f"{lead_seconds // 3600}h" if lead_seconds % 3600 == 0 else f"{lead_seconds}s"
+        await scheduler.schedule(session, notifier, kind="sitting_reminder", case_id=event.case_id,
+                                 ref=f"{event.sitting_id}:{lead_seconds}",
+                                 due_at=event.starts_at - timedelta(seconds=lead_seconds),
+                                 params={"sitting_id": event.sitting_id, "starts_at": params["starts_at"], "lead": lead})
+
+
+async def on_sitting_cancelled(notifier, session, event: I.SittingCancelled, envelope) -> None:
+    await scheduler.cancel(session, case_id=event.case_id, kind="sitting_reminder", ref_prefix=f"{event.sitting_id}:")
+    await _tell(notifier, session, envelope, "sitting_cancelled", event, _sitting_params(event))
+
+
 # -- sessions ------------------------------------------------------------------------------------
 
 
@@ -214,6 +243,7 @@ HANDLERS: dict[type[Event], Any] = {
     I.CaseFiled: on_case_filed, I.RespondentInvited: on_invited, I.ConsentRecorded: on_consent,
     I.ScreeningRequested: on_screening, I.MediatorProposed: on_mediator_proposed,
     I.MediatorAssigned: on_mediator_assigned, I.MediationAgreed: on_mediation_agreed, I.CaseClosed: on_case_closed,
+    I.SittingProposed: on_sitting_proposed, I.SittingFixed: on_sitting_fixed, I.SittingCancelled: on_sitting_cancelled,
     S.SessionScheduled: on_session_scheduled, S.SessionStarted: on_session_started, S.CaucusOpened: on_caucus_opened,
     A.DraftReady: on_draft_ready, A.SignatureRequested: on_signature_requested, A.SignatureAdded: on_signature_added,
     A.SignatureWithdrawn: on_signature_withdrawn, A.AgreementSigned: on_signed, A.AgreementApproved: on_court_decision,

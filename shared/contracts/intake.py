@@ -176,3 +176,49 @@ class AccessRevoked(_IntakeEvent):
     expires_at: datetime
     reason: Literal["signed_out", "signed_out_everywhere", "recused", "account_disabled", "password_changed",
                     "client_secret_rotated"]
+
+
+# -- the calendar: sittings ----------------------------------------------------------------------
+# Times only (UTC instants, shown in ``time_zone``): a sitting's purpose, the parties' availability
+# and unavailable dates stay in intake.
+
+
+@event
+class SittingProposed(_IntakeEvent):
+    """The mediator proposed times for a sitting; the parties answer their availability in the client."""
+
+    type: ClassVar[str] = "odr.sitting.proposed.v1"
+    summary: ClassVar[str] = "The mediator proposed one or several times for a sitting."
+
+    sitting_id: str
+    slots: list[datetime]
+    time_zone: str = "Asia/Almaty"
+
+
+@event
+class SittingFixed(_IntakeEvent):
+    """A sitting was fixed (``sequence`` 0) or moved (each move one more): the calendar invitation
+    goes out, or is updated, and the reminders follow ``starts_at``."""
+
+    type: ClassVar[str] = "odr.sitting.fixed.v1"
+    summary: ClassVar[str] = "A sitting was fixed, or moved to another time (`sequence` counts the changes)."
+
+    sitting_id: str
+    starts_at: datetime
+    ends_at: datetime
+    sequence: int = Field(ge=0)
+    time_zone: str = "Asia/Almaty"
+
+
+@event
+class SittingCancelled(_IntakeEvent):
+    """A fixed sitting was cancelled: its invitation is withdrawn and its reminders removed."""
+
+    type: ClassVar[str] = "odr.sitting.cancelled.v1"
+    summary: ClassVar[str] = "A fixed sitting was cancelled."
+
+    sitting_id: str
+    starts_at: datetime
+    ends_at: datetime
+    sequence: int = Field(ge=0)
+    time_zone: str = "Asia/Almaty"

@@ -11,6 +11,7 @@ import { navigate } from "../router.js";
 import { busy, checkbox, definitionList, fmtDate, fmtDateTime, h, mount, problemBox, section, toast, zoneOf } from "../ui.js";
 import { forgetInvitation, inviteStep } from "./invite.js";
 import { onNotice } from "./notifications.js";
+import { loadCalendar, sittingsStep } from "./sittings.js";
 
 export async function caseView(caseId) {
   if (!identity.forCase(caseId)) return signIn(caseId);
@@ -111,6 +112,8 @@ async function nextSteps(c, me, box, refresh) {
   if (c.status === "eligible" || (me.role === "mediator" && c.status === "eligible")) out.push(await mediatorStep(c, me, box, refresh));
   if (c.status === "mediator_agreed") out.push(await agreementToMediate(c, me, box, refresh));
   if (["agreement_signed", "in_session"].includes(c.status)) {
+    const cal = await loadCalendar(c.id, me);
+    if (cal) out.push(sittingsStep(c, me, cal, box, refresh));
     out.push(section(t("room_title"), h("p", {}, t("room_intro")),
       h("a", { class: "button", id: "room-enter", href: `/cases/${c.id}/room`, "data-link": "" }, t("room_enter"))));
   }
