@@ -130,7 +130,7 @@ def explain(rule_set_ref: str | None, outcome: str | None, fired: list[str], lan
     for rid in fired:
         rule = rs.rule(rid)
         if rule is not None:
-            explained.append(RuleExplanation(rule=rid, outcome=rule.outcome, citation=rule.citation,
+            explained.append(RuleExplanation(rule=rid, outcome=rule.outcome, citation=rule.citation.get(lang),
                                              explanation=rule.explanation.get(lang)))
     explained.sort(key=lambda r: r.outcome != outcome)
     return EligibilityView(outcome=outcome, rule_set=rule_set_ref, rules_fired=list(fired), explanation=explained)

@@ -143,7 +143,7 @@ async def view_invitation(uow: UnitOfWork, *, token: str, lang: str | None = Non
     lang = lang or invitee.language
     return InvitationView(case_id=case.id, jurisdiction=case.jurisdiction, category=case.category, side=link.side,
                           answer_by=link.expires_at, consent_text_version=rs.consent_text.version,
-                          consent_text=rs.consent_text.get(lang), answer_window_citation=rs.answer_window_citation)
+                          consent_text=rs.consent_text.get(lang), answer_window_citation=rs.answer_window_citation.get(lang))
 
 
 async def answer_invitation(uow: UnitOfWork, *, token: str, answer: InvitationAnswer, tokens: TokenService,

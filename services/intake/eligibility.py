@@ -2,7 +2,9 @@
 (``services/intake/rulesets/<JURISDICTION>-<version>.json``), not code, so a lawyer can read and
 change them and every decision can name the exact version and rules that produced it.
 
-A rule is ``{id, citation, condition, outcome, explanation: {kk, ru, en}}``. A condition is a small
+A rule is ``{id, citation, condition, outcome, explanation}``; its citation and explanation are
+texts in every language the rule set declares (``languages``, by default kk, ru and en), so a
+refusal cites the law in the reader's language, not in English. A condition is a small
 JSON expression over the facts of a case (or of a mediator):
 
 - ``{"fact": "offence.gravity", "eq" | "ne" | "in" | "not_in" | "lt" | "lte" | "gt" | "gte": value}``
@@ -22,25 +24,36 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from shared.problems import NotFound, Problem
 
 RULESETS = Path(__file__).parent / "rulesets"
 Outcome = Literal["eligible", "ineligible", "needs_review"]
 Lang = Literal["kk", "ru", "en"]
+LANGUAGES = ("kk", "ru", "en", "ky")
 _OPS = {"eq", "ne", "in", "not_in", "lt", "lte", "gt", "gte", "present"}
 
 
 class Texts(BaseModel):
+    """One text in several languages. Which languages are required is the rule set's to say
+    (``RuleSet.languages``): a Kazakh rule set carries kk, ru and en, a Kyrgyz one ky, ru and en."""
+
     model_config = ConfigDict(extra="forbid")
 
-    kk: str = Field(min_length=1)
-    ru: str = Field(min_length=1)
-    en: str = Field(min_length=1)
+    kk: str | None = Field(None, min_length=1)
+    ru: str | None = Field(None, min_length=1)
+    en: str | None = Field(None, min_length=1)
+    ky: str | None = Field(None, min_length=1)
 
     def get(self, lang: str) -> str:
-        return getattr(self, lang if lang in ("kk", "ru", "en") else "ru")
+        """The text in ``lang``; a language the rule set does not carry reads Russian (the
+        language every rule set of the region carries), then English."""
+        text = getattr(self, lang, None) if lang in LANGUAGES else None
+        return text or self.ru or self.en or ""
+
+    def missing(self, languages: list[str]) -> list[str]:
+        return [lang for lang in languages if not getattr(self, lang, None)]
 
 
 class VersionedText(Texts):
@@ -51,7 +64,7 @@ class Rule(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     id: str = Field(pattern=r"^[a-z0-9_.-]+$")
-    citation: str = Field(min_length=1)
+    citation: Texts
     condition: dict[str, Any]
     outcome: Outcome
     explanation: Texts
@@ -71,11 +84,12 @@ class RuleSet(BaseModel):
     jurisdiction: str = Field(pattern=r"^[A-Z]{2}$")
     version: str = Field(pattern=r"^\d+(\.\d+)*$")
     law: str
+    languages: list[Literal["kk", "ru", "en", "ky"]] = Field(default_factory=lambda: ["kk", "ru", "en"], min_length=1)
     time_zone: str
     answer_window_days: int = Field(ge=1, le=90)
-    answer_window_citation: str
+    answer_window_citation: Texts
     term_days: int = Field(ge=1, le=365)
-    term_citation: str
+    term_citation: Texts
     max_extension_days: int = Field(ge=0, le=365)
     retention_days: int = Field(
         1826, ge=1, le=36500, description="how long after a case closes its personal data and screening answers are "
@@ -85,6 +99,21 @@ class RuleSet(BaseModel):
     agreement_to_mediate_text: VersionedText
     case_rules: list[Rule]
     mediator_rules: list[Rule] = []
+
+    @model_validator(mode="after")
+    def _every_text_in_every_language(self) -> "RuleSet":
+        """A rule set that lacks a language it declares is refused when it is loaded, not when a
+        reader of that language meets an empty explanation."""
+        texts: dict[str, Texts] = {"answer_window_citation": self.answer_window_citation,
+                                   "term_citation": self.term_citation, "consent_text": self.consent_text,
+                                   "agreement_to_mediate_text": self.agreement_to_mediate_text}
+        for rule in [*self.case_rules, *self.mediator_rules]:
+            texts[f"{rule.id}.citation"] = rule.citation
+            texts[f"{rule.id}.explanation"] = rule.explanation
+        gaps = {where: text.missing(self.languages) for where, text in texts.items() if text.missing(self.languages)}
+        if gaps:
+            raise ValueError(f"texts missing in a declared language: {gaps}")
+        return self
 
     @property
     def ref(self) -> str:
@@ -158,7 +187,7 @@ def holds(cond: dict[str, Any], facts: dict[str, Any]) -> bool:
 @dataclass(frozen=True)
 class FiredRule:
     id: str
-    citation: str
+    citation: Texts
     outcome: str
     explanation: Texts
 
@@ -176,7 +205,8 @@ class Decision:
     def explain(self, lang: str) -> list[dict[str, str]]:
         """The rules behind the outcome, in the reader's language (the deciding rules first)."""
         deciding = [r for r in self.fired if r.outcome == self.outcome] + [r for r in self.fired if r.outcome != self.outcome]
-        return [{"rule": r.id, "outcome": r.outcome, "citation": r.citation, "explanation": r.explanation.get(lang)}
+        return [{"rule": r.id, "outcome": r.outcome, "citation": r.citation.get(lang),
+                 "explanation": r.explanation.get(lang)}
                 for r in deciding]
 
 

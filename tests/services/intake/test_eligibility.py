@@ -101,12 +101,21 @@ def test_the_eu_directive_rule_set(body, outcome, rule):
     assert decision.outcome == outcome and rule in decision.rules_fired
 
 
-def test_every_rule_explains_itself_in_kazakh_russian_and_english():
+def test_every_rule_explains_and_cites_itself_in_each_language_of_its_rule_set():
     for versions in eligibility.load_rule_sets().values():
         for rs in versions.values():
             for rule in [*rs.case_rules, *rs.mediator_rules]:
-                texts = {rule.explanation.kk, rule.explanation.ru, rule.explanation.en}
-                assert len(texts) == 3 and all(texts) and rule.citation
+                for text in (rule.explanation, rule.citation):
+                    in_each = {text.get(lang) for lang in rs.languages}
+                    assert len(in_each) == len(rs.languages) and all(in_each), (rs.ref, rule.id)
+
+
+def test_a_rule_set_missing_a_language_it_declares_is_refused(tmp_path):
+    incomplete = json.loads((eligibility.RULESETS / "KZ-2023.1.json").read_text())
+    del incomplete["case_rules"][0]["citation"]["kk"]
+    (tmp_path / "KZ-2023.1.json").write_text(json.dumps(incomplete))
+    with pytest.raises(ValueError, match="kz.mediable.private_law.citation"):
+        eligibility.load_rule_sets(tmp_path)
 
 
 def test_a_broken_rule_set_file_is_refused(tmp_path):
@@ -128,8 +137,11 @@ async def test_the_dry_run_explains_in_the_requested_language(app_client):
     assert {i["jurisdiction"] for i in r.json()["items"]} == {"EU", "KZ"}
 
 
-@pytest.mark.parametrize("lang, words", [("kk", "Сыбайлас жемқорлық"), ("ru", "коррупционным"), ("en", "corruption")])
-async def test_an_ineligible_case_is_refused_with_the_citation_in_the_filers_language(app_client, lang, words):
+@pytest.mark.parametrize("lang, words, citation", [
+    ("kk", "Сыбайлас жемқорлық", "№ 401-IV Заң, 1-бап, 3-тармақ"),
+    ("ru", "коррупционным", "Закон № 401-IV, ст. 1 п. 3"),
+    ("en", "corruption", "Law No. 401-IV, Art. 1(3)")])
+async def test_an_ineligible_case_is_refused_with_the_citation_in_the_filers_language(app_client, lang, words, citation):
     body = {"jurisdiction": "KZ", "category": "criminal", "description": "bribe", "language": lang,
             "offence": {"gravity": "minor", "corruption": True}}
     r = await app_client.post("/cases", json=body, headers={"Idempotency-Key": f"k-{lang}"})
@@ -137,7 +149,7 @@ async def test_an_ineligible_case_is_refused_with_the_citation_in_the_filers_lan
     problem = r.json()
     assert problem["type"].endswith("/case-ineligible") and problem["language"] == lang
     assert words in problem["detail"]
-    assert problem["rules"][0]["citation"] == "Law No. 401-IV, Art. 1(3)"
+    assert problem["rules"][0]["citation"] == citation
     assert problem["rule_set"] == "KZ@2023.1"
     again = await app_client.post("/cases", json=body, headers={"Idempotency-Key": f"k-{lang}"})
     assert again.status_code == 422 and again.json()["case_id"] == problem["case_id"]
