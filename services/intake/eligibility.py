@@ -159,6 +159,8 @@ def check_condition(cond: Any) -> None:
         ops = set(cond) - {"fact"}
         if len(ops) != 1 or not ops <= _OPS:
             raise ValueError(f"a fact test needs exactly one of {sorted(_OPS)}")
+        if "has_any" in ops and not isinstance(cond["has_any"], list):
+            raise ValueError("`has_any` takes a list")
     else:
         raise ValueError(f"unknown condition keys {sorted(cond)}")
 

@@ -211,7 +211,7 @@ def _add_participants(session: AsyncSession, case: Case, filing: CaseFiling,
                       personal_vault: personal.Vault) -> list[Participant]:
     people: list[Participant] = []
 
-    def add(details: personal.PersonalDetails, procedural_role: str | None = None, **kw) -> Participant:
+    def add(details: personal.PersonalDetails, *, procedural_role: str | None = None, **kw) -> Participant:
         p = Participant(id=str(uuid.uuid4()), case_id=case.id, position=len(people), procedural_role=procedural_role,
                         **kw)
         personal.seal(personal_vault, p, details)
@@ -222,14 +222,14 @@ def _add_participants(session: AsyncSession, case: Case, filing: CaseFiling,
     parties = filing.parties or []
     for side in cases.SIDES:
         if not any(p.party_side == side for p in parties):  # minimal filings: an unnamed party per side
-            add(personal.PersonalDetails(), cases.default_procedural_role(case.category, side), side=side, role="party",
-                kind="natural_person", language=case.language, legal_capacity="full")
+            add(personal.PersonalDetails(), procedural_role=cases.default_procedural_role(case.category, side), side=side,
+                role="party", kind="natural_person", language=case.language, legal_capacity="full")
     for party in parties:
         main = add(personal.PersonalDetails(
             name=party.name, id_number=party.id_number, members=list(party.members),
             accessibility={"needs": list(party.accessibility_needs), "note": party.accessibility_note},
             contact=party.contact.model_dump(exclude_none=True) if party.contact else {}),
-            party.procedural_role, side=party.party_side, role="party", kind=party.kind,
+            procedural_role=party.procedural_role, side=party.party_side, role="party", kind=party.kind,
             legal_capacity=party.legal_capacity, language=party.language)
         # a legal representative acts for the party as a representative does (notices, room, signature)
         for role, procedural_role, persons in (
@@ -240,7 +240,7 @@ def _add_participants(session: AsyncSession, case: Case, filing: CaseFiling,
                 add(personal.PersonalDetails(
                     name=person.name, id_number=person.id_number, organisation=person.organisation,
                     contact=person.contact.model_dump(exclude_none=True) if person.contact else {}),
-                    procedural_role, side=party.party_side, role=role, kind="natural_person", represents_id=main.id, legal_capacity="full",
+                    procedural_role=procedural_role, side=party.party_side, role=role, kind="natural_person", represents_id=main.id, legal_capacity="full",
                     language=person.language or party.language)
     # the first party of each side speaks for that side (consent, screening, signature)
     people.sort(key=lambda p: (p.role != "party", p.position))
