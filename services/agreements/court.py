@@ -1,6 +1,8 @@
 """The court API's use cases (``/court/v1``). A court client's token carries its ``court``; it sees
 only cases that court referred (``CaseRef.court_id``) and, of those, only executed agreements.
-Another court's agreement is a 404, the same as one that does not exist.
+Another court's agreement is a 404, the same as one that does not exist. Prosecutors and
+investigators who refer criminal cases are clients of the same API (their ``court`` names the body);
+the signed item of a criminal case carries the article its reconciliation enables (``legal_effect``).
 
 Webhooks: courts register endpoints with the notifications service
 (``/notifications/court/v1/webhooks``), which delivers ``odr.agreement.signed.v1``,
@@ -37,12 +39,14 @@ async def read_feed(uow: UnitOfWork, *, principal: Principal, after: str | None,
     items = await feed.read(uow.session, court_id=principal.court, after=position, limit=limit)
     out = []
     for i in items:
-        signatures = None
+        signatures = legal_effect = None
         if i.type == AgreementSigned.type and i.version is not None:  # the signatures travel with the event
             signatures = await service.signature_summaries(uow.session, agreement_id=i.agreement_id, version=i.version)
+            # a criminal case: the body learns which article the reconciliation enables (Art. 68)
+            legal_effect = (await uow.session.get(CaseRef, i.case_id)).legal_effect
         out.append(FeedItem(cursor=str(i.seq), type=i.type, case_id=i.case_id, agreement_id=i.agreement_id,
                             version=i.version, document_hash=i.document_hash, occurred_at=i.occurred_at,
-                            signatures=signatures))
+                            signatures=signatures, legal_effect=legal_effect))
     return Feed(items=out,
                 next_cursor=str(items[-1].seq if items else position))
 

@@ -203,11 +203,20 @@ def template(code: str, category: str, language: str) -> dict[str, str]:
     return dict(languages[language])
 
 
+def category_labels(code: str, category: str, language: str) -> dict[str, str]:
+    """The headings a category's template overrides (none when it has no template)."""
+    try:
+        return dict(template(code, category, language).get("labels") or {})
+    except Problem:
+        return {}
+
+
 def from_template(code: str, category: str, language: str, given: AgreementContent | None) -> AgreementContent:
-    """A new draft: the template's title and default clauses, overridden by whatever was given."""
+    """A new draft: the template's title and default clauses (a criminal case's reconciliation
+    template also its subject and harm-compensation terms), overridden by whatever was given."""
     base = template(code, category, language)
     content = given.model_copy() if given else AgreementContent()
-    for field in ("title", "procedure", "consequences"):
+    for field in ("title", "subject", "procedure", "consequences", "free_text"):
         if getattr(content, field) is None and base.get(field):
             setattr(content, field, base[field])
     return content
@@ -260,8 +269,10 @@ def missing_content(code: str, content: AgreementContent, language: str = "en") 
 
 
 def render_lines(document: dict) -> list[str]:
-    """The document as readable lines in its own language, for the diff and the PDF."""
-    labels = jurisdiction(document["jurisdiction"]).labels[document["language"]]
+    """The document as readable lines in its own language, for the diff and the PDF. A category's
+    template may name the sides and sections its own way (a criminal case: victim and suspect)."""
+    labels = {**jurisdiction(document["jurisdiction"]).labels[document["language"]],
+              **category_labels(document["jurisdiction"], document["category"], document["language"])}
     c = document["content"]
     lines = [c.get("title") or labels["agreement"], f"{labels['version']}: {document['version']}"]
     if c.get("place"):

@@ -36,6 +36,10 @@ class CaseRef(Base):
     jurisdiction: Mapped[str] = mapped_column(String(8))
     filed_at: Mapped[datetime] = mapped_column(UTCDateTime)
     category: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    # who referred it (court, prosecutor, investigator) and, in a criminal case, what a
+    # reconciliation enables in law ({code, article: {kk, ru, en}}): told to the referring body
+    referred_by: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    legal_effect: Mapped[dict | None] = mapped_column(JSON, nullable=True)
 
 
 class Encrypted(SealedColumns):

@@ -241,6 +241,9 @@ class FeedItem(BaseModel):
     signatures: list[dict] | None = Field(
         None, description="on an agreement-signed item: each signature (slot, method, time; for a qualified "
         "electronic signature the certificate's subject, IIN/BIN, serial, issuer and the base64 CMS)")
+    legal_effect: dict | None = Field(
+        None, description="on an agreement-signed item of a criminal case: what the reconciliation enables, "
+        "`{code, article: {kk, ru, en}}` (Kazakhstan: release from criminal liability, Criminal Code Art. 68)")
 
 
 class Feed(BaseModel):

@@ -21,7 +21,7 @@ from shared.auth import Principal
 from shared.clock import utcnow
 from shared.contracts.agreements import (AgreementSigned, DraftReady, ObligationDue, SignatureAdded,
                                         SignatureRequested, SignatureWithdrawn)
-from shared.contracts.intake import CaseFiled
+from shared.contracts.intake import CaseFiled, LegalEffect
 from shared.contracts.sessions import ProposalAccepted
 from shared.problems import Conflict, Forbidden, NotFound, Problem
 from shared.uow import UnitOfWork
@@ -50,7 +50,8 @@ VERIFY_HINT = "POST /agreements/verify (the PDF or its attached agreement.sealed
 async def record_case(session: AsyncSession, *, event: CaseFiled) -> None:
     if await session.get(CaseRef, event.case_id) is None:
         session.add(CaseRef(case_id=event.case_id, court_id=event.court_id, jurisdiction=event.jurisdiction,
-                            category=event.category, filed_at=event.filed_at))
+                            category=event.category, filed_at=event.filed_at, referred_by=event.referred_by,
+                            legal_effect=event.legal_effect.model_dump() if event.legal_effect else None))
 
 
 async def record_accepted_proposal(session: AsyncSession, *, event: ProposalAccepted, accepted_at: datetime) -> None:
@@ -513,7 +514,8 @@ async def _execute(uow: UnitOfWork, ctx: Context, agreement: Agreement, row: Agr
     due = [ObligationDue(obligation_id=o["id"], obligor_side=o["obligor"], due_on=o["deadline"])
            for o in document["content"].get("obligations", []) if o.get("deadline")]
     uow.publish(AgreementSigned(case_id=agreement.case_id, agreement_id=agreement.id, version=row.version,
-                                document_hash=row.document_hash, court_id=case.court_id, obligations=due))
+                                document_hash=row.document_hash, court_id=case.court_id, obligations=due,
+                                legal_effect=LegalEffect(**case.legal_effect) if case.legal_effect else None))
     if case.court_id:
         await feed.append(session, court_id=case.court_id, type=AgreementSigned.type, case_id=agreement.case_id,
                           agreement_id=agreement.id, version=row.version, document_hash=row.document_hash, at=now)

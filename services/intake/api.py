@@ -66,9 +66,11 @@ async def file_case(body: CaseFiling, response: Response, uow: Uow, rt: Runtime,
 async def refer_case(referral: CourtReferral, response: Response, uow: Uow,
                      principal: Annotated[Principal, Depends(require_roles("court"))], ctx: Ctx,
                      idempotency_key: IdempotencyKey = None) -> CaseView:
-    """A court refers a case to mediation with its docket number; it then invites both sides."""
+    """A court refers a case to mediation with its docket number, or a prosecutor or an investigator
+    (or a court) a criminal case with the criminal case number; it then invites both sides."""
     case, created = await filing.file_case(uow, filing=referral, filed_by=principal.subject,
                                            idempotency_key=idempotency_key, court_id=principal.court,
+                                           referred_by=await accounts.referring_body(uow, principal=principal),
                                            personal_vault=ctx.personal)
     if not created:
         response.status_code = 200

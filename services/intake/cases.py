@@ -23,9 +23,15 @@ from shared.uow import UnitOfWork
 
 from . import eligibility, personal, states
 from .models import Case, CaseTransition, MediatorProposal, Participant
-from .schemas import CaseView, EligibilityView, ParticipantView, RuleExplanation, TransitionView
+from .schemas import CaseView, EligibilityView, LegalEffectView, ParticipantView, RuleExplanation, TransitionView
 
 SIDES = ("claimant", "respondent")
+# In a criminal case the sides are the victim's and the suspect's (or accused's).
+CRIMINAL_ROLES = {"claimant": "victim", "respondent": "suspect"}
+
+
+def default_procedural_role(category: str, side: str) -> str | None:
+    return CRIMINAL_ROLES[side] if category == "criminal" else None
 
 
 # -- state machine and audit trail ---------------------------------------------------------------
@@ -145,9 +151,15 @@ def view(case: Case, people: list[Participant], principal: Principal | None = No
     sees_safety = relation in ("mediator", "admin")
     return CaseView(
         id=case.id, jurisdiction=case.jurisdiction, category=case.category, status=case.status,
-        court_id=case.court_id, docket_number=case.docket_number, filed_at=case.filed_at, language=case.language,
+        court_id=case.court_id, docket_number=case.docket_number, referred_by=case.referred_by,
+        criminal_case_number=case.criminal_case_number,
+        legal_effect=LegalEffectView(code=case.legal_effect["code"],
+                                     article=case.legal_effect["article"].get(lang) or case.legal_effect["article"]["ru"])
+        if case.legal_effect else None,
+        filed_at=case.filed_at, language=case.language,
         eligibility=explain(case.rule_set, case.eligibility, case.rules_fired or [], lang),
-        participants=[ParticipantView(id=p.id, side=p.side, role=p.role, kind=p.kind, name=p.name, language=p.language,
+        participants=[ParticipantView(id=p.id, side=p.side, role=p.role, procedural_role=p.procedural_role, kind=p.kind,
+                                      name=p.name, language=p.language,
                                       accessibility_needs=(p.accessibility or {}).get("needs", []))
                       for p in people],
         mediator_id=case.mediator_id, term_starts_on=case.term_starts_on, term_ends_on=case.term_ends_on,

@@ -9,11 +9,16 @@ JSON expression over the facts of a case (or of a mediator):
 
 - ``{"fact": "offence.gravity", "eq" | "ne" | "in" | "not_in" | "lt" | "lte" | "gt" | "gte": value}``
 - ``{"fact": "register_number", "present": true | false}``
+- ``{"fact": "offence.suspect_circumstances", "has_any": [...]}``: a list fact shares an item with the given list
 - ``{"all": [...]}``, ``{"any": [...]}``, ``{"not": {...}}``
 - ``{"any_party": {...}}``: the inner condition holds for at least one party of the case
 
 Outcome of a case: any ``ineligible`` rule wins, then any ``needs_review``, then ``eligible`` if an
 eligible rule fired; when nothing fired the rule set's ``default_outcome`` applies (a person looks).
+
+A rule may say what a case it admits ``enables`` in law (``{code, article: {kk, ru, en}}``): a
+criminal case admitted under Criminal Code Art. 68(1) or 68(2) (Kazakhstan) enables release from
+criminal liability under that part, and the referring body is told so with the outcome.
 """
 
 from __future__ import annotations
@@ -32,7 +37,7 @@ RULESETS = Path(__file__).parent / "rulesets"
 Outcome = Literal["eligible", "ineligible", "needs_review"]
 Lang = Literal["kk", "ru", "en"]
 LANGUAGES = ("kk", "ru", "en", "ky")
-_OPS = {"eq", "ne", "in", "not_in", "lt", "lte", "gt", "gte", "present"}
+_OPS = {"eq", "ne", "in", "not_in", "lt", "lte", "gt", "gte", "present", "has_any"}
 
 
 class Texts(BaseModel):
@@ -60,6 +65,15 @@ class VersionedText(Texts):
     version: str = Field(min_length=1)
 
 
+class Enables(BaseModel):
+    """What an admitted case enables in law: a stable code and the article, in each language."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    code: str = Field(pattern=r"^[A-Za-z0-9_.-]{1,60}$")
+    article: Texts
+
+
 class Rule(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -68,6 +82,7 @@ class Rule(BaseModel):
     condition: dict[str, Any]
     outcome: Outcome
     explanation: Texts
+    enables: Enables | None = None
 
     @field_validator("condition")
     @classmethod
@@ -110,6 +125,8 @@ class RuleSet(BaseModel):
         for rule in [*self.case_rules, *self.mediator_rules]:
             texts[f"{rule.id}.citation"] = rule.citation
             texts[f"{rule.id}.explanation"] = rule.explanation
+            if rule.enables is not None:
+                texts[f"{rule.id}.enables"] = rule.enables.article
         gaps = {where: text.missing(self.languages) for where, text in texts.items() if text.missing(self.languages)}
         if gaps:
             raise ValueError(f"texts missing in a declared language: {gaps}")
@@ -142,6 +159,8 @@ def check_condition(cond: Any) -> None:
         ops = set(cond) - {"fact"}
         if len(ops) != 1 or not ops <= _OPS:
             raise ValueError(f"a fact test needs exactly one of {sorted(_OPS)}")
+        if "has_any" in ops and not isinstance(cond["has_any"], list):
+            raise ValueError("`has_any` takes a list")
     else:
         raise ValueError(f"unknown condition keys {sorted(cond)}")
 
@@ -178,6 +197,8 @@ def holds(cond: dict[str, Any], facts: dict[str, Any]) -> bool:
         return value in expected
     if op == "not_in":
         return value not in expected
+    if op == "has_any":
+        return isinstance(value, list) and any(v in expected for v in value)
     try:
         return {"lt": value < expected, "lte": value <= expected, "gt": value > expected, "gte": value >= expected}[op]
     except TypeError:
@@ -190,6 +211,7 @@ class FiredRule:
     citation: Texts
     outcome: str
     explanation: Texts
+    enables: Enables | None = None
 
 
 @dataclass(frozen=True)
@@ -202,6 +224,12 @@ class Decision:
     def rules_fired(self) -> list[str]:
         return [r.id for r in self.fired]
 
+    @property
+    def legal_effect(self) -> dict[str, Any] | None:
+        """What the case enables in law when it is admitted: the first deciding rule that says so."""
+        rule = next((r for r in self.fired if r.outcome == self.outcome == "eligible" and r.enables), None)
+        return rule.enables.model_dump(exclude_none=True) if rule else None
+
     def explain(self, lang: str) -> list[dict[str, str]]:
         """The rules behind the outcome, in the reader's language (the deciding rules first)."""
         deciding = [r for r in self.fired if r.outcome == self.outcome] + [r for r in self.fired if r.outcome != self.outcome]
@@ -211,7 +239,8 @@ class Decision:
 
 
 def _combine(rules: list[Rule], facts: dict[str, Any], default: Outcome, ref: str) -> Decision:
-    fired = tuple(FiredRule(r.id, r.citation, r.outcome, r.explanation) for r in rules if holds(r.condition, facts))
+    fired = tuple(FiredRule(r.id, r.citation, r.outcome, r.explanation, r.enables)
+                  for r in rules if holds(r.condition, facts))
     outcomes = {r.outcome for r in fired}
     outcome: Outcome = ("ineligible" if "ineligible" in outcomes else "needs_review" if "needs_review" in outcomes
                         else "eligible" if "eligible" in outcomes else default)

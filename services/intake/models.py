@@ -59,6 +59,9 @@ class Case(PersonalSealed, Base):
     status: Mapped[str] = mapped_column(String(40))
     court_id: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
     docket_number: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    # a referral: the kind of body (court, prosecutor, investigator) and, in a criminal case, its number
+    referred_by: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    criminal_case_number: Mapped[str | None] = mapped_column(String(40), nullable=True)
     filed_by: Mapped[str] = mapped_column(String(100))
     idempotency_key: Mapped[str | None] = mapped_column(String(100), nullable=True)
     filed_at: Mapped[datetime] = mapped_column(UTCDateTime)
@@ -68,6 +71,8 @@ class Case(PersonalSealed, Base):
     rule_set: Mapped[str | None] = mapped_column(String(40), nullable=True)
     eligibility: Mapped[str | None] = mapped_column(String(20), nullable=True)
     rules_fired: Mapped[list] = mapped_column(JSON, default=list)
+    # what a reconciliation enables in law ({code, article: {kk, ru, en}}), from the deciding rule
+    legal_effect: Mapped[dict | None] = mapped_column(JSON, nullable=True)
     amount: Mapped[str | None] = mapped_column(String(40), nullable=True)
     currency: Mapped[str | None] = mapped_column(String(3), nullable=True)
     safety: Mapped[str | None] = mapped_column(String(30), nullable=True)
@@ -96,6 +101,8 @@ class Participant(PersonalSealed, Base):
     case_id: Mapped[str] = mapped_column(String(36), index=True)
     side: Mapped[str] = mapped_column(String(20))
     role: Mapped[str] = mapped_column(String(20))
+    # criminal cases: victim, suspect or accused (parties); legal_representative (a representative by law)
+    procedural_role: Mapped[str | None] = mapped_column(String(30), nullable=True)
     kind: Mapped[str | None] = mapped_column(String(20), nullable=True)
     represents_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
     legal_capacity: Mapped[str] = mapped_column(String(20), default="full")
@@ -307,12 +314,15 @@ class CaseTransition(Base):
 
 
 class CourtClient(Base):
-    """A court's machine client. The secret is stored as an argon2 hash only."""
+    """A referring body's machine client: a court's or, for criminal cases, a prosecutor's office's
+    or an investigator's (``kind``); ``court_id`` names the body. The secret is stored as an argon2
+    hash only."""
 
     __tablename__ = "court_clients"
 
     client_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     court_id: Mapped[str] = mapped_column(String(64), index=True)
+    kind: Mapped[str] = mapped_column(String(20), default="court", server_default="court")
     name: Mapped[str] = mapped_column(String(200))
     secret_hash: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -41,10 +41,17 @@ class ParticipantView(BaseModel):
     id: str
     side: str
     role: str
+    procedural_role: str | None = Field(None, description="criminal cases: victim, suspect, accused; "
+                                        "legal_representative for a representative by law")
     kind: str | None
     name: str | None
     language: str
     accessibility_needs: list[str] = []
+
+
+class LegalEffectView(BaseModel):
+    code: str
+    article: str = Field(description="in the reader's language")
 
 
 class CaseView(BaseModel):
@@ -54,6 +61,9 @@ class CaseView(BaseModel):
     status: str
     court_id: str | None
     docket_number: str | None
+    referred_by: str | None = Field(None, description="court, prosecutor or investigator")
+    criminal_case_number: str | None = None
+    legal_effect: LegalEffectView | None = Field(None, description="criminal cases: what a reconciliation enables")
     filed_at: datetime
     language: str = "ru"
     eligibility: EligibilityView | None = None

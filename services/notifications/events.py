@@ -55,7 +55,8 @@ async def on_case_filed(notifier, session, event: I.CaseFiled, envelope) -> None
     await service.remember(session, case_id=event.case_id, participant_id=filer, role="party", side="claimant")
     await _tell(notifier, session, envelope, "case_filed", event, facts={"claimant_participant_id": filer})
     await webhooks.enqueue(session, notifier, court_id=event.court_id, envelope=envelope,
-                           data={"jurisdiction": event.jurisdiction, "category": event.category, "status": "filed"})
+                           data={"jurisdiction": event.jurisdiction, "category": event.category, "status": "filed",
+                                 **({"referred_by": event.referred_by} if event.referred_by else {})})
 
 
 async def on_invited(notifier, session, event: I.RespondentInvited, envelope) -> None:
@@ -220,7 +221,9 @@ async def on_signed(notifier, session, event: A.AgreementSigned, envelope) -> No
                 {"agreement_id": event.agreement_id, "version": event.version})
     await webhooks.enqueue(session, notifier, court_id=event.court_id, envelope=envelope,
                            data={"agreement_id": event.agreement_id, "version": event.version,
-                                 "document_hash": event.document_hash, "status": "signed"})
+                                 "document_hash": event.document_hash, "status": "signed",
+                                 # a criminal case: the article the reconciliation enables (Art. 68)
+                                 **({"legal_effect": event.legal_effect.model_dump()} if event.legal_effect else {})})
 
 
 async def on_court_decision(notifier, session, event: A.AgreementApproved | A.AgreementRejected, envelope) -> None:

@@ -31,6 +31,20 @@ class Participant(BaseModel):
     language: Language = "ru"
 
 
+ReferringBody = Literal["court", "prosecutor", "investigator"]
+
+
+class LegalEffect(BaseModel):
+    """What a reconciliation in this case enables in law, e.g. release from criminal liability under
+    Criminal Code Art. 68(1) (Kazakhstan): a code and the article in each language. Public law, not
+    case content; it comes from the eligibility rule that admitted the case (rule-set data)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    code: str = Field(min_length=1, max_length=60)
+    article: dict[str, str] = Field(description="the article that the outcome enables, by language (kk, ru, en)")
+
+
 class _IntakeEvent(Event):
     topic: ClassVar[str] = TOPIC
 
@@ -40,7 +54,7 @@ class CaseFiled(_IntakeEvent):
     """A case was filed by a party or referred by a court. Ids and classification only."""
 
     type: ClassVar[str] = "odr.case.filed.v1"
-    summary: ClassVar[str] = "A case was filed or referred by a court."
+    summary: ClassVar[str] = "A case was filed, or referred by a court, a prosecutor or an investigator."
 
     jurisdiction: str
     category: str
@@ -49,6 +63,11 @@ class CaseFiled(_IntakeEvent):
     # The claimant party's participant id (what the filer's token names): the person to tell.
     # Absent from events published before it was added.
     claimant_participant_id: str | None = None
+    # Who referred it (`court_id` names that body): a court, a prosecutor or an investigator
+    # (criminal cases); absent for a party's filing and in events published before it was added.
+    referred_by: ReferringBody | None = None
+    # Criminal cases: what a reconciliation enables (the article of the Criminal Code).
+    legal_effect: LegalEffect | None = None
 
 
 @event

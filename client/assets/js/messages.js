@@ -1155,4 +1155,20 @@ export const MESSAGES = {
     ru: "Встречи назначаются после подписания договора о медиации, когда идёт срок медиации. {citation}",
     kk: "Кездесулер медиация туралы шартқа қол қойылып, мерзім басталғаннан кейін белгіленеді. {citation}",
   },
+
+  // -- criminal cases (issue 16): procedural roles, the referring body, what reconciliation enables --
+  // A criminal case's sides by their procedural roles (label("criminal_side", side)).
+  criminal_side_claimant: { en: "Victim", ru: "Потерпевший", kk: "Жәбірленуші" },
+  criminal_side_respondent: { en: "Suspect or accused", ru: "Подозреваемый или обвиняемый", kk: "Күдікті немесе айыпталушы" },
+  procedural_role_victim: { en: "Victim", ru: "Потерпевший", kk: "Жәбірленуші" },
+  procedural_role_suspect: { en: "Suspect", ru: "Подозреваемый", kk: "Күдікті" },
+  procedural_role_accused: { en: "Accused", ru: "Обвиняемый", kk: "Айыпталушы" },
+  procedural_role_legal_representative: { en: "Legal representative", ru: "Законный представитель", kk: "Заңды өкіл" },
+  criminal_participants: { en: "Participants", ru: "Участники", kk: "Қатысушылар" },
+  referred_by: { en: "Referred by", ru: "Направлено", kk: "Жіберген" },
+  referred_by_court: { en: "a court", ru: "судом", kk: "сот" },
+  referred_by_prosecutor: { en: "a prosecutor", ru: "прокурором", kk: "прокурор" },
+  referred_by_investigator: { en: "an investigator", ru: "следователем", kk: "тергеуші" },
+  criminal_case_number: { en: "Criminal case number", ru: "Номер уголовного дела", kk: "Қылмыстық іс нөмірі" },
+  legal_effect: { en: "Reconciliation enables", ru: "Примирение позволяет", kk: "Татуласу мүмкіндік береді" },
 };

@@ -39,21 +39,36 @@ async function renderCase(caseId) {
       h("p", {}, h("span", { class: "status", "data-status": c.status }, label("status", c.status))),
       h("p", {}, label("status_explain", c.status)),
       definitionList([
-        [t("your_role"), me.role === "mediator" ? t("role_mediator") : label("side", me.side)],
+        [t("your_role"), me.role === "mediator" ? t("role_mediator")
+          : label(c.category === "criminal" ? "criminal_side" : "side", me.side)],
         [t("category"), label("category", c.category)],
         [t("jurisdiction"), label("jurisdiction", c.jurisdiction)],
         [t("filed_at"), fmtDateTime(c.filed_at, zoneOf(c.jurisdiction))],
         c.docket_number && [t("docket"), c.docket_number],
+        c.referred_by && [t("referred_by"), label("referred_by", c.referred_by)],
+        c.criminal_case_number && [t("criminal_case_number"), c.criminal_case_number],
+        c.legal_effect && [t("legal_effect"), c.legal_effect.article],
         c.term_starts_on && [t("term_starts"), fmtDate(c.term_starts_on)],
         c.term_ends_on && [t("term_ends"), fmtDate(c.term_ends_on)],
         c.outcome && [t("outcome"), label("outcome", c.outcome)],
       ])),
   ];
   if (c.eligibility) parts.push(eligibility(c.eligibility));
+  if (c.category === "criminal") parts.push(criminalParticipants(c));
   if (me.role === "mediator" && c.safety) parts.push(safetyPanel(c, me));
   parts.push(...await nextSteps(c, me, box, refresh));
   parts.push(box);
   mount(...parts);
+}
+
+// Who is in a criminal case by procedural role: victim, suspect or accused, and who acts for them
+// (a representative, or a legal representative for a minor).
+function criminalParticipants(c) {
+  const roleOf = (p) => p.procedural_role ? label("procedural_role", p.procedural_role)
+    : p.role === "party" ? label("criminal_side", p.side) : label("role", p.role);
+  return section(t("criminal_participants"), h("ul", { id: "criminal-participants" },
+    c.participants.map((p) => h("li", {}, p.role === "party" ? `${roleOf(p)}: ${p.name || "—"}`
+      : `${roleOf(p)} (${label("criminal_side", p.side)}): ${p.name || "—"}`))));
 }
 
 function eligibility(e) {

@@ -3,7 +3,7 @@
 // for a clerk who wants to look.
 import * as agreements from "../api/agreements.js";
 import * as intake from "../api/intake.js";
-import { label, t } from "../i18n.js";
+import { label, lang, t } from "../i18n.js";
 import * as identity from "../identity.js";
 import { busy, field, fmtDateTime, h, mount, problemBox, section } from "../ui.js";
 
@@ -45,6 +45,8 @@ export async function courtHome() {
         h("td", {}, c.case_id.slice(0, 8)), h("td", {}, fmtDateTime(c.filed_at)),
         h("td", {}, (byCase.get(c.case_id) || []).map((e) => h("div", {},
           label("court_event", e.type), " · ", fmtDateTime(e.occurred_at), " · ",
+          // a criminal case: the article the reconciliation enables (Criminal Code Art. 68)
+          e.legal_effect ? [t("legal_effect"), ": ", e.legal_effect.article[lang()] || e.legal_effect.article.ru, " · "] : null,
           pdfLink(e.agreement_id, me.token)))))))) : h("p", { class: "muted" }, t("no_cases"))),
     out);
 }

@@ -124,7 +124,11 @@ export function fileCase() {
       affects_third_parties: f.affects_third_parties.checked, language: lang(),
       parties: SIDES.map((side) => party(form, side)),
     };
-    if (body.category === "criminal") body.offence = { gravity: f.gravity.value };
+    if (body.category === "criminal") {
+      body.offence = { gravity: f.gravity.value };
+      // a criminal case's parties are named by procedural role: the filer is the victim
+      body.parties = body.parties.map((p) => ({ ...p, side: p.side === "claimant" ? "victim" : "suspect" }));
+    }
     if (f.amount.value) body.amount = { value: f.amount.value, currency: CURRENCY[body.jurisdiction] || "EUR" };
     const filed = await intake.fileCase(body);
     rememberParty(filed.case.id, filed.access_token, { side: "claimant" });
