@@ -144,8 +144,8 @@ def view(case: Case, people: list[Participant], principal: Principal | None = No
     lang = viewer_language(case, people, principal)
     sees_safety = relation in ("mediator", "admin")
     return CaseView(
-        id=case.id, jurisdiction=case.jurisdiction, category=case.category, status=case.status,
-        court_id=case.court_id, docket_number=case.docket_number, filed_at=case.filed_at, language=case.language,
+        id=case.id, reference=case.reference, jurisdiction=case.jurisdiction, category=case.category,
+        status=case.status, court_id=case.court_id, docket_number=case.docket_number, filed_at=case.filed_at, language=case.language,
         eligibility=explain(case.rule_set, case.eligibility, case.rules_fired or [], lang),
         participants=[ParticipantView(id=p.id, side=p.side, role=p.role, kind=p.kind, name=p.name, language=p.language,
                                       accessibility_needs=(p.accessibility or {}).get("needs", []))
