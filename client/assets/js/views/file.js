@@ -125,7 +125,7 @@ export function fileCase() {
     if (body.category === "criminal") body.offence = { gravity: f.gravity.value };
     if (f.amount.value) body.amount = { value: f.amount.value, currency: body.jurisdiction === "KZ" ? "KZT" : "EUR" };
     const filed = await intake.fileCase(body);
-    rememberParty(filed.case.id, filed.access_token, { side: "claimant" });
+    rememberParty(filed.case.id, filed.access_token, { side: "claimant", reference: filed.case.reference });
     const saved = await saveContact(filed.access_token, f.claimant_email.value.trim());
     navigate(`/cases/${filed.case.id}`);
     if (!saved) toast(t("contact_not_saved"));
