@@ -14,8 +14,11 @@ each service's clock is set through its own route.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
+
+log = logging.getLogger("odr.clock")
 
 _offset = timedelta(0)
 _listeners: set[Callable[[], None]] = set()
@@ -37,7 +40,10 @@ def set_offset(value: timedelta) -> None:
         raise ValueError("the platform clock only moves ahead of the real time")
     _offset = value
     for listener in list(_listeners):
-        listener()
+        try:
+            listener()
+        except Exception:  # one listener's failure must not keep the others asleep
+            log.exception("a platform clock listener failed")
 
 
 def on_change(listener: Callable[[], None]) -> Callable[[], None]:

@@ -81,8 +81,13 @@ async def test_the_public_url_is_used_whatever_the_request(tmp_path):
 
 async def test_outside_dev_mode_the_service_refuses_to_start_without_a_public_url(tmp_path):
     settings = production_settings(tmp_path, "notifications", public_url=None)
+    with pytest.raises(ConfigurationError, match="ODR_PUBLIC_URL"):
+        create_app(settings, notifications=NotificationsSettings(**{**FAST, "webhook_allow_insecure_urls": False}),
+                   configure_logs=False)
+    # with it, the service starts and its links lead there
+    settings = production_settings(tmp_path, "notifications", public_url="https://odr.example.kz")
     app = create_app(settings, notifications=NotificationsSettings(**{**FAST, "webhook_allow_insecure_urls": False}),
                      configure_logs=False)
-    with pytest.raises(ConfigurationError, match="ODR_PUBLIC_URL"):
-        async with running(app):
-            pass
+    async with running(app) as client:
+        assert (await client.get("/readyz")).status_code == 200
+        assert app.state.runtime.context.link_base() == "https://odr.example.kz"
