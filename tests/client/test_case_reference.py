@@ -4,6 +4,7 @@ on the start page."""
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 import re
@@ -57,3 +58,33 @@ async def test_the_case_page_shows_the_reference_and_no_id(odr, browser, artifac
     await page.screenshot(path=artifacts / "home-ru-phone.png", full_page=True)
     await context.close()
     assert not errors, errors
+
+
+async def test_emails_from_the_dev_run_lead_to_its_own_port_and_name_the_reference(odr):
+    """`odr dev --port N`: the links in emails start with http://127.0.0.1:N (whatever N is), and
+    the email names the case by its reference."""
+    async with httpx.AsyncClient(base_url=odr, timeout=30) as http:
+        filed = (await http.post("/intake/cases", json={"jurisdiction": "KZ", "category": "civil",
+                                                        "description": "Unpaid invoice", "parties": parties()})).json()
+        case_id, reference, token = filed["case"]["id"], filed["case"]["reference"], filed["access_token"]
+        claimant = {"Authorization": f"Bearer {token}"}
+        for _ in range(150):  # notifications learns of the filer from intake's event
+            r = await http.put(f"/notifications/contacts/{_subject(token)}", json={"email": "aigerim@example.kz"},
+                               headers=claimant)
+            if r.status_code == 200:
+                break
+            await asyncio.sleep(0.2)
+        assert r.status_code == 200, r.text
+        assert (await http.post(f"/intake/cases/{case_id}/invitations", json={"side": "respondent"},
+                                headers=claimant)).status_code == 201
+        for _ in range(300):  # "the other party was invited" reaches the claimant by email
+            mails = [m for m in (await http.get("/notifications/mailbox.json")).json()["items"]
+                     if m["to"] == "aigerim@example.kz"]
+            if mails:
+                break
+            await asyncio.sleep(0.2)
+        assert mails, "no email to the claimant"
+    mail = mails[0]
+    assert reference in mail["subject"] and reference in mail["text"]
+    assert f"{odr}/cases/{case_id}" in mail["text"]
+    assert "127.0.0.1:8000" not in mail["text"] or odr.endswith(":8000")
