@@ -124,13 +124,18 @@ def sha256_hex(data: bytes) -> str:
 
 
 def canonical_document(*, agreement_id: str, case_id: str, version: int, jurisdiction: str, category: str,
-                       language: str, content: AgreementContent) -> dict:
+                       language: str, content: AgreementContent, case_reference: str | None = None) -> dict:
     """The document that is hashed, signed and sealed: the content bound to its agreement, case and
-    version, so a signature on version 2 can never be presented as one on version 3."""
-    return {
+    version, so a signature on version 2 can never be presented as one on version 3. The case's
+    human reference (what the PDF and the parties call it) is signed with it when the case has
+    one; documents of cases without one keep their old form, so their hashes still verify."""
+    document = {
         "agreement_id": agreement_id, "case_id": case_id, "version": version, "jurisdiction": jurisdiction,
         "category": category, "language": language, "content": content.model_dump(mode="json", exclude_none=True),
     }
+    if case_reference:
+        document["case_reference"] = case_reference
+    return document
 
 
 def document_hash(document: dict) -> str:

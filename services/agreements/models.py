@@ -32,6 +32,8 @@ class CaseRef(Base):
     __tablename__ = "case_refs"
 
     case_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    # what people call the case (KZ-2026-000123), from ``CaseFiled``; None for cases filed before it
+    reference: Mapped[str | None] = mapped_column(String(30), nullable=True)
     court_id: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
     jurisdiction: Mapped[str] = mapped_column(String(8))
     filed_at: Mapped[datetime] = mapped_column(UTCDateTime)

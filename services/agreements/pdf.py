@@ -32,10 +32,12 @@ def render_pdf(sealed: dict, *, verify_hint: str) -> bytes:
     labels = jurisdiction(document["jurisdiction"]).labels[document["language"]]
     regular, bold = _font_paths()
     sealed_at = datetime.fromisoformat(seal["payload"]["sealed_at"])
+    # people know the case by its reference; only documents of cases filed before references existed lack one
+    case = document.get("case_reference") or document["case_id"]
 
     pdf = FPDF(format="A4")
     pdf.set_creation_date(sealed_at)
-    pdf.set_title(f"{labels['agreement']} {document['agreement_id']}")
+    pdf.set_title(f"{labels['agreement']} · {labels['case']} {case}")
     pdf.set_producer("ODR agreements")
     pdf.add_font("OpenSans", "", regular)
     pdf.add_font("OpenSans", "B", bold)
@@ -47,7 +49,7 @@ def render_pdf(sealed: dict, *, verify_hint: str) -> bytes:
     pdf.set_font("OpenSans", "B", 14)
     pdf.multi_cell(width, 8, lines[0], align="C", new_x="LMARGIN", new_y="NEXT")
     pdf.set_font("OpenSans", "", 9)
-    pdf.multi_cell(width, 5, f"{labels['case']}: {document['case_id']} · {labels['agreement']}: "
+    pdf.multi_cell(width, 5, f"{labels['case']}: {case} · {labels['agreement']}: "
                    f"{document['agreement_id']} · {lines[1]}", align="C", new_x="LMARGIN", new_y="NEXT")
     pdf.ln(4)
     for line in lines[2:]:

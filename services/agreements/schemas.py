@@ -18,6 +18,7 @@ class _Strict(BaseModel):
 
 class CourtCase(BaseModel):
     case_id: str
+    case_reference: str | None = Field(None, description="what people call the case, e.g. KZ-2026-000123")
     jurisdiction: str
     filed_at: datetime
 
@@ -234,6 +235,7 @@ class FeedItem(BaseModel):
     cursor: str
     type: str
     case_id: str
+    case_reference: str | None = Field(None, description="what people call the case, e.g. KZ-2026-000123")
     agreement_id: str
     version: int | None
     document_hash: str | None

@@ -49,8 +49,9 @@ VERIFY_HINT = "POST /agreements/verify (the PDF or its attached agreement.sealed
 
 async def record_case(session: AsyncSession, *, event: CaseFiled) -> None:
     if await session.get(CaseRef, event.case_id) is None:
-        session.add(CaseRef(case_id=event.case_id, court_id=event.court_id, jurisdiction=event.jurisdiction,
-                            category=event.category, filed_at=event.filed_at, referred_by=event.referred_by,
+        session.add(CaseRef(case_id=event.case_id, reference=event.reference, court_id=event.court_id,
+                            jurisdiction=event.jurisdiction, category=event.category, filed_at=event.filed_at,
+                            referred_by=event.referred_by,
                             legal_effect=event.legal_effect.model_dump() if event.legal_effect else None))
 
 
@@ -67,7 +68,8 @@ async def court_cases(uow: UnitOfWork, *, principal: Principal) -> CourtCaseList
     rows = (await uow.session.execute(
         select(CaseRef).where(CaseRef.court_id == principal.court).order_by(CaseRef.filed_at)
     )).scalars()
-    return CourtCaseList(items=[CourtCase(case_id=r.case_id, jurisdiction=r.jurisdiction, filed_at=r.filed_at) for r in rows])
+    return CourtCaseList(items=[CourtCase(case_id=r.case_id, case_reference=r.reference, jurisdiction=r.jurisdiction,
+                                          filed_at=r.filed_at) for r in rows])
 
 
 # -- access ---------------------------------------------------------------------------------------
@@ -129,7 +131,9 @@ async def record_audit(ctx: Context, session: AsyncSession, agreement: Agreement
 
 async def store_version(ctx: Context, session: AsyncSession, agreement: Agreement, version: int,
                         content: AgreementContent, author: str) -> str:
-    doc = documents.canonical_document(agreement_id=agreement.id, case_id=agreement.case_id, version=version,
+    case = await session.get(CaseRef, agreement.case_id)
+    doc = documents.canonical_document(agreement_id=agreement.id, case_id=agreement.case_id,
+                                       case_reference=case.reference if case else None, version=version,
                                        jurisdiction=agreement.jurisdiction, category=agreement.category,
                                        language=agreement.language, content=content)
     digest = documents.document_hash(doc)

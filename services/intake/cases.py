@@ -150,8 +150,8 @@ def view(case: Case, people: list[Participant], principal: Principal | None = No
     lang = viewer_language(case, people, principal)
     sees_safety = relation in ("mediator", "admin")
     return CaseView(
-        id=case.id, jurisdiction=case.jurisdiction, category=case.category, status=case.status,
-        court_id=case.court_id, docket_number=case.docket_number, referred_by=case.referred_by,
+        id=case.id, reference=case.reference, jurisdiction=case.jurisdiction, category=case.category,
+        status=case.status, court_id=case.court_id, docket_number=case.docket_number, referred_by=case.referred_by,
         criminal_case_number=case.criminal_case_number,
         legal_effect=LegalEffectView(code=case.legal_effect["code"],
                                      article=case.legal_effect["article"].get(lang) or case.legal_effect["article"]["ru"])

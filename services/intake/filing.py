@@ -18,7 +18,7 @@ from shared.contracts.intake import CaseFiled, ConsentRecorded, LegalEffect, Ref
 from shared.problems import Problem
 from shared.uow import UnitOfWork
 
-from . import cases, eligibility, personal
+from . import cases, eligibility, personal, references
 from .models import Case, CaseTransition, Consent, EligibilityDecision, Participant
 from .schemas import Category, CaseView, Input, Language, Name, RuleExplanation, Side
 
@@ -277,8 +277,10 @@ async def file_case(uow: UnitOfWork, *, filing: CaseFiling, filed_by: str, idemp
     now = cases.utcnow()
     facts = filing.rule_facts()
     decision = eligibility.evaluate_case(rs, facts)
+    reference = await references.next_reference(uow.session, jurisdiction=filing.jurisdiction, filed_at=now,
+                                                time_zone=rs.time_zone)
     case = Case(
-        id=str(uuid.uuid4()), jurisdiction=filing.jurisdiction, category=filing.category, status="filed",
+        id=str(uuid.uuid4()), reference=reference, jurisdiction=filing.jurisdiction, category=filing.category, status="filed",
         court_id=court_id,
         docket_number=filing.docket_number if isinstance(filing, CourtReferral) else None,
         referred_by=(referred_by or "court") if court_id else None,
@@ -298,9 +300,9 @@ async def file_case(uow: UnitOfWork, *, filing: CaseFiling, filed_by: str, idemp
                                         decided_by="rules", decided_at=now))
     people = _add_participants(uow.session, case, filing, personal_vault)
     claimant = cases.principal_party(people, "claimant")
-    uow.publish(CaseFiled(case_id=case.id, jurisdiction=case.jurisdiction, category=case.category,
-                          court_id=court_id, filed_at=case.filed_at, claimant_participant_id=claimant.id,
-                          referred_by=case.referred_by,
+    uow.publish(CaseFiled(case_id=case.id, reference=case.reference, jurisdiction=case.jurisdiction,
+                          category=case.category, court_id=court_id, filed_at=case.filed_at,
+                          claimant_participant_id=claimant.id, referred_by=case.referred_by,
                           legal_effect=LegalEffect(**case.legal_effect) if case.legal_effect else None))
     if decision.outcome == "ineligible":
         cases.close(uow, case, "rules_ineligible", "ineligible", actor="rules", reason=",".join(decision.rules_fired),

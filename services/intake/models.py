@@ -51,9 +51,12 @@ class Case(PersonalSealed, Base):
     """A case; its description is the sealed value (``personal.open_description``)."""
 
     __tablename__ = "cases"
-    __table_args__ = (UniqueConstraint("filed_by", "idempotency_key", name="uq_cases_idempotency"),)
+    __table_args__ = (UniqueConstraint("filed_by", "idempotency_key", name="uq_cases_idempotency"),
+                      UniqueConstraint("reference", name="uq_cases_reference"))
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    # what people call the case (KZ-2026-000123, ``references``); the id stays internal
+    reference: Mapped[str | None] = mapped_column(String(30), nullable=True)
     jurisdiction: Mapped[str] = mapped_column(String(8))
     category: Mapped[str] = mapped_column(String(40))
     status: Mapped[str] = mapped_column(String(40))
@@ -84,6 +87,17 @@ class Case(PersonalSealed, Base):
     updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     # when the retention period ended and the personal data was crypto-shredded
     shredded_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class CaseReferenceCounter(Base):
+    """The last reference number handed out per jurisdiction and filing year; incrementing it takes
+    the row's lock, so concurrent filings get consecutive numbers, none twice (``references``)."""
+
+    __tablename__ = "case_reference_counters"
+
+    jurisdiction: Mapped[str] = mapped_column(String(8), primary_key=True)
+    year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    last_number: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class Participant(PersonalSealed, Base):

@@ -56,6 +56,8 @@ class LegalEffectView(BaseModel):
 
 class CaseView(BaseModel):
     id: str
+    reference: str | None = Field(None, description="what people call the case, e.g. KZ-2026-000123 (the id stays "
+                                  "internal); set at filing, absent only for a case not yet given one")
     jurisdiction: str
     category: str
     status: str

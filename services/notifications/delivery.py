@@ -108,7 +108,8 @@ class DeliveryWorker(Worker):
                 case = cases.get(n.case_id)
                 try:
                     outcomes[d.id] = await self._deliver(d, n, case.time_zone if case else self.settings.default_time_zone,
-                                                         prefs.get(d.recipient), addresses[d.id])
+                                                         prefs.get(d.recipient), addresses[d.id],
+                                                         reference=case.reference if case else None)
                 except asyncio.CancelledError:
                     raise
                 except Exception:
@@ -185,7 +186,7 @@ class DeliveryWorker(Worker):
         return {"status": "pending", "last_error": error, "next_attempt_at": utcnow() + timedelta(seconds=delay)}
 
     async def _deliver(self, d: Delivery, n: Notification, time_zone: str, pref: Preference | None,
-                       address: str | None) -> dict:
+                       address: str | None, *, reference: str | None = None) -> dict:
         """Send one claimed delivery; returns the column values of its outcome."""
         now = utcnow()
         if not n.critical and pref is not None:
@@ -197,7 +198,7 @@ class DeliveryWorker(Worker):
             log.info("delivery undeliverable: no contact details", extra={"delivery_id": d.id, "channel": d.channel})
             return {"status": "undeliverable", "last_error": f"no {d.channel} contact details"}
         rendered = self.notifier.renderer.render(kind=n.kind, language=n.language, case_id=n.case_id,
-                                                 params=n.params or {}, time_zone=time_zone)
+                                                 params=n.params or {}, time_zone=time_zone, reference=reference)
         try:
             if d.channel == "email":
                 invitation = None

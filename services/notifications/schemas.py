@@ -19,6 +19,7 @@ _HHMM = re.compile(r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
 class NotificationView(BaseModel):
     id: str
     case_id: str
+    case_reference: str | None = Field(None, description="what people call the case, e.g. KZ-2026-000123")
     kind: str
     channel: str
     created_at: datetime

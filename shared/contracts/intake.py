@@ -56,6 +56,9 @@ class CaseFiled(_IntakeEvent):
     type: ClassVar[str] = "odr.case.filed.v1"
     summary: ClassVar[str] = "A case was filed, or referred by a court, a prosecutor or an investigator."
 
+    # What people call the case (KZ-2026-000123): every service shows it instead of the id.
+    # Absent from events published before it was added.
+    reference: str | None = None
     jurisdiction: str
     category: str
     court_id: str | None = None

@@ -215,6 +215,12 @@ export function fmtDateTime(value, zone) {
   return zone ? `${text} (${label("zone", zone)})` : text;
 }
 
+/** How a case is named to people: by its reference (KZ-2026-000123), never by its internal id
+ * (ids stay in URLs). Until the reference is known (the case is still loading) just "Case". */
+export function caseName(reference) {
+  return reference ? t("case_title", { id: reference }) : t("case");
+}
+
 /** The time zone legal deadlines of a jurisdiction are counted in. */
 export function zoneOf(jurisdiction) {
   return { KZ: "Asia/Almaty", KG: "Asia/Bishkek" }[jurisdiction];

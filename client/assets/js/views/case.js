@@ -8,7 +8,7 @@ import * as sessions from "../api/sessions.js";
 import { label, lang, t } from "../i18n.js";
 import * as identity from "../identity.js";
 import { navigate } from "../router.js";
-import { busy, checkbox, definitionList, fmtDate, fmtDateTime, h, mount, problemBox, section, toast, zoneOf } from "../ui.js";
+import { busy, caseName, checkbox, definitionList, fmtDate, fmtDateTime, h, mount, problemBox, section, toast, zoneOf } from "../ui.js";
 import { forgetInvitation, inviteStep } from "./invite.js";
 import { onNotice } from "./notifications.js";
 import { loadCalendar, sittingsStep } from "./sittings.js";
@@ -29,12 +29,13 @@ async function renderCase(caseId) {
     c = await intake.getCase(caseId, { token: me.token, lang: lang() });
   } catch (error) {
     box.show(error);
-    mount(h("h1", {}, t("case_title", { id: caseId.slice(0, 8) })), box);
+    mount(h("h1", {}, caseName(identity.knownReference(caseId))), box);
     return;
   }
+  identity.noteReference(caseId, c.reference);
   const refresh = () => { if (location.pathname.startsWith(`/cases/${caseId}`)) renderCase(caseId); };
   const parts = [
-    h("h1", {}, t("case_title", { id: caseId.slice(0, 8) })),
+    h("h1", {}, caseName(c.reference)),
     section(t("case_status"),
       h("p", {}, h("span", { class: "status", "data-status": c.status }, label("status", c.status))),
       h("p", {}, label("status_explain", c.status)),
@@ -250,7 +251,7 @@ async function createDraft(c, me) {
   const party = (side) => c.participants.find((p) => p.side === side && p.role === "party");
   const content = {
     parties: ["claimant", "respondent"].filter(party).map((side) => ({ side, name: party(side).name || label("side", side) })),
-    subject: t("draft_subject", { category: label("category", c.category), id: c.docket_number || c.id.slice(0, 8) }),
+    subject: t("draft_subject", { category: label("category", c.category), id: c.docket_number || c.reference }),
   };
   if (chosen?.mediator_name) content.mediator = { name: chosen.mediator_name };
   if (proposals.length) {
@@ -282,7 +283,7 @@ function signIn(caseId) {
       note.textContent = t("signin_sent");
     }
   }));
-  mount(h("h1", {}, t("case_title", { id: caseId.slice(0, 8) })), section(t("signin_title"), h("p", {}, t("signin_intro")),
+  mount(h("h1", {}, caseName(identity.knownReference(caseId))), section(t("signin_title"), h("p", {}, t("signin_intro")),
     h("label", { for: "signin-side" }, t("your_side")), side, h("div", { class: "actions" }, ask), note, box),
     h("p", {}, h("a", { href: "/mediator", "data-link": "" }, t("mediator_sign_in"))));
 }

@@ -5,7 +5,7 @@ import * as agreements from "../api/agreements.js";
 import * as intake from "../api/intake.js";
 import { label, lang, t } from "../i18n.js";
 import * as identity from "../identity.js";
-import { busy, field, fmtDateTime, h, mount, problemBox, section } from "../ui.js";
+import { busy, caseName, field, fmtDateTime, h, mount, problemBox, section } from "../ui.js";
 
 export async function courtHome() {
   const me = identity.court();
@@ -42,7 +42,7 @@ export async function courtHome() {
       h("caption", { class: "visually-hidden" }, t("court_cases")),
       h("thead", {}, h("tr", {}, h("th", { scope: "col" }, t("case")), h("th", { scope: "col" }, t("filed_at")), h("th", { scope: "col" }, t("agreements_title")))),
       h("tbody", {}, cases.items.map((c) => h("tr", {},
-        h("td", {}, c.case_id.slice(0, 8)), h("td", {}, fmtDateTime(c.filed_at)),
+        h("td", {}, caseName(c.case_reference)), h("td", {}, fmtDateTime(c.filed_at)),
         h("td", {}, (byCase.get(c.case_id) || []).map((e) => h("div", {},
           label("court_event", e.type), " · ", fmtDateTime(e.occurred_at), " · ",
           // a criminal case: the article the reconciliation enables (Criminal Code Art. 68)

@@ -131,7 +131,7 @@ export function fileCase() {
     }
     if (f.amount.value) body.amount = { value: f.amount.value, currency: CURRENCY[body.jurisdiction] || "EUR" };
     const filed = await intake.fileCase(body);
-    rememberParty(filed.case.id, filed.access_token, { side: "claimant" });
+    rememberParty(filed.case.id, filed.access_token, { side: "claimant", reference: filed.case.reference });
     const saved = await saveContact(filed.access_token, f.claimant_email.value.trim());
     navigate(`/cases/${filed.case.id}`);
     if (!saved) toast(t("contact_not_saved"));
