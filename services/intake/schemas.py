@@ -47,6 +47,17 @@ class ParticipantView(BaseModel):
     accessibility_needs: list[str] = []
 
 
+class CaseProgress(BaseModel):
+    """What each side has done so far, for the case page's task list (what is done, what is whose
+    to do now, and by when). Facts only, no content: which sides answered, not what."""
+
+    time_zone: str = Field(description="the case's legal time zone (deadlines are counted in it)")
+    consented_sides: list[str] = []
+    screened_sides: list[str] = []
+    answer_by: datetime | None = Field(None, description="when the open invitation's answer window closes")
+    agreement_to_mediate_signed_by: list[str] = Field([], description="claimant, respondent, mediator")
+
+
 class CaseView(BaseModel):
     id: str
     jurisdiction: str
@@ -65,6 +76,7 @@ class CaseView(BaseModel):
     allowed_operations: list[str] = []
     safety: str | None = Field(None, description="only for the assigned mediator and admins")
     safeguards: list[str] | None = Field(None, description="only for the assigned mediator and admins")
+    progress: CaseProgress | None = Field(None, description="on a single case's view (`GET /cases/{id}`)")
 
 
 class TransitionView(BaseModel):
