@@ -11,6 +11,10 @@ import { navigate } from "../router.js";
 import { busy, checkbox, definitionList, fmtDate, fmtDateTime, h, mount, problemBox, section, toast, zoneOf } from "../ui.js";
 import { forgetInvitation, inviteStep } from "./invite.js";
 import { onNotice } from "./notifications.js";
+import { taskList } from "./tasks.js";
+
+/** How a case is named to people: its reference when intake gives one, else its short id. */
+const caseName = (c, caseId) => c?.reference || caseId.slice(0, 8);
 
 export async function caseView(caseId) {
   if (!identity.forCase(caseId)) return signIn(caseId);
@@ -28,15 +32,16 @@ async function renderCase(caseId) {
     c = await intake.getCase(caseId, { token: me.token, lang: lang() });
   } catch (error) {
     box.show(error);
-    mount(h("h1", {}, t("case_title", { id: caseId.slice(0, 8) })), box);
+    mount(h("h1", {}, t("case_title", { id: caseName(null, caseId) })), box);
     return;
   }
   const refresh = () => { if (location.pathname.startsWith(`/cases/${caseId}`)) renderCase(caseId); };
   const parts = [
-    h("h1", {}, t("case_title", { id: caseId.slice(0, 8) })),
-    section(t("case_status"),
-      h("p", {}, h("span", { class: "status", "data-status": c.status }, label("status", c.status))),
-      h("p", {}, label("status_explain", c.status)),
+    h("h1", {}, t("case_title", { id: caseName(c, caseId) })),
+    h("p", { class: "case-status-line" }, h("span", { class: "status", "data-status": c.status }, label("status", c.status)),
+      " ", h("span", {}, label("status_explain", c.status))),
+    taskList(c, me),
+    section(t("case_facts_title"),
       definitionList([
         [t("your_role"), me.role === "mediator" ? t("role_mediator") : label("side", me.side)],
         [t("category"), label("category", c.category)],
@@ -122,6 +127,7 @@ async function mediatorStep(c, me, box, refresh) {
   const proposals = await intake.mediatorProposals(c.id, { token: me.token }).catch(() => []);
   const open = proposals.find((p) => p.status === "open");
   const card = section(t("mediator_choose"));
+  card.id = "mediator-card";
   if (open) {
     const mine = me.role === "mediator" ? open.mediator_accepted : open[`${me.side}_accepted`];
     card.append(definitionList([
@@ -187,6 +193,7 @@ async function agreementToMediate(c, me, box, refresh) {
   const card = section(t("atm_title"), h("pre", { class: "document" }, atm.text),
     h("p", { class: "muted" }, t("atm_term", { days: atm.term_days })),
     h("p", {}, t("signed_by"), ": ", atm.signed_by.length ? atm.signed_by.map((s) => label("side", s)).join(", ") : t("nobody_yet")));
+  card.id = "atm-card";
   if (!signed) {
     const sign = h("button", { type: "button", id: "atm-sign" }, t("atm_sign"));
     sign.addEventListener("click", busy(sign, box, async () => {
@@ -204,6 +211,7 @@ async function agreementsStep(c, me, box) {
   const list = await agreements.list({ caseId: c.id, token: me.token }).catch(() => ({ items: [] }));
   const items = list.items || list.agreements || [];
   const card = section(t("agreements_title"));
+  card.id = "agreements-card";
   if (items.length) {
     card.append(h("ul", { class: "list" }, items.map((a) => h("li", {},
       h("a", { href: `/cases/${c.id}/agreements/${a.id}`, "data-link": "", dataset: { agreement: a.id } }, t("agreement_named", { version: a.current_version ?? a.version ?? "" })),
@@ -264,7 +272,7 @@ function signIn(caseId) {
       note.textContent = t("signin_sent");
     }
   }));
-  mount(h("h1", {}, t("case_title", { id: caseId.slice(0, 8) })), section(t("signin_title"), h("p", {}, t("signin_intro")),
+  mount(h("h1", {}, t("case_title", { id: caseName(null, caseId) })), section(t("signin_title"), h("p", {}, t("signin_intro")),
     h("label", { for: "signin-side" }, t("your_side")), side, h("div", { class: "actions" }, ask), note, box),
     h("p", {}, h("a", { href: "/mediator", "data-link": "" }, t("mediator_sign_in"))));
 }
