@@ -1151,9 +1151,9 @@ export const MESSAGES = {
     kk: "Екінші тарапты іс бетінен шақырыңыз: оған беретін сілтеме аласыз.",
   },
   filed_next_answer: {
-    en: "They have 10 calendar days to agree to mediation. If they do not answer, the case closes.",
-    ru: "У неё будет 10 календарных дней, чтобы согласиться на медиацию. Если ответа не будет, дело закроется.",
-    kk: "Оның медиацияға келісуіне 10 күнтізбелік күн беріледі. Жауап болмаса, іс жабылады.",
+    en: "They have a set time to agree to mediation (10 calendar days in Kazakhstan); your case page shows by when. If they do not answer in time, the case closes.",
+    ru: "У неё есть срок, чтобы согласиться на медиацию (в Казахстане — 10 календарных дней); до какого числа, видно на странице дела. Если ответа не будет, дело закроется.",
+    kk: "Оған медиацияға келісу үшін мерзім беріледі (Қазақстанда — 10 күнтізбелік күн); қай күнге дейін екені іс бетінде көрсетіледі. Жауап болмаса, іс жабылады.",
   },
   filed_next_screening: {
     en: "Then each of you answers a few private safety questions, and together you choose a mediator.",
