@@ -22,8 +22,9 @@ from shared.problems import NotFound
 from shared.uow import UnitOfWork
 
 from . import eligibility, personal, states
-from .models import Case, CaseTransition, MediatorProposal, Participant
-from .schemas import CaseView, EligibilityView, LegalEffectView, ParticipantView, RuleExplanation, TransitionView
+from .models import AccessLink, AgreementSignature, Case, CaseTransition, Consent, MediatorProposal, Participant, Screening
+from .schemas import (CaseProgress, CaseView, EligibilityView, LegalEffectView, ParticipantView, RuleExplanation,
+                      TransitionView)
 
 SIDES = ("claimant", "respondent")
 # In a criminal case the sides are the victim's and the suspect's (or accused's).
@@ -170,7 +171,32 @@ def view(case: Case, people: list[Participant], principal: Principal | None = No
 
 async def get_case(uow: UnitOfWork, *, case_id: str, principal: Principal, personal_vault: personal.Vault) -> CaseView:
     case, relation = await access(uow.session, case_id, principal)
-    return view(case, await people(uow.session, case.id, personal_vault), principal, relation)
+    shown = view(case, await people(uow.session, case.id, personal_vault), principal, relation)
+    shown.progress = await progress(uow.session, case)
+    return shown
+
+
+async def progress(session: AsyncSession, case: Case) -> CaseProgress:
+    """Who has done which step, so the case page can say what is done and what is whose to do now
+    without a request per step (and without guessing from the status, which moves only once
+    every side has done it)."""
+    async def sides(model, *where) -> list[str]:
+        rows = await session.execute(select(model.side).where(model.case_id == case.id, *where))
+        return sorted(set(rows.scalars()))
+
+    answer_by = None
+    if case.status == "awaiting_consent":
+        answer_by = (await session.execute(select(AccessLink.expires_at).where(
+            AccessLink.case_id == case.id, AccessLink.purpose == "invitation", AccessLink.used_at.is_(None),
+            AccessLink.expires_at > utcnow()).order_by(AccessLink.expires_at.desc()).limit(1))).scalar_one_or_none()
+    signed: list[str] = []
+    if case.mediator_id:
+        signed = sorted(set((await session.execute(select(AgreementSignature.signer).where(
+            AgreementSignature.case_id == case.id, AgreementSignature.mediator_id == case.mediator_id))).scalars()))
+    return CaseProgress(time_zone=eligibility.by_ref(case.rule_set).time_zone,
+                        consented_sides=await sides(Consent, Consent.decision == "consented"),
+                        screened_sides=await sides(Screening), answer_by=answer_by,
+                        agreement_to_mediate_signed_by=signed)
 
 
 async def case_history(uow: UnitOfWork, *, case_id: str, principal: Principal) -> list[TransitionView]:

@@ -54,6 +54,17 @@ class LegalEffectView(BaseModel):
     article: str = Field(description="in the reader's language")
 
 
+class CaseProgress(BaseModel):
+    """What each side has done so far, for the case page's task list (what is done, what is whose
+    to do now, and by when). Facts only, no content: which sides answered, not what."""
+
+    time_zone: str = Field(description="the case's legal time zone (deadlines are counted in it)")
+    consented_sides: list[str] = []
+    screened_sides: list[str] = []
+    answer_by: datetime | None = Field(None, description="when the open invitation's answer window closes")
+    agreement_to_mediate_signed_by: list[str] = Field([], description="claimant, respondent, mediator")
+
+
 class CaseView(BaseModel):
     id: str
     reference: str | None = Field(None, description="what people call the case, e.g. KZ-2026-000123 (the id stays "
@@ -77,6 +88,7 @@ class CaseView(BaseModel):
     allowed_operations: list[str] = []
     safety: str | None = Field(None, description="only for the assigned mediator and admins")
     safeguards: list[str] | None = Field(None, description="only for the assigned mediator and admins")
+    progress: CaseProgress | None = Field(None, description="on a single case's view (`GET /cases/{id}`)")
 
 
 class TransitionView(BaseModel):

@@ -55,10 +55,14 @@ class Kind:
     channels: frozenset[str] = frozenset(ALL_CHANNELS)
     # Link path in the browser client, formatted with the notice's params.
     link: str = "/cases/{case_id}"
+    # Sent once its person gives an address, if that is within ``service.CONTACT_GRACE`` of the
+    # notice: the filer saves their address with the token the filing returns, so the filing's
+    # receipt is usually queued (and found without an address) a moment before it.
+    waits_for_contact: bool = False
 
 
 KINDS: dict[str, Kind] = {k.name: k for k in [
-    Kind("case_filed", Audience(person="claimant_participant_id")),  # the filer
+    Kind("case_filed", Audience(person="claimant_participant_id"), waits_for_contact=True),  # the filer's receipt
     Kind("invitation", Audience(person="respondent_participant_id", language_from="language"), critical=True,
          link="/cases/{case_id}/invitation"),
     Kind("invitation_sent", Audience(PARTY_ROLES, side="claimant")),

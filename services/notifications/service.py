@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.auth import Principal
@@ -31,6 +31,8 @@ from .storage import insert_ignore, stable_id
 log = logging.getLogger("odr.notifications")
 
 DEFAULT_CHANNELS = ("in_app", "email")
+# How long a receipt waits for its person's address (``catalog.Kind.waits_for_contact``).
+CONTACT_GRACE = timedelta(minutes=30)
 
 
 
@@ -289,9 +291,28 @@ async def put_contact(uow: UnitOfWork, notifier, *, principal: Principal, partic
         contact.phone_sealed = (notifier.sealer.seal(body.phone, aad=f"contact:{participant_id}:phone")
                                 if body.phone else None)
     contact.updated_at = utcnow()
+    resent = 0
+    if "email" in given and body.email:
+        resent += await _send_what_waited(uow.session, participant_id=participant_id, channel="email")
+    if "phone" in given and body.phone:
+        resent += await _send_what_waited(uow.session, participant_id=participant_id, channel="sms")
+    if resent:
+        notifier.after_commit(uow.session, "deliveries")
     await uow.commit()
     log.info("contact details updated", extra={"participant_id": participant_id, "fields": sorted(given)})
     return await _contact_view(notifier, contact, participant_id)
+
+
+async def _send_what_waited(session: AsyncSession, *, participant_id: str, channel: str) -> int:
+    """Queue again the receipts (``waits_for_contact`` kinds) this person missed for want of an
+    address in the last ``CONTACT_GRACE``; returns how many."""
+    kinds = [k.name for k in KINDS.values() if k.waits_for_contact]
+    result = await session.execute(update(Delivery).where(
+        Delivery.recipient == participant_id, Delivery.channel == channel, Delivery.status == "undeliverable",
+        Delivery.created_at > utcnow() - CONTACT_GRACE,
+        Delivery.notification_id.in_(select(Notification.id).where(Notification.kind.in_(kinds))),
+    ).values(status="pending", next_attempt_at=utcnow(), last_error=None))
+    return result.rowcount or 0
 
 
 async def get_contact(uow: UnitOfWork, notifier, *, principal: Principal, participant_id: str) -> ContactView:

@@ -12,6 +12,7 @@ import { busy, caseName, checkbox, definitionList, fmtDate, fmtDateTime, h, moun
 import { forgetInvitation, inviteStep } from "./invite.js";
 import { onNotice } from "./notifications.js";
 import { loadCalendar, sittingsStep } from "./sittings.js";
+import { taskList } from "./tasks.js";
 
 export async function caseView(caseId) {
   if (!identity.forCase(caseId)) return signIn(caseId);
@@ -36,9 +37,10 @@ async function renderCase(caseId) {
   const refresh = () => { if (location.pathname.startsWith(`/cases/${caseId}`)) renderCase(caseId); };
   const parts = [
     h("h1", {}, caseName(c.reference)),
-    section(t("case_status"),
-      h("p", {}, h("span", { class: "status", "data-status": c.status }, label("status", c.status))),
-      h("p", {}, label("status_explain", c.status)),
+    h("p", { class: "case-status-line" }, h("span", { class: "status", "data-status": c.status }, label("status", c.status)),
+      " ", h("span", {}, label("status_explain", c.status))),
+    taskList(c, me),
+    section(t("case_facts_title"),
       definitionList([
         [t("your_role"), me.role === "mediator" ? t("role_mediator")
           : label(c.category === "criminal" ? "criminal_side" : "side", me.side)],
@@ -141,6 +143,7 @@ async function mediatorStep(c, me, box, refresh) {
   const proposals = await intake.mediatorProposals(c.id, { token: me.token }).catch(() => []);
   const open = proposals.find((p) => p.status === "open");
   const card = section(t("mediator_choose"));
+  card.id = "mediator-card";
   if (open) {
     const mine = me.role === "mediator" ? open.mediator_accepted : open[`${me.side}_accepted`];
     card.append(definitionList([
@@ -206,6 +209,7 @@ async function agreementToMediate(c, me, box, refresh) {
   const card = section(t("atm_title"), h("pre", { class: "document" }, atm.text),
     h("p", { class: "muted" }, t("atm_term", { days: atm.term_days })),
     h("p", {}, t("signed_by"), ": ", atm.signed_by.length ? atm.signed_by.map((s) => label("side", s)).join(", ") : t("nobody_yet")));
+  card.id = "atm-card";
   if (!signed) {
     const sign = h("button", { type: "button", id: "atm-sign" }, t("atm_sign"));
     sign.addEventListener("click", busy(sign, box, async () => {
@@ -223,6 +227,7 @@ async function agreementsStep(c, me, box) {
   const list = await agreements.list({ caseId: c.id, token: me.token }).catch(() => ({ items: [] }));
   const items = list.items || list.agreements || [];
   const card = section(t("agreements_title"));
+  card.id = "agreements-card";
   if (items.length) {
     card.append(h("ul", { class: "list" }, items.map((a) => h("li", {},
       h("a", { href: `/cases/${c.id}/agreements/${a.id}`, "data-link": "", dataset: { agreement: a.id } }, t("agreement_named", { version: a.current_version ?? a.version ?? "" })),
