@@ -11,6 +11,7 @@ from pathlib import Path
 from sqlalchemy import event as sa_event
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from shared import courier
 from shared.config import Settings
 from shared.crypto import Envelope, create_keyring
 from shared.service import ServiceRuntime
@@ -36,8 +37,10 @@ def kek_path(settings: Settings) -> Path:
 
 
 def keys(settings: Settings, *, create: bool) -> None:
-    """The service's keys (``ServiceSpec.keys``): its KEK, in its own file."""
+    """The service's keys (``ServiceSpec.keys``): its KEK, in its own file, and the courier key
+    pair one-time links arrive sealed with (``shared.courier``; intake reads the public half)."""
     create_keyring(kek_path(settings), KEK_ID, create=create)
+    courier.private_key(settings.resolved_kek_keyring, create=create)
 
 
 class Notifier:
@@ -54,6 +57,8 @@ class Notifier:
         self.sms = sms or LoggingSmsProvider()
         self._email = email
         self._sealer: Sealer | None = None
+        # Opens the links intake sends sealed (``links``); loaded now so a missing key stops the start.
+        self.courier_key = courier.private_key(self.settings.resolved_kek_keyring, create=self.settings.dev_mode)
         # Waiters still look every poll interval, so a wake they cannot get (another replica
         # committed) costs at most one interval.
         self.signals = {"deliveries": Signal(), "webhooks": Signal(), "scheduler": Signal(), "feed": Signal()}
