@@ -6,7 +6,7 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.contracts.agreements import AgreementSigned
-from shared.contracts.intake import (AccessRevoked, CaseClosed, CaseFiled, CaseScreened, ConsentRecorded, MediationAgreed,
+from shared.contracts.intake import (AccessLinkSent, AccessRevoked, CaseClosed, CaseFiled, CaseScreened, ConsentRecorded, MediationAgreed,
                                      MediationTermExtended, MediatorAssigned, MediatorProposed, MediatorRecused,
                                      RespondentInvited, ScreeningRequested)
 from shared.contracts.sessions import SessionStarted
@@ -18,7 +18,8 @@ from . import cases, states
 from .models import Case
 
 PUBLISHES = [CaseFiled, RespondentInvited, ConsentRecorded, ScreeningRequested, CaseScreened, MediatorProposed,
-             MediatorAssigned, MediatorRecused, MediationAgreed, MediationTermExtended, CaseClosed, AccessRevoked]
+             MediatorAssigned, MediatorRecused, MediationAgreed, MediationTermExtended, CaseClosed, AccessRevoked,
+             AccessLinkSent]
 
 
 async def on_session_started(sink, case_id: str) -> None:
