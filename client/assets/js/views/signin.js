@@ -54,8 +54,8 @@ export async function signInWithLink(token) {
   try {
     signedIn = await intake.exchangeSignInLink(token);
   } catch (error) {
-    box.show(error);
-    mount(h("h1", {}, t("reach_title")), box, h("p", {}, t("reach_link_invalid")),
+    if (error.status !== 410) box.show(error); // a used or expired link: the words below say it all
+    mount(h("h1", {}, t("reach_title")), box, h("p", { class: error.status === 410 ? "problem" : null, role: "alert" }, t("reach_link_invalid")),
       h("p", {}, h("a", { class: "button", href: "/sign-in", "data-link": "" }, t("reach_button"))));
     return;
   }
