@@ -6,7 +6,10 @@ after a commit instead of at the next poll. Built once when the service starts; 
 
 from __future__ import annotations
 
+from functools import cached_property
 from pathlib import Path
+
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
 from sqlalchemy import event as sa_event
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -57,8 +60,6 @@ class Notifier:
         self.sms = sms or LoggingSmsProvider()
         self._email = email
         self._sealer: Sealer | None = None
-        # Opens the links intake sends sealed (``links``); loaded now so a missing key stops the start.
-        self.courier_key = courier.private_key(self.settings.resolved_kek_keyring, create=self.settings.dev_mode)
         # Waiters still look every poll interval, so a wake they cannot get (another replica
         # committed) costs at most one interval.
         self.signals = {"deliveries": Signal(), "webhooks": Signal(), "scheduler": Signal(), "feed": Signal()}
@@ -80,6 +81,12 @@ class Notifier:
         if self._sealer is None:
             self._sealer = Sealer(Envelope(create_keyring(self.kek_path, KEK_ID, create=self.settings.dev_mode), KEK_ID))
         return self._sealer
+
+    @cached_property
+    def courier_key(self) -> X25519PrivateKey:
+        """Opens the links intake sends sealed (``links``). A missing key already stopped the start
+        (``keys``, the service's ``ServiceSpec.keys``)."""
+        return courier.private_key(self.settings.resolved_kek_keyring, create=self.settings.dev_mode)
 
     def email_transport(self) -> EmailTransport:
         if self._email is None:

@@ -131,7 +131,7 @@ async def test_invitation_sent_for_me_and_coming_back_the_next_day_on_another_ph
 
     # the same link a second time: told plainly, in Russian, and offered a new one
     await p.goto(sign_in_path)
-    await expect(p.locator(".problem")).to_be_visible(timeout=SETTLE)
+    await expect(p.get_by_role("alert")).to_contain_text("Эту ссылку для входа уже нельзя использовать", timeout=SETTLE)
     await later.shot("used-link")
     assert await later.latin_words() == []
 
