@@ -104,9 +104,8 @@ def send(uow: UnitOfWork, key: X25519PublicKey, *, link: AccessLink, sealed_link
     if participant is not None and not (email or phone):
         contact = participant.contact or {}
         email, phone = contact.get("email"), contact.get("phone")
-    purpose = "sign_in_address" if link.purpose == "sign_in_address" else link.purpose
     uow.publish(AccessLinkSent(
-        case_id=link.case_id or EVERY_CASE, link_id=link.id, purpose=purpose,
+        case_id=link.case_id or EVERY_CASE, link_id=link.id, purpose=link.purpose,
         participant_id=participant.id if participant is not None else None, language=language,
         expires_at=link.expires_at, sealed_link=sealed_link,
         sealed_address=seal_address(key, link_id=link.id, email=email, phone=phone)))
