@@ -18,12 +18,13 @@ from shared.ratelimit import RATE_LIMITED, client_address
 from shared.service import ServiceRuntime
 from shared.uow import UnitOfWork
 
-from . import (accounts, cases, consent, eligibility, filing, mediation, personal, proposals, recovery, register,
-               revocation, screening, sittings)
+from . import (accounts, cases, consent, eligibility, filing, mediation, personal, proposals, reach, recovery,
+               register, revocation, screening, sittings)
 from .accounts import (AccountCreate, AccountCreated, CourtClientCreate, CourtClientCreated, DevTokenRequest, Login,
                        PasswordChange, TotpCode, TotpSetup)
 from .consent import (ConsentView, InvitationAnswer, InvitationAnswered, InvitationCreate, InvitationCreated,
-                      InvitationView, LinkExchange, SignInLinkCreated, SignInLinkRequest)
+                      InvitationDelivery, InvitationSent, InvitationView, LinkExchange, SignInLinkCreated,
+                      SignInLinkRequest)
 from .context import Ctx
 from .filing import CaseFacts, CaseFiling, CourtReferral, DryRun, FiledCase
 from .mediation import AgreementToMediateView, Extension, Signature, Termination
@@ -148,15 +149,29 @@ async def review_eligibility(case_id: CaseId, body: EligibilityReview, principal
 
 
 @router.post("/cases/{case_id}/invitations", status_code=201, response_model=InvitationCreated, tags=["consent"])
-async def invite(case_id: CaseId, request: Request, principal: Anyone, uow: Uow,
+async def invite(case_id: CaseId, request: Request, principal: Anyone, uow: Uow, ctx: Ctx,
                  body: InvitationCreate | None = None) -> InvitationCreated:
     """Invite a side by a one-time link, answerable within the jurisdiction's window (KZ: 10
-    calendar days, Art. 20(6)). The link is returned once, to the caller, who passes it on; only
-    its hash is stored and it never travels in an event."""
+    calendar days, Art. 20(6)). The link is returned once, to the caller, who passes it on, and
+    the platform emails it to the invited party when the filing gave their address; only its hash
+    is stored, and it travels to notifications only sealed for it, never in the clear in an event."""
     side = (body or InvitationCreate()).side
-    created, token = await consent.invite(uow, case_id=case_id, side=side, principal=principal)
+    created, token = await consent.invite(uow, case_id=case_id, side=side, principal=principal, key=ctx.courier,
+                                          personal_vault=ctx.personal)
     created.link = str(request.url_for("view_invitation", token=token))
     return created
+
+
+@router.post("/cases/{case_id}/invitations/delivery", status_code=202, response_model=InvitationSent,
+             tags=["consent"], responses=RATE_LIMITED)
+async def send_invitation(case_id: CaseId, body: InvitationDelivery, request: Request, principal: Anyone, uow: Uow,
+                          ctx: Ctx) -> InvitationSent:
+    """ "Send it for me": the platform emails the live invitation link (the one already given stays
+    valid) to the address typed, in the invited party's language (`409 no-live-invitation` when
+    there is none: make one first). Limited like sign-in links, per case side and per address."""
+    async with ctx.limits.sign_in_link(case_id=case_id, side=f"invite-{body.side}", address=client_address(request)):
+        return await consent.send_invitation(uow, case_id=case_id, delivery=body, principal=principal,
+                                             key=ctx.courier, personal_vault=ctx.personal)
 
 
 @router.get("/invitations/{token}", response_model=InvitationView, tags=["consent"], name="view_invitation",
@@ -180,21 +195,35 @@ async def answer_invitation(token: LinkToken, body: InvitationAnswer, request: R
              responses=RATE_LIMITED)
 async def request_sign_in_link(case_id: CaseId, body: SignInLinkRequest, request: Request, uow: Uow, rt: Runtime,
                                ctx: Ctx) -> SignInLinkCreated:
-    """A returning party asks for a one-time sign-in link (30 minutes). It is delivered to the
-    party's contact by notifications; only in dev mode is it returned here. No token is needed
-    (the answer carries nothing), but each side of a case and each address may ask only a few
-    times an hour (`ODR_RATE_LIMIT_SIGN_IN_LINKS*`), and a new link voids the side's earlier ones."""
+    """A returning party asks for a one-time sign-in link (30 minutes), for an open or a closed
+    case. The platform sends it to the party's contact (email, or SMS); only in dev mode is it
+    also returned here. No token is needed (the answer carries nothing), but each side of a case
+    and each address may ask only a few times an hour (`ODR_RATE_LIMIT_SIGN_IN_LINKS*`), and a
+    new link voids the side's earlier ones."""
     async with ctx.limits.sign_in_link(case_id=case_id, side=body.side, address=client_address(request)):
-        return await consent.request_sign_in_link(uow, case_id=case_id, side=body.side,
-                                                  dev_mode=rt.settings.dev_mode)
+        return await consent.request_sign_in_link(uow, case_id=case_id, side=body.side, dev_mode=rt.settings.dev_mode,
+                                                  key=ctx.courier, personal_vault=ctx.personal)
 
 
-@router.post("/auth/links/exchange", response_model=TokenResponse, tags=["auth"], responses=RATE_LIMITED)
-async def exchange_link(body: LinkExchange, request: Request, uow: Uow, rt: Runtime, ctx: Ctx) -> TokenResponse:
-    """Trade a one-time sign-in link for a short-lived token scoped to the party's case and side."""
+@router.post("/auth/email-links", status_code=202, response_model=reach.EmailLinkAccepted, tags=["auth"],
+             responses=RATE_LIMITED)
+async def email_me_a_link(body: reach.EmailLinkRequest, request: Request, uow: Uow, ctx: Ctx) -> reach.EmailLinkAccepted:
+    """ "Email me a link": one sign-in link (30 minutes) to every case the address belongs to, open
+    or closed, sent to that address. The answer is the same whether the address is known or not;
+    each address and each client may ask only a few times an hour (`ODR_RATE_LIMIT_SIGN_IN_LINKS*`).
+    The link is never in the answer, not even in dev mode."""
+    async with ctx.limits.email_link(email_hash=ctx.personal.lookup_hash("email", body.email),
+                                     address=client_address(request)):
+        return await reach.email_me_a_link(uow, request=body, personal_vault=ctx.personal, key=ctx.courier)
+
+
+@router.post("/auth/links/exchange", response_model=reach.LinkSignIn, tags=["auth"], responses=RATE_LIMITED)
+async def exchange_link(body: LinkExchange, request: Request, uow: Uow, rt: Runtime, ctx: Ctx) -> reach.LinkSignIn:
+    """Trade a one-time sign-in link for short-lived tokens: a case's link for one scoped to that
+    case and side; an address's link ("email me a link") for one per case the address belongs to
+    (`cases`), closed cases included, read-only."""
     async with ctx.limits.link(address=client_address(request)):
-        access = await consent.exchange_link(uow, token=body.token, tokens=rt.tokens)
-    return TokenResponse(access_token=access, expires_in=rt.tokens.ttl_seconds)
+        return await consent.exchange_link(uow, token=body.token, tokens=rt.tokens)
 
 
 # -- safety screening --------------------------------------------------------------------------------

@@ -1,13 +1,12 @@
 """Consent, which mediation cannot start without (voluntariness, Law No. 401-IV Art. 4): a side is
 invited by a one-time link, answers it once within the jurisdiction's window, and comes back later
-through a one-time sign-in link. Links are shown once and only their hashes are stored; they never
-travel in an event.
+through a one-time sign-in link. Only the links' hashes are stored. The platform delivers them
+itself (``reach``): a link travels to notifications only sealed for it, never in the clear in an
+event; an invitation is also shown once to whoever made it, to pass on.
 """
 
 from __future__ import annotations
 
-import hashlib
-import secrets
 import uuid
 from datetime import datetime, timedelta
 from typing import Literal
@@ -21,7 +20,9 @@ from shared.contracts.intake import ConsentRecorded, RespondentInvited, Screenin
 from shared.problems import Conflict, Forbidden, NotFound, Problem
 from shared.uow import UnitOfWork
 
-from . import cases, deadlines, eligibility, personal, states
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PublicKey
+
+from . import cases, deadlines, eligibility, personal, reach, states
 from .models import AccessLink, Consent
 from .schemas import CaseView, Input, Language, Side
 
@@ -56,6 +57,23 @@ class InvitationAnswer(Input):
     decision: Literal["consent", "decline"]
     text_version: str = Field(min_length=1, max_length=60)
     language: Language | None = None
+    email: str | None = Field(None, max_length=254, pattern=reach.EMAIL_PATTERN,
+                              description="where the platform sends this party's sign-in links from now on")
+
+
+class InvitationDelivery(Input):
+    """ "Send it for me": the address the invitation goes to, and the invited party's language."""
+
+    side: Side = "respondent"
+    email: str = Field(max_length=254, pattern=reach.EMAIL_PATTERN)
+    language: Language | None = Field(None, description="the invited party's language; default: the one on file")
+
+
+class InvitationSent(BaseModel):
+    side: str
+    sent_to: str = Field(description="the address, masked")
+    language: str
+    answer_by: datetime
 
 
 class InvitationAnswered(BaseModel):
@@ -68,7 +86,7 @@ class SignInLinkRequest(Input):
 
 
 class SignInLinkCreated(BaseModel):
-    delivery: Literal["returned_in_dev_mode", "recorded_for_notifications"]
+    delivery: Literal["returned_in_dev_mode", "sent"]
     expires_at: datetime
     link_token: str | None = None
 
@@ -86,8 +104,12 @@ class ConsentView(BaseModel):
     recorded_at: datetime
 
 
-def _hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
+_hash = reach.token_hash
+
+
+def mask_email(email: str) -> str:
+    local, _, domain = email.partition("@")
+    return f"{local[:1]}***@{domain}"
 
 
 async def _consent_of(session: AsyncSession, case_id: str, side: str) -> Consent | None:
@@ -95,16 +117,23 @@ async def _consent_of(session: AsyncSession, case_id: str, side: str) -> Consent
             ).scalar_one_or_none()
 
 
-async def invite(uow: UnitOfWork, *, case_id: str, side: str, principal: Principal,
-                 now: datetime | None = None) -> tuple[InvitationCreated, str]:
-    """Invite a side by a one-time link with the jurisdiction's answer window. The claimant invites
-    the respondent; a court invites both sides of its referral. Returns (invitation, raw token):
-    the token is shown once and only its hash is stored."""
-    case, relation = await cases.access(uow.session, case_id, principal)
+async def _may_invite(session: AsyncSession, case_id: str, side: str, principal: Principal):
+    case, relation = await cases.access(session, case_id, principal)
     if relation == "party" and not (principal.party_side == "claimant" and side == "respondent"):
         raise Forbidden("the claimant invites the respondent; a party cannot invite their own side")
     if relation not in ("party", "court", "admin"):
         raise Forbidden("only the claimant, the referring court or an administrator can invite")
+    return case
+
+
+async def invite(uow: UnitOfWork, *, case_id: str, side: str, principal: Principal, key: X25519PublicKey,
+                 personal_vault: personal.Vault, now: datetime | None = None) -> tuple[InvitationCreated, str]:
+    """Invite a side by a one-time link with the jurisdiction's answer window. The claimant invites
+    the respondent; a court invites both sides of its referral. Returns (invitation, raw token):
+    the token is shown once and only its hash is stored. The platform sends it at once to the
+    invited party's contact when the filing gave one; it keeps the token sealed for notifications
+    (which only notifications can open) so that it can be sent later too (``send_invitation``)."""
+    case = await _may_invite(uow.session, case_id, side, principal)
     if await _consent_of(uow.session, case.id, side) is not None:
         raise Conflict("already-answered", f"the {side} has already answered")
     now = now or cases.utcnow()
@@ -113,21 +142,51 @@ async def invite(uow: UnitOfWork, *, case_id: str, side: str, principal: Princip
     await uow.session.execute(update(AccessLink).where(  # a new link replaces an unanswered one
         AccessLink.case_id == case.id, AccessLink.side == side, AccessLink.purpose == "invitation",
         AccessLink.used_at.is_(None)).values(expires_at=now))
-    token = secrets.token_urlsafe(32)
     answer_by = deadlines.answer_deadline(now, days=rs.answer_window_days, time_zone=rs.time_zone)
-    link = AccessLink(id=str(uuid.uuid4()), token_hash=_hash(token), case_id=case.id, side=side, purpose="invitation",
-                      created_by=principal.subject, created_at=now, expires_at=answer_by)
+    link, token, sealed = reach.new_link(key=key, case_id=case.id, side=side, purpose="invitation",
+                                         created_by=principal.subject, now=now, expires_at=answer_by)
+    link.sealed_link = sealed
     uow.session.add(link)
-    invitee = cases.principal_party(await cases.participants(uow.session, case.id), side)
+    invitee = cases.principal_party(await cases.people(uow.session, case.id, personal_vault), side)
     uow.publish(RespondentInvited(case_id=case.id, invitation_id=link.id, respondent_participant_id=invitee.id,
                                   language=invitee.language, answer_by=answer_by))
+    if (invitee.contact or {}).get("email") or (invitee.contact or {}).get("phone"):
+        reach.send(uow, key, link=link, sealed_link=sealed, language=invitee.language, participant=invitee)
     await uow.commit()
     return InvitationCreated(invitation_id=link.id, side=side, answer_by=answer_by, link_token=token, link=""), token
 
 
-async def _link(session: AsyncSession, token: str, purpose: str, now: datetime) -> AccessLink:
+async def send_invitation(uow: UnitOfWork, *, case_id: str, delivery: InvitationDelivery, principal: Principal,
+                          key: X25519PublicKey, personal_vault: personal.Vault,
+                          now: datetime | None = None) -> InvitationSent:
+    """ "Send it for me": the platform emails the side's live invitation to the address the inviter
+    typed, in the invited party's language; the link already given stays the same (the token was
+    kept sealed for notifications when it was made). The address becomes the party's contact."""
+    now = now or cases.utcnow()
+    case = await _may_invite(uow.session, case_id, delivery.side, principal)
+    if await _consent_of(uow.session, case.id, delivery.side) is not None:
+        raise Conflict("already-answered", f"the {delivery.side} has already answered")
+    link = (await uow.session.execute(select(AccessLink).where(
+        AccessLink.case_id == case.id, AccessLink.side == delivery.side, AccessLink.purpose == "invitation",
+        AccessLink.used_at.is_(None), AccessLink.expires_at > now, AccessLink.sealed_link.is_not(None))
+        .order_by(AccessLink.created_at.desc()).limit(1))).scalar_one_or_none()
+    if link is None:
+        raise Conflict("no-live-invitation", "there is no live invitation link to send; make one first")
+    invitee = cases.principal_party(await cases.people(uow.session, case.id, personal_vault), delivery.side)
+    if delivery.language:
+        invitee.language = delivery.language
+    reach.update_contact(personal_vault, invitee, email=delivery.email)
+    reach.send(uow, key, link=link, sealed_link=link.sealed_link, language=invitee.language, participant=invitee,
+               email=delivery.email)
+    await uow.commit()
+    return InvitationSent(side=delivery.side, sent_to=mask_email(delivery.email), language=invitee.language,
+                          answer_by=link.expires_at)
+
+
+async def _link(session: AsyncSession, token: str, purpose: str | tuple[str, ...], now: datetime) -> AccessLink:
     link = (await session.execute(select(AccessLink).where(AccessLink.token_hash == _hash(token)))).scalar_one_or_none()
-    if link is None or link.purpose != purpose:
+    purposes = (purpose,) if isinstance(purpose, str) else purpose
+    if link is None or link.purpose not in purposes:
         raise NotFound("the link")
     if link.used_at is not None:
         raise Problem(410, "link-used", "this link has already been used")
@@ -170,6 +229,8 @@ async def answer_invitation(uow: UnitOfWork, *, token: str, answer: InvitationAn
     invitee = cases.principal_party(people, link.side)
     if answer.language:
         invitee.language = answer.language
+    if answer.email and answer.decision == "consent":
+        reach.update_contact(personal_vault, invitee, email=answer.email)
     link.used_at = now
     decision = "consented" if answer.decision == "consent" else "declined"
     uow.session.add(Consent(id=str(uuid.uuid4()), case_id=case.id, side=link.side, participant_id=invitee.id,
@@ -194,35 +255,44 @@ async def answer_invitation(uow: UnitOfWork, *, token: str, answer: InvitationAn
     return InvitationAnswered(case=cases.view(case, people), access_token=access)
 
 
-async def request_sign_in_link(uow: UnitOfWork, *, case_id: str, side: str, dev_mode: bool,
-                               now: datetime | None = None) -> SignInLinkCreated:
-    """A party coming back gets a one-time link for their side. It is meant to reach them through
-    the notifications service at the contact they gave; until that exists it is recorded, and only
-    in dev mode returned here. The newest link is the only live one (the route limits how often)."""
+async def request_sign_in_link(uow: UnitOfWork, *, case_id: str, side: str, dev_mode: bool, key: X25519PublicKey,
+                               personal_vault: personal.Vault, now: datetime | None = None) -> SignInLinkCreated:
+    """A party coming back gets a one-time link for their side, open or closed case alike (a closed
+    one reads, nothing more). The platform sends it to the party's contact (``reach``); only in dev
+    mode is it also returned here. The newest link is the only live one (the route limits how often)."""
     now = now or cases.utcnow()
     case = await cases.load(uow.session, case_id)
     consent = await _consent_of(uow.session, case.id, side)
-    if case.status in states.TERMINAL or consent is None or consent.decision != "consented":
-        raise NotFound("the case")  # same answer for absent, closed and not-yet-consented
+    if consent is None or consent.decision != "consented":
+        raise NotFound("the case")  # same answer for absent and not-yet-consented
     await uow.session.execute(update(AccessLink).where(  # one live sign-in link per side: the newest
         AccessLink.case_id == case.id, AccessLink.side == side, AccessLink.purpose == "sign_in",
         AccessLink.used_at.is_(None), AccessLink.expires_at > now).values(expires_at=now))
-    token = secrets.token_urlsafe(32)
-    link = AccessLink(id=str(uuid.uuid4()), token_hash=_hash(token), case_id=case.id, side=side, purpose="sign_in",
-                      created_by="self-service", created_at=now, expires_at=now + SIGN_IN_LINK_TTL)
+    link, token, sealed = reach.new_link(key=key, case_id=case.id, side=side, purpose="sign_in",
+                                         created_by="self-service", now=now, expires_at=now + SIGN_IN_LINK_TTL)
     uow.session.add(link)
+    party = cases.principal_party(await cases.people(uow.session, case.id, personal_vault), side)
+    reach.send(uow, key, link=link, sealed_link=sealed, language=party.language, participant=party)
     await uow.commit()
     if dev_mode:
         return SignInLinkCreated(delivery="returned_in_dev_mode", expires_at=link.expires_at, link_token=token)
-    return SignInLinkCreated(delivery="recorded_for_notifications", expires_at=link.expires_at)
+    return SignInLinkCreated(delivery="sent", expires_at=link.expires_at)
 
 
-async def exchange_link(uow: UnitOfWork, *, token: str, tokens: TokenService) -> str:
-    link = await _link(uow.session, token, "sign_in", cases.utcnow())
-    link.used_at = cases.utcnow()
-    party = cases.principal_party(await cases.participants(uow.session, link.case_id), link.side)
+async def exchange_link(uow: UnitOfWork, *, token: str, tokens: TokenService) -> reach.LinkSignIn:
+    """A sign-in link for its token(s): a case's link opens its side of that case; an address's
+    link opens every case the address belongs to, open or closed."""
+    now = cases.utcnow()
+    link = await _link(uow.session, token, ("sign_in", "sign_in_address"), now)
+    link.used_at = now
+    if link.purpose == "sign_in_address":
+        opened = await reach.address_cases(uow, link, tokens)
+    else:
+        party = cases.principal_party(await cases.participants(uow.session, link.case_id), link.side)
+        opened = [reach.case_access(await cases.load(uow.session, link.case_id), party, tokens)]
     await uow.commit()
-    return cases.party_token(tokens, case_id=link.case_id, participant_id=party.id, side=link.side)
+    return reach.LinkSignIn(access_token=opened[0].access_token if opened else None, expires_in=tokens.ttl_seconds,
+                            cases=opened)
 
 
 async def consents(uow: UnitOfWork, *, case_id: str, principal: Principal) -> list[ConsentView]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.contracts.agreements import AgreementSigned
-from shared.contracts.intake import (AccessRevoked, CaseClosed, CaseFiled, CaseScreened, ConsentRecorded, MediationAgreed,
+from shared.contracts.intake import (AccessLinkSent, AccessRevoked, CaseClosed, CaseFiled, CaseScreened, ConsentRecorded, MediationAgreed,
                                      MediationTermExtended, MediatorAssigned, MediatorProposed, MediatorRecused,
                                      RespondentInvited, ScreeningRequested, SittingCancelled, SittingFixed,
                                      SittingProposed)
@@ -20,7 +20,7 @@ from .models import Case
 
 PUBLISHES = [CaseFiled, RespondentInvited, ConsentRecorded, ScreeningRequested, CaseScreened, MediatorProposed,
              MediatorAssigned, MediatorRecused, MediationAgreed, MediationTermExtended, CaseClosed, AccessRevoked,
-             SittingProposed, SittingFixed, SittingCancelled]
+             SittingProposed, SittingFixed, SittingCancelled, AccessLinkSent]
 
 
 async def on_session_started(sink, case_id: str) -> None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import JSON, BigInteger, Boolean, Date, Integer, String, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Boolean, Date, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from shared.crypto import SealedColumns
@@ -158,6 +158,12 @@ class AccessLink(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # An address's sign-in link (purpose ``sign_in_address``, no case or side of its own): the keyed
+    # hash of the email (``personal.Vault.lookup_hash``) whose cases it opens when it is used.
+    email_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    # An invitation's token sealed for notifications (``shared.courier``), kept so that "send it
+    # for me" can have it delivered later; intake itself cannot open it.
+    sealed_link: Mapped[str | None] = mapped_column(Text, nullable=True)
 
 
 class Consent(Base):

@@ -7,7 +7,7 @@ sign-in link (``shared.ratelimit``; the numbers are settings, ``ODR_RATE_LIMIT_*
 - Failed sign-in, code and link attempts count per client address, all endpoints together: one
   address cannot spray passwords over many accounts or guess link tokens.
 - Sign-in links count every request, per case side (the party's contact is not flooded) and per
-  address. The caller proves nothing: the link goes only to the contact given at filing and is
+  address; "email me a link" per email address (known or not) and per client address. The caller proves nothing: the link goes only to the contact given at filing and is
   not in the answer (except in dev mode), so the limit is what stands between a caller who knows
   the case id and the party's inbox.
 """
@@ -39,6 +39,7 @@ class IntakeLimits:
         self.links_side = Rule("sign-in-links:side", settings.rate_limit_sign_in_links, failures_only=False)
         self.links_address = Rule("sign-in-links:address", settings.rate_limit_sign_in_links_address,
                                   failures_only=False)
+        self.email_links = Rule("email-links:email", settings.rate_limit_sign_in_links, failures_only=False)
 
     @contextlib.asynccontextmanager
     async def _guard(self, *checks: tuple[Rule, str], detail: str) -> AsyncIterator[None]:
@@ -72,6 +73,12 @@ class IntakeLimits:
     def sign_in_link(self, *, case_id: str, side: str, address: str):
         """Asking for a sign-in link to be sent."""
         return self._guard((self.links_side, f"{case_id}:{side}"), (self.links_address, address),
+                           detail="a sign-in link was asked for too often; use the last one sent or wait")
+
+    def email_link(self, *, email_hash: str | None, address: str):
+        """ "Email me a link": per email address (by its keyed hash, known or not, so the limit
+        says nothing about which addresses are known) and per client address."""
+        return self._guard((self.email_links, f"email:{email_hash}"), (self.links_address, address),
                            detail="a sign-in link was asked for too often; use the last one sent or wait")
 
     async def purge(self) -> int:

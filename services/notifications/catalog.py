@@ -59,6 +59,8 @@ class Kind:
     # notice: the filer saves their address with the token the filing returns, so the filing's
     # receipt is usually queued (and found without an address) a moment before it.
     waits_for_contact: bool = False
+    # Carries a one-time link for one address: delivered, never listed in a feed.
+    private: bool = False
 
 
 KINDS: dict[str, Kind] = {k.name: k for k in [
@@ -95,7 +97,15 @@ KINDS: dict[str, Kind] = {k.name: k for k in [
          link="/cases/{case_id}/agreements/{agreement_id}"),
     Kind("obligation_overdue", CASE, critical=True, link="/cases/{case_id}/agreements/{agreement_id}"),
     Kind("case_closed", CASE),
+    # One-time links (``links``): sent to one address, never in the in-app feed; the token is
+    # opened from its sealed form only to render the message being sent.
+    Kind("invitation_link", Audience(), critical=True, channels=frozenset({EMAIL, SMS}), link="/invitations/{token}",
+         private=True),
+    Kind("sign_in_link", Audience(), critical=True, channels=frozenset({EMAIL, SMS}), link="/sign-in/{token}",
+         private=True),
 ]}
+
+PRIVATE_KINDS = frozenset(k.name for k in KINDS.values() if k.private)
 
 
 def link_for(kind: str, base_url: str, params: dict) -> str:

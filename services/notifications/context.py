@@ -6,12 +6,15 @@ after a commit instead of at the next poll. Built once when the service starts; 
 
 from __future__ import annotations
 
+from functools import cached_property
 from pathlib import Path
 
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from fastapi import Request
 from sqlalchemy import event as sa_event
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from shared import courier
 from shared.config import Settings
 from shared.crypto import Envelope, create_keyring
 from shared.service import ServiceRuntime
@@ -37,8 +40,10 @@ def kek_path(settings: Settings) -> Path:
 
 
 def keys(settings: Settings, *, create: bool) -> None:
-    """The service's keys (``ServiceSpec.keys``): its KEK, in its own file."""
+    """The service's keys (``ServiceSpec.keys``): its KEK, in its own file, and the courier key
+    pair one-time links arrive sealed with (``shared.courier``; intake reads the public half)."""
     create_keyring(kek_path(settings), KEK_ID, create=create)
+    courier.private_key(settings.resolved_kek_keyring, create=create)
 
 
 class Notifier:
@@ -83,6 +88,12 @@ class Notifier:
         if self._sealer is None:
             self._sealer = Sealer(Envelope(create_keyring(self.kek_path, KEK_ID, create=self.settings.dev_mode), KEK_ID))
         return self._sealer
+
+    @cached_property
+    def courier_key(self) -> X25519PrivateKey:
+        """Opens the links intake sends sealed (``links``). A missing key already stopped the start
+        (``keys``, the service's ``ServiceSpec.keys``)."""
+        return courier.private_key(self.settings.resolved_kek_keyring, create=self.settings.dev_mode)
 
     def email_transport(self) -> EmailTransport:
         if self._email is None:

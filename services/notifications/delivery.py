@@ -34,7 +34,7 @@ from shared.clock import utcnow
 from shared.tasks import cancel_and_wait
 from shared.workers import Worker
 
-from . import calendar, service
+from . import calendar, links, service
 from .channels.email import PermanentFailure, TransientFailure, build_message, message_id_for
 from .models import CaseEntry, Delivery, Notification, Preference
 from .preferences import quiet_until
@@ -96,8 +96,7 @@ class DeliveryWorker(Worker):
                 select(CaseEntry).where(CaseEntry.case_id.in_({n.case_id for n in notices.values()})))).scalars()}
             prefs = {p.subject: p for p in (await session.execute(
                 select(Preference).where(Preference.subject.in_({d.recipient for d in rows})))).scalars()}
-            addresses = {d.id: await service.contact_address(session, self.notifier, participant_id=d.recipient,
-                                                             channel=d.channel) for d in rows}
+            addresses = {d.id: await self._address(session, d, notices[d.notification_id]) for d in rows}
         # Sent `concurrency` at a time and each group's outcomes committed together: the emails a
         # crash can repeat are at most the ones in flight at that moment.
         for start in range(0, len(rows), self.concurrency):
@@ -121,6 +120,17 @@ class DeliveryWorker(Worker):
             for delivery_id in outcomes:
                 in_flight.pop(delivery_id, None)
         return len(rows)
+
+    async def _address(self, session, d: Delivery, n: Notification) -> str | None:
+        """Where a delivery goes: the address a one-time link was sent for, else the recipient's contact."""
+        if links.is_link(n.params or {}):
+            try:
+                given = links.address(self.notifier, n.params, d.channel)
+            except links.Unopenable:
+                return None
+            if given:
+                return given
+        return await service.contact_address(session, self.notifier, participant_id=d.recipient, channel=d.channel)
 
     async def _claim(self, ids: list[str]) -> dict[str, int]:
         """Mark the attempt of each still-due delivery before sending; returns those we got, with
@@ -197,8 +207,14 @@ class DeliveryWorker(Worker):
         if address is None:
             log.info("delivery undeliverable: no contact details", extra={"delivery_id": d.id, "channel": d.channel})
             return {"status": "undeliverable", "last_error": f"no {d.channel} contact details"}
+        params = n.params or {}
+        if links.is_link(params):  # the token is opened for this message only
+            try:
+                params = links.opened_params(self.notifier, params)
+            except links.Unopenable:
+                return {"status": "failed", "last_error": "the sealed link does not open"}
         rendered = self.notifier.renderer.render(kind=n.kind, language=n.language, case_id=n.case_id,
-                                                 params=n.params or {}, time_zone=time_zone, reference=reference)
+                                                 params=params, time_zone=time_zone, reference=reference)
         try:
             if d.channel == "email":
                 invitation = None

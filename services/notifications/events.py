@@ -22,7 +22,7 @@ from shared.contracts import sessions as S
 from shared.events import CloudEvent, Event
 from shared.service import Subscription
 
-from . import scheduler, service, webhooks
+from . import links, scheduler, service, webhooks
 from .models import CaseEntry, Recipient
 
 PUBLISHES: list[type[Event]] = []
@@ -247,6 +247,7 @@ HANDLERS: dict[type[Event], Any] = {
     I.ScreeningRequested: on_screening, I.MediatorProposed: on_mediator_proposed,
     I.MediatorAssigned: on_mediator_assigned, I.MediationAgreed: on_mediation_agreed, I.CaseClosed: on_case_closed,
     I.SittingProposed: on_sitting_proposed, I.SittingFixed: on_sitting_fixed, I.SittingCancelled: on_sitting_cancelled,
+    I.AccessLinkSent: links.on_link_sent,
     S.SessionScheduled: on_session_scheduled, S.SessionStarted: on_session_started, S.CaucusOpened: on_caucus_opened,
     A.DraftReady: on_draft_ready, A.SignatureRequested: on_signature_requested, A.SignatureAdded: on_signature_added,
     A.SignatureWithdrawn: on_signature_withdrawn, A.AgreementSigned: on_signed, A.AgreementApproved: on_court_decision,

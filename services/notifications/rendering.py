@@ -24,7 +24,7 @@ from .catalog import KINDS, link_for
 
 TEMPLATES = Path(__file__).parent / "templates"
 LANGUAGES = ("kk", "ky", "ru", "en")
-DATETIME_PARAMS = ("answer_by", "starts_at")
+DATETIME_PARAMS = ("answer_by", "starts_at", "expires_at")
 DATE_PARAMS = ("term_ends_on", "due_on")
 # CLDR patterns, formatted by Babel in the notice's locale (month names are the locale's, never
 # the process's C locale).

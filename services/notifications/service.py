@@ -23,7 +23,7 @@ from shared.crypto import DecryptionError
 from shared.problems import Forbidden, NotFound, Problem
 from shared.uow import UnitOfWork
 
-from .catalog import IN_APP, KINDS, MEDIATOR, PARTY_ROLES, Audience
+from .catalog import IN_APP, KINDS, MEDIATOR, PARTY_ROLES, PRIVATE_KINDS, Audience
 from .models import CaseEntry, Contact, Delivery, Notification, Preference, Recipient
 from .schemas import ContactIn, ContactView, Feed, NotificationView, PreferencesIn, PreferencesView, QuietHours
 from .storage import insert_ignore, stable_id
@@ -118,9 +118,10 @@ async def recipients(session: AsyncSession, case_id: str, who: Audience,
 
 
 async def notify(session: AsyncSession, notifier, *, source_id: str, case_id: str, kind: str,
-                 recipients: Iterable[tuple[str, str | None]], params: dict) -> int:
+                 recipients: Iterable[tuple[str, str | None]], params: dict, channels: set[str] | None = None) -> int:
     """Record ``kind`` for each (participant id, language hint) and queue its email/SMS
-    deliveries per the recipient's preferences. Returns the number of new notices."""
+    deliveries per the recipient's preferences (or on ``channels``, when the sender chose the
+    address: a one-time link, ``links``). Returns the number of new notices."""
     spec = KINDS[kind]
     wanted: dict[str, str | None] = {}
     for participant_id, language in recipients:
@@ -139,8 +140,8 @@ async def notify(session: AsyncSession, notifier, *, source_id: str, case_id: st
         notices.append({"id": notice_id, "recipient": participant_id, "case_id": case_id, "kind": kind,
                         "channel": IN_APP, "source_event_id": source_id, "created_at": now, "language": language,
                         "critical": spec.critical, "params": params, "read_at": None})
-        channels = set(pref.channels if pref else DEFAULT_CHANNELS) & spec.channels
-        for channel in sorted(channels - {IN_APP}):
+        chosen = set(channels if channels is not None else pref.channels if pref else DEFAULT_CHANNELS)
+        for channel in sorted((chosen & spec.channels) - {IN_APP}):
             deliveries.append({"id": stable_id(source_id, participant_id, channel), "notification_id": notice_id,
                                "source_event_id": source_id, "recipient": participant_id, "channel": channel,
                                "status": "pending", "attempts": 0, "next_attempt_at": now, "lease_until": None,
@@ -177,7 +178,8 @@ async def recipient_ids(session: AsyncSession, principal: Principal) -> list[str
 
 
 async def _feed_query(session: AsyncSession, principal: Principal):
-    q = select(Notification).where(Notification.recipient.in_(await recipient_ids(session, principal)))
+    q = select(Notification).where(Notification.recipient.in_(await recipient_ids(session, principal)),
+                                   Notification.kind.not_in(sorted(PRIVATE_KINDS)))  # one-time links: sent only
     if principal.role == "party":
         # A party token is scoped to its cases: a lost link never shows another case's notices.
         q = q.where(Notification.case_id.in_(sorted(principal.cases)))

@@ -244,3 +244,26 @@ class SittingCancelled(_IntakeEvent):
     ends_at: datetime
     sequence: int = Field(ge=0)
     time_zone: str = "Asia/Almaty"
+
+
+@event
+class AccessLinkSent(_IntakeEvent):
+    """A one-time link is to reach a person: an invitation (``purpose`` ``invitation``) or a
+    sign-in link, for one side of one case (``sign_in``) or for every case an email address
+    belongs to (``sign_in_address``, ``case_id`` ``*``). The link and the address travel sealed
+    for the notifications service (``shared.courier``: HPKE to notifications' public key, the info
+    binding each to ``link_id``), so the event, the bus and every log carry neither in the clear.
+    Without ``sealed_address`` notifications sends to the contact it holds for ``participant_id``."""
+
+    type: ClassVar[str] = "odr.access.link_sent.v1"
+    summary: ClassVar[str] = "A one-time invitation or sign-in link is to be delivered (link and address sealed for notifications)."
+
+    case_id: str = Field(description="the case of the link, or `*` for an address's sign-in link")
+    link_id: str
+    purpose: Literal["invitation", "sign_in", "sign_in_address"]
+    participant_id: str | None = Field(None, description="the person of a case's link; none for an address's link")
+    language: Language = "ru"
+    expires_at: datetime
+    sealed_link: str = Field(description="the link's token, sealed for notifications (base64 HPKE)")
+    sealed_address: str | None = Field(
+        None, description='{"email": ..., "phone": ...} sealed for notifications; absent: the contact notifications holds')

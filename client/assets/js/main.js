@@ -15,6 +15,7 @@ import { agreement } from "./views/agreement.js";
 import { mediatorHome } from "./views/mediator.js";
 import { courtHome } from "./views/court.js";
 import { notifications, unreadBadge } from "./views/notifications.js";
+import { emailLink, landing, signInWithLink } from "./views/signin.js";
 
 const routes = [
   [/^\/$/, home],
@@ -32,6 +33,9 @@ const routes = [
   [/^\/mediator$/, mediatorHome],
   [/^\/court$/, courtHome],
   [/^\/notifications$/, notifications],
+  [/^\/sign-in$/, emailLink],
+  [/^\/sign-in\/done$/, landing],
+  [/^\/sign-in\/([^/]+)$/, signInWithLink],
 ];
 
 function renderNav(path) {

@@ -1288,4 +1288,73 @@ export const MESSAGES = {
   next_title: { en: "What happens next", ru: "Что дальше", kk: "Әрі қарай не болады" },
   next_yours: { en: "Your next step: {task}.", ru: "Ваш следующий шаг: {task}.", kk: "Келесі қадамыңыз: {task}." },
   next_waiting: { en: "Now: {task}.", ru: "Сейчас: {task}.", kk: "Қазір: {task}." },
+
+  // -- reach and return: "email me a link", a link's landing, "send it for me" (issue 12) ----------
+  reach_title: { en: "Get back to your cases", ru: "Вернуться к своим делам", kk: "Істеріңізге оралу" },
+  reach_home_text: {
+    en: "On a new phone or computer? We will email you a link that opens every case you take part in, closed ones too.",
+    ru: "Новый телефон или компьютер? Мы пришлём на почту ссылку, которая откроет все ваши дела, в том числе завершённые.",
+    kk: "Жаңа телефон не компьютер ме? Барлық істеріңізді, соның ішінде аяқталғандарын да ашатын сілтемені поштаңызға жібереміз.",
+  },
+  reach_button: { en: "Email me a link", ru: "Прислать ссылку на почту", kk: "Сілтемені поштама жіберу" },
+  reach_question: {
+    en: "What email address did you give for your case?",
+    ru: "Какой адрес электронной почты вы указали для дела?",
+    kk: "Іс үшін қандай электрондық пошта мекенжайын көрсеттіңіз?",
+  },
+  reach_hint: {
+    en: "The address you gave when you filed or answered the invitation. The link works once, for 30 minutes.",
+    ru: "Адрес, который вы указали при подаче заявления или ответе на приглашение. Ссылка действует один раз, 30 минут.",
+    kk: "Өтініш бергенде немесе шақыруға жауап бергенде көрсеткен мекенжайыңыз. Сілтеме бір рет, 30 минут жарамды.",
+  },
+  reach_continue: { en: "Send the link", ru: "Отправить ссылку", kk: "Сілтемені жіберу" },
+  reach_check_title: { en: "Check your email", ru: "Проверьте почту", kk: "Поштаңызды тексеріңіз" },
+  reach_check_text: {
+    en: "If {email} belongs to a case on this platform, we have sent a sign-in link to it. Open the link on this device within 30 minutes.",
+    ru: "Если адрес {email} относится к делу на этой платформе, мы отправили на него ссылку для входа. Откройте её на этом устройстве в течение 30 минут.",
+    kk: "Егер {email} мекенжайы осы платформадағы іске қатысты болса, оған кіру сілтемесін жібердік. Оны осы құрылғыда 30 минут ішінде ашыңыз.",
+  },
+  reach_check_spam: {
+    en: "Nothing came? Look in the spam folder, or ask again in a few minutes.",
+    ru: "Письма нет? Проверьте папку «Спам» или запросите ссылку ещё раз через несколько минут.",
+    kk: "Хат келмеді ме? «Спам» қалтасын қараңыз немесе бірнеше минуттан кейін қайта сұраңыз.",
+  },
+  reach_again: { en: "Use another address", ru: "Указать другой адрес", kk: "Басқа мекенжай көрсету" },
+  reach_signed_in_title: { en: "Your cases", ru: "Ваши дела", kk: "Сіздің істеріңіз" },
+  reach_signed_in_text: {
+    en: "You are signed in on this device. Choose a case to open it.",
+    ru: "Вы вошли на этом устройстве. Выберите дело, чтобы открыть его.",
+    kk: "Сіз осы құрылғыда кірдіңіз. Ашу үшін істі таңдаңыз.",
+  },
+  reach_no_cases: {
+    en: "This link opens no case any more.",
+    ru: "Эта ссылка больше не открывает ни одного дела.",
+    kk: "Бұл сілтеме енді ешбір істі ашпайды.",
+  },
+  reach_closed: { en: "closed: you can read it and download documents", ru: "завершено: можно читать и скачивать документы", kk: "аяқталды: оқуға және құжаттарды жүктеуге болады" },
+  reach_link_invalid: {
+    en: "This sign-in link cannot be used any more: it was used already or is older than 30 minutes. Ask for a new one.",
+    ru: "Эту ссылку для входа уже нельзя использовать: ею уже воспользовались или ей больше 30 минут. Запросите новую.",
+    kk: "Бұл кіру сілтемесін енді пайдалану мүмкін емес: ол пайдаланылған немесе 30 минуттан ескі. Жаңасын сұраңыз.",
+  },
+  reach_or: { en: "Gave an email address for your case?", ru: "Указывали почту для дела?", kk: "Іс үшін пошта көрсеттіңіз бе?" },
+  reach_send_title: { en: "Send it for me", ru: "Отправить за меня", kk: "Менің орныма жіберу" },
+  reach_send_intro: {
+    en: "Type the other party's email address and we will email them this invitation in their language. The link above stays the same.",
+    ru: "Введите адрес электронной почты другой стороны, и мы отправим ей это приглашение на её языке. Ссылка выше не изменится.",
+    kk: "Екінші тараптың электрондық пошта мекенжайын жазыңыз, біз бұл шақыруды оған өз тілінде жібереміз. Жоғарыдағы сілтеме өзгермейді.",
+  },
+  reach_send_email: { en: "The other party's email address", ru: "Адрес электронной почты другой стороны", kk: "Екінші тараптың электрондық пошта мекенжайы" },
+  reach_send_language: { en: "Their language", ru: "Язык другой стороны", kk: "Екінші тараптың тілі" },
+  reach_send_button: { en: "Email the invitation", ru: "Отправить приглашение", kk: "Шақыруды жіберу" },
+  reach_sent: {
+    en: "The invitation was emailed to {to}.",
+    ru: "Приглашение отправлено на адрес {to}.",
+    kk: "Шақыру {to} мекенжайына жіберілді.",
+  },
+  reach_invitation_answered: {
+    en: "You have already answered this invitation. Opening your case…",
+    ru: "Вы уже ответили на это приглашение. Открываем ваше дело…",
+    kk: "Сіз бұл шақыруға жауап бердіңіз. Істі ашып жатырмыз…",
+  },
 };

@@ -14,12 +14,16 @@ export const getCase = (caseId, { token, lang } = {}) => get(`/intake/cases/${ca
 
 export const invite = (caseId, { side }, { token }) => post(`/intake/cases/${caseId}/invitations`, { side }, { token });
 
+/** "Send it for me": the platform emails the live invitation to `email`, in `language`. */
+export const sendInvitation = (caseId, { side, email, language }, { token }) =>
+  post(`/intake/cases/${caseId}/invitations/delivery`, { side, email, language }, { token });
+
 // -- invitations ---------------------------------------------------------------------------
 
 export const getInvitation = (linkToken, { lang } = {}) => get(`/intake/invitations/${encodeURIComponent(linkToken)}${query(lang)}`);
 
-export const answerInvitation = (linkToken, { decision, textVersion, language }) =>
-  post(`/intake/invitations/${encodeURIComponent(linkToken)}/answer`, { decision, text_version: textVersion, language });
+export const answerInvitation = (linkToken, { decision, textVersion, language, email }) =>
+  post(`/intake/invitations/${encodeURIComponent(linkToken)}/answer`, { decision, text_version: textVersion, language, email: email || undefined });
 
 // -- screening -----------------------------------------------------------------------------
 
@@ -65,7 +69,12 @@ export const signAgreementToMediate = (caseId, { textVersion }, { token }) =>
 /** A party who comes back asks for a sign-in link (dev mode hands it back at once). */
 export const requestSignInLink = (caseId, { side }) => post(`/intake/cases/${caseId}/sign-in-links`, { side });
 
+/** A sign-in link for tokens: `cases` holds one per case it opens (every case of an address for
+ * an "email me a link" link), each with its `access_token`. */
 export const exchangeSignInLink = (linkToken) => post("/intake/auth/links/exchange", { token: linkToken });
+
+/** "Email me a link": the answer is the same whether the address is known or not. */
+export const emailMeALink = ({ email, language }) => post("/intake/auth/email-links", { email, language });
 /** The token stops working on every service (and closes its room connections), not only here. */
 export const signOut = ({ token }) => post("/intake/auth/sign-out", undefined, { token });
 

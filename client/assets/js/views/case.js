@@ -290,5 +290,6 @@ function signIn(caseId) {
   }));
   mount(h("h1", {}, caseName(identity.knownReference(caseId))), section(t("signin_title"), h("p", {}, t("signin_intro")),
     h("label", { for: "signin-side" }, t("your_side")), side, h("div", { class: "actions" }, ask), note, box),
+    h("p", {}, t("reach_or"), " ", h("a", { href: "/sign-in", "data-link": "", id: "reach-from-case" }, t("reach_button"))),
     h("p", {}, h("a", { href: "/mediator", "data-link": "" }, t("mediator_sign_in"))));
 }

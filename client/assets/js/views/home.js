@@ -35,6 +35,8 @@ export async function home() {
       section(t("start_case"), h("p", {}, t("start_case_text")),
         h("a", { class: "button", href: "/file", "data-link": "" }, t("nav_file"))),
       section(t("have_invitation"), open)),
+    section(t("reach_title"), h("p", {}, t("reach_home_text")),
+      h("a", { class: "button", href: "/sign-in", "data-link": "", id: "reach-start" }, t("reach_button"))),
     h("div", { class: "grid two" },
       section(t("nav_mediator"), h("a", { class: "button secondary", href: "/mediator", "data-link": "" }, t("mediator_sign_in"))),
       section(t("nav_court"), h("a", { class: "button secondary", href: "/court", "data-link": "" }, t("court_sign_in")))),

@@ -1,6 +1,7 @@
 // Opening an invitation link: what the case is about, the deadline to answer, and the consent
 // text (the exact version is recorded with the answer). Consent is voluntary: declining is as
-// easy as agreeing.
+// easy as agreeing. The browser that consented remembers which case the link led to, so opening
+// the same (now used) link again leads to the case instead of a dead end.
 import * as intake from "../api/intake.js";
 import { label, lang, t } from "../i18n.js";
 import { rememberParty } from "../identity.js";
@@ -8,8 +9,26 @@ import { navigate } from "../router.js";
 import { busy, checkbox, definitionList, errorSummary, field, fmtDateTime, h, mount, problemBox, section, toast, zoneOf } from "../ui.js";
 import { EMAIL, saveContact } from "./file.js";
 
+const ANSWERED = "odr.answeredInvitations";
+
+function answeredCase(token) {
+  try { return (JSON.parse(localStorage.getItem(ANSWERED)) || {})[token] || null; } catch { return null; }
+}
+
+function rememberAnswered(token, caseId) {
+  let all = {};
+  try { all = JSON.parse(localStorage.getItem(ANSWERED)) || {}; } catch { /* start again */ }
+  all[token] = caseId; // a used link: it opens nothing any more, it only names the case here
+  localStorage.setItem(ANSWERED, JSON.stringify(all));
+}
+
 export async function invitation(token) {
   const box = problemBox();
+  const known = answeredCase(token);
+  if (known) { // answered in this browser: the case page (it asks to sign in again if need be)
+    mount(h("h1", {}, t("invitation_title")), h("p", { role: "status" }, t("reach_invitation_answered")));
+    return navigate(`/cases/${known}`, { replace: true });
+  }
   let view;
   try {
     view = await intake.getInvitation(token, { lang: lang() });
@@ -30,9 +49,11 @@ export async function invitation(token) {
       if (!agree.querySelector("input").checked) problems.push({ target: agree.querySelector("input"), message: t("consent_required") });
       if (problems.length) return summary.showFields(problems);
     }
-    const answered = await intake.answerInvitation(token, { decision, textVersion: view.consent_text_version, language: lang() });
+    const answered = await intake.answerInvitation(token, { decision, textVersion: view.consent_text_version, language: lang(),
+      email: decision === "consent" ? email.value.trim() : undefined });
     if (answered.access_token) {
       rememberParty(view.case_id, answered.access_token, { side: view.side, reference: view.case_reference });
+      rememberAnswered(token, view.case_id);
       const saved = await saveContact(answered.access_token, email.value.trim());
       navigate(`/cases/${view.case_id}`, { replace: true });
       if (!saved) toast(t("contact_not_saved"));

@@ -1,13 +1,18 @@
 // The claimant's invitation link. The API hands the link out once (it keeps only a hash), so this
 // tab keeps it in sessionStorage until the claimant dismisses it: a notice re-rendering the case
 // page, or a reload, never takes it away before it has been passed on. A new link replaces the
-// old one on the server, so making one after a link exists asks first.
+// old one on the server, so making one after a link exists asks first. "Send it for me" has the
+// platform email the live link to the address the claimant types, in the other party's language
+// (the server kept the link sealed for its mail service; the link on screen stays valid).
 import * as intake from "../api/intake.js";
 import { t } from "../i18n.js";
-import { busy, fmtDateTime, h, section, toast, zoneOf } from "../ui.js";
+import { busy, errorSummary, field, fmtDateTime, h, section, select, toast, zoneOf } from "../ui.js";
+import { EMAIL } from "./file.js";
 
 const KEY = (caseId) => `odr.invitation.${caseId}`;
 const confirming = new Set(); // cases whose "make a new link?" question is open (survives re-renders)
+const sentTo = new Map(); // case id -> the masked address the platform emailed the invitation to
+const drafts = new Map(); // case id -> { email, language } being typed
 
 function stored(caseId) {
   try { return JSON.parse(sessionStorage.getItem(KEY(caseId))); } catch { return null; }
@@ -37,6 +42,7 @@ export function inviteStep(c, me, box, refresh) {
     if (c.status === "awaiting_consent") card.append(h("p", { class: "muted" }, t("invite_already_sent")));
   }
   const anyLink = kept || c.status === "awaiting_consent";
+  if (anyLink) card.append(sendForMe(c, me));
   if (!anyLink) {
     const invite = h("button", { type: "button", id: "invite" }, t("invite_button"));
     invite.addEventListener("click", busy(invite, box, create));
@@ -54,6 +60,35 @@ export function inviteStep(c, me, box, refresh) {
     card.append(h("div", { class: "actions" }, again));
   }
   return card;
+}
+
+function sendForMe(c, me) {
+  const other = (c.participants || []).find((p) => p.side === "respondent" && p.role === "party");
+  const email = h("input", { type: "email", id: "invite-email", name: "invite_email", autocomplete: "off", spellcheck: "false" });
+  const language = select("invite_language", [["kk", "Қазақша"], ["ru", "Русский"], ["en", "English"]], other?.language || "ru");
+  language.id = "invite-language";
+  const draft = drafts.get(c.id); // what was typed survives the page re-rendering on a notice
+  if (draft) { email.value = draft.email; language.value = draft.language; }
+  const keep = () => drafts.set(c.id, { email: email.value, language: language.value });
+  email.addEventListener("input", keep);
+  language.addEventListener("change", keep);
+  const summary = errorSummary();
+  summary.fieldFor = (loc) => (loc.includes("email") ? { target: email, message: t("error_email") } : null);
+  const status = h("p", { role: "status", id: "invite-sent" }, sentTo.has(c.id) ? t("reach_sent", { to: sentTo.get(c.id) }) : "");
+  const send = h("button", { type: "submit", id: "invite-send" }, t("reach_send_button"));
+  const form = h("form", { novalidate: true, id: "invite-send-form" }, summary,
+    field(t("reach_send_email"), email), field(t("reach_send_language"), language),
+    h("div", { class: "actions" }, send), status);
+  form.addEventListener("submit", busy(send, summary, async () => {
+    const address = email.value.trim();
+    if (!EMAIL.test(address)) return summary.showFields([{ target: email, message: t("error_email") }]);
+    const sent = await intake.sendInvitation(c.id, { side: "respondent", email: address, language: language.value }, { token: me.token });
+    sentTo.set(c.id, sent.sent_to);
+    status.textContent = t("reach_sent", { to: sent.sent_to });
+    email.value = "";
+    drafts.delete(c.id);
+  }));
+  return h("div", { class: "send-for-me" }, h("h3", {}, t("reach_send_title")), h("p", {}, t("reach_send_intro")), form);
 }
 
 function linkPanel(c, kept, refresh) {
