@@ -12,6 +12,7 @@ import httpx
 import pytest
 from playwright.async_api import expect
 
+from tests.client.filing import file_through_pages
 from tests.client.test_party_journeys import SETTLE, person
 from tests.support.waiting import eventually
 
@@ -38,18 +39,9 @@ async def mailbox_link(odr: str, to: str, path: str, *, count: int = 1) -> tuple
 
 
 async def file_with_email(p, email: str) -> str:
-    """The claimant files through the form with their email address; returns the case id."""
-    page = p.page
-    await page.goto("/file")
-    await page.locator("textarea[name=description]").fill("Не оплачены поставки за март")
-    await page.locator("input[name=claimant_name]").fill("Мария Иванова")
-    await page.locator("input[name=claimant_email]").fill(email)
-    await page.locator("input[name=respondent_name]").fill("ТОО Дала Трейд")
-    await page.locator("select[name=respondent_language]").select_option("kk")
-    await page.locator("#filing-consent").check()
-    await page.locator("#file-submit").click()
-    await expect(page.locator('[data-status="filed"]')).to_be_visible(timeout=SETTLE)
-    return page.url.rstrip("/").split("/")[-1]
+    """The claimant files page by page with their email address; returns the case id."""
+    return await file_through_pages(p.page, description="Не оплачены поставки за март", claimant_name="Мария Иванова",
+                                    claimant_email=email, respondent_name="ТОО Дала Трейд", respondent_language="kk")
 
 
 async def test_invitation_sent_for_me_and_coming_back_the_next_day_on_another_phone(odr, browser, artifacts):
