@@ -29,8 +29,9 @@ BASE = "https://odr.example"
 def smtp(monkeypatch):
     with MailServer() as server:
         for name, value in (("EMAIL_TRANSPORT", "smtp"), ("SMTP_HOST", "127.0.0.1"), ("SMTP_PORT", str(server.port)),
-                            ("PUBLIC_BASE_URL", BASE), ("DELIVERY_POLL_SECONDS", "0.1")):
+                            ("DELIVERY_POLL_SECONDS", "0.1")):
             monkeypatch.setenv(f"ODR_NOTIFICATIONS_{name}", value)
+        monkeypatch.setenv("ODR_PUBLIC_URL", BASE)
         yield server
 
 
