@@ -28,8 +28,10 @@ async def go_on(page: Page, to: str) -> None:
 
 async def answer_pages(page: Page, *, description: str, claimant_name: str, respondent_name: str,
                        respondent_language: str = "ru", claimant_email: str | None = None,
-                       category: str = "civil", shot=None) -> None:
-    """From the start page to "check your answers"; ``shot(name)`` (optional) after each answer."""
+                       jurisdiction: str = "KZ", category: str = "civil", gravity: str | None = None,
+                       shot=None) -> None:
+    """From the start page to "check your answers"; ``shot(name)`` (optional) after each answer.
+    ``gravity`` (a criminal case's) is chosen on the category page, where it is revealed."""
     async def step(name: str, to: str) -> None:
         if shot:
             await shot(f"q-{name}")
@@ -38,9 +40,11 @@ async def answer_pages(page: Page, *, description: str, claimant_name: str, resp
     await page.goto("/file")
     await page.locator("#file-start").click()
     await on_step(page, "where")
-    await page.locator("#jurisdiction-KZ").check()
+    await page.locator(f"#jurisdiction-{jurisdiction}").check()
     await step("where", "category")
     await page.locator(f"#category-{category}").check()
+    if gravity:
+        await page.locator("select[name=gravity]").select_option(gravity)
     await step("category", "description")
     await page.locator("textarea[name=description]").fill(description)
     await step("description", "amount")

@@ -1,7 +1,7 @@
 """A party in Kyrgyzstan on a phone whose browser speaks Kyrgyz: the client opens in Kyrgyz, the
-filing form offers Kyrgyzstan first, the case is screened by the Kyrgyz rule set and its
-explanation is read in Kyrgyz; the invited party reads the invitation and the consent text in
-Kyrgyz. No English on any of these screens."""
+filing pages (one question per page) ask in Kyrgyz and offer Kyrgyzstan, the case is screened by
+the Kyrgyz rule set and its explanation is read in Kyrgyz; the invited party reads the invitation
+and the consent text in Kyrgyz. No English on any of these screens."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import re
 import pytest
 from playwright.async_api import expect
 
+from tests.client.filing import answer_pages, send
 from tests.client.test_party_journeys import SETTLE, person
 
 pytestmark = pytest.mark.timeout(300)
@@ -27,23 +28,35 @@ async def test_a_party_files_a_kyrgyz_case_in_kyrgyz_on_a_phone(odr, browser, ar
     await claimant.shot("home")
     assert await claimant.latin_words() == [], "no English on the Kyrgyz home page"
 
+    # Filing, one question per page: every page in Kyrgyz, Kyrgyzstan among the countries, the
+    # gravity of the offence asked beside the kind of case, and "check your answers" saying it back.
     await page.goto("/file")
-    await expect(page.locator("#file-submit")).to_have_text("Арызды жөнөтүү", timeout=SETTLE)
-    assert await page.locator("select[name=jurisdiction]").input_value() == "KG"
-    await page.locator("select[name=category]").select_option("criminal")
-    await page.locator("select[name=gravity]").select_option("medium")
-    await page.locator("textarea[name=description]").fill("Телефонум уурдалды; зыян төлөнсө, элдешүүгө макулмун")
-    await page.locator("input[name=claimant_name]").fill("Айпери Асанова")
-    await page.locator("input[name=respondent_name]").fill("Бакыт Осмонов")
-    await page.locator("select[name=respondent_language]").select_option("ky")
-    await page.locator("#filing-consent").check()
-    await claimant.shot("form-filled")
-    assert await claimant.latin_words() == [], "no English on the Kyrgyz filing form"
-    await page.locator("#file-submit").click()
+    await expect(page.locator("#file-start")).to_have_text("Баштоо", timeout=SETTLE)
+    await claimant.shot("file-start")
+    assert await claimant.latin_words() == [], "no English on the Kyrgyz filing start page"
+
+    async def each_page(name: str) -> None:
+        await claimant.shot(name)
+        assert await claimant.latin_words() == [], f"no English on the Kyrgyz filing page {name}"
+
+    await answer_pages(page, jurisdiction="KG", category="criminal", gravity="medium",
+                       description="Телефонум уурдалды; зыян төлөнсө, элдешүүгө макулмун",
+                       claimant_name="Айпери Асанова", respondent_name="Бакыт Осмонов", respondent_language="ky",
+                       shot=each_page)
+    await expect(page.locator("#file-submit")).to_have_text("Арызды жөнөтүү")
+    main = page.locator("main")
+    for answer in ("Кыргызстан", "Кылмыш-жаза укук бузуусу", "Орточо оордуктагы кылмыш", "Бакыт Осмонов", "Кыргызча"):
+        await expect(main).to_contain_text(answer)
+    await claimant.shot("check-answers")
+    assert await claimant.latin_words() == [], "no English on the Kyrgyz check-your-answers page"
+    await send(page)
+    await expect(page.locator("#filed-panel")).to_contain_text("Арызыңыз жөнөтүлдү")
+    await claimant.shot("filed")
+    assert await claimant.latin_words() == [], "no English on the Kyrgyz confirmation page"
+    await page.locator("#filed-continue").click()
 
     # The case page: screened by Kyrgyzstan's own rule set, explained in Kyrgyz with its citation.
     await expect(page.locator('[data-status="filed"]')).to_be_visible(timeout=SETTLE)
-    main = page.locator("main")
     await expect(main).to_contain_text("Ооба, бул талашты медиация аркылуу жөнгө салууга болот.", timeout=SETTLE)
     await expect(main).to_contain_text("Анча оор эмес жана оордугу орточо")
     await expect(main).to_contain_text("№ 256 Мыйзам (2025)")

@@ -113,13 +113,15 @@ async def test_the_dry_run_screens_a_kyrgyz_case_by_its_own_rule_set_in_kyrgyz(a
 
 
 async def test_a_kyrgyz_case_is_screened_by_its_own_rule_set_with_explanations_in_kyrgyz(app_client, flow):
-    parties = [{"side": "claimant", "name": "Айпери Асанова", "language": "ky"},
-               {"side": "respondent", "name": "Бакыт Осмонов", "language": "ky"}]
+    # A criminal case names its parties by their procedural roles: the victim files, the suspect answers.
+    parties = [{"side": "victim", "name": "Айпери Асанова", "language": "ky"},
+               {"side": "suspect", "name": "Бакыт Осмонов", "language": "ky"}]
     case_id, claimant = await flow.file(jurisdiction="KG", category="criminal", offence={"gravity": "minor"},
                                         language="ky", parties=parties,
                                         description="Телефонум уурдалды, зыян төлөнсө элдешүүгө макулмун")
     case = (await app_client.get(f"/cases/{case_id}", headers=claimant)).json()
     assert case["jurisdiction"] == "KG" and case["language"] == "ky"
+    assert {p["procedural_role"] for p in case["participants"] if p["role"] == "party"} == {"victim", "suspect"}
     eligibility_view = case["eligibility"]
     assert eligibility_view["rule_set"] == "KG@2025.1" and eligibility_view["outcome"] == "eligible"
     [rule] = eligibility_view["explanation"]
