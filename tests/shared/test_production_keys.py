@@ -36,7 +36,7 @@ def test_a_missing_kek_stops_the_start_and_creates_nothing(tmp_path, service):
     KeyRing.load(secrets / "jwt.json", create=True)
     before = everything_under(tmp_path)
     settings = Settings(data_dir=tmp_path / "data", kek_keyring=secrets / "kek.json",
-                        jwt_keyring=secrets / "jwt.json", dev_mode=False)
+                        jwt_keyring=secrets / "jwt.json", dev_mode=False, public_url="https://odr.example")
     with pytest.raises(MissingKey, match="odr keys init"):
         app_module(service).create_app(settings, configure_logs=False)
     assert everything_under(tmp_path) == before  # no key file, no data directory, no database
