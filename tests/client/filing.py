@@ -12,6 +12,8 @@ SETTLE = 30_000  # generous: the machine is shared
 # The question pages in order (client/assets/js/views/file.js, STEPS).
 STEPS = ["where", "category", "description", "amount", "others", "you", "your-contact", "other-party",
          "their-contact", "representatives", "needs"]
+# A criminal case's own pages, after the category (those of Art. 68(2) only for a grave crime in KZ).
+CRIME_STEPS = ["crime-death", "crime-grave-harm", "crime-first-offence", "crime-suspect", "crime-harm-made-good"]
 
 
 async def on_step(page: Page, step: str) -> None:
@@ -29,9 +31,13 @@ async def go_on(page: Page, to: str) -> None:
 async def answer_pages(page: Page, *, description: str, claimant_name: str, respondent_name: str,
                        respondent_language: str = "ru", claimant_email: str | None = None,
                        jurisdiction: str = "KZ", category: str = "civil", gravity: str | None = None,
-                       shot=None) -> None:
+                       crime: dict | None = None, shot=None) -> None:
     """From the start page to "check your answers"; ``shot(name)`` (optional) after each answer.
-    ``gravity`` (a criminal case's) is chosen on the category page, where it is revealed."""
+
+    A criminal case (``category="criminal"``) takes its ``gravity`` and the answers on the crime's
+    pages in ``crime``: ``caused_death``, ``harm_made_good`` (yes/no) and, for a grave crime,
+    ``caused_grave_harm`` (yes/no), ``first_offence`` (yes/no/unknown) and ``suspect_circumstances``
+    (values, or ``["none"]``)."""
     async def step(name: str, to: str) -> None:
         if shot:
             await shot(f"q-{name}")
@@ -43,9 +49,11 @@ async def answer_pages(page: Page, *, description: str, claimant_name: str, resp
     await page.locator(f"#jurisdiction-{jurisdiction}").check()
     await step("where", "category")
     await page.locator(f"#category-{category}").check()
-    if gravity:
-        await page.locator("select[name=gravity]").select_option(gravity)
-    await step("category", "description")
+    if category == "criminal":
+        await page.locator("select[name=gravity]").select_option(gravity or "minor")
+        await crime_pages(page, jurisdiction=jurisdiction, gravity=gravity or "minor", answers=crime or {}, step=step)
+    else:
+        await step("category", "description")
     await page.locator("textarea[name=description]").fill(description)
     await step("description", "amount")
     await step("amount", "others")
@@ -62,6 +70,24 @@ async def answer_pages(page: Page, *, description: str, claimant_name: str, resp
     await step("their-contact", "representatives")
     await step("representatives", "needs")
     await step("needs", "check")
+
+
+async def crime_pages(page: Page, *, jurisdiction: str, gravity: str, answers: dict, step) -> None:
+    """From the category page through the crime's pages to the description (the Art. 68(2)
+    questions only for a grave crime in Kazakhstan)."""
+    grave_kz = gravity == "grave" and jurisdiction == "KZ"
+    pages = ["crime-death", *(["crime-grave-harm", "crime-first-offence", "crime-suspect"] if grave_kz else []),
+             "crime-harm-made-good", "description"]
+    await step("category", pages[0])
+    for here, to in zip(pages, pages[1:]):
+        if here == "crime-suspect":
+            for value in answers.get("suspect_circumstances", ["none"]):
+                await page.locator(f"#suspect_circumstances-{value}").check()
+        else:
+            name = {"crime-death": "caused_death", "crime-grave-harm": "caused_grave_harm",
+                    "crime-first-offence": "first_offence", "crime-harm-made-good": "harm_made_good"}[here]
+            await page.locator(f"#{name}-{answers.get(name, 'no')}").check()
+        await step(here, to)
 
 
 async def send(page: Page) -> str:

@@ -48,7 +48,7 @@ class Person:
         text = await self.page.locator(where).inner_text()
         text = re.sub(r"\b[0-9a-f]{8}\b|\S+@\S+", " ", text)  # ids, and example addresses
         text = re.sub(r"\b[A-Z]{2}-(?:consent|atm)-[\d.]+\b", " ", text)  # a legal text's version code
-        text = re.sub(r"\b[A-Z]{2}-\d{4}-\d{6,}\b", " ", text)  # a case reference (KG-2026-000123)
+        text = re.sub(r"\b[A-Z]{2}-\d{4}-\d+\b", " ", text)  # a case's reference (KZ-2026-000123)
         return [w for w in re.findall(r"[A-Za-z]{2,}", text) if w not in ALLOWED_LATIN]
 
 

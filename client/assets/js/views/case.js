@@ -56,7 +56,7 @@ async function renderCase(caseId) {
         c.outcome && [t("outcome"), label("outcome", c.outcome)],
       ])),
   ];
-  if (c.eligibility) parts.push(eligibility(c.eligibility));
+  if (c.eligibility) parts.push(eligibility(c.eligibility, c.category));
   if (c.category === "criminal") parts.push(criminalParticipants(c));
   if (me.role === "mediator" && c.safety) parts.push(safetyPanel(c, me));
   parts.push(...await nextSteps(c, me, box, refresh));
@@ -74,10 +74,14 @@ function criminalParticipants(c) {
       : `${roleOf(p)} (${label("criminal_side", p.side)}): ${p.name || "—"}`))));
 }
 
-function eligibility(e) {
-  return section(t("eligibility"), h("p", {}, label("eligibility", e.outcome)),
-    h("ul", {}, e.explanation.map((x) => h("li", {}, x.explanation,
+/** Whether mediation is possible and why: each rule's explanation with its citation, in the reader's language. */
+function eligibility(e, category) {
+  const card = section(category === "criminal" ? t("crime_eligibility") : t("eligibility"),
+    h("p", { id: "eligibility-outcome", dataset: { outcome: e.outcome } }, label(category === "criminal" ? "crime_eligibility" : "eligibility", e.outcome)),
+    h("ul", { id: "eligibility-reasons" }, e.explanation.map((x) => h("li", {}, x.explanation,
       x.explanation.includes(x.citation) ? null : h("span", { class: "muted" }, ` (${x.citation})`)))));
+  card.id = "eligibility-card";
+  return card;
 }
 
 const answersOpen = new Set(); // cases whose screening answers the mediator opened (kept through re-renders)

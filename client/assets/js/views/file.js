@@ -18,6 +18,9 @@ const KINDS = ["natural_person", "legal_entity", "group", "state_body"];
 const JURISDICTIONS = ["KZ", "KG", "EU"];
 const LANGUAGES = [["kk", "Қазақша"], ["ky", "Кыргызча"], ["ru", "Русский"], ["en", "English"]];
 const SIDES = ["claimant", "respondent"]; // the order the filing sends the parties in
+// Criminal Code Art. 68(2): who may be released after reconciling for a grave crime.
+const CIRCUMSTANCES = ["minor", "pregnant", "woman_with_young_child", "man_raising_young_child_alone",
+  "woman_aged_58_or_over", "man_aged_63_or_over"];
 
 // The one rule the services apply to an address (a dotted domain: maria@mail is refused), checked
 // here first so the person hears of it beside the field, not after filing.
@@ -69,6 +72,68 @@ function chosen(form, name) {
 const need = (ok, target, message) => (ok ? [] : [{ target, message }]);
 const yesNo = [["yes", "yes"], ["no", "no"]];
 
+// -- a criminal case ---------------------------------------------------------------------------------
+// Its parties are the victim (who files) and the suspect, and the pages call them so: these are the
+// words that differ from a dispute's, each by the dispute's key (a thunk, so that every key the
+// client uses is written out as a call of t).
+const CRIMINAL_WORDS = {
+  filing_q_you: () => t("crime_q_you"),
+  filing_q_other_party: () => t("crime_q_suspect"),
+  filing_q_their_contact: () => t("crime_q_suspect_contact"),
+  filing_q_amount: () => t("crime_q_amount"),
+  amount_hint: () => t("crime_amount_hint"),
+  filing_section_you: () => t("crime_section_you"),
+  filing_section_other_party: () => t("crime_section_suspect"),
+  filing_their_representative: () => t("crime_suspect_representative"),
+  filing_their_needs: () => t("crime_suspect_needs"),
+  other_language: () => t("crime_suspect_language"),
+  other_language_hint: () => t("crime_suspect_language_hint"),
+  other_email_hint: () => t("crime_suspect_email_hint"),
+  error_respondent_name: () => t("crime_error_suspect_name"),
+};
+const criminal = (a) => a.category === "criminal";
+// Kazakhstan's Criminal Code Art. 68(2) turns on these facts for a grave crime; elsewhere they decide nothing.
+const grave = (a) => criminal(a) && a.gravity === "grave" && a.jurisdiction === "KZ";
+/** The words for ``key`` in this filing: a criminal case's own where it has them. */
+const words = (a, key) => (criminal(a) && CRIMINAL_WORDS[key] ? CRIMINAL_WORDS[key]() : t(key));
+
+/** A yes/no question about the crime (``others`` adds options such as "I don't know"). */
+function crimeQuestion({ id, name, when, legend, hint, error, others = [] }) {
+  const options = () => [...yesNo.map(([v]) => [v, t(v)]), ...others.map(([v, key]) => [v, t(key)])];
+  return {
+    id, when, required: [name],
+    build: (a) => [radios(name, options(), a[name], legend(), { hint: hint && hint() })],
+    read: (f) => ({ [name]: chosen(f, name) }),
+    check: (f) => need(chosen(f, name), f.querySelector(`#${name}-group`), error()),
+    rows: (a) => [[legend(), a[name] && Object.fromEntries(options())[a[name]]]],
+  };
+}
+
+/** Checkboxes for the suspect's circumstances, with an exclusive "none of these" (GOV.UK). */
+function circumstances(a) {
+  const kept = a.suspect_circumstances || [];
+  const box = (value, text) => h("label", { class: "check" },
+    h("input", { type: "checkbox", name: "suspect_circumstances", value, id: `suspect_circumstances-${value}`, checked: kept.includes(value) }),
+    " ", text);
+  const hint = h("p", { class: "hint", id: "suspect_circumstances-hint" }, t("crime_circumstances_hint"));
+  const group = h("fieldset", { id: "suspect_circumstances-group", class: "radios", "aria-describedby": hint.id },
+    h("legend", {}, h("h1", { class: "question-heading" }, t("crime_q_circumstances"))), hint,
+    CIRCUMSTANCES.map((c) => box(c, t(`crime_circumstance_${c}`))),
+    h("p", { class: "or" }, t("crime_or")),
+    box("none", t("crime_circumstance_none")));
+  group.addEventListener("change", (event) => { // "none of these" and a circumstance exclude each other
+    if (!event.target.checked) return;
+    for (const other of group.querySelectorAll("input:checked")) {
+      if (other !== event.target && (other.value === "none" || event.target.value === "none")) other.checked = false;
+    }
+  });
+  return [group];
+}
+
+function circumstancesChosen(f) {
+  return [...f.querySelectorAll('input[name="suspect_circumstances"]:checked')].map((i) => i.value);
+}
+
 // -- the questions -------------------------------------------------------------------------------------
 // Each page: what it asks (``build`` from the answers so far), what it keeps (``read``), what must
 // be put right before going on (``check``, the rules the API applies), and its rows on the check
@@ -97,6 +162,23 @@ const STEPS = [
     rows: (a) => [[t("category"), a.category && t(`category_${a.category}`)],
       a.category === "criminal" && [t("offence_gravity"), t(`gravity_${a.gravity || "minor"}`)]],
   },
+  // Only for a criminal case, and Art. 68(2)'s conditions only for a grave crime, where they decide.
+  crimeQuestion({ id: "crime-death", name: "caused_death", when: criminal, legend: () => t("crime_q_death"),
+    error: () => t("crime_error_yes_no") }),
+  crimeQuestion({ id: "crime-grave-harm", name: "caused_grave_harm", when: grave, legend: () => t("crime_q_grave_harm"),
+    hint: () => t("crime_grave_harm_hint"), error: () => t("crime_error_yes_no") }),
+  crimeQuestion({ id: "crime-first-offence", name: "first_offence", when: grave, legend: () => t("crime_q_first_offence"),
+    hint: () => t("crime_first_offence_hint"), error: () => t("crime_error_first_offence"),
+    others: [["unknown", "crime_dont_know"]] }),
+  {
+    id: "crime-suspect", when: grave, required: ["suspect_circumstances"],
+    build: circumstances,
+    read: (f) => ({ suspect_circumstances: circumstancesChosen(f) }),
+    check: (f) => need(circumstancesChosen(f).length, f.querySelector("#suspect_circumstances-group"), t("crime_error_circumstances")),
+    rows: (a) => [[t("crime_q_circumstances"), (a.suspect_circumstances || []).map((c) => t(`crime_circumstance_${c}`)).join("\n")]],
+  },
+  crimeQuestion({ id: "crime-harm-made-good", name: "harm_made_good", when: criminal, legend: () => t("crime_q_harm_made_good"),
+    hint: () => t("crime_harm_made_good_hint"), error: () => t("crime_error_yes_no") }),
   {
     id: "description", required: ["description"],
     build: (a) => [question(t("description"), h("textarea", { name: "description", id: "description", rows: 8, maxlength: 20000 }, a.description || ""), t("description_hint"))],
@@ -106,7 +188,7 @@ const STEPS = [
   },
   {
     id: "amount", required: [],
-    build: (a) => [question(t("filing_q_amount"), text("amount", a.amount, { inputmode: "decimal", autocomplete: "off", spellcheck: "false" }), t("amount_hint"))],
+    build: (a) => [question(words(a, "filing_q_amount"), text("amount", a.amount, { inputmode: "decimal", autocomplete: "off", spellcheck: "false" }), words(a, "amount_hint"))],
     read: (f) => ({ amount: f.elements.amount.value.trim().replace(",", ".").replace(/\s+/g, "") }),
     check: (f) => {
       const v = f.elements.amount.value.trim().replace(",", ".").replace(/\s+/g, "");
@@ -140,7 +222,7 @@ const STEPS = [
     id: "other-party", required: ["respondent_name"], heading: "filing_q_other_party",
     build: (a) => partyFields("respondent", a),
     read: (f) => readParty(f, "respondent"),
-    check: (f) => need(f.elements.respondent_name.value.trim(), f.elements.respondent_name, t("error_respondent_name")),
+    check: (f) => need(f.elements.respondent_name.value.trim(), f.elements.respondent_name, words(answers(), "error_respondent_name")),
     rows: (a) => partyRows("respondent", a),
   },
   {
@@ -153,22 +235,22 @@ const STEPS = [
   {
     id: "representatives", required: [], heading: "filing_q_representatives", intro: "filing_representatives_intro",
     build: (a) => [field(t("filing_your_representative"), text("claimant_representative", a.claimant_representative, { autocomplete: "off" })),
-      field(t("filing_their_representative"), text("respondent_representative", a.respondent_representative, { autocomplete: "off" }))],
+      field(words(a, "filing_their_representative"), text("respondent_representative", a.respondent_representative, { autocomplete: "off" }))],
     read: (f) => ({ claimant_representative: f.elements.claimant_representative.value.trim(),
       respondent_representative: f.elements.respondent_representative.value.trim() }),
     check: () => [],
     rows: (a) => [[t("filing_your_representative"), a.claimant_representative || t("filing_none_given")],
-      [t("filing_their_representative"), a.respondent_representative || t("filing_none_given")]],
+      [words(a, "filing_their_representative"), a.respondent_representative || t("filing_none_given")]],
   },
   {
     id: "needs", required: [], heading: "filing_q_needs", intro: "party_accessibility_hint",
     build: (a) => [field(t("filing_your_needs"), h("textarea", { name: "claimant_accessibility", id: "claimant_accessibility", maxlength: 1000 }, a.claimant_accessibility || "")),
-      field(t("filing_their_needs"), h("textarea", { name: "respondent_accessibility", id: "respondent_accessibility", maxlength: 1000 }, a.respondent_accessibility || ""))],
+      field(words(a, "filing_their_needs"), h("textarea", { name: "respondent_accessibility", id: "respondent_accessibility", maxlength: 1000 }, a.respondent_accessibility || ""))],
     read: (f) => ({ claimant_accessibility: f.elements.claimant_accessibility.value.trim(),
       respondent_accessibility: f.elements.respondent_accessibility.value.trim() }),
     check: () => [],
     rows: (a) => [[t("filing_your_needs"), a.claimant_accessibility || t("filing_none_given")],
-      [t("filing_their_needs"), a.respondent_accessibility || t("filing_none_given")]],
+      [words(a, "filing_their_needs"), a.respondent_accessibility || t("filing_none_given")]],
   },
 ];
 
@@ -195,8 +277,8 @@ function contactFields(side, a) {
   const email = h("input", { type: "email", name: `${side}_email`, id: `${side}_email`, value: a[`${side}_email`] || "",
     autocomplete: side === "claimant" ? "email" : "off", spellcheck: "false" });
   return [
-    field(side === "claimant" ? t("party_language") : t("other_language"), language, side === "claimant" ? null : t("other_language_hint")),
-    field(t("filing_email_optional"), email, side === "claimant" ? t("party_email_hint") : t("other_email_hint")),
+    field(side === "claimant" ? t("party_language") : words(a, "other_language"), language, side === "claimant" ? null : words(a, "other_language_hint")),
+    field(t("filing_email_optional"), email, side === "claimant" ? t("party_email_hint") : words(a, "other_email_hint")),
   ];
 }
 
@@ -214,7 +296,7 @@ function checkContact(f, side) {
 
 function contactRows(side, a) {
   const named = Object.fromEntries(LANGUAGES);
-  return [[side === "claimant" ? t("party_language") : t("other_language"), named[a[`${side}_language`]]],
+  return [[side === "claimant" ? t("party_language") : words(a, "other_language"), named[a[`${side}_language`]]],
     [t("party_email"), a[`${side}_email`] || t("filing_none_given")]];
 }
 
@@ -227,7 +309,10 @@ function money(value, currency) {
 }
 
 const stepById = (id) => STEPS.find((s) => s.id === id);
-const missing = (a) => STEPS.find((s) => s.required.some((name) => !a[name]));
+/** The pages this filing asks (a criminal case has questions of its own). */
+const shown = (a) => STEPS.filter((s) => !s.when || s.when(a));
+const unanswered = (value) => !value || (Array.isArray(value) && !value.length);
+const missing = (a) => shown(a).find((s) => s.required.some((name) => unanswered(a[name])));
 
 // -- pages ---------------------------------------------------------------------------------------------
 
@@ -249,16 +334,16 @@ let pending = null; // problems the service found, shown on the page they belong
 /** /file/<step>: one question; /file/check: the check-your-answers page. */
 export function fileStep(stepId) {
   if (stepId === "check") return checkAnswers();
-  const step = stepById(stepId);
-  if (!step) return navigate("/file", { replace: true });
-  const changing = new URLSearchParams(location.search).has("change");
-  const index = STEPS.indexOf(step);
-  const back = changing ? "/file/check" : (index ? `/file/${STEPS[index - 1].id}` : "/file");
-  const summary = errorSummary();
   const a = answers();
+  const step = stepById(stepId);
+  if (!step || !shown(a).includes(step)) return navigate("/file", { replace: true });
+  const changing = new URLSearchParams(location.search).has("change");
+  const index = shown(a).indexOf(step);
+  const back = changing ? "/file/check" : (index ? `/file/${shown(a)[index - 1].id}` : "/file");
+  const summary = errorSummary();
   const go = h("button", { type: "submit", id: "file-continue" }, t("filing_continue"));
   const form = h("form", { novalidate: true, class: "question-page" },
-    step.heading && h("h1", {}, t(step.heading)), step.intro && h("p", { class: "hint" }, t(step.intro)),
+    step.heading && h("h1", {}, words(a, step.heading)), step.intro && h("p", { class: "hint" }, t(step.intro)),
     step.build(a), h("div", { class: "actions" }, go));
   // Keep answers as they are typed: a reload, or the phone's browser dropping the tab, loses nothing.
   form.addEventListener("input", () => keep(step.read(form)));
@@ -269,10 +354,13 @@ export function fileStep(stepId) {
     const problems = step.check(form);
     if (problems.length) return summary.showFields(problems);
     // From "check your answers" back to it (which sends the person on to any question still open).
-    navigate(changing || index === STEPS.length - 1 ? "/file/check" : `/file/${STEPS[index + 1].id}`);
+    // The pages after this one are read anew: this answer may add or take away some (a grave crime).
+    const pages = shown(answers());
+    const at = pages.indexOf(step);
+    navigate(changing || at === pages.length - 1 ? "/file/check" : `/file/${pages[at + 1].id}`);
   });
   mount(h("a", { href: back, class: "back-link", "data-link": "" }, t("filing_back")),
-    h("p", { class: "caption" }, t("filing_step_of", { n: index + 1, total: STEPS.length })),
+    h("p", { class: "caption" }, t("filing_step_of", { n: index + 1, total: shown(a).length })),
     summary, form);
   if (pending?.step === step.id) {
     const items = pending.items.map(({ name, message }) => ({ target: form.querySelector(`#${name}-group`) || form.elements[name], message }))
@@ -289,6 +377,7 @@ function checkAnswers() {
   if (gap) return navigate(`/file/${gap.id}`, { replace: true }); // arrived here before answering everything
   const summary = errorSummary();
   const groups = [["filing_section_dispute", ["where", "category", "description", "amount", "others"]],
+    ["crime_section_offence", ["crime-death", "crime-grave-harm", "crime-first-offence", "crime-suspect", "crime-harm-made-good"]],
     ["filing_section_you", ["you", "your-contact"]], ["filing_section_other_party", ["other-party", "their-contact"]],
     ["filing_section_help", ["representatives", "needs"]]];
   const submit = h("button", { type: "submit", id: "file-submit" }, t("file_submit"));
@@ -302,20 +391,32 @@ function checkAnswers() {
       await send(answers());
     } catch (error) {
       if (String(error?.problem?.type || "").endsWith("/case-ineligible") && error.problem.rules?.length) {
-        return summary.showFields([], error.problem.rules.map((r) => r.explanation)); // why, in the filer's language
+        return refused(summary, error.problem.rules, answers()); // why, in the filer's language, with the law's article
       }
       if (!showWhereItBelongs(error)) throw error; // the summary on this page tells the rest
     }
   }));
-  mount(h("a", { href: `/file/${STEPS[STEPS.length - 1].id}`, class: "back-link", "data-link": "" }, t("filing_back")),
+  const asked = shown(a);
+  mount(h("a", { href: `/file/${asked[asked.length - 1].id}`, class: "back-link", "data-link": "" }, t("filing_back")),
     h("h1", {}, t("filing_check_title")), summary,
-    groups.map(([title, ids]) => h("section", { class: "check-answers" }, h("h2", {}, t(title)),
+    groups.map(([title, all]) => [title, all.filter((id) => asked.includes(stepById(id)))]).filter(([, ids]) => ids.length)
+      .map(([title, ids]) => h("section", { class: "check-answers" }, h("h2", {}, words(a, title)),
       h("dl", { class: "summary-list" }, ids.flatMap((id) => stepById(id).rows(a).filter(Boolean).map(([key, value]) =>
         h("div", { class: "summary-row", dataset: { step: id } },
           h("dt", {}, key), h("dd", { class: "pre-wrap wrap-anywhere" }, value || "—"),
           h("dd", { class: "summary-action" }, h("a", { href: `/file/${id}?change=1`, "data-link": "" },
             t("filing_change"), h("span", { class: "visually-hidden" }, ` ${key}`))))))))),
     form);
+}
+
+/** A refusal on the check page: that mediation is not possible, each reason in the filer's
+ * language with its article, and what now (the answers stay, so a wrong one can be changed). */
+function refused(summary, rules, a) {
+  const reasons = rules.map((r) => h("span", { class: "refusal-reason" }, r.explanation,
+    r.explanation.includes(r.citation) ? null : h("span", { class: "citation" }, ` (${r.citation})`)));
+  summary.showFields([], [h("strong", {}, t(criminal(a) ? "crime_refused" : "filing_refused")), ...reasons,
+    t(criminal(a) ? "crime_refused_next" : "filing_refused_next")]);
+  summary.classList.add("refused");
 }
 
 async function send(a) {
@@ -325,7 +426,7 @@ async function send(a) {
     parties: SIDES.map((side) => party(a, side)),
   };
   if (body.category === "criminal") {
-    body.offence = { gravity: a.gravity || "minor" };
+    body.offence = offence(a);
     // a criminal case's parties are named by procedural role: the filer is the victim
     body.parties = body.parties.map((p) => ({ ...p, side: p.side === "claimant" ? "victim" : "suspect" }));
   }
@@ -336,6 +437,18 @@ async function send(a) {
   sessionStorage.setItem(FILED(filed.case.id), JSON.stringify({ email: a.claimant_email || "", saved }));
   sessionStorage.removeItem(KEY);
   navigate(`/cases/${filed.case.id}/filed`, { replace: true });
+}
+
+/** The facts of the crime that the rules turn on; "I don't know" is left out (unknown, not no). */
+function offence(a) {
+  const facts = { gravity: a.gravity || "minor", caused_death: a.caused_death === "yes" };
+  if (a.harm_made_good) facts.harm_made_good = a.harm_made_good === "yes";
+  if (grave(a)) {
+    facts.caused_grave_harm = a.caused_grave_harm === "yes";
+    if (a.first_offence && a.first_offence !== "unknown") facts.first_offence = a.first_offence === "yes";
+    facts.suspect_circumstances = (a.suspect_circumstances || []).filter((c) => CIRCUMSTANCES.includes(c));
+  }
+  return facts;
 }
 
 function party(a, side) {
