@@ -1356,6 +1356,7 @@ export const MESSAGES = {
     en: "You have already answered this invitation. Opening your case…",
     ru: "Вы уже ответили на это приглашение. Открываем ваше дело…",
     kk: "Сіз бұл шақыруға жауап бердіңіз. Істі ашып жатырмыз…",
+  },
   // -- a criminal case filed in the browser (victim and suspect; Criminal Code Art. 68 facts) ---------
   crime_q_you: { en: "About you, the victim", ru: "О вас (потерпевший)", kk: "Сіз туралы (жәбірленуші)" },
   crime_q_suspect: { en: "Who is the suspect?", ru: "Кто подозреваемый?", kk: "Күдікті кім?" },
