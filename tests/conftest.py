@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.support.databases import create_pg_database, drop_pg_database
+from tests.support.databases import create_pg_database, drop_pg_database, service_databases
 from shared.bus.embedded import EmbeddedBus
 from shared.bus.kafka import KafkaBus
 from tests.support import kafka as kafka_support
@@ -54,17 +54,8 @@ async def database_url(request, tmp_path):
 @pytest.fixture
 async def pg_database_template():
     """One throw-away PostgreSQL database per service; yields an ``ODR_DATABASE_URL`` template."""
-    from odr.services import SERVICES
-
-    created = {}
-    for service in SERVICES:
-        name, url = await create_pg_database(f"odr_test_{service}")
-        created[service] = (name, url)
-    template_base = created[SERVICES[0]][1].rsplit("/", 1)[0]
-    names = {s: n for s, (n, _) in created.items()}
-    yield template_base, names
-    for name in names.values():
-        await drop_pg_database(name)
+    async with service_databases() as template:
+        yield template
 
 
 class BusFactory:

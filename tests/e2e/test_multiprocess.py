@@ -39,7 +39,6 @@ from websockets.asyncio.client import connect
 from odr.services import SERVICES
 from tests.services.agreements.conftest import complete_content
 from tests.services.intake.conftest import KZ_ATM, KZ_CONSENT, calm_answers, parties
-from tests.services.notifications.servers import MailServer
 from tests.support.databases import ADMIN_DSN
 from tests.support import files
 from tests.support.s3 import s3_server
@@ -58,20 +57,13 @@ KAFKA_OUTAGE_ERRORS = ("KafkaConnectionError", "KafkaTimeoutError", "NodeNotRead
 def kafka_outage(record: dict) -> bool:
     return str(record.get("logger", "")).startswith("aiokafka") or record.get("exc_type") in KAFKA_OUTAGE_ERRORS
 
-pytestmark = pytest.mark.timeout(300)
+pytestmark = [pytest.mark.timeout(300), pytest.mark.asyncio(loop_scope="package")]  # the platform: conftest.py
 
 WAIT = 60.0
 
 
 def _pg_dsn(database: str) -> str:
     return f"{ADMIN_DSN.rsplit('/', 1)[0]}/{database}"
-
-
-@pytest.fixture
-def mail():
-    """The mail catcher compose runs (mailpit), as a local SMTP server."""
-    with MailServer() as server:
-        yield server
 
 
 class Platform:
@@ -168,14 +160,6 @@ async def running_platform(tmp_path, kafka, pg_database_template, mail, *, repli
         for p in everyone:
             p.stop()
         s3.close()
-
-
-@pytest.fixture
-async def platform(tmp_path, kafka, pg_database_template, mail):
-    # librdkafka's mock cluster (a machine without Java) cannot rebalance groups of several members.
-    replicas = 1 if kafka.is_mock else 2
-    async with running_platform(tmp_path, kafka, pg_database_template, mail, replicas=replicas) as running:
-        yield running
 
 
 class Clients:

@@ -1,5 +1,6 @@
-"""Revocation in the production shape: the four services as their own ``odr serve`` processes,
-Kafka between them and a PostgreSQL database each (the ``platform`` of ``test_multiprocess``).
+"""Revocation in the production shape: the four services as their own ``odr serve`` processes
+(two of each), Kafka between them and a PostgreSQL database each (the package's ``platform``,
+shared with ``test_multiprocess``).
 
 A court-referred case reaches an open room; the mediator recuses and is closed out of the room
 (4012) and refused by sessions and agreements; the court client's secret is rotated and its old
@@ -18,9 +19,9 @@ from tests.services.intake.conftest import KZ_ATM, KZ_CONSENT, calm_answers, par
 from tests.support.waiting import eventually
 
 from .support import bearer, claims, cli
-from .test_multiprocess import WAIT, Api, Ws, mail, running_platform  # noqa: F401  (fixtures)
+from .test_multiprocess import WAIT, Api, Ws
 
-pytestmark = pytest.mark.timeout(300)
+pytestmark = [pytest.mark.timeout(300), pytest.mark.asyncio(loop_scope="package")]  # the platform: conftest.py
 
 REVOKED = 4012
 SERVICES = ("intake", "sessions", "agreements", "notifications")
@@ -45,15 +46,7 @@ async def _refused_everywhere(api: Api, who: dict, case_id: str) -> None:
     await eventually(all_refused, timeout=WAIT, interval=0.2, message="every service refuses the revoked token")
 
 
-@pytest.fixture
-async def platform(tmp_path, kafka, pg_database_template, mail):  # noqa: F811
-    """One process of each service: two replicas are the multi-process test's and the sessions
-    scale-out test's (both close a recused mediator); here the point is four services apart."""
-    async with running_platform(tmp_path, kafka, pg_database_template, mail, replicas=1) as running:
-        yield running
-
-
-async def test_revocation_across_four_processes(platform):
+async def test_revocation_across_the_services_processes(platform):
     api = Api(platform)
     try:
         await _walk(api, platform)

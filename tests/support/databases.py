@@ -6,6 +6,7 @@ each throw-away database gets a random name and is dropped afterwards.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import uuid
 
@@ -36,3 +37,19 @@ async def drop_pg_database(name: str) -> None:
         await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     finally:
         await conn.close()
+
+
+@contextlib.asynccontextmanager
+async def service_databases():
+    """One throw-away PostgreSQL database per service; yields (URL base, {service: database name}),
+    the parts of each service's ``ODR_<SERVICE>_DATABASE_URL``."""
+    from odr.services import SERVICES
+
+    names: dict[str, str] = {}
+    try:
+        for service in SERVICES:
+            names[service], url = await create_pg_database(f"odr_test_{service}")
+        yield url.rsplit("/", 1)[0], names
+    finally:
+        for name in names.values():
+            await drop_pg_database(name)
