@@ -48,7 +48,8 @@ CREATE TABLE IF NOT EXISTS group_members (
 """
 
 # Publishers wake consumers of the same file in the same process at once; consumers in other
-# processes notice new records on their next poll.
+# processes notice new records on their next look (see ``EmbeddedBus``: soon after records were
+# seen, then less and less often, so an idle platform rests).
 _waiters: dict[Path, set[tuple[asyncio.AbstractEventLoop, Callable[[], None]]]] = {}
 
 
@@ -100,6 +101,12 @@ class _SqliteThread:
 
 
 class EmbeddedBus(EventBus):
+    """The log in ``path``. A publish wakes this process's consumers of the file at once; records
+    another process appended are found by looking: ``busy_poll_seconds`` after records were last
+    delivered, the interval doubling each empty look up to ``poll_seconds``. So a conversation
+    spread over two processes keeps moving quickly, and a platform with nothing to do looks twice
+    a second or less instead of fifty times. Group heartbeats (``heartbeat``) are due times too."""
+
     name = "embedded"
 
     def __init__(
@@ -107,15 +114,17 @@ class EmbeddedBus(EventBus):
         path: Path,
         *,
         partitions: int = DEFAULT_PARTITIONS,
-        poll_seconds: float = 0.02,
+        poll_seconds: float = 2.0,
+        busy_poll_seconds: float = 0.02,
         session_timeout: float = 10.0,
-        heartbeat: float = 1.0,
+        heartbeat: float = 3.0,
         synchronous: str = "FULL",
         retention_seconds: float = 7 * 24 * 3600,
     ) -> None:
         self.path = Path(path).resolve()
         self.partitions = partitions
         self.poll_seconds = poll_seconds
+        self.busy_poll_seconds = min(busy_poll_seconds, poll_seconds)
         self.session_timeout = session_timeout
         self.heartbeat = heartbeat
         self.synchronous = synchronous
@@ -175,6 +184,7 @@ class EmbeddedConsumer(Consumer):
         self._positions: dict[tuple[str, int], int] = {}
         self._assigned: list[tuple[str, int]] = []
         self._next_heartbeat = 0.0
+        self._idle_look = bus.busy_poll_seconds  # the next wait when a look finds nothing
 
     @property
     def assignment(self) -> list[tuple[str, int]]:
@@ -263,8 +273,13 @@ class EmbeddedConsumer(Consumer):
             return out[:limit]
 
         batch = await self._db.run(_read)
-        # Idle: look again after a poll interval (other processes' records), or at the heartbeat.
-        return batch, min(self.bus.poll_seconds, max(0.0, self._next_heartbeat - time.monotonic()))
+        if batch:
+            self._idle_look = self.bus.busy_poll_seconds
+            return batch, 0.0
+        # Idle: a publish in this process wakes us; look again for other processes' records after
+        # the current back-off (doubled for next time), or at the heartbeat if that comes first.
+        wait, self._idle_look = self._idle_look, min(self._idle_look * 2, self.bus.poll_seconds)
+        return batch, min(wait, max(0.0, self._next_heartbeat - time.monotonic()))
 
     async def _commit(self, records: Sequence[Record]) -> None:
         last: dict[tuple[str, int], int] = {}
