@@ -50,12 +50,13 @@ CREATE TABLE IF NOT EXISTS group_members (
 # Publishers wake consumers of the same file in the same process at once; consumers in other
 # processes notice new records on their next look (see ``EmbeddedBus``: soon after records were
 # seen, then less and less often, so an idle platform rests).
-_waiters: dict[Path, set[tuple[asyncio.AbstractEventLoop, Callable[[], None]]]] = {}
+# Only the consumers of the topics published are woken: a service's other consumers stay asleep.
+_waiters: dict[Path, set[tuple[asyncio.AbstractEventLoop, Callable[[], None], frozenset[str]]]] = {}
 
 
-def _wake(path: Path) -> None:
-    for loop, wake in list(_waiters.get(path, ())):
-        if loop.is_closed():
+def _wake(path: Path, topics: set[str]) -> None:
+    for loop, wake, theirs in list(_waiters.get(path, ())):
+        if theirs.isdisjoint(topics) or loop.is_closed():
             continue
         try:
             loop.call_soon_threadsafe(wake)
@@ -162,7 +163,7 @@ class EmbeddedBus(EventBus):
                 raise
 
         await self._writer.run(_append)
-        _wake(self.path)
+        _wake(self.path, {m.topic for m in messages})
 
     async def check(self) -> None:
         await self._writer.run(lambda conn: conn.execute("SELECT 1").fetchone())
@@ -184,7 +185,7 @@ class EmbeddedConsumer(Consumer):
         # fsync makes them durable anyway (the WAL is one file, synced up to its end).
         self._db = _SqliteThread(bus.path, "NORMAL" if bus.synchronous.upper() == "FULL" else bus.synchronous,
                                  f"odr-bus-{group}")
-        self._waiter: tuple[asyncio.AbstractEventLoop, Callable[[], None]] | None = None
+        self._waiter: tuple[asyncio.AbstractEventLoop, Callable[[], None], frozenset[str]] | None = None
         self._positions: dict[tuple[str, int], int] = {}
         self._assigned: list[tuple[str, int]] = []
         self._next_heartbeat = 0.0
@@ -196,7 +197,7 @@ class EmbeddedConsumer(Consumer):
 
     async def start(self) -> None:
         await self._db.run(lambda conn: conn.executescript(SCHEMA))
-        self._waiter = (asyncio.get_running_loop(), self.wake)
+        self._waiter = (asyncio.get_running_loop(), self.wake, frozenset(self.topics))
         _waiters.setdefault(self.bus.path, set()).add(self._waiter)
         await self._heartbeat()
         await super().start()

@@ -42,7 +42,7 @@ async def _consumer(bus: EmbeddedBus, topic: str, got: list):
     return consumer, fetches
 
 
-async def test_an_idle_embedded_consumer_rests_and_a_publish_in_its_process_wakes_it(tmp_path):
+async def test_an_idle_embedded_consumer_rests_and_a_publish_of_its_topic_in_its_process_wakes_it(tmp_path):
     # Without a publish here it would look again only after an hour: any delivery below is a wake.
     bus = EmbeddedBus(tmp_path / "bus.sqlite3", poll_seconds=3600, heartbeat=3600, session_timeout=7200)
     await bus.start()
@@ -55,6 +55,10 @@ async def test_an_idle_embedded_consumer_rests_and_a_publish_in_its_process_wake
         await asyncio.sleep(1.0)
         # Looks back off from 20 ms, doubling: about six in the first second (50 at a 20 ms poll).
         assert fetches.calls - before <= 10
+        before = fetches.calls
+        for i in range(20):  # records of a topic it does not read do not wake it
+            await bus.publish([Message(unique("other"), "case-1", b"not yours")])
+        assert fetches.calls - before <= 5  # only its own backed-off looks (20 without the filter)
         await bus.publish([Message(topic, "case-1", b"second")])
         await eventually(lambda: got == [b"first", b"second"], message="woken by the publish")
     finally:
