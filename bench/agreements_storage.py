@@ -139,7 +139,8 @@ async def main(args) -> dict:
         await conn.run_sync(Base.metadata.create_all)
     session_factory = create_session_factory(engine)
     encrypted = context_module.build(settings)
-    plain = context_module.Context(settings=settings, config=encrypted.config, vault=PlainVault(), signer=encrypted.signer)
+    plain = context_module.Context(settings=settings, config=encrypted.config, vault=PlainVault(), signer=encrypted.signer,
+                                   qualified=encrypted.qualified)
     case_id = str(uuid.uuid4())
     async with session_factory() as session, session.begin():
         session.add(CaseRef(case_id=case_id, court_id=None, jurisdiction="KZ", category="civil",

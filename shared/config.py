@@ -76,8 +76,9 @@ class Settings(BaseSettings):
     log_level: str = Field("INFO", description="Log level.")
     log_format: Literal["json", "text"] = Field("json", description="Structured JSON logs or plain text.")
     relay_batch_size: int = Field(500, description="Outbox rows published per relay round.")
-    relay_poll_seconds: float = Field(0.05, description="How often the relay looks for rows committed by other processes.")
-    consumer_poll_seconds: float = Field(0.02, description="Embedded log poll interval when idle.")
+    relay_poll_seconds: float = Field(5.0, description="How often the outbox relay looks for rows it was not told about (committed by another process, or left by one that stopped); a commit in the same process wakes it at once.")
+    relay_linger_seconds: float = Field(0.005, description="How long the relay waits after being woken before it reads the outbox, so that commits arriving together are published in one round.")
+    consumer_poll_seconds: float = Field(2.0, description="Embedded log: the longest wait before a consumer looks for records another process appended (a publish in the same process wakes it at once). It looks again after 20 ms once records came, doubling the wait each time it finds none.")
 
     @field_validator("rate_limit_sign_in_account", "rate_limit_sign_in_address", "rate_limit_sign_in_links",
                      "rate_limit_sign_in_links_address")

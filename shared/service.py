@@ -109,7 +109,8 @@ class ServiceRuntime:
         self.bus = bus or create_bus(settings)
         self.metrics = Metrics(spec.name)
         self.relay = OutboxRelay(table=spec.outbox, session_factory=self.session_factory, bus=self.bus,
-                                 batch_size=settings.relay_batch_size, poll_seconds=settings.relay_poll_seconds)
+                                 batch_size=settings.relay_batch_size, poll_seconds=settings.relay_poll_seconds,
+                                 linger_seconds=settings.relay_linger_seconds)
         self.revocations = (RevocationStore(table=spec.revocations, session_factory=self.session_factory,
                                             poll_seconds=settings.revocation_poll_seconds)
                             if spec.revocations is not None else None)

@@ -11,8 +11,10 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 
 from . import clock
+from .clock import utcnow
 from .tasks import cancel_and_wait
 
 log = logging.getLogger("odr.workers")
@@ -20,6 +22,15 @@ log = logging.getLogger("odr.workers")
 # One round of work; returns how long the worker may sleep before it is due again: 0 means more
 # work is waiting now, None means only a wake-up brings new work.
 Step = Callable[[], Awaitable[float | None]]
+
+
+def sleep_until(due: datetime | None, *, longest: float) -> float:
+    """What a step returns after finding nothing to do: the seconds until ``due`` (the earliest
+    time a row becomes due; ``None``: nothing is scheduled), but no more than ``longest``, the
+    interval at which the worker looks for work it is not told about (another replica's)."""
+    if due is None:
+        return longest
+    return max(0.0, min(longest, (due - utcnow()).total_seconds()))
 
 
 class Signal:

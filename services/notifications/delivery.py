@@ -28,11 +28,11 @@ import logging
 import random
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, func, or_, select, update
 
 from shared.clock import utcnow
 from shared.tasks import cancel_and_wait
-from shared.workers import Worker
+from shared.workers import Worker, sleep_until
 
 from . import calendar, links, service
 from .channels.email import PermanentFailure, TransientFailure, build_message, message_id_for
@@ -64,7 +64,19 @@ class DeliveryWorker(Worker):
 
     async def _round(self) -> float:
         done = await self.run_once()
-        return 0 if done >= self.batch_size else self.settings.delivery_poll_seconds
+        if done >= self.batch_size:
+            return 0
+        # Rest until the next retry or expired lease (new deliveries committed here wake us).
+        return sleep_until(await self.next_due(), longest=self.settings.delivery_poll_seconds)
+
+    async def next_due(self) -> datetime | None:
+        """When the earliest delivery that is not due yet becomes due (see ``_due``)."""
+        async with self.session_factory() as session:
+            pending, leased = (await session.execute(select(
+                select(func.min(Delivery.next_attempt_at)).where(Delivery.status == "pending").scalar_subquery(),
+                select(func.min(Delivery.lease_until)).where(Delivery.status == "sending").scalar_subquery(),
+            ))).one()
+        return min((t for t in (pending, leased) if t is not None), default=None)
 
     async def run_once(self) -> int:
         """Deliver what is due now; returns how many deliveries were attempted. The batch is

@@ -24,11 +24,11 @@ import logging
 import uuid
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.clock import utcnow
-from shared.workers import Worker
+from shared.workers import Worker, sleep_until
 
 from . import service
 from .models import ScheduledJob
@@ -123,8 +123,15 @@ class Scheduler(Worker):
         return self.notifier.nsettings.scheduler_poll_seconds
 
     async def _round(self) -> float:
-        await self.run_once()
-        return self._poll_seconds()
+        if await self.run_once() >= self.batch_size:
+            return 0
+        # Rest until the next job is due (jobs scheduled here wake us).
+        return sleep_until(await self.next_due(), longest=self._poll_seconds())
+
+    async def next_due(self) -> datetime | None:
+        async with self.notifier.runtime.session_factory() as session:
+            return (await session.execute(select(func.min(ScheduledJob.due_at))
+                                          .where(ScheduledJob.status == "pending"))).scalar()
 
     async def run_once(self, now: datetime | None = None) -> int:
         now = now or utcnow()

@@ -35,7 +35,7 @@ class NotificationsSettings(BaseSettings):
     smtp_timeout_seconds: float = Field(30.0, description="Timeout of one SMTP conversation.")
     sms_provider: Literal["logging"] = Field("logging", description="SMS provider; `logging` writes delivery ids to the log only.")
 
-    delivery_poll_seconds: float = Field(1.0, description="How often the email/SMS worker looks for due deliveries committed elsewhere.")
+    delivery_poll_seconds: float = Field(5.0, description="The longest the email/SMS worker rests: deliveries committed in the same process wake it and it wakes for the next retry or expired lease; this interval finds deliveries another replica committed.")
     delivery_lease_seconds: float = Field(120.0, description="A delivery marked `sending` by a worker that died is retried after this.")
     delivery_max_attempts: int = Field(8, description="Email/SMS attempts before a delivery is given up.")
     delivery_retry_base_seconds: float = Field(30.0, description="First email retry delay; doubles each attempt (with jitter).")
@@ -48,10 +48,10 @@ class NotificationsSettings(BaseSettings):
     webhook_allow_insecure_urls: bool = Field(
         False, description="Accept http:// and loopback/private endpoint addresses (development and tests only).")
     webhook_secret_grace_seconds: int = Field(86400, description="After a rotation, how long the old secret still signs (default one day).")
-    webhook_poll_seconds: float = Field(1.0, description="How often the webhook worker looks for due messages committed elsewhere.")
+    webhook_poll_seconds: float = Field(5.0, description="The longest the webhook worker rests: messages committed in the same process wake it and it wakes for the next retry or expired lease; this interval finds messages another replica committed.")
     webhook_concurrency: int = Field(16, description="Webhook requests in flight at once per worker.")
 
-    scheduler_poll_seconds: float = Field(5.0, description="How often the reminder scheduler looks for due jobs.")
+    scheduler_poll_seconds: float = Field(5.0, description="The longest the reminder scheduler rests: it wakes when the next job is due and when a job is scheduled in the same process; this interval finds jobs another replica scheduled.")
     session_reminders_seconds: list[int] = Field(default_factory=lambda: [86400, 3600],
                                                  description="Reminders before a session starts (default 24 h and 1 h).")
     answer_window_reminder_seconds: int = Field(172800, description="Reminder this long before an invitation's answer window closes.")

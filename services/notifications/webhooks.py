@@ -22,7 +22,7 @@ import uuid
 from datetime import datetime, timedelta
 
 import httpx
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.auth import Principal
@@ -30,7 +30,7 @@ from shared.clock import utcnow
 from shared.events import CloudEvent
 from shared.problems import Conflict, Forbidden, NotFound, Problem
 from shared.uow import UnitOfWork
-from shared.workers import Worker
+from shared.workers import Worker, sleep_until
 
 from .catalog import link_for
 from .channels import webhooks as wire
@@ -255,7 +255,22 @@ class WebhookWorker(Worker):
 
     async def _round(self) -> float:
         done = await self.run_once()
-        return 0 if done >= self.batch_size else self.settings.webhook_poll_seconds
+        if done >= self.batch_size:
+            return 0
+        # Rest until the next retry or expired lease (new messages committed here wake us).
+        return sleep_until(await self.next_due(), longest=self.settings.webhook_poll_seconds)
+
+    async def next_due(self) -> datetime | None:
+        """When the earliest message that is not due yet becomes due (``_due``, active endpoints)."""
+        m, active = WebhookMessage, WebhookEndpoint.status == "active"
+        joined = select(m).join(WebhookEndpoint, WebhookEndpoint.id == m.endpoint_id).where(active).subquery()
+        async with self.session_factory() as session:
+            pending, leased = (await session.execute(select(
+                select(func.min(joined.c.next_attempt_at))
+                .where(joined.c.status.in_(["pending", "redeliver"])).scalar_subquery(),
+                select(func.min(joined.c.lease_until)).where(joined.c.status == "sending").scalar_subquery(),
+            ))).one()
+        return min((t for t in (pending, leased) if t is not None), default=None)
 
     async def run_once(self) -> int:
         now = utcnow()

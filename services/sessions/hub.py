@@ -89,6 +89,7 @@ class Hub:
         self.keys = keys
         self.id = uuid.uuid4().hex
         self.feeds: dict[str, Feed] = {}
+        self._some_feed = asyncio.Event()  # set while a room is open here: the checker rests otherwise
         self._keys: dict[str, bytes] = {}
         self._outgoing: asyncio.Queue[Message] = asyncio.Queue()
         self._tasks: list[asyncio.Task] = []
@@ -139,6 +140,7 @@ class Hub:
         feed = self.feeds.get(session_id)
         if feed is None:
             feed = self.feeds[session_id] = Feed(case_id, session_id)
+            self._some_feed.set()
             try:
                 async with self.runtime.session_factory() as db:
                     state = (await db.execute(select(RoomSession.state).where(RoomSession.id == session_id))).scalar()
@@ -269,6 +271,9 @@ class Hub:
     async def _checker(self) -> None:
         last_check = 0.0
         while True:
+            if not self.feeds:  # no room open in this process: nothing to check until one opens
+                self._some_feed.clear()
+                await self._some_feed.wait()
             await asyncio.sleep(GAP_WAIT_SECONDS / 2)
             now = time.monotonic()
             rows: dict | None = None

@@ -48,13 +48,15 @@ CREATE TABLE IF NOT EXISTS group_members (
 """
 
 # Publishers wake consumers of the same file in the same process at once; consumers in other
-# processes notice new records on their next poll.
-_waiters: dict[Path, set[tuple[asyncio.AbstractEventLoop, Callable[[], None]]]] = {}
+# processes notice new records on their next look (see ``EmbeddedBus``: soon after records were
+# seen, then less and less often, so an idle platform rests).
+# Only the consumers of the topics published are woken: a service's other consumers stay asleep.
+_waiters: dict[Path, set[tuple[asyncio.AbstractEventLoop, Callable[[], None], frozenset[str]]]] = {}
 
 
-def _wake(path: Path) -> None:
-    for loop, wake in list(_waiters.get(path, ())):
-        if loop.is_closed():
+def _wake(path: Path, topics: set[str]) -> None:
+    for loop, wake, theirs in list(_waiters.get(path, ())):
+        if theirs.isdisjoint(topics) or loop.is_closed():
             continue
         try:
             loop.call_soon_threadsafe(wake)
@@ -100,6 +102,12 @@ class _SqliteThread:
 
 
 class EmbeddedBus(EventBus):
+    """The log in ``path``. A publish wakes this process's consumers of the file at once; records
+    another process appended are found by looking: ``busy_poll_seconds`` after records were last
+    delivered, the interval doubling each empty look up to ``poll_seconds``. So a conversation
+    spread over two processes keeps moving quickly, and a platform with nothing to do looks twice
+    a second or less instead of fifty times. Group heartbeats (``heartbeat``) are due times too."""
+
     name = "embedded"
 
     def __init__(
@@ -107,15 +115,17 @@ class EmbeddedBus(EventBus):
         path: Path,
         *,
         partitions: int = DEFAULT_PARTITIONS,
-        poll_seconds: float = 0.02,
+        poll_seconds: float = 2.0,
+        busy_poll_seconds: float = 0.02,
         session_timeout: float = 10.0,
-        heartbeat: float = 1.0,
+        heartbeat: float = 3.0,
         synchronous: str = "FULL",
         retention_seconds: float = 7 * 24 * 3600,
     ) -> None:
         self.path = Path(path).resolve()
         self.partitions = partitions
         self.poll_seconds = poll_seconds
+        self.busy_poll_seconds = min(busy_poll_seconds, poll_seconds)
         self.session_timeout = session_timeout
         self.heartbeat = heartbeat
         self.synchronous = synchronous
@@ -153,7 +163,7 @@ class EmbeddedBus(EventBus):
                 raise
 
         await self._writer.run(_append)
-        _wake(self.path)
+        _wake(self.path, {m.topic for m in messages})
 
     async def check(self) -> None:
         await self._writer.run(lambda conn: conn.execute("SELECT 1").fetchone())
@@ -170,11 +180,16 @@ class EmbeddedConsumer(Consumer):
         self.member_id = uuid.uuid4().hex
         self.from_beginning = from_beginning
         self.batch_size = batch_size
-        self._db = _SqliteThread(bus.path, bus.synchronous, f"odr-bus-{group}")
-        self._waiter: tuple[asyncio.AbstractEventLoop, Callable[[], None]] | None = None
+        # Offsets and heartbeats without an fsync of their own: one lost to a power cut only means
+        # its records are delivered again (at-least-once; inboxes absorb it), and the next publish's
+        # fsync makes them durable anyway (the WAL is one file, synced up to its end).
+        self._db = _SqliteThread(bus.path, "NORMAL" if bus.synchronous.upper() == "FULL" else bus.synchronous,
+                                 f"odr-bus-{group}")
+        self._waiter: tuple[asyncio.AbstractEventLoop, Callable[[], None], frozenset[str]] | None = None
         self._positions: dict[tuple[str, int], int] = {}
         self._assigned: list[tuple[str, int]] = []
         self._next_heartbeat = 0.0
+        self._idle_look = bus.busy_poll_seconds  # the next wait when a look finds nothing
 
     @property
     def assignment(self) -> list[tuple[str, int]]:
@@ -182,7 +197,7 @@ class EmbeddedConsumer(Consumer):
 
     async def start(self) -> None:
         await self._db.run(lambda conn: conn.executescript(SCHEMA))
-        self._waiter = (asyncio.get_running_loop(), self.wake)
+        self._waiter = (asyncio.get_running_loop(), self.wake, frozenset(self.topics))
         _waiters.setdefault(self.bus.path, set()).add(self._waiter)
         await self._heartbeat()
         await super().start()
@@ -263,8 +278,13 @@ class EmbeddedConsumer(Consumer):
             return out[:limit]
 
         batch = await self._db.run(_read)
-        # Idle: look again after a poll interval (other processes' records), or at the heartbeat.
-        return batch, min(self.bus.poll_seconds, max(0.0, self._next_heartbeat - time.monotonic()))
+        if batch:
+            self._idle_look = self.bus.busy_poll_seconds
+            return batch, 0.0
+        # Idle: a publish in this process wakes us; look again for other processes' records after
+        # the current back-off (doubled for next time), or at the heartbeat if that comes first.
+        wait, self._idle_look = self._idle_look, min(self._idle_look * 2, self.bus.poll_seconds)
+        return batch, min(wait, max(0.0, self._next_heartbeat - time.monotonic()))
 
     async def _commit(self, records: Sequence[Record]) -> None:
         last: dict[tuple[str, int], int] = {}
