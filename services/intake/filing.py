@@ -231,7 +231,8 @@ async def file_case(uow: UnitOfWork, *, filing: CaseFiling, filed_by: str, idemp
     people = _add_participants(uow.session, case, filing, personal_vault)
     claimant = cases.principal_party(people, "claimant")
     uow.publish(CaseFiled(case_id=case.id, jurisdiction=case.jurisdiction, category=case.category,
-                          court_id=court_id, filed_at=case.filed_at, claimant_participant_id=claimant.id))
+                          court_id=court_id, filed_at=case.filed_at, claimant_participant_id=claimant.id,
+                          claimant_language=claimant.language))
     if decision.outcome == "ineligible":
         cases.close(uow, case, "rules_ineligible", "ineligible", actor="rules", reason=",".join(decision.rules_fired),
                     now=now)
