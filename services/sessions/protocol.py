@@ -319,9 +319,10 @@ SERVER_FRAMES: dict[str, tuple[str, dict]] = {
                  {"type": "presence", "participant_id": "p-2", "online": True}),
     "signal": ("Ephemeral WebRTC signalling from a participant in your channel.",
                {"type": "signal", "channel": "joint", "from": "p-2", "kind": "offer", "data": {"sdp": "..."}}),
-    "roster": ("Mediator only: every participant's location, and whose camera or microphone is on.",
+    "roster": ("Mediator only: every participant's location, whose camera or microphone is on, and who has the "
+               "room open (`online`, waiting room included; the mediator's welcome carries it too).",
                {"type": "roster", "locations": {"p-1": "joint"}, "mode": "joint", "caucuses": [], "status": "live",
-                "media": {"p-1": {"audio": True, "video": False}}}),
+                "media": {"p-1": {"audio": True, "video": False}}, "online": ["p-1"]}),
     "balance": ("Mediator only: talk-time and participation per side in the joint channel.",
                 {"type": "balance", "by_side": {}, "shares": {}}),
     "ack": ("Your frame was stored (seq) or applied; `duplicate` when the id was seen before.",

@@ -15,6 +15,7 @@ import { agreement } from "./views/agreement.js";
 import { mediatorHome } from "./views/mediator.js";
 import { courtHome } from "./views/court.js";
 import { notifications, unreadBadge } from "./views/notifications.js";
+import { verify } from "./views/verify.js";
 
 const routes = [
   [/^\/$/, home],
@@ -30,6 +31,7 @@ const routes = [
   [/^\/mediator$/, mediatorHome],
   [/^\/court$/, courtHome],
   [/^\/notifications$/, notifications],
+  [/^\/verify\/([0-9a-f]{64})$/, verify],
 ];
 
 function renderNav(path) {
