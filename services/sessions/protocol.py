@@ -333,6 +333,8 @@ SERVER_FRAMES: dict[str, tuple[str, dict]] = {
                 {"type": "resumed", "channel": "joint", "after": 10, "through": 17, "count": 7, "gap": False}),
     "error": ("A refused frame; the connection stays open.", {"type": "error", "code": "forbidden",
                                                              "detail": "only the mediator may do this", "ref": "c-9"}),
+    "session.started": ("Everyone, the waiting room included: the mediator started the session.",
+                        {"type": "session.started", "status": "live"}),
     "session.ended": ("The session ended; the connection closes with 4011.",
                       {"type": "session.ended", "transcript_kept": False}),
     "pong": ("Answer to ping.", {"type": "pong"}),

@@ -293,7 +293,9 @@ class RoomState:
             return Result(reply={"type": "ack", "op": "session.start"})
         self.status = "live"
         items = self._place(member.id, JOINT, member.id) if self.joint_enabled else []
-        return Result(items=[*items, self._roster()], events=[DomainEvent("session_started")],
+        # everyone hears it, the waiting room too: a party waiting is told the mediator will let them in
+        started = Item(kind="session.started", audience=tuple(sorted(self.members)), body={"status": "live"})
+        return Result(items=[*items, started, self._roster()], events=[DomainEvent("session_started")],
                       reply={"type": "ack", "op": "session.start"})
 
     def _op_session_end(self, member: Member, op: dict) -> Result:

@@ -217,8 +217,16 @@ async def test_a_mediation_from_three_browser_windows(odr, browser, artifacts):
 
     # -- the mediator drafts from the accepted proposal and sends it for signature --------------------
     await mediator.case_page(case_id)
+    # drafted in a language the parties chose (the page is English; the parties speak English and
+    # Russian, so Russian is suggested), the accepted proposal an obligation row to complete
+    await expect(m.locator("#agreement-language")).to_have_value("ru")
     await m.locator("#draft-agreement").click()
     await expect(m.locator("#agreement-document")).to_contain_text("200 000 KZT by 1 March")
+    await expect(m.locator("#agreement-document h3").first).to_contain_text("Соглашение")
+    await expect(m.locator("#agreement-document ol li")).to_contain_text("400 000")
+    await m.locator("#obligations input[name=deadline]").first.fill("2027-04-01")
+    await m.locator("#save-version").click()
+    await expect(m.locator("#agreement-document ol li")).to_contain_text("2027")
     await mediator.shot("draft")
     await mediator.audit("draft", violations)
     await m.locator("#send-for-signature").click()

@@ -162,6 +162,8 @@ def test_nobody_receives_anything_from_a_channel_they_were_not_in(schedule, guar
                     assert before_locs[pid] == after_locs[pid] == item.channel, (item.kind, pid)
                 elif item.kind in ("session.ended", "consent"):
                     pass
+                elif item.kind == "session.started":  # to everyone, no content, no channel
+                    assert item.channel is None and item.body == {"status": "live"}
                 else:
                     raise AssertionError(f"unchecked item kind {item.kind}")
             if item.kind == "signal" and item.body["kind"] != "hangup":

@@ -194,7 +194,7 @@ function editor(a, me, box, refresh) {
     field(t("procedure"), area("procedure", c.procedure)),
     field(t("consequences"), area("consequences", c.consequences)),
     annexes);
-  const save = h("button", { type: "button" }, t("save_version"));
+  const save = h("button", { type: "button", id: "save-version" }, t("save_version"));
   const send = h("button", { type: "button", id: "send-for-signature" }, t("send_for_signature"));
   const content = () => {
     const v = (n) => form.elements[n].value.trim() || null;

@@ -269,6 +269,9 @@ class RoomView {
       case "signal":
         this.video.onSignal(f);
         return;
+      case "session.started":
+        this.status = "live";
+        break;
       case "session.ended":
         this.status = "ended";
         this.video.setChannel("waiting", []);
