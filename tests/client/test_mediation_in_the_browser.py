@@ -217,9 +217,11 @@ async def test_a_mediation_from_three_browser_windows(odr, browser, artifacts):
 
     # -- the mediator drafts from the accepted proposal and sends it for signature --------------------
     await mediator.case_page(case_id)
-    # drafted in a language the parties chose (the page is English; the parties speak English and
-    # Russian, so Russian is suggested), the accepted proposal an obligation row to complete
-    await expect(m.locator("#agreement-language")).to_have_value("ru")
+    # drafted in the language the parties chose, whatever the mediator's page language (both
+    # parties' pages are English here, so English is suggested; they chose Russian), the accepted
+    # proposal an obligation row to complete
+    await expect(m.locator("#agreement-language")).to_have_value("en")
+    await m.locator("#agreement-language").select_option("ru")
     await m.locator("#draft-agreement").click()
     await expect(m.locator("#agreement-document")).to_contain_text("200 000 KZT by 1 March")
     await expect(m.locator("#agreement-document h3").first).to_contain_text("Соглашение")

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import io
 import re
+from pathlib import Path
 
 import pytest
 from pypdf import PdfReader
@@ -25,9 +26,15 @@ def referral_content(**overrides) -> dict:
         {"side": "respondent", "name": RESPONDENT_NAME, "identifier": "180440012345"}], **overrides)
 
 
-async def pdf_text(harness, done: dict) -> str:
+ARTIFACTS = Path(__file__).resolve().parents[3] / "test-artifacts" / "agreements"
+
+
+async def pdf_text(harness, done: dict, name: str) -> str:
+    """The PDF's text as a reader's PDF viewer extracts it; the PDF is kept as a test artifact."""
     r = await harness.client.get(f"/agreements/{done['id']}/pdf", headers=harness.claimant(done["case_id"]))
     assert r.status_code == 200, r.text
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    (ARTIFACTS / f"{name}.pdf").write_bytes(r.content)
     reader = PdfReader(io.BytesIO(r.content))
     return " ".join(page.extract_text() for page in reader.pages).replace("\n", " ").replace("\xa0", " ")
 
@@ -40,7 +47,7 @@ async def pdf_text(harness, done: dict) -> str:
 ])
 async def test_the_pdf_names_the_people_and_dates_in_the_readers_language(harness, language, words):
     done = await harness.executed(language=language, content=referral_content())
-    text = await pdf_text(harness, done)
+    text = await pdf_text(harness, done, f"agreement-{language}")
     for expected in (CLAIMANT_NAME, RESPONDENT_NAME, MEDIATOR_NAME, "900101300123", "180440012345", *words):
         assert expected in text, (expected, text)
     # who signed, by name, not by an internal id
@@ -74,7 +81,7 @@ async def test_a_bilingual_kazakh_and_russian_agreement(harness):
     await harness.sign(agreement, harness.claimant(case_id))
     await harness.sign(agreement, harness.respondent(case_id))
     done = await harness.sign(agreement, harness.mediator(case_id))
-    text = await pdf_text(harness, done)
+    text = await pdf_text(harness, done, "agreement-kk-ru")
     for expected in ("Тараптар / Стороны", "Талапкер / Истец", "Қолдар / Подписи", "2030 ж. 15 қаңтар / 15 января 2030 г."):
         assert expected in text, (expected, text)
     assert not UUID.search(text) and not ISO.search(text)
@@ -101,5 +108,5 @@ async def test_obligation_rows_carry_who_what_amount_and_due_date(harness):
     assert r.status_code == 200, r.text
     items = r.json()["items"]
     assert [(o["obligation_id"], o["obligor"], o["due_on"]) for o in items] == [("prop-1", "respondent", "2030-03-01")]
-    text = await pdf_text(harness, done)
+    text = await pdf_text(harness, done, "agreement-obligation-rows")
     assert "Вернуть задаток" in text and "250 000,00" in text and "1 марта 2030 г." in text
