@@ -300,7 +300,7 @@ async function createDraft(c, me, language) {
  * ("150 000", "150000.50 KZT") and a date (2026-12-31 or 31.12.2026) in them are taken as the
  * amount and the due date. By default the respondent owes the claimant; the mediator corrects
  * the row in the editor. */
-export function obligationOf(p) {
+function obligationOf(p) {
   const text = [p.summary, ...(p.terms || [])].join("\n");
   const row = { id: `p-${p.id.replace(/[^A-Za-z0-9_-]/g, "").slice(0, 36)}`, obligor: "respondent", obligee: "claimant",
     what: [p.summary, ...(p.terms || []).map((x) => `— ${x}`)].join("\n").slice(0, 5000) };
