@@ -914,11 +914,6 @@ export const MESSAGES = {
     ru: "Видят и слышат друг друга только вы и сторона «{side}».",
     kk: "Бірін-бірі тек сіз бен «{side}» тарапы ғана көріп, естиді.",
   },
-  alone_wait: {
-    en: "Nobody else is here at the moment. Please wait: the mediator will come back or bring the others.",
-    ru: "Сейчас здесь больше никого нет. Пожалуйста, подождите: медиатор вернётся или пригласит остальных.",
-    kk: "Қазір мұнда басқа ешкім жоқ. Күте тұрыңыз: медиатор қайта оралады немесе басқаларды шақырады.",
-  },
   media_audience_alone: {
     en: "Nobody else is here at the moment; please wait, the mediator will come back.",
     ru: "Сейчас здесь больше никого нет; подождите, медиатор вернётся.",

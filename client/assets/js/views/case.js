@@ -187,7 +187,7 @@ function caseBriefing(c) {
   const parties = c.participants.filter((p) => p.role === "party");
   const helpers = c.participants.filter((p) => p.role !== "party");
   const person = (p) => [h("strong", {}, p.name || t("brief_unnamed")),
-    p.kind ? ` — ${label("kind", p.kind)}` : "",
+    p.role === "party" && p.kind ? ` — ${label("kind", p.kind)}` : "",
     p.id_number ? ` · ${t("brief_id_number")}: ${p.id_number}` : "",
     p.organisation ? ` · ${p.organisation}` : ""];
   const actsFor = (p) => parties.find((x) => x.id === p.represents_id);

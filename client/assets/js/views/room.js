@@ -392,7 +392,6 @@ class RoomView {
     else text = this.status === "ended" ? t("where_ended") : t("where_waiting");
     const alone = kind !== "waiting" && this.status === "live" && ![...this.members].some((id) => id !== this.me.subject);
     this.where.replaceChildren(...[h("span", { class: "icon", "aria-hidden": "true" }, kind === "joint" ? "●" : kind === "caucus" ? "◆" : "◌"), h("span", {}, text),
-      alone ? h("span", { class: "media-line", id: "where-alone" }, t("alone_wait")) : null,
       this.video?.local && !alone ? h("span", { class: "media-line", id: "where-media" }, this.video.audience()) : null].filter(Boolean));
     this.inputLabel.textContent = kind === "joint" ? t("message_to_joint") : kind === "caucus" ? t("message_to_caucus") : t("message_label");
     this.input.placeholder = this.inputLabel.textContent;
