@@ -103,8 +103,9 @@ async def count(svc_app, model, *where) -> int:
 
 async def run(args) -> dict:
     root = Path(tempfile.mkdtemp(prefix="odr-bench-notifications-"))
-    settings = Settings(data_dir=root, dev_mode=True, log_level="WARNING", log_format="text")
-    ns = NotificationsSettings(webhook_allow_insecure_urls=True, public_base_url="https://odr.example")
+    settings = Settings(data_dir=root, dev_mode=True, log_level="WARNING", log_format="text",
+                        public_url="https://odr.example")
+    ns = NotificationsSettings(webhook_allow_insecure_urls=True)
     app = create_app(settings, notifications=ns, configure_logs=False)
     logging.getLogger().setLevel("WARNING")
     source = Source(root, settings.resolved_bus_path)

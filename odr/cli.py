@@ -48,6 +48,9 @@ def cmd_dev(args) -> None:
     import uvicorn
 
     os.environ["ODR_DEV_MODE"] = "true"
+    # Links in emails and notices lead to this run, on whatever port it listens (unless set).
+    host = "127.0.0.1" if args.host in ("0.0.0.0", "::", "") else args.host
+    os.environ.setdefault("ODR_PUBLIC_URL", f"http://{host}:{args.port}")
     settings = _settings(args)
     from .gateway import create_gateway
 

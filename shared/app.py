@@ -11,6 +11,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+from . import devclock
 from .apidocs import install_api_docs
 from .config import Settings
 from .hardening import JsonDepthLimitMiddleware, SecurityHeadersMiddleware
@@ -61,6 +62,7 @@ def create_service_app(spec: ServiceSpec, settings: Settings | None = None, *, c
         return Response(generate_latest(runtime.metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
     app.include_router(spec.router)
+    app.include_router(devclock.router)  # answers 404 outside dev mode
     document_problems(app)
     keep_to_openapi_3_1(app)
     return app

@@ -16,6 +16,9 @@ from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
+DEV_PUBLIC_URL = "http://127.0.0.1:8000"
+
+
 class ConfigurationError(Exception):
     """Start-up refused: a key is missing or a setting is unsafe outside dev mode. The message is
     one line that names what is missing and the setting or command that provides it, because an
@@ -63,6 +66,12 @@ class Settings(BaseSettings):
         description="`odr serve`: the proxies (comma-separated addresses or `*`) whose `X-Forwarded-For` names the client "
         "address that rate limits count, and whose `X-Forwarded-Proto: https` makes a request count as TLS (answered "
         "with HSTS). Set it to the gateway's address (or `*` where only the gateway can reach the service).")
+    public_url: str | None = Field(
+        None, description="The address people reach the platform at (e.g. `https://odr.example.kz`): the start of every "
+        "link in emails, notices and court webhooks. Required outside dev mode by the services that send links "
+        "(notifications refuses to start without it); in dev mode `odr dev` sets it from its own host and port, and "
+        "without it a service takes it from the request (the in-app feed) or uses `http://127.0.0.1:8000`.",
+        pattern=r"^https?://[^/?#\s]+(/[^?#\s]*)?$")
     root_path: str = Field("", description="Path prefix the gateway strips before a service (`odr serve` behind nginx or an Ingress, e.g. `/intake`); the server restores it for links, docs and OpenAPI `servers`.")
     log_level: str = Field("INFO", description="Log level.")
     log_format: Literal["json", "text"] = Field("json", description="Structured JSON logs or plain text.")
@@ -89,6 +98,18 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url.replace("{service}", service)
         return f"sqlite+aiosqlite:///{(self.data_dir / f'{service}.sqlite3').resolve()}"
+
+    def link_base(self, *, request_base: str | None = None) -> str:
+        """Where links people follow start: ``public_url``; in dev mode without it, the address the
+        request came to (``request_base``), else the default dev address. Outside dev mode without
+        it, a ``ConfigurationError``: a link to a guessed address would send people nowhere."""
+        if self.public_url:
+            return self.public_url.rstrip("/")
+        if self.dev_mode:
+            return (request_base or DEV_PUBLIC_URL).rstrip("/")
+        raise ConfigurationError(
+            "ODR_PUBLIC_URL is not set: outside dev mode links in emails and notices need the address people reach "
+            "the platform at (e.g. https://odr.example.kz)")
 
     @cached_property
     def resolved_bus_path(self) -> Path:

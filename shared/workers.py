@@ -12,6 +12,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 
+from . import clock
 from .tasks import cancel_and_wait
 
 log = logging.getLogger("odr.workers")
@@ -69,15 +70,21 @@ class Worker:
         self._log = logger
         self._context = {"worker": name, **(context or {})}
         self._task: asyncio.Task | None = None
+        self._unlisten: Callable[[], None] | None = None
 
     def wake(self) -> None:
         self.signal.fire()
 
     async def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name=self.name)
+        # A moved platform clock (dev mode, tests) may have made work due: look at once.
+        self._unlisten = clock.on_change(self.wake)
 
     async def stop(self) -> None:
         """Returns once the loop has really stopped (see ``cancel_and_wait``)."""
+        if self._unlisten is not None:
+            self._unlisten()
+            self._unlisten = None
         await cancel_and_wait(self._task)
         self._task = None
 

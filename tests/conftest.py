@@ -11,11 +11,24 @@ from shared.bus.embedded import EmbeddedBus
 from shared.bus.kafka import KafkaBus
 from tests.support import kafka as kafka_support
 from tests.support.kafka import KafkaForTests
+from tests.support.migrated import MigratedTemplates
 
 
 def pytest_report_header(config):
     """The run's first lines say which Kafka it vouches for (a mock cluster vouches for none)."""
     return [f"kafka: {kafka_support.describe()}"]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def migrated_sqlite_templates(tmp_path_factory):
+    """Services started on a fresh SQLite file begin from a copy of a migrated one (see
+    tests/support/migrated.py for why and what still runs every migration)."""
+    import shared.service
+
+    templates = MigratedTemplates(tmp_path_factory.mktemp("migrated"))
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(shared.service, "upgrade", templates.upgrade)
+        yield templates
 
 
 @pytest.fixture(scope="session")

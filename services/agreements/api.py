@@ -9,6 +9,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 
 from shared.auth import Principal, require_roles
+from shared.config import ConfigurationError
 from shared.deps import runtime, unit_of_work
 from shared.params import PositiveInt
 from shared.problems import Problem
@@ -49,7 +50,7 @@ async def list_templates() -> dict:
 
 
 @router.get("/templates/{code}/{category}", tags=["drafting"])
-async def get_template(code: str, category: str, language: Annotated[str, Query(pattern="^(kk|ru|en|kk-ru)$")] = "ru") -> dict:
+async def get_template(code: str, category: str, language: Annotated[str, Query(pattern="^(kk|ky|ru|en|kk-ru)$")] = "ru") -> dict:
     """A template's default texts and the jurisdiction's required content, with citations."""
     rules = jurisdiction(code)
     return {"jurisdiction": code, "category": category, "language": language,
@@ -146,8 +147,14 @@ async def sign(agreement_id: str, body: SignIn, request: Request, principal: Mem
 
 
 def public_base(request: Request, ctx) -> str:
-    """The platform's address as people reach it: the setting, else this request's scheme and Host."""
-    return ctx.config.public_base_url or f"{request.url.scheme}://{request.headers.get('host', request.url.netloc)}"
+    """The platform's address as people reach it, for the verification link on the PDF:
+    ``ODR_PUBLIC_URL``, else (dev mode, or a deployment that has not set it: signing must not fail
+    for it) the scheme and Host this request came to."""
+    here = f"{request.url.scheme}://{request.headers.get('host', request.url.netloc)}"
+    try:
+        return ctx.settings.link_base(request_base=here)
+    except ConfigurationError:
+        return here
 
 
 @router.post("/agreements/{agreement_id}/signatures/withdraw", response_model=AgreementView, tags=["signing"])

@@ -22,10 +22,6 @@ class AgreementsSettings(BaseSettings):
     maintenance_seconds: float = Field(
         60.0, description="How often the overdue-obligation check and the retention shredding run.")
     checkpoint_every: int = Field(10, description="A sealed audit checkpoint after this many audit entries.")
-    public_base_url: str | None = Field(
-        None, description="The platform's address as people reach it (https://odr.example.kz): the base of the "
-        "verification link printed on the signed PDF. Unset: taken from the request that executes the agreement "
-        "(its Host), which is right in dev mode and behind a gateway that passes the Host on.")
 
     # Qualified electronic signatures (NCA RK, ``nca.py``). Without trust anchors they are refused (501).
     nca_trust_anchors: list[Path] = Field(

@@ -1,6 +1,8 @@
 """The court API's use cases (``/court/v1``). A court client's token carries its ``court``; it sees
 only cases that court referred (``CaseRef.court_id``) and, of those, only executed agreements.
-Another court's agreement is a 404, the same as one that does not exist.
+Another court's agreement is a 404, the same as one that does not exist. Prosecutors and
+investigators who refer criminal cases are clients of the same API (their ``court`` names the body);
+the signed item of a criminal case carries the article its reconciliation enables (``legal_effect``).
 
 Webhooks: courts register endpoints with the notifications service
 (``/notifications/court/v1/webhooks``), which delivers ``odr.agreement.signed.v1``,
@@ -9,6 +11,8 @@ feed here is the pull side of the same events.
 """
 
 from __future__ import annotations
+
+from sqlalchemy import select
 
 from shared.auth import Principal
 from shared.clock import utcnow
@@ -35,14 +39,20 @@ def parse_cursor(after: str | None) -> int:
 async def read_feed(uow: UnitOfWork, *, principal: Principal, after: str | None, limit: int) -> Feed:
     position = parse_cursor(after)
     items = await feed.read(uow.session, court_id=principal.court, after=position, limit=limit)
+    cases = {c.case_id: c for c in (await uow.session.execute(
+        select(CaseRef).where(CaseRef.case_id.in_({i.case_id for i in items})))).scalars()}
     out = []
     for i in items:
-        signatures = None
+        signatures = legal_effect = None
         if i.type == AgreementSigned.type and i.version is not None:  # the signatures travel with the event
             signatures = await service.signature_summaries(uow.session, agreement_id=i.agreement_id, version=i.version)
-        out.append(FeedItem(cursor=str(i.seq), type=i.type, case_id=i.case_id, agreement_id=i.agreement_id,
+            # a criminal case: the body learns which article the reconciliation enables (Art. 68)
+            legal_effect = cases[i.case_id].legal_effect if i.case_id in cases else None
+        case = cases.get(i.case_id)
+        out.append(FeedItem(cursor=str(i.seq), type=i.type, case_id=i.case_id, case_reference=case and case.reference,
+                            agreement_id=i.agreement_id,
                             version=i.version, document_hash=i.document_hash, occurred_at=i.occurred_at,
-                            signatures=signatures))
+                            signatures=signatures, legal_effect=legal_effect))
     return Feed(items=out,
                 next_cursor=str(items[-1].seq if items else position))
 

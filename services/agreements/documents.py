@@ -30,8 +30,8 @@ from shared.problems import Problem
 TEMPLATES = Path(__file__).parent / "templates"
 # The language the parties chose for the agreement (not the mediator's interface language); "kk-ru"
 # is the bilingual text: every heading and template clause in Kazakh, then in Russian.
-Language = Literal["kk", "ru", "en", "kk-ru"]
-LANGUAGES: tuple[str, ...] = ("kk", "ru", "en", "kk-ru")
+Language = Literal["kk", "ky", "ru", "en", "kk-ru"]
+LANGUAGES: tuple[str, ...] = ("kk", "ky", "ru", "en", "kk-ru")
 Side = Literal["claimant", "respondent"]
 SIDES: tuple[str, ...] = ("claimant", "respondent")
 
@@ -130,13 +130,18 @@ def sha256_hex(data: bytes) -> str:
 
 
 def canonical_document(*, agreement_id: str, case_id: str, version: int, jurisdiction: str, category: str,
-                       language: str, content: AgreementContent) -> dict:
+                       language: str, content: AgreementContent, case_reference: str | None = None) -> dict:
     """The document that is hashed, signed and sealed: the content bound to its agreement, case and
-    version, so a signature on version 2 can never be presented as one on version 3."""
-    return {
+    version, so a signature on version 2 can never be presented as one on version 3. The case's
+    human reference (what the PDF and the parties call it) is signed with it when the case has
+    one; documents of cases without one keep their old form, so their hashes still verify."""
+    document = {
         "agreement_id": agreement_id, "case_id": case_id, "version": version, "jurisdiction": jurisdiction,
         "category": category, "language": language, "content": content.model_dump(mode="json", exclude_none=True),
     }
+    if case_reference:
+        document["case_reference"] = case_reference
+    return document
 
 
 def document_hash(document: dict) -> str:
@@ -223,28 +228,43 @@ def template(code: str, category: str, language: str) -> dict[str, str]:
         raise Problem(422, "no-template", f"the {code} {category} template has no {language!r} text")
     if len(parts) == 1:
         return dict(languages[language])
-    # bilingual: each clause in every language, one after the other
-    return {k: ("\n" if k == "title" else "\n\n").join(languages[p][k] for p in parts if languages[p].get(k))
-            for k in languages[parts[0]]}
+    # bilingual: each clause in every language, one after the other; headings side by side
+    out: dict = {}
+    for k, first in languages[parts[0]].items():
+        if isinstance(first, dict):
+            out[k] = {h: " / ".join(dict.fromkeys(languages[p].get(k, {}).get(h, v) for p in parts))
+                      for h, v in first.items()}
+        else:
+            out[k] = ("\n" if k == "title" else "\n\n").join(languages[p][k] for p in parts if languages[p].get(k))
+    return out
 
 
-ONLINE = {"kk": "онлайн-медиация", "ru": "онлайн-медиация", "en": "online mediation"}
+ONLINE = {"kk": "онлайн-медиация", "ky": "онлайн медиация", "ru": "онлайн-медиация", "en": "online mediation"}
 
 
 def default_place(code: str, language: str) -> str | None:
     """Where an online agreement is made, unless the mediator writes a city: the jurisdiction and
     that it was made online (Law No. 401-IV Art. 27 wants the place stated)."""
     name = jurisdiction(code).name
-    parts = [f"{name[p]}, {ONLINE[p]}" for p in languages_of(language) if name.get(p)]
+    parts = [f"{name[p]}, {ONLINE.get(p, ONLINE['ru'])}" for p in languages_of(language) if name.get(p)]
     return " / ".join(dict.fromkeys(parts)) or None
 
 
+def category_labels(code: str, category: str, language: str) -> dict[str, str]:
+    """The headings a category's template overrides (none when it has no template)."""
+    try:
+        return dict(template(code, category, language).get("labels") or {})
+    except Problem:
+        return {}
+
+
 def from_template(code: str, category: str, language: str, given: AgreementContent | None) -> AgreementContent:
-    """A new draft: the template's title and default clauses and the place, overridden by
-    whatever was given."""
+    """A new draft: the template's title and default clauses (a criminal case's reconciliation
+    template also its subject and harm-compensation terms) and the place, overridden by whatever
+    was given."""
     base = template(code, category, language)
     content = given.model_copy() if given else AgreementContent()
-    for field in ("title", "procedure", "consequences"):
+    for field in ("title", "subject", "procedure", "consequences", "free_text"):
         if getattr(content, field) is None and base.get(field):
             setattr(content, field, base[field])
     if content.place is None:
@@ -333,10 +353,12 @@ def missing_content(code: str, content: AgreementContent, language: str = "en") 
 
 def render_lines(document: dict) -> list[str]:
     """The document as readable lines in its own language, for the diff and the PDF: dates in the
-    jurisdiction's time zone and sums as the language writes them."""
+    jurisdiction's time zone and sums as the language writes them. A category's template may name
+    the sides and sections its own way (a criminal case: victim and suspect)."""
     rules = jurisdiction(document["jurisdiction"])
     language = document["language"]
-    labels = rules.labels_for(language)
+    labels = {**rules.labels_for(language),
+              **category_labels(document["jurisdiction"], document["category"], language)}
     c = document["content"]
     lines = [c.get("title") or labels["agreement"], f"{labels['version']}: {document['version']}"]
     if c.get("place"):

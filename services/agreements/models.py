@@ -32,10 +32,16 @@ class CaseRef(Base):
     __tablename__ = "case_refs"
 
     case_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    # what people call the case (KZ-2026-000123), from ``CaseFiled``; None for cases filed before it
+    reference: Mapped[str | None] = mapped_column(String(30), nullable=True)
     court_id: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
     jurisdiction: Mapped[str] = mapped_column(String(8))
     filed_at: Mapped[datetime] = mapped_column(UTCDateTime)
     category: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    # who referred it (court, prosecutor, investigator) and, in a criminal case, what a
+    # reconciliation enables in law ({code, article: {kk, ru, en}}): told to the referring body
+    referred_by: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    legal_effect: Mapped[dict | None] = mapped_column(JSON, nullable=True)
 
 
 class Encrypted(SealedColumns):

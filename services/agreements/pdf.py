@@ -13,7 +13,7 @@ from datetime import datetime
 import ttf_opensans
 from fpdf import FPDF
 
-from .documents import jurisdiction, local_date, render_lines
+from .documents import category_labels, jurisdiction, local_date, render_lines
 
 ATTACHMENT = "agreement.sealed.json"
 
@@ -26,21 +26,22 @@ def _font_paths() -> tuple[str, str]:
     return str(ttf_opensans.opensans(font_weight=400).path), str(ttf_opensans.opensans(font_weight=700).path)
 
 
-def render_pdf(sealed: dict, *, verify_url: str, reference: str | None = None) -> bytes:
+def render_pdf(sealed: dict, *, verify_url: str) -> bytes:
     """``sealed`` = {"document", "signatures", "seal"} as served by the API.
 
     What a person reads is in the agreement's language: the parties by name (with IIN/BIN where
     the document gives them), the place, the date in the jurisdiction's time zone written for
     the language, each signature by the signer's name, and a verification address a person can
     open. Internal ids, UTC timestamps and the seal's raw signature stay in the attached JSON
-    (what ``POST /verify`` checks), not in the text. ``reference`` is the human case reference
-    (``KZ-2026-000123``) when the platform knows one."""
+    (what ``POST /verify`` checks), not in the text: the case is named by its human reference
+    (``KZ-2026-000123``, signed into the document), absent only for cases filed before references."""
     document, signatures, seal = sealed["document"], sealed["signatures"], sealed["seal"]
     rules = jurisdiction(document["jurisdiction"])
     language = document["language"]
-    labels = rules.labels_for(language)
+    labels = {**rules.labels_for(language), **category_labels(document["jurisdiction"], document["category"], language)}
     regular, bold = _font_paths()
     sealed_at = datetime.fromisoformat(seal["payload"]["sealed_at"])
+    reference = document.get("case_reference")
 
     def when(value, *, with_time: bool = False) -> str:
         return local_date(value, language=language, time_zone=rules.time_zone, with_time=with_time)
@@ -48,7 +49,7 @@ def render_pdf(sealed: dict, *, verify_url: str, reference: str | None = None) -
     pdf = FPDF(format="A4")
     pdf.set_creation_date(sealed_at)
     lines = render_lines(document)
-    pdf.set_title(lines[0].replace("\n", " "))
+    pdf.set_title(" · ".join(x for x in (lines[0].replace("\n", " "), reference) if x))
     pdf.set_producer("ODR agreements")
     pdf.add_font("OpenSans", "", regular)
     pdf.add_font("OpenSans", "B", bold)
@@ -59,8 +60,8 @@ def render_pdf(sealed: dict, *, verify_url: str, reference: str | None = None) -
     pdf.set_font("OpenSans", "B", 14)
     pdf.multi_cell(width, 8, lines[0], align="C", new_x="LMARGIN", new_y="NEXT")
     pdf.set_font("OpenSans", "", 9.5)
-    header = [f"{labels['reference']}: {reference}" if reference else None,
-              f"{labels['date']}: {when(sealed_at)}", lines[1]]
+    header = [f"{labels['case']}: {reference}" if reference else None,
+              f"{labels.get('date', labels['signed_at'])}: {when(sealed_at)}", lines[1]]
     pdf.multi_cell(width, 5, " · ".join(x for x in header if x), align="C", new_x="LMARGIN", new_y="NEXT")
     pdf.ln(4)
     for line in lines[2:]:
@@ -89,7 +90,7 @@ def render_pdf(sealed: dict, *, verify_url: str, reference: str | None = None) -
     pdf.set_font("OpenSans", "B", 11)
     pdf.multi_cell(width, 6, labels["seal"], new_x="LMARGIN", new_y="NEXT")
     pdf.set_font("OpenSans", "", 9)
-    pdf.multi_cell(width, 4.8, f"{labels['sealed_at']}: {when(sealed_at, with_time=True)} "
+    pdf.multi_cell(width, 4.8, f"{labels.get('sealed_at', labels['seal'])}: {when(sealed_at, with_time=True)} "
                    f"({labels.get('time_zone', rules.time_zone)})", new_x="LMARGIN", new_y="NEXT")
     pdf.multi_cell(width, 4.8, f"{labels['document_hash']}: {seal['payload']['document_hash']}",
                    new_x="LMARGIN", new_y="NEXT")

@@ -18,6 +18,7 @@ class _Strict(BaseModel):
 
 class CourtCase(BaseModel):
     case_id: str
+    case_reference: str | None = Field(None, description="what people call the case, e.g. KZ-2026-000123")
     jurisdiction: str
     filed_at: datetime
 
@@ -234,6 +235,7 @@ class FeedItem(BaseModel):
     cursor: str
     type: str
     case_id: str
+    case_reference: str | None = Field(None, description="what people call the case, e.g. KZ-2026-000123")
     agreement_id: str
     version: int | None
     document_hash: str | None
@@ -241,6 +243,9 @@ class FeedItem(BaseModel):
     signatures: list[dict] | None = Field(
         None, description="on an agreement-signed item: each signature (slot, method, time; for a qualified "
         "electronic signature the certificate's subject, IIN/BIN, serial, issuer and the base64 CMS)")
+    legal_effect: dict | None = Field(
+        None, description="on an agreement-signed item of a criminal case: what the reconciliation enables, "
+        "`{code, article: {kk, ru, en}}` (Kazakhstan: release from criminal liability, Criminal Code Art. 68)")
 
 
 class Feed(BaseModel):

@@ -21,7 +21,7 @@ from shared.auth import Principal
 from shared.clock import utcnow
 from shared.contracts.agreements import (AgreementSigned, DraftReady, ObligationDue, SignatureAdded,
                                         SignatureRequested, SignatureWithdrawn)
-from shared.contracts.intake import CaseFiled
+from shared.contracts.intake import CaseFiled, LegalEffect
 from shared.contracts.sessions import ProposalAccepted
 from shared.problems import Conflict, Forbidden, NotFound, Problem
 from shared.uow import UnitOfWork
@@ -49,12 +49,6 @@ def verify_url(base_url: str, document_hash: str) -> str:
     return base_url.rstrip("/") + VERIFY_PATH.format(document_hash=document_hash)
 
 
-def case_reference(case: CaseRef) -> str | None:
-    """The human case reference (``KZ-2026-000123``) for the PDF. HOOK: the "reference" work of
-    issue 12 adds the reference to intake's case events; until agreements records it on ``CaseRef``
-    (from ``CaseFiled.reference``), there is none and the PDF leaves the line out. Connect it here."""
-    return getattr(case, "reference", None)
-
 
 
 # -- consumed events ------------------------------------------------------------------------------
@@ -62,8 +56,10 @@ def case_reference(case: CaseRef) -> str | None:
 
 async def record_case(session: AsyncSession, *, event: CaseFiled) -> None:
     if await session.get(CaseRef, event.case_id) is None:
-        session.add(CaseRef(case_id=event.case_id, court_id=event.court_id, jurisdiction=event.jurisdiction,
-                            category=event.category, filed_at=event.filed_at))
+        session.add(CaseRef(case_id=event.case_id, reference=event.reference, court_id=event.court_id,
+                            jurisdiction=event.jurisdiction, category=event.category, filed_at=event.filed_at,
+                            referred_by=event.referred_by,
+                            legal_effect=event.legal_effect.model_dump() if event.legal_effect else None))
 
 
 async def record_accepted_proposal(session: AsyncSession, *, event: ProposalAccepted, accepted_at: datetime) -> None:
@@ -79,7 +75,8 @@ async def court_cases(uow: UnitOfWork, *, principal: Principal) -> CourtCaseList
     rows = (await uow.session.execute(
         select(CaseRef).where(CaseRef.court_id == principal.court).order_by(CaseRef.filed_at)
     )).scalars()
-    return CourtCaseList(items=[CourtCase(case_id=r.case_id, jurisdiction=r.jurisdiction, filed_at=r.filed_at) for r in rows])
+    return CourtCaseList(items=[CourtCase(case_id=r.case_id, case_reference=r.reference, jurisdiction=r.jurisdiction,
+                                          filed_at=r.filed_at) for r in rows])
 
 
 # -- access ---------------------------------------------------------------------------------------
@@ -141,7 +138,9 @@ async def record_audit(ctx: Context, session: AsyncSession, agreement: Agreement
 
 async def store_version(ctx: Context, session: AsyncSession, agreement: Agreement, version: int,
                         content: AgreementContent, author: str) -> str:
-    doc = documents.canonical_document(agreement_id=agreement.id, case_id=agreement.case_id, version=version,
+    case = await session.get(CaseRef, agreement.case_id)
+    doc = documents.canonical_document(agreement_id=agreement.id, case_id=agreement.case_id,
+                                       case_reference=case.reference if case else None, version=version,
                                        jurisdiction=agreement.jurisdiction, category=agreement.category,
                                        language=agreement.language, content=content)
     digest = documents.document_hash(doc)
@@ -513,9 +512,8 @@ async def _execute(uow: UnitOfWork, ctx: Context, agreement: Agreement, row: Agr
                         "assurance": s.assurance} for s in sigs]
     seal = ctx.signer.sign(seal_payload(document, signature_block, sealed_at=now))
     sealed = {"document": document, "signatures": signature_block, "seal": seal}
+    pdf = await asyncio.to_thread(render_pdf, sealed, verify_url=verify_url(base_url, row.document_hash))
     case = await session.get(CaseRef, agreement.case_id)
-    pdf = await asyncio.to_thread(render_pdf, sealed, verify_url=verify_url(base_url, row.document_hash),
-                                  reference=case_reference(case))
     session.add(SealRecord(agreement_id=agreement.id, version=row.version, document_hash=row.document_hash, seal=seal,
                            pdf_sha256=documents.sha256_hex(pdf), sealed_at=now))
     session.add(AgreementPdf(agreement_id=agreement.id, version=row.version,
@@ -531,7 +529,8 @@ async def _execute(uow: UnitOfWork, ctx: Context, agreement: Agreement, row: Agr
     due = [ObligationDue(obligation_id=o["id"], obligor_side=o["obligor"], due_on=o["deadline"])
            for o in document["content"].get("obligations", []) if o.get("deadline")]
     uow.publish(AgreementSigned(case_id=agreement.case_id, agreement_id=agreement.id, version=row.version,
-                                document_hash=row.document_hash, court_id=case.court_id, obligations=due))
+                                document_hash=row.document_hash, court_id=case.court_id, obligations=due,
+                                legal_effect=LegalEffect(**case.legal_effect) if case.legal_effect else None))
     if case.court_id:
         await feed.append(session, court_id=case.court_id, type=AgreementSigned.type, case_id=agreement.case_id,
                           agreement_id=agreement.id, version=row.version, document_hash=row.document_hash, at=now)

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.auth import (Principal, TokenService, hash_secret, hash_secret_off_loop, new_client_secret,
                          verify_secret_off_loop)
+from shared.contracts.intake import ReferringBody
 from shared.problems import Conflict, Forbidden, NotFound, Problem
 from shared.revocation import Revocations
 from shared.uow import UnitOfWork
@@ -62,13 +63,15 @@ class TotpCode(Input):
 
 
 class CourtClientCreate(Input):
-    court_id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{1,63}$")
+    court_id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{1,63}$", description="the referring body's id")
     name: str = Field(min_length=1, max_length=200)
+    kind: ReferringBody = Field("court", description="a court, or for criminal cases a prosecutor or an investigator")
 
 
 class CourtClientCreated(BaseModel):
     client_id: str
     court_id: str
+    kind: ReferringBody = "court"
     client_secret: str = Field(description="Shown once; only its argon2 hash is kept.")
 
 
@@ -266,10 +269,18 @@ async def renew_recovery_codes(uow: UnitOfWork, *, principal: Principal, vault: 
 async def create_court_client(uow: UnitOfWork, *, request: CourtClientCreate) -> CourtClientCreated:
     secret = new_client_secret()
     client = CourtClient(client_id=f"court-{secrets.token_hex(8)}", court_id=request.court_id, name=request.name,
-                         secret_hash=await hash_secret_off_loop(secret), created_at=cases.utcnow())
+                         kind=request.kind, secret_hash=await hash_secret_off_loop(secret), created_at=cases.utcnow())
     uow.session.add(client)
     await uow.commit()
-    return CourtClientCreated(client_id=client.client_id, court_id=client.court_id, client_secret=secret)
+    return CourtClientCreated(client_id=client.client_id, court_id=client.court_id, kind=client.kind,
+                              client_secret=secret)
+
+
+async def referring_body(uow: UnitOfWork, *, principal: Principal) -> ReferringBody:
+    """The kind of body a court-role token acts for: its client's kind (a dev token, which has no
+    client, is a court's)."""
+    client = await uow.session.get(CourtClient, principal.subject)
+    return client.kind if client is not None and client.court_id == principal.court else "court"  # type: ignore[return-value]
 
 
 async def rotate_court_client_secret(uow: UnitOfWork, *, client_id: str, tokens: TokenService,
@@ -285,7 +296,8 @@ async def rotate_court_client_secret(uow: UnitOfWork, *, client_id: str, tokens:
     revocation.revoke(uow, revocations=revocations, tokens=tokens, subject=client.client_id,
                       reason="client_secret_rotated", now=now)
     await uow.commit()
-    return CourtClientCreated(client_id=client.client_id, court_id=client.court_id, client_secret=secret)
+    return CourtClientCreated(client_id=client.client_id, court_id=client.court_id, kind=client.kind,
+                              client_secret=secret)
 
 
 async def court_token(uow: UnitOfWork, *, tokens: TokenService, client_id: str, client_secret: str) -> str:

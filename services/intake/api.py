@@ -1,10 +1,11 @@
 """Intake routes: thin, they parse, authorise and hand over to the domain module that holds the use
-case (``filing``, ``consent``, ``screening``, ``register``, ``proposals``, ``mediation``,
+case (``filing``, ``consent``, ``screening``, ``register``, ``proposals``, ``mediation``, ``sittings``,
 ``accounts``; ``cases`` for reading a case). Each body comes from the same module as its use case."""
 
 from __future__ import annotations
 
 import json
+from datetime import date
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Depends, Form, Header, Path, Query, Request, Response
@@ -18,7 +19,7 @@ from shared.service import ServiceRuntime
 from shared.uow import UnitOfWork
 
 from . import (accounts, cases, consent, eligibility, filing, mediation, personal, proposals, recovery, register,
-               revocation, screening)
+               revocation, screening, sittings)
 from .accounts import (AccountCreate, AccountCreated, CourtClientCreate, CourtClientCreated, DevTokenRequest, Login,
                        PasswordChange, TotpCode, TotpSetup)
 from .consent import (ConsentView, InvitationAnswer, InvitationAnswered, InvitationCreate, InvitationCreated,
@@ -30,12 +31,13 @@ from .proposals import MediatorAccepted, MediatorDecision, ProposalCreate, Propo
 from .register import Candidate, MediatorCreate, MediatorProfile, MediatorView
 from .schemas import CaseView, TokenResponse, TransitionView
 from .screening import EligibilityReview, ScreeningAnswers, ScreeningReceived, ScreeningReport
+from .sittings import AvailabilityAnswer, Calendar, SittingFix, SittingMove, SittingProposal, SittingView, UnavailableDates
 
 router = APIRouter()
 IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=100)]
 CaseId = Annotated[str, Path(min_length=1, max_length=64)]
 LinkToken = Annotated[str, Path(min_length=10, max_length=200)]
-Lang = Annotated[Literal["kk", "ru", "en"] | None, Query(description="kk, ru or en")]
+Lang = Annotated[Literal["kk", "ky", "ru", "en"] | None, Query(description="kk, ky, ru or en")]
 Uow = Annotated[UnitOfWork, Depends(unit_of_work)]
 Runtime = Annotated[ServiceRuntime, Depends(runtime)]
 Anyone = Annotated[Principal, Depends(current_principal)]
@@ -64,9 +66,11 @@ async def file_case(body: CaseFiling, response: Response, uow: Uow, rt: Runtime,
 async def refer_case(referral: CourtReferral, response: Response, uow: Uow,
                      principal: Annotated[Principal, Depends(require_roles("court"))], ctx: Ctx,
                      idempotency_key: IdempotencyKey = None) -> CaseView:
-    """A court refers a case to mediation with its docket number; it then invites both sides."""
+    """A court refers a case to mediation with its docket number, or a prosecutor or an investigator
+    (or a court) a criminal case with the criminal case number; it then invites both sides."""
     case, created = await filing.file_case(uow, filing=referral, filed_by=principal.subject,
                                            idempotency_key=idempotency_key, court_id=principal.court,
+                                           referred_by=await accounts.referring_body(uow, principal=principal),
                                            personal_vault=ctx.personal)
     if not created:
         response.status_code = 200
@@ -420,6 +424,59 @@ async def sign_agreement_to_mediate(case_id: CaseId, body: Signature, principal:
 async def extend_term(case_id: CaseId, body: Extension, principal: Anyone, uow: Uow, ctx: Ctx) -> CaseView:
     return await mediation.extend_term(uow, case_id=case_id, extension=body, principal=principal,
                                        personal_vault=ctx.personal)
+
+
+# -- the calendar: sittings ---------------------------------------------------------------------------
+
+SittingId = Annotated[str, Path(min_length=1, max_length=36)]
+
+
+@router.get("/cases/{case_id}/sittings", response_model=Calendar, tags=["sittings"])
+async def case_calendar(case_id: CaseId, principal: Anyone, uow: Uow) -> Calendar:
+    """The case's sittings, the next one, the term they must fall within and its time zone. A party
+    sees its own side's answers and unavailable dates; the mediator sees everyone's."""
+    return await sittings.calendar(uow, case_id=case_id, principal=principal)
+
+
+@router.post("/cases/{case_id}/sittings", status_code=201, response_model=SittingView, tags=["sittings"])
+async def propose_sitting(case_id: CaseId, body: SittingProposal, principal: Anyone, uow: Uow) -> SittingView:
+    """The case's mediator proposes one or several times for a sitting, each within the term of
+    mediation (else 422 `sitting-outside-term` with the rule's citation)."""
+    return await sittings.propose(uow, case_id=case_id, proposal=body, principal=principal)
+
+
+@router.put("/cases/{case_id}/sittings/{sitting_id}/availability", response_model=SittingView, tags=["sittings"])
+async def answer_sitting(case_id: CaseId, sitting_id: SittingId, body: AvailabilityAnswer, principal: Anyone,
+                         uow: Uow) -> SittingView:
+    """A party answers, per proposed slot, whether its side can attend."""
+    return await sittings.answer(uow, case_id=case_id, sitting_id=sitting_id, answer=body, principal=principal)
+
+
+@router.put("/cases/{case_id}/unavailable-dates", response_model=list[date], tags=["sittings"])
+async def unavailable_dates(case_id: CaseId, body: UnavailableDates, principal: Anyone, uow: Uow) -> list[date]:
+    """A party lists the days (in the case's time zone) its side cannot attend; no sitting is fixed on them."""
+    return await sittings.set_unavailable_dates(uow, case_id=case_id, dates=body, principal=principal)
+
+
+@router.post("/cases/{case_id}/sittings/{sitting_id}/fix", response_model=SittingView, tags=["sittings"])
+async def fix_sitting(case_id: CaseId, sitting_id: SittingId, body: SittingFix, principal: Anyone,
+                      uow: Uow) -> SittingView:
+    """The mediator fixes the sitting at one of its slots; everyone gets a calendar invitation. A
+    slot a party cannot attend is refused (409 `party-unavailable`)."""
+    return await sittings.fix(uow, case_id=case_id, sitting_id=sitting_id, fix=body, principal=principal)
+
+
+@router.post("/cases/{case_id}/sittings/{sitting_id}/move", response_model=SittingView, tags=["sittings"])
+async def move_sitting(case_id: CaseId, sitting_id: SittingId, body: SittingMove, principal: Anyone,
+                       uow: Uow) -> SittingView:
+    """The mediator moves a fixed sitting: the invitation is updated and the reminders follow."""
+    return await sittings.move(uow, case_id=case_id, sitting_id=sitting_id, move=body, principal=principal)
+
+
+@router.post("/cases/{case_id}/sittings/{sitting_id}/cancel", response_model=SittingView, tags=["sittings"])
+async def cancel_sitting(case_id: CaseId, sitting_id: SittingId, principal: Anyone, uow: Uow) -> SittingView:
+    """The mediator cancels a sitting: a fixed one's invitation is withdrawn and its reminders removed."""
+    return await sittings.cancel(uow, case_id=case_id, sitting_id=sitting_id, principal=principal)
 
 
 # -- courts and tokens --------------------------------------------------------------------------------

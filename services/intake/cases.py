@@ -22,10 +22,17 @@ from shared.problems import NotFound
 from shared.uow import UnitOfWork
 
 from . import eligibility, personal, states
-from .models import Case, CaseTransition, MediatorProposal, Participant
-from .schemas import CaseView, EligibilityView, ParticipantView, RuleExplanation, TransitionView
+from .models import AccessLink, AgreementSignature, Case, CaseTransition, Consent, MediatorProposal, Participant, Screening
+from .schemas import (CaseProgress, CaseView, EligibilityView, LegalEffectView, ParticipantView, RuleExplanation,
+                      TransitionView)
 
 SIDES = ("claimant", "respondent")
+# In a criminal case the sides are the victim's and the suspect's (or accused's).
+CRIMINAL_ROLES = {"claimant": "victim", "respondent": "suspect"}
+
+
+def default_procedural_role(category: str, side: str) -> str | None:
+    return CRIMINAL_ROLES[side] if category == "criminal" else None
 
 
 # -- state machine and audit trail ---------------------------------------------------------------
@@ -124,7 +131,7 @@ def explain(rule_set_ref: str | None, outcome: str | None, fired: list[str], lan
     for rid in fired:
         rule = rs.rule(rid)
         if rule is not None:
-            explained.append(RuleExplanation(rule=rid, outcome=rule.outcome, citation=rule.citation,
+            explained.append(RuleExplanation(rule=rid, outcome=rule.outcome, citation=rule.citation.get(lang),
                                              explanation=rule.explanation.get(lang)))
     explained.sort(key=lambda r: r.outcome != outcome)
     return EligibilityView(outcome=outcome, rule_set=rule_set_ref, rules_fired=list(fired), explanation=explained)
@@ -155,10 +162,16 @@ def view(case: Case, people: list[Participant], principal: Principal | None = No
     sees_safety = relation in ("mediator", "admin")
     briefed = relation in BRIEFED
     return CaseView(
-        id=case.id, jurisdiction=case.jurisdiction, category=case.category, status=case.status,
-        court_id=case.court_id, docket_number=case.docket_number, filed_at=case.filed_at, language=case.language,
+        id=case.id, reference=case.reference, jurisdiction=case.jurisdiction, category=case.category,
+        status=case.status, court_id=case.court_id, docket_number=case.docket_number, referred_by=case.referred_by,
+        criminal_case_number=case.criminal_case_number,
+        legal_effect=LegalEffectView(code=case.legal_effect["code"],
+                                     article=case.legal_effect["article"].get(lang) or case.legal_effect["article"]["ru"])
+        if case.legal_effect else None,
+        filed_at=case.filed_at, language=case.language,
         eligibility=explain(case.rule_set, case.eligibility, case.rules_fired or [], lang),
-        participants=[ParticipantView(id=p.id, side=p.side, role=p.role, kind=p.kind, name=p.name, language=p.language,
+        participants=[ParticipantView(id=p.id, side=p.side, role=p.role, procedural_role=p.procedural_role, kind=p.kind,
+                                      name=p.name, language=p.language,
                                       accessibility_needs=(p.accessibility or {}).get("needs", []),
                                       represents_id=p.represents_id,
                                       id_number=p.id_number if briefed else None,
@@ -175,8 +188,33 @@ async def get_case(uow: UnitOfWork, *, case_id: str, principal: Principal, perso
                    lang: str | None = None) -> CaseView:
     case, relation = await access(uow.session, case_id, principal)
     description = personal.open_description(personal_vault, case) if relation in BRIEFED else None
-    return view(case, await people(uow.session, case.id, personal_vault), principal, relation, lang=lang,
-                description=description)
+    shown = view(case, await people(uow.session, case.id, personal_vault), principal, relation, lang=lang,
+                 description=description)
+    shown.progress = await progress(uow.session, case)
+    return shown
+
+
+async def progress(session: AsyncSession, case: Case) -> CaseProgress:
+    """Who has done which step, so the case page can say what is done and what is whose to do now
+    without a request per step (and without guessing from the status, which moves only once
+    every side has done it)."""
+    async def sides(model, *where) -> list[str]:
+        rows = await session.execute(select(model.side).where(model.case_id == case.id, *where))
+        return sorted(set(rows.scalars()))
+
+    answer_by = None
+    if case.status == "awaiting_consent":
+        answer_by = (await session.execute(select(AccessLink.expires_at).where(
+            AccessLink.case_id == case.id, AccessLink.purpose == "invitation", AccessLink.used_at.is_(None),
+            AccessLink.expires_at > utcnow()).order_by(AccessLink.expires_at.desc()).limit(1))).scalar_one_or_none()
+    signed: list[str] = []
+    if case.mediator_id:
+        signed = sorted(set((await session.execute(select(AgreementSignature.signer).where(
+            AgreementSignature.case_id == case.id, AgreementSignature.mediator_id == case.mediator_id))).scalars()))
+    return CaseProgress(time_zone=eligibility.by_ref(case.rule_set).time_zone,
+                        consented_sides=await sides(Consent, Consent.decision == "consented"),
+                        screened_sides=await sides(Screening), answer_by=answer_by,
+                        agreement_to_mediate_signed_by=signed)
 
 
 async def case_history(uow: UnitOfWork, *, case_id: str, principal: Principal) -> list[TransitionView]:

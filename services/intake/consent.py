@@ -42,6 +42,7 @@ class InvitationCreated(BaseModel):
 
 class InvitationView(BaseModel):
     case_id: str
+    case_reference: str | None = Field(None, description="what people call the case, e.g. KZ-2026-000123")
     jurisdiction: str
     category: str
     side: str
@@ -141,9 +142,9 @@ async def view_invitation(uow: UnitOfWork, *, token: str, lang: str | None = Non
     invitee = cases.principal_party(await cases.participants(uow.session, case.id), link.side)
     rs = eligibility.by_ref(case.rule_set)
     lang = lang or invitee.language
-    return InvitationView(case_id=case.id, jurisdiction=case.jurisdiction, category=case.category, side=link.side,
+    return InvitationView(case_id=case.id, case_reference=case.reference, jurisdiction=case.jurisdiction, category=case.category, side=link.side,
                           answer_by=link.expires_at, consent_text_version=rs.consent_text.version,
-                          consent_text=rs.consent_text.get(lang), answer_window_citation=rs.answer_window_citation)
+                          consent_text=rs.consent_text.get(lang), answer_window_citation=rs.answer_window_citation.get(lang))
 
 
 async def answer_invitation(uow: UnitOfWork, *, token: str, answer: InvitationAnswer, tokens: TokenService,

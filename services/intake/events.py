@@ -8,7 +8,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from shared.contracts.agreements import AgreementSigned
 from shared.contracts.intake import (AccessRevoked, CaseClosed, CaseFiled, CaseScreened, ConsentRecorded, MediationAgreed,
                                      MediationTermExtended, MediatorAssigned, MediatorProposed, MediatorRecused,
-                                     RespondentInvited, ScreeningRequested)
+                                     RespondentInvited, ScreeningRequested, SittingCancelled, SittingFixed,
+                                     SittingProposed)
 from shared.contracts.sessions import SessionStarted
 from shared.events import CloudEvent
 from shared.service import Subscription
@@ -18,7 +19,8 @@ from . import cases, states
 from .models import Case
 
 PUBLISHES = [CaseFiled, RespondentInvited, ConsentRecorded, ScreeningRequested, CaseScreened, MediatorProposed,
-             MediatorAssigned, MediatorRecused, MediationAgreed, MediationTermExtended, CaseClosed, AccessRevoked]
+             MediatorAssigned, MediatorRecused, MediationAgreed, MediationTermExtended, CaseClosed, AccessRevoked,
+             SittingProposed, SittingFixed, SittingCancelled]
 
 
 async def on_session_started(sink, case_id: str) -> None:

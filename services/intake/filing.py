@@ -14,16 +14,21 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.auth import TokenService
-from shared.contracts.intake import CaseFiled, ConsentRecorded
+from shared.contracts.intake import CaseFiled, ConsentRecorded, LegalEffect, ReferringBody
 from shared.problems import Problem
 from shared.uow import UnitOfWork
 
-from . import cases, eligibility, personal
+from . import cases, eligibility, personal, references
 from .models import Case, CaseTransition, Consent, EligibilityDecision, Participant
 from .schemas import Category, CaseView, Input, Language, Name, RuleExplanation, Side
 
 PartyKind = Literal["natural_person", "legal_entity", "group", "state_body"]
 Gravity = Literal["misdemeanour", "minor", "medium", "grave", "especially_grave"]
+CriminalRole = Literal["victim", "suspect", "accused"]
+CRIMINAL_SIDES: dict[str, str] = {"victim": "claimant", "suspect": "respondent", "accused": "respondent"}
+# The persons Criminal Code Art. 68(2) (Kazakhstan) names; other jurisdictions' rules may use them too.
+Circumstance = Literal["minor", "pregnant", "woman_with_young_child", "man_raising_young_child_alone",
+                       "woman_aged_58_or_over", "man_aged_63_or_over"]
 Accessibility = Literal["sign_language", "screen_reader", "large_text", "captions", "plain_language", "easy_read",
                         "step_free", "extra_time", "other"]
 
@@ -44,7 +49,8 @@ class Person(Input):
 
 
 class PartyIn(Input):
-    side: Side
+    side: Side | CriminalRole = Field(description="claimant or respondent; in a criminal case the procedural role "
+                                      "instead: victim, suspect or accused")
     kind: PartyKind = "natural_person"
     name: str = Name
     id_number: str | None = Field(None, max_length=40, pattern=r"^[A-Za-z0-9-]+$",
@@ -56,6 +62,9 @@ class PartyIn(Input):
     accessibility_note: str | None = Field(None, max_length=1000)
     contact: Contact | None = None
     representatives: list[Person] = Field(default_factory=list, max_length=10)
+    legal_representatives: list[Person] = Field(
+        default_factory=list, max_length=5,
+        description="parents, guardians or others who act for a minor or another person by law")
     interpreters: list[Person] = Field(default_factory=list, max_length=5)
     support_persons: list[Person] = Field(default_factory=list, max_length=5)
 
@@ -65,13 +74,36 @@ class PartyIn(Input):
             raise ValueError("only a group has members")
         if any(not m.strip() or len(m) > 300 for m in self.members):
             raise ValueError("member names must be 1 to 300 characters")
+        if self.legal_representatives and self.kind != "natural_person":
+            raise ValueError("only a natural person has legal representatives")
         return self
+
+    @property
+    def party_side(self) -> Side:
+        """The side the platform runs the mediation with: the victim is on the claimant's side,
+        the suspect or accused on the respondent's (tokens, rooms, signatures)."""
+        return CRIMINAL_SIDES.get(self.side, self.side)  # type: ignore[return-value]
+
+    @property
+    def procedural_role(self) -> str | None:
+        return self.side if self.side in CRIMINAL_SIDES else None
 
 
 class Offence(Input):
+    """The facts of a criminal case that the rules turn on (Kazakhstan: Criminal Code Art. 68 and
+    Law No. 401-IV Art. 1). Unknown is not the same as no: a fact left out is null, and a rule
+    that needs it to be true does not hold."""
+
     gravity: Gravity
     corruption: bool = False
     against_public_service: bool = Field(False, description="a crime against public service and public administration")
+    caused_death: bool = Field(False, description="the offence is connected with causing a person's death")
+    caused_grave_harm: bool = Field(False, description="the offence is connected with causing grave harm to health")
+    first_offence: bool | None = Field(None, description="the suspect or accused commits a crime for the first time")
+    harm_made_good: bool | None = Field(None, description="the harm caused has already been made good (compensated)")
+    suspect_circumstances: list[Circumstance] = Field(
+        default_factory=list, max_length=6,
+        description="the suspect's or accused's circumstances that the law names (Kazakhstan: Criminal Code Art. 68(2))")
 
 
 class Amount(Input):
@@ -98,7 +130,10 @@ class CaseFacts(Input):
             raise ValueError("`offence` applies only to criminal cases")
         if self.parties:
             sides = {p.side for p in self.parties}
-            if sides != {"claimant", "respondent"}:
+            if self.category == "criminal":
+                if not sides <= set(CRIMINAL_SIDES) or "victim" not in sides or not sides & {"suspect", "accused"}:
+                    raise ValueError("the parties of a criminal case are at least one victim and one suspect or accused")
+            elif sides != {"claimant", "respondent"}:
                 raise ValueError("parties must include at least one claimant and one respondent")
         return self
 
@@ -110,7 +145,8 @@ class CaseFacts(Input):
             "amount": float(self.amount.value) if self.amount else None,
             "affects_third_parties": self.affects_third_parties,
             "cross_border": self.cross_border,
-            "parties": [{"side": p.side, "kind": p.kind, "legal_capacity": p.legal_capacity} for p in self.parties],
+            "parties": [{"side": p.party_side, "role": p.procedural_role, "kind": p.kind,
+                         "legal_capacity": p.legal_capacity} for p in self.parties],
         }
 
 
@@ -122,7 +158,26 @@ class CaseFiling(CaseFacts):
 
 
 class CourtReferral(CaseFiling):
-    docket_number: str = Field(min_length=1, max_length=100)
+    """A referral by a court, or in a criminal case also by a prosecutor or an investigator (the
+    kind of body is its client's, ``accounts.CourtClient.kind``)."""
+
+    docket_number: str | None = Field(None, min_length=1, max_length=100,
+                                      description="the referring court's case number (non-criminal cases)")
+    criminal_case_number: str | None = Field(
+        None, min_length=1, max_length=40, pattern=r"^[0-9A-Za-z/-]+$",
+        description="criminal cases: the number of the criminal case (Kazakhstan: its number in the Unified Register "
+                    "of Pre-trial Investigations)")
+
+    @model_validator(mode="after")
+    def _numbered(self) -> "CourtReferral":
+        if self.category == "criminal" and self.criminal_case_number is None:
+            raise ValueError("a criminal referral needs `criminal_case_number`")
+        if self.category != "criminal":
+            if self.criminal_case_number is not None:
+                raise ValueError("`criminal_case_number` applies only to criminal cases")
+            if self.docket_number is None:
+                raise ValueError("a referral needs the court's `docket_number`")
+        return self
 
 
 class FiledCase(BaseModel):
@@ -156,8 +211,9 @@ def _add_participants(session: AsyncSession, case: Case, filing: CaseFiling,
                       personal_vault: personal.Vault) -> list[Participant]:
     people: list[Participant] = []
 
-    def add(details: personal.PersonalDetails, **kw) -> Participant:
-        p = Participant(id=str(uuid.uuid4()), case_id=case.id, position=len(people), **kw)
+    def add(details: personal.PersonalDetails, *, procedural_role: str | None = None, **kw) -> Participant:
+        p = Participant(id=str(uuid.uuid4()), case_id=case.id, position=len(people), procedural_role=procedural_role,
+                        **kw)
         personal.seal(personal_vault, p, details)
         people.append(p)
         session.add(p)
@@ -165,22 +221,26 @@ def _add_participants(session: AsyncSession, case: Case, filing: CaseFiling,
 
     parties = filing.parties or []
     for side in cases.SIDES:
-        if not any(p.side == side for p in parties):  # minimal filings: an unnamed party per side
-            add(personal.PersonalDetails(), side=side, role="party", kind="natural_person", language=case.language,
-                legal_capacity="full")
+        if not any(p.party_side == side for p in parties):  # minimal filings: an unnamed party per side
+            add(personal.PersonalDetails(), procedural_role=cases.default_procedural_role(case.category, side), side=side,
+                role="party", kind="natural_person", language=case.language, legal_capacity="full")
     for party in parties:
         main = add(personal.PersonalDetails(
             name=party.name, id_number=party.id_number, members=list(party.members),
             accessibility={"needs": list(party.accessibility_needs), "note": party.accessibility_note},
             contact=party.contact.model_dump(exclude_none=True) if party.contact else {}),
-            side=party.side, role="party", kind=party.kind, legal_capacity=party.legal_capacity, language=party.language)
-        for role, persons in (("representative", party.representatives), ("interpreter", party.interpreters),
-                              ("support_person", party.support_persons)):
+            procedural_role=party.procedural_role, side=party.party_side, role="party", kind=party.kind,
+            legal_capacity=party.legal_capacity, language=party.language)
+        # a legal representative acts for the party as a representative does (notices, room, signature)
+        for role, procedural_role, persons in (
+                ("representative", None, party.representatives),
+                ("representative", "legal_representative", party.legal_representatives),
+                ("interpreter", None, party.interpreters), ("support_person", None, party.support_persons)):
             for person in persons:
                 add(personal.PersonalDetails(
                     name=person.name, id_number=person.id_number, organisation=person.organisation,
                     contact=person.contact.model_dump(exclude_none=True) if person.contact else {}),
-                    side=party.side, role=role, kind="natural_person", represents_id=main.id, legal_capacity="full",
+                    procedural_role=procedural_role, side=party.party_side, role=role, kind="natural_person", represents_id=main.id, legal_capacity="full",
                     language=person.language or party.language)
     # the first party of each side speaks for that side (consent, screening, signature)
     people.sort(key=lambda p: (p.role != "party", p.position))
@@ -188,16 +248,21 @@ def _add_participants(session: AsyncSession, case: Case, filing: CaseFiling,
 
 
 async def file_case(uow: UnitOfWork, *, filing: CaseFiling, filed_by: str, idempotency_key: str | None,
-                    personal_vault: personal.Vault, court_id: str | None = None) -> tuple[CaseView, bool]:
+                    personal_vault: personal.Vault, court_id: str | None = None,
+                    referred_by: ReferringBody | None = None) -> tuple[CaseView, bool]:
     """File (or, for a court, refer) a case. The same idempotency key from the same filer returns
     the case filed the first time instead of a second case. Returns (case, created).
 
     The eligibility rules run at once: an ineligible case is recorded (with the rule-set version and
     the rules that fired), closed, and refused with a 422 problem that cites the law in the filer's
     language. A party who files consents to mediation by doing so; a court cannot consent for the
-    parties (Law No. 401-IV Art. 20(3)), so both sides of a referral are invited."""
+    parties (Law No. 401-IV Art. 20(3)), so both sides of a referral are invited. A prosecutor or an
+    investigator (``referred_by``) refers criminal cases only."""
     rs = eligibility.current(filing.jurisdiction)
-    lang = filing.language or next((p.language for p in filing.parties if p.side == "claimant"), "ru")
+    lang = filing.language or next((p.language for p in filing.parties if p.party_side == "claimant"), "ru")
+    if court_id is not None and referred_by in ("prosecutor", "investigator") and filing.category != "criminal":
+        raise Problem(422, "referral-not-criminal", f"a {referred_by} refers criminal cases only",
+                      referred_by=referred_by)
     if idempotency_key:
         existing = (await uow.session.execute(
             select(Case).where(Case.filed_by == filed_by, Case.idempotency_key == idempotency_key)
@@ -212,10 +277,15 @@ async def file_case(uow: UnitOfWork, *, filing: CaseFiling, filed_by: str, idemp
     now = cases.utcnow()
     facts = filing.rule_facts()
     decision = eligibility.evaluate_case(rs, facts)
+    reference = await references.next_reference(uow.session, jurisdiction=filing.jurisdiction, filed_at=now,
+                                                time_zone=rs.time_zone)
     case = Case(
-        id=str(uuid.uuid4()), jurisdiction=filing.jurisdiction, category=filing.category, status="filed",
+        id=str(uuid.uuid4()), reference=reference, jurisdiction=filing.jurisdiction, category=filing.category, status="filed",
         court_id=court_id,
         docket_number=filing.docket_number if isinstance(filing, CourtReferral) else None,
+        referred_by=(referred_by or "court") if court_id else None,
+        criminal_case_number=filing.criminal_case_number if isinstance(filing, CourtReferral) else None,
+        legal_effect=decision.legal_effect,
         filed_by=filed_by, idempotency_key=idempotency_key, filed_at=now, language=lang, facts=facts,
         rule_set=decision.rule_set, eligibility=decision.outcome, rules_fired=decision.rules_fired,
         amount=str(filing.amount.value) if filing.amount else None,
@@ -230,9 +300,11 @@ async def file_case(uow: UnitOfWork, *, filing: CaseFiling, filed_by: str, idemp
                                         decided_by="rules", decided_at=now))
     people = _add_participants(uow.session, case, filing, personal_vault)
     claimant = cases.principal_party(people, "claimant")
-    uow.publish(CaseFiled(case_id=case.id, jurisdiction=case.jurisdiction, category=case.category,
-                          court_id=court_id, filed_at=case.filed_at, claimant_participant_id=claimant.id,
-                          claimant_language=claimant.language))
+    uow.publish(CaseFiled(case_id=case.id, reference=case.reference, jurisdiction=case.jurisdiction,
+                          category=case.category, court_id=court_id, filed_at=case.filed_at,
+                          claimant_participant_id=claimant.id, claimant_language=claimant.language,
+                          referred_by=case.referred_by,
+                          legal_effect=LegalEffect(**case.legal_effect) if case.legal_effect else None))
     if decision.outcome == "ineligible":
         cases.close(uow, case, "rules_ineligible", "ineligible", actor="rules", reason=",".join(decision.rules_fired),
                     now=now)

@@ -51,14 +51,20 @@ class Case(PersonalSealed, Base):
     """A case; its description is the sealed value (``personal.open_description``)."""
 
     __tablename__ = "cases"
-    __table_args__ = (UniqueConstraint("filed_by", "idempotency_key", name="uq_cases_idempotency"),)
+    __table_args__ = (UniqueConstraint("filed_by", "idempotency_key", name="uq_cases_idempotency"),
+                      UniqueConstraint("reference", name="uq_cases_reference"))
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    # what people call the case (KZ-2026-000123, ``references``); the id stays internal
+    reference: Mapped[str | None] = mapped_column(String(30), nullable=True)
     jurisdiction: Mapped[str] = mapped_column(String(8))
     category: Mapped[str] = mapped_column(String(40))
     status: Mapped[str] = mapped_column(String(40))
     court_id: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
     docket_number: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    # a referral: the kind of body (court, prosecutor, investigator) and, in a criminal case, its number
+    referred_by: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    criminal_case_number: Mapped[str | None] = mapped_column(String(40), nullable=True)
     filed_by: Mapped[str] = mapped_column(String(100))
     idempotency_key: Mapped[str | None] = mapped_column(String(100), nullable=True)
     filed_at: Mapped[datetime] = mapped_column(UTCDateTime)
@@ -68,6 +74,8 @@ class Case(PersonalSealed, Base):
     rule_set: Mapped[str | None] = mapped_column(String(40), nullable=True)
     eligibility: Mapped[str | None] = mapped_column(String(20), nullable=True)
     rules_fired: Mapped[list] = mapped_column(JSON, default=list)
+    # what a reconciliation enables in law ({code, article: {kk, ru, en}}), from the deciding rule
+    legal_effect: Mapped[dict | None] = mapped_column(JSON, nullable=True)
     amount: Mapped[str | None] = mapped_column(String(40), nullable=True)
     currency: Mapped[str | None] = mapped_column(String(3), nullable=True)
     safety: Mapped[str | None] = mapped_column(String(30), nullable=True)
@@ -79,6 +87,17 @@ class Case(PersonalSealed, Base):
     updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     # when the retention period ended and the personal data was crypto-shredded
     shredded_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class CaseReferenceCounter(Base):
+    """The last reference number handed out per jurisdiction and filing year; incrementing it takes
+    the row's lock, so concurrent filings get consecutive numbers, none twice (``references``)."""
+
+    __tablename__ = "case_reference_counters"
+
+    jurisdiction: Mapped[str] = mapped_column(String(8), primary_key=True)
+    year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    last_number: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class Participant(PersonalSealed, Base):
@@ -96,6 +115,8 @@ class Participant(PersonalSealed, Base):
     case_id: Mapped[str] = mapped_column(String(36), index=True)
     side: Mapped[str] = mapped_column(String(20))
     role: Mapped[str] = mapped_column(String(20))
+    # criminal cases: victim, suspect or accused (parties); legal_representative (a representative by law)
+    procedural_role: Mapped[str | None] = mapped_column(String(30), nullable=True)
     kind: Mapped[str | None] = mapped_column(String(20), nullable=True)
     represents_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
     legal_capacity: Mapped[str] = mapped_column(String(20), default="full")
@@ -307,15 +328,75 @@ class CaseTransition(Base):
 
 
 class CourtClient(Base):
-    """A court's machine client. The secret is stored as an argon2 hash only."""
+    """A referring body's machine client: a court's or, for criminal cases, a prosecutor's office's
+    or an investigator's (``kind``); ``court_id`` names the body. The secret is stored as an argon2
+    hash only."""
 
     __tablename__ = "court_clients"
 
     client_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     court_id: Mapped[str] = mapped_column(String(64), index=True)
+    kind: Mapped[str] = mapped_column(String(20), default="court", server_default="court")
     name: Mapped[str] = mapped_column(String(200))
     secret_hash: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     # tokens issued before this are not refreshed (``accounts.refresh``) and were revoked
     secret_rotated_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class Sitting(Base):
+    """A sitting of the mediation: proposed by the mediator as one or several slots, then fixed at
+    one of them (``starts_at``), perhaps moved, perhaps cancelled. ``sequence`` counts the changes
+    after it was fixed: the calendar invitation's SEQUENCE (RFC 5545), so a calendar replaces the
+    old time instead of adding a second event."""
+
+    __tablename__ = "sittings"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    case_id: Mapped[str] = mapped_column(String(36), index=True)
+    status: Mapped[str] = mapped_column(String(20))  # proposed, fixed, cancelled
+    duration_minutes: Mapped[int] = mapped_column(Integer)
+    starts_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    sequence: Mapped[int] = mapped_column(Integer, default=0)
+    proposed_by: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class SittingSlot(Base):
+    """One time the mediator proposed for a sitting."""
+
+    __tablename__ = "sitting_slots"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    sitting_id: Mapped[str] = mapped_column(String(36), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class SittingAnswer(Base):
+    """A side's availability for one slot (the latest answer counts)."""
+
+    __tablename__ = "sitting_answers"
+    __table_args__ = (UniqueConstraint("slot_id", "side", name="uq_sitting_answer_slot_side"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    sitting_id: Mapped[str] = mapped_column(String(36), index=True)
+    slot_id: Mapped[str] = mapped_column(String(36))
+    side: Mapped[str] = mapped_column(String(20))
+    availability: Mapped[str] = mapped_column(String(20))  # available, unavailable
+    answered_by: Mapped[str] = mapped_column(String(100))
+    answered_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class UnavailableDate(Base):
+    """A date (in the case's time zone) a side said it cannot attend (HMCTS's "unavailable dates")."""
+
+    __tablename__ = "unavailable_dates"
+
+    case_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    side: Mapped[str] = mapped_column(String(20), primary_key=True)
+    on: Mapped[date] = mapped_column(Date, primary_key=True)
+    recorded_by: Mapped[str] = mapped_column(String(100))
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -50,7 +50,8 @@ def age_on(birth: date | None, today: date) -> int | None:
 
 def mediator_facts(m: Mediator, today: date) -> dict:
     return {"kind": m.kind, "register_number": m.register_number, "registry": m.registry_name,
-            "age": age_on(m.birth_date, today), "jurisdictions": list(m.jurisdictions), "languages": list(m.languages)}
+            "age": age_on(m.birth_date, today), "training": m.training,
+            "jurisdictions": list(m.jurisdictions), "languages": list(m.languages)}
 
 
 def may_serve(m: Mediator, rule_set: eligibility.RuleSet, today: date) -> eligibility.Decision:
@@ -149,7 +150,7 @@ class MediatorProfile(Input):
     registry: str | None = Field(None, max_length=200)
     training: str | None = Field(None, max_length=1000)
     birth_date: date | None = None
-    languages: list[Language] = Field(min_length=1, max_length=3)
+    languages: list[Language] = Field(min_length=1, max_length=4)
     specialisations: list[Category] = Field(default_factory=list, max_length=7)
     jurisdictions: list[str] = Field(min_length=1, max_length=10)
     capacity: int = Field(5, ge=1, le=200)

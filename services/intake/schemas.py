@@ -12,7 +12,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 Category = Literal["civil", "family", "labour", "commercial", "administrative", "administrative_offence", "criminal"]
-Language = Literal["kk", "ru", "en"]
+Language = Literal["kk", "ky", "ru", "en"]
 Side = Literal["claimant", "respondent"]
 Name = Field(min_length=1, max_length=300)
 
@@ -41,6 +41,8 @@ class ParticipantView(BaseModel):
     id: str
     side: str
     role: str
+    procedural_role: str | None = Field(None, description="criminal cases: victim, suspect, accused; "
+                                        "legal_representative for a representative by law")
     kind: str | None
     name: str | None
     language: str
@@ -52,13 +54,34 @@ class ParticipantView(BaseModel):
     organisation: str | None = Field(None, description="a representative's firm; as id_number")
 
 
+class LegalEffectView(BaseModel):
+    code: str
+    article: str = Field(description="in the reader's language")
+
+
+class CaseProgress(BaseModel):
+    """What each side has done so far, for the case page's task list (what is done, what is whose
+    to do now, and by when). Facts only, no content: which sides answered, not what."""
+
+    time_zone: str = Field(description="the case's legal time zone (deadlines are counted in it)")
+    consented_sides: list[str] = []
+    screened_sides: list[str] = []
+    answer_by: datetime | None = Field(None, description="when the open invitation's answer window closes")
+    agreement_to_mediate_signed_by: list[str] = Field([], description="claimant, respondent, mediator")
+
+
 class CaseView(BaseModel):
     id: str
+    reference: str | None = Field(None, description="what people call the case, e.g. KZ-2026-000123 (the id stays "
+                                  "internal); set at filing, absent only for a case not yet given one")
     jurisdiction: str
     category: str
     status: str
     court_id: str | None
     docket_number: str | None
+    referred_by: str | None = Field(None, description="court, prosecutor or investigator")
+    criminal_case_number: str | None = None
+    legal_effect: LegalEffectView | None = Field(None, description="criminal cases: what a reconciliation enables")
     filed_at: datetime
     language: str = "ru"
     eligibility: EligibilityView | None = None
@@ -72,6 +95,7 @@ class CaseView(BaseModel):
     safeguards: list[str] | None = Field(None, description="only for the assigned mediator and admins")
     description: str | None = Field(None, description="what the dispute is about, as filed; only for the assigned "
                                                       "or proposed mediator and admins (read before accepting)")
+    progress: CaseProgress | None = Field(None, description="on a single case's view (`GET /cases/{id}`)")
 
 
 class TransitionView(BaseModel):

@@ -30,10 +30,10 @@ router = APIRouter()
 
 
 @router.get("/feed", response_model=Feed, tags=["in-app"])
-async def feed(limit: int = Query(50, ge=1, le=200), principal: Principal = Depends(current_principal),
+async def feed(request: Request, limit: int = Query(50, ge=1, le=200), principal: Principal = Depends(current_principal),
                uow: UnitOfWork = Depends(unit_of_work), n: Notifier = Depends(service_context)) -> Feed:
     """The caller's in-app notifications, newest first: a title in their language, a link and a status."""
-    return await service.feed(uow, n, principal=principal, limit=limit)
+    return await service.feed(uow, n, principal=principal, limit=limit, base_url=n.link_base(request))
 
 
 async def _stream_principal(request: Request, access_token: str | None = Query(
@@ -63,7 +63,8 @@ async def feed_stream(request: Request, principal: Principal = Depends(_stream_p
             if principal is None:
                 return  # the token was revoked since the stream opened: it ends
         async with factory() as session:
-            items = await service.feed_since(session, n, principal=principal, after=cursor)
+            items = await service.feed_since(session, n, principal=principal, after=cursor,
+                                             base_url=n.link_base(request))
         for item in items:
             yield ServerSentEvent(data=item.model_dump(mode="json"), event="notification", id=item.id)
             cursor = (item.created_at, item.id)

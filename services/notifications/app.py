@@ -54,6 +54,11 @@ SPEC = ServiceSpec(
 
 def create_app(settings: Settings | None = None, *, notifications: NotificationsSettings | None = None,
                **kwargs) -> FastAPI:
-    """``notifications``: this service's own settings (default: from ``ODR_NOTIFICATIONS_`` variables)."""
+    """``notifications``: this service's own settings (default: from ``ODR_NOTIFICATIONS_`` variables).
+
+    Refuses (``ConfigurationError``) outside dev mode without ``ODR_PUBLIC_URL``: this service puts
+    links in every email and notice, and a guessed address would send people nowhere."""
+    settings = settings or Settings()
+    settings.link_base()
     spec = replace(SPEC, context=partial(context.build, nsettings=notifications or NotificationsSettings()))
     return create_service_app(spec, settings, **kwargs)

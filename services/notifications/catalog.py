@@ -55,10 +55,14 @@ class Kind:
     channels: frozenset[str] = frozenset(ALL_CHANNELS)
     # Link path in the browser client, formatted with the notice's params.
     link: str = "/cases/{case_id}"
+    # Sent once its person gives an address, if that is within ``service.CONTACT_GRACE`` of the
+    # notice: the filer saves their address with the token the filing returns, so the filing's
+    # receipt is usually queued (and found without an address) a moment before it.
+    waits_for_contact: bool = False
 
 
 KINDS: dict[str, Kind] = {k.name: k for k in [
-    Kind("case_filed", Audience(person="claimant_participant_id")),  # the filer
+    Kind("case_filed", Audience(person="claimant_participant_id"), waits_for_contact=True),  # the filer's receipt
     Kind("invitation", Audience(person="respondent_participant_id", language_from="language"), critical=True,
          link="/cases/{case_id}/invitation"),
     Kind("invitation_sent", Audience(PARTY_ROLES, side="claimant")),
@@ -73,6 +77,12 @@ KINDS: dict[str, Kind] = {k.name: k for k in [
     Kind("session_reminder", SESSION, critical=True, link="/cases/{case_id}/sessions/{session_id}"),
     Kind("session_started", SESSION, channels=frozenset({IN_APP}), link="/cases/{case_id}/sessions/{session_id}"),
     # only that side, and only that the mediator asks them in: no content ever
+    # the calendar: the parties answer proposed times; everyone in the sessions gets the invitation
+    Kind("sitting_proposed", Audience(PARTY_ROLES)),
+    Kind("sitting_fixed", SESSION),
+    Kind("sitting_moved", SESSION, critical=True),
+    Kind("sitting_cancelled", SESSION, critical=True),
+    Kind("sitting_reminder", SESSION, critical=True),
     Kind("caucus_requested", Audience(SESSION_ROLES - MEDIATOR, side_from="side"), channels=frozenset({IN_APP}),
          link="/cases/{case_id}/sessions/{session_id}"),
     Kind("draft_ready", CASE, link="/cases/{case_id}/agreements/{agreement_id}"),

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from fastapi import Request
 from sqlalchemy import event as sa_event
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -50,7 +51,8 @@ class Notifier:
             # Webhooks to loopback or private addresses reach the platform's own network.
             raise RuntimeError("ODR_NOTIFICATIONS_WEBHOOK_ALLOW_INSECURE_URLS is for development only: "
                                "it needs ODR_DEV_MODE=true and is refused in production")
-        self.renderer = Renderer(base_url=self.nsettings.public_base_url)
+        # Refuses to start outside dev mode without ODR_PUBLIC_URL: emails would carry dead links.
+        self.renderer = Renderer(base_url=self.settings.link_base())
         self.sms = sms or LoggingSmsProvider()
         self._email = email
         self._sealer: Sealer | None = None
@@ -60,6 +62,12 @@ class Notifier:
         # By class name, in the order they start (they stop in reverse).
         self.workers: dict[str, Worker] = {type(w).__name__: w
                                            for w in (DeliveryWorker(self), WebhookWorker(self), Scheduler(self))}
+
+    def link_base(self, request: Request | None = None) -> str:
+        """The start of links: ``ODR_PUBLIC_URL``; in dev mode without it, the address this request
+        reached the platform at (the port the dev run listens on, whatever it is)."""
+        request_base = f"{request.url.scheme}://{request.url.netloc}" if request is not None else None
+        return self.settings.link_base(request_base=request_base)
 
     @property
     def allow_private_webhooks(self) -> bool:

@@ -34,7 +34,7 @@ from shared.clock import utcnow
 from shared.tasks import cancel_and_wait
 from shared.workers import Worker
 
-from . import service
+from . import calendar, service
 from .channels.email import PermanentFailure, TransientFailure, build_message, message_id_for
 from .models import CaseEntry, Delivery, Notification, Preference
 from .preferences import quiet_until
@@ -108,7 +108,8 @@ class DeliveryWorker(Worker):
                 case = cases.get(n.case_id)
                 try:
                     outcomes[d.id] = await self._deliver(d, n, case.time_zone if case else self.settings.default_time_zone,
-                                                         prefs.get(d.recipient), addresses[d.id])
+                                                         prefs.get(d.recipient), addresses[d.id],
+                                                         reference=case.reference if case else None)
                 except asyncio.CancelledError:
                     raise
                 except Exception:
@@ -185,7 +186,7 @@ class DeliveryWorker(Worker):
         return {"status": "pending", "last_error": error, "next_attempt_at": utcnow() + timedelta(seconds=delay)}
 
     async def _deliver(self, d: Delivery, n: Notification, time_zone: str, pref: Preference | None,
-                       address: str | None) -> dict:
+                       address: str | None, *, reference: str | None = None) -> dict:
         """Send one claimed delivery; returns the column values of its outcome."""
         now = utcnow()
         if not n.critical and pref is not None:
@@ -197,11 +198,18 @@ class DeliveryWorker(Worker):
             log.info("delivery undeliverable: no contact details", extra={"delivery_id": d.id, "channel": d.channel})
             return {"status": "undeliverable", "last_error": f"no {d.channel} contact details"}
         rendered = self.notifier.renderer.render(kind=n.kind, language=n.language, case_id=n.case_id,
-                                                 params=n.params or {}, time_zone=time_zone)
+                                                 params=n.params or {}, time_zone=time_zone, reference=reference)
         try:
             if d.channel == "email":
+                invitation = None
+                if calendar.wants_invitation(n.kind):
+                    invitation = calendar.invitation(
+                        kind=n.kind, params=n.params, time_zone=time_zone, summary=rendered.subject,
+                        link=rendered.link, organizer=self.settings.mail_from, attendee=address,
+                        language=rendered.language, domain=self.settings.message_id_domain)
                 msg = build_message(rendered=rendered, to=address, sender=self.settings.mail_from,
-                                    message_id=message_id_for(d.id, self.settings.message_id_domain))
+                                    message_id=message_id_for(d.id, self.settings.message_id_domain),
+                                    invitation=invitation)
                 await self.notifier.email_transport().send(msg, recipient=d.recipient, language=rendered.language)
             elif d.channel == "sms":
                 await self.notifier.sms.send(delivery_id=d.id, recipient=d.recipient, phone=address, text=rendered.short)

@@ -50,13 +50,14 @@ async def _case_of(notifier, session, case_id: str) -> CaseEntry:
 
 async def on_case_filed(notifier, session, event: I.CaseFiled, envelope) -> None:
     case = await _case_of(notifier, session, event.case_id)
-    case.court_id, case.jurisdiction = event.court_id, event.jurisdiction
+    case.court_id, case.jurisdiction, case.reference = event.court_id, event.jurisdiction, event.reference
     filer = filer_id(event)
     await service.remember(session, case_id=event.case_id, participant_id=filer, role="party", side="claimant",
                            language=event.claimant_language)
     await _tell(notifier, session, envelope, "case_filed", event, facts={"claimant_participant_id": filer})
     await webhooks.enqueue(session, notifier, court_id=event.court_id, envelope=envelope,
-                           data={"jurisdiction": event.jurisdiction, "category": event.category, "status": "filed"})
+                           data={"jurisdiction": event.jurisdiction, "category": event.category, "status": "filed",
+                                 **({"referred_by": event.referred_by} if event.referred_by else {})})
 
 
 async def on_invited(notifier, session, event: I.RespondentInvited, envelope) -> None:
@@ -127,6 +128,35 @@ async def on_case_closed(notifier, session, event: I.CaseClosed, envelope) -> No
     await _tell(notifier, session, envelope, "case_closed", event, {"outcome": event.outcome})
 
 
+async def on_sitting_proposed(notifier, session, event: I.SittingProposed, envelope) -> None:
+    await _tell(notifier, session, envelope, "sitting_proposed", event, {"sitting_id": event.sitting_id})
+
+
+def _sitting_params(event: I.SittingFixed | I.SittingCancelled) -> dict:
+    return {"sitting_id": event.sitting_id, "starts_at": event.starts_at.isoformat(),
+            "ends_at": event.ends_at.isoformat(), "sequence": event.sequence}
+
+
+async def on_sitting_fixed(notifier, session, event: I.SittingFixed, envelope) -> None:
+    """The invitation (or, from the second time on, its update) and the reminders, which move with
+    the sitting: the same job refs get the new time and a new generation."""
+    case = await _case_of(notifier, session, event.case_id)
+    case.time_zone = event.time_zone
+    params = _sitting_params(event)
+    await _tell(notifier, session, envelope, "sitting_fixed" if event.sequence == 0 else "sitting_moved", event, params)
+    for lead_seconds in notifier.nsettings.session_reminders_seconds:
+        lead = f"{lead_seconds // 3600}h" if lead_seconds % 3600 == 0 else f"{lead_seconds}s"
+        await scheduler.schedule(session, notifier, kind="sitting_reminder", case_id=event.case_id,
+                                 ref=f"{event.sitting_id}:{lead_seconds}",
+                                 due_at=event.starts_at - timedelta(seconds=lead_seconds),
+                                 params={"sitting_id": event.sitting_id, "starts_at": params["starts_at"], "lead": lead})
+
+
+async def on_sitting_cancelled(notifier, session, event: I.SittingCancelled, envelope) -> None:
+    await scheduler.cancel(session, case_id=event.case_id, kind="sitting_reminder", ref_prefix=f"{event.sitting_id}:")
+    await _tell(notifier, session, envelope, "sitting_cancelled", event, _sitting_params(event))
+
+
 # -- sessions ------------------------------------------------------------------------------------
 
 
@@ -192,7 +222,9 @@ async def on_signed(notifier, session, event: A.AgreementSigned, envelope) -> No
                 {"agreement_id": event.agreement_id, "version": event.version})
     await webhooks.enqueue(session, notifier, court_id=event.court_id, envelope=envelope,
                            data={"agreement_id": event.agreement_id, "version": event.version,
-                                 "document_hash": event.document_hash, "status": "signed"})
+                                 "document_hash": event.document_hash, "status": "signed",
+                                 # a criminal case: the article the reconciliation enables (Art. 68)
+                                 **({"legal_effect": event.legal_effect.model_dump()} if event.legal_effect else {})})
 
 
 async def on_court_decision(notifier, session, event: A.AgreementApproved | A.AgreementRejected, envelope) -> None:
@@ -215,6 +247,7 @@ HANDLERS: dict[type[Event], Any] = {
     I.CaseFiled: on_case_filed, I.RespondentInvited: on_invited, I.ConsentRecorded: on_consent,
     I.ScreeningRequested: on_screening, I.MediatorProposed: on_mediator_proposed,
     I.MediatorAssigned: on_mediator_assigned, I.MediationAgreed: on_mediation_agreed, I.CaseClosed: on_case_closed,
+    I.SittingProposed: on_sitting_proposed, I.SittingFixed: on_sitting_fixed, I.SittingCancelled: on_sitting_cancelled,
     S.SessionScheduled: on_session_scheduled, S.SessionStarted: on_session_started, S.CaucusOpened: on_caucus_opened,
     A.DraftReady: on_draft_ready, A.SignatureRequested: on_signature_requested, A.SignatureAdded: on_signature_added,
     A.SignatureWithdrawn: on_signature_withdrawn, A.AgreementSigned: on_signed, A.AgreementApproved: on_court_decision,

@@ -75,6 +75,8 @@ class CaseEntry(Base):
     __tablename__ = "case_directory"
 
     case_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    # what people call the case (KZ-2026-000123), from ``CaseFiled``; None for cases filed before it
+    reference: Mapped[str | None] = mapped_column(String(30), nullable=True)
     court_id: Mapped[str | None] = mapped_column(String(100), nullable=True)
     jurisdiction: Mapped[str | None] = mapped_column(String(20), nullable=True)
     time_zone: Mapped[str] = mapped_column(String(64))

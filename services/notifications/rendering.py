@@ -23,12 +23,12 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from .catalog import KINDS, link_for
 
 TEMPLATES = Path(__file__).parent / "templates"
-LANGUAGES = ("kk", "ru", "en")
+LANGUAGES = ("kk", "ky", "ru", "en")
 DATETIME_PARAMS = ("answer_by", "starts_at")
 DATE_PARAMS = ("term_ends_on", "due_on")
 # CLDR patterns, formatted by Babel in the notice's locale (month names are the locale's, never
 # the process's C locale).
-_FORMATS = {"kk": ("dd.MM.yyyy HH:mm", "dd.MM.yyyy"), "ru": ("dd.MM.yyyy HH:mm", "dd.MM.yyyy"),
+_FORMATS = {"kk": ("dd.MM.yyyy HH:mm", "dd.MM.yyyy"), "ky": ("dd.MM.yyyy HH:mm", "dd.MM.yyyy"), "ru": ("dd.MM.yyyy HH:mm", "dd.MM.yyyy"),
             "en": ("dd MMM yyyy, HH:mm", "dd MMM yyyy")}
 
 
@@ -58,12 +58,16 @@ class Renderer:
     def html_template(self, name: str):
         return self._html.get_template(name)
 
-    def render(self, *, kind: str, language: str, case_id: str, params: dict, time_zone: str) -> RenderedMessage:
+    def render(self, *, kind: str, language: str, case_id: str, params: dict, time_zone: str,
+               reference: str | None = None, base_url: str | None = None) -> RenderedMessage:
+        """``reference``: what people call the case (KZ-2026-000123), shown as ``ref``; a case known
+        from before references existed shows the start of its id. ``base_url``: where links start
+        when not the configured address (dev mode: the address a request came to)."""
         if kind not in KINDS:
             raise LookupError(f"unknown notice kind {kind}")
         lang = language if language in LANGUAGES else "ru"
         terms = self.terms[lang]
-        values = {**params, "case_id": case_id, "ref": case_id[:8], "t": lambda key: terms[key]}
+        values = {**params, "case_id": case_id, "ref": reference or case_id[:8], "t": lambda key: terms[key]}
         zone = ZoneInfo(time_zone)
         dt_format, date_format = _FORMATS[lang]
         for key in DATETIME_PARAMS:
@@ -77,7 +81,7 @@ class Renderer:
         context = template.new_context(values)
         subject, body, action = ("".join(template.blocks[b](context)).strip() for b in ("subject", "body", "action"))
         action = action or terms["action.default"]
-        link = link_for(kind, self.base_url, {**params, "case_id": case_id})
+        link = link_for(kind, base_url or self.base_url, {**params, "case_id": case_id})
         layout = {"subject": subject, "body": body, "action": action, "link": link, "footer": terms["footer"],
                   "lang": lang, "paragraphs": [p.strip() for p in body.split("\n\n") if p.strip()]}
         text = self._plain.get_template("email.txt.j2").render(layout)

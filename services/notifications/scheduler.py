@@ -6,6 +6,8 @@ restarts and replicas: a crash before the commit leaves it pending, after it lea
 Jobs:
 - ``session_reminder``: 24 h and 1 h before a session (``SessionScheduled``); a rescheduled
   session moves its reminders and bumps their generation, so they fire again for the new time.
+- ``sitting_reminder``: the same 24 h and 1 h before a sitting intake fixed (``SittingFixed``); a
+  moved sitting moves them, a cancelled one (``SittingCancelled``) cancels them.
 - ``answer_window``: before an invitation's answer window closes (``RespondentInvited.answer_by``);
   cancelled when that participant answers.
 - ``signature_pending``: some time after signatures were requested, to the signers who have not
@@ -91,6 +93,7 @@ async def cancel(session: AsyncSession, *, case_id: str, kind: str | None = None
 # catalog's, read against the job's params).
 NOTICES: dict[str, tuple[str, tuple[str, ...]]] = {
     "session_reminder": ("session_reminder", ("session_id", "starts_at", "lead")),
+    "sitting_reminder": ("sitting_reminder", ("sitting_id", "starts_at", "lead")),
     "answer_window": ("answer_window_closing", ("answer_by",)),
     "signature_pending": ("signature_pending", ("agreement_id", "version")),
     "obligation_due": ("obligation_due", ("agreement_id", "obligation_id", "due_on")),

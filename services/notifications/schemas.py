@@ -9,7 +9,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 Channel = Literal["in_app", "email", "sms"]
-Language = Literal["kk", "ru", "en"]
+Language = Literal["kk", "ky", "ru", "en"]
 
 _EMAIL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$")
 _PHONE = re.compile(r"^\+[1-9][0-9]{6,14}$")
@@ -19,6 +19,7 @@ _HHMM = re.compile(r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
 class NotificationView(BaseModel):
     id: str
     case_id: str
+    case_reference: str | None = Field(None, description="what people call the case, e.g. KZ-2026-000123")
     kind: str
     channel: str
     created_at: datetime

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.auth import Principal
@@ -31,6 +31,8 @@ from .storage import insert_ignore, stable_id
 log = logging.getLogger("odr.notifications")
 
 DEFAULT_CHANNELS = ("in_app", "email")
+# How long a receipt waits for its person's address (``catalog.Kind.waits_for_contact``).
+CONTACT_GRACE = timedelta(minutes=30)
 
 
 
@@ -182,36 +184,38 @@ async def _feed_query(session: AsyncSession, principal: Principal):
     return q
 
 
-def view(notifier, n: Notification, time_zone: str) -> NotificationView:
+def view(notifier, n: Notification, case: CaseEntry | None, *, base_url: str | None = None) -> NotificationView:
+    reference = case.reference if case else None
     rendered = notifier.renderer.render(kind=n.kind, language=n.language, case_id=n.case_id, params=n.params or {},
-                                        time_zone=time_zone)
-    return NotificationView(id=n.id, case_id=n.case_id, kind=n.kind, channel=n.channel, created_at=n.created_at,
+                                        time_zone=case.time_zone if case else notifier.nsettings.default_time_zone,
+                                        reference=reference, base_url=base_url)
+    return NotificationView(id=n.id, case_id=n.case_id, case_reference=reference, kind=n.kind, channel=n.channel, created_at=n.created_at,
                             title=rendered.subject, link=rendered.link, critical=n.critical, read=n.read_at is not None)
 
 
-async def views(session: AsyncSession, notifier, rows: list[Notification]) -> list[NotificationView]:
-    zones = {c.case_id: c.time_zone for c in (await session.execute(
+async def views(session: AsyncSession, notifier, rows: list[Notification], *,
+                base_url: str | None = None) -> list[NotificationView]:
+    cases = {c.case_id: c for c in (await session.execute(
         select(CaseEntry).where(CaseEntry.case_id.in_({n.case_id for n in rows})))).scalars()}
-    default = notifier.nsettings.default_time_zone
-    return [view(notifier, n, zones.get(n.case_id, default)) for n in rows]
+    return [view(notifier, n, cases.get(n.case_id), base_url=base_url) for n in rows]
 
 
-async def feed(uow: UnitOfWork, notifier, *, principal: Principal, limit: int = 50) -> Feed:
+async def feed(uow: UnitOfWork, notifier, *, principal: Principal, limit: int = 50, base_url: str | None = None) -> Feed:
     rows = (await uow.session.execute(
         (await _feed_query(uow.session, principal)).order_by(Notification.created_at.desc(), Notification.id.desc()).limit(limit)
     )).scalars().all()
-    return Feed(items=await views(uow.session, notifier, list(rows)))
+    return Feed(items=await views(uow.session, notifier, list(rows), base_url=base_url))
 
 
 async def feed_since(session: AsyncSession, notifier, *, principal: Principal, after: tuple[datetime, str] | None,
-                     limit: int = 100) -> list[NotificationView]:
+                     limit: int = 100, base_url: str | None = None) -> list[NotificationView]:
     """Notices newer than the cursor (created_at, id), oldest first: what a live stream sends next."""
     q = await _feed_query(session, principal)
     if after is not None:
         at, nid = after
         q = q.where((Notification.created_at > at) | ((Notification.created_at == at) & (Notification.id > nid)))
     rows = (await session.execute(q.order_by(Notification.created_at, Notification.id).limit(limit))).scalars().all()
-    return await views(session, notifier, list(rows))
+    return await views(session, notifier, list(rows), base_url=base_url)
 
 
 async def feed_cursor(session: AsyncSession, *, principal: Principal, last_event_id: str | None) -> tuple[datetime, str] | None:
@@ -287,9 +291,28 @@ async def put_contact(uow: UnitOfWork, notifier, *, principal: Principal, partic
         contact.phone_sealed = (notifier.sealer.seal(body.phone, aad=f"contact:{participant_id}:phone")
                                 if body.phone else None)
     contact.updated_at = utcnow()
+    resent = 0
+    if "email" in given and body.email:
+        resent += await _send_what_waited(uow.session, participant_id=participant_id, channel="email")
+    if "phone" in given and body.phone:
+        resent += await _send_what_waited(uow.session, participant_id=participant_id, channel="sms")
+    if resent:
+        notifier.after_commit(uow.session, "deliveries")
     await uow.commit()
     log.info("contact details updated", extra={"participant_id": participant_id, "fields": sorted(given)})
     return await _contact_view(notifier, contact, participant_id)
+
+
+async def _send_what_waited(session: AsyncSession, *, participant_id: str, channel: str) -> int:
+    """Queue again the receipts (``waits_for_contact`` kinds) this person missed for want of an
+    address in the last ``CONTACT_GRACE``; returns how many."""
+    kinds = [k.name for k in KINDS.values() if k.waits_for_contact]
+    result = await session.execute(update(Delivery).where(
+        Delivery.recipient == participant_id, Delivery.channel == channel, Delivery.status == "undeliverable",
+        Delivery.created_at > utcnow() - CONTACT_GRACE,
+        Delivery.notification_id.in_(select(Notification.id).where(Notification.kind.in_(kinds))),
+    ).values(status="pending", next_attempt_at=utcnow(), last_error=None))
+    return result.rowcount or 0
 
 
 async def get_contact(uow: UnitOfWork, notifier, *, principal: Principal, participant_id: str) -> ContactView:

@@ -19,9 +19,8 @@ SPEC_RETRY_SCHEDULE = [0.0, 5.0, 300.0, 1800.0, 7200.0, 18000.0, 36000.0, 36000.
 class NotificationsSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="ODR_NOTIFICATIONS_", extra="ignore")
 
-    public_base_url: str = Field("http://127.0.0.1:8000", description="Base of the links put in notices (the browser client).")
     default_time_zone: str = Field("Asia/Almaty", description="Time zone of a case until the agreement to mediate names one.")
-    default_language: Literal["kk", "ru", "en"] = Field("ru", description="Language when nothing else is known about a recipient.")
+    default_language: Literal["kk", "ky", "ru", "en"] = Field("ru", description="Language when nothing else is known about a recipient.")
 
     email_transport: Literal["mailbox", "smtp"] = Field(
         "mailbox", description="`mailbox`: keep mail in the service's database, readable at /notifications/mailbox (dev mode); `smtp`: send it.")

@@ -35,7 +35,7 @@ from shared.workers import Worker
 from .catalog import link_for
 from .channels import webhooks as wire
 from .channels.outbound import BlockedAddress, PublicAddressTransport
-from .models import WebhookAttempt, WebhookEndpoint, WebhookMessage, WebhookSecret
+from .models import CaseEntry, WebhookAttempt, WebhookEndpoint, WebhookMessage, WebhookSecret
 from .schemas import (RotateSecretIn, SecretRotated, WebhookAttemptView, WebhookEndpointCreated, WebhookEndpointIn,
                       WebhookEndpointView, WebhookMessages, WebhookMessageView)
 from .storage import insert_ignore, stable_id
@@ -197,9 +197,11 @@ async def enqueue(session: AsyncSession, notifier, *, court_id: str | None, enve
         if not e.event_types or envelope.type in e.event_types]
     if not endpoints:
         return 0
-    link = link_for(COURT_EVENTS[envelope.type], notifier.nsettings.public_base_url, {**data, "case_id": envelope.subject})
+    link = link_for(COURT_EVENTS[envelope.type], notifier.renderer.base_url, {**data, "case_id": envelope.subject})
+    case = await session.get(CaseEntry, envelope.subject)
     body = json.dumps({"type": envelope.type, "timestamp": envelope.time.isoformat(),
-                       "data": {**data, "case_id": envelope.subject, "event_id": envelope.id, "link": link}},
+                       "data": {**data, "case_id": envelope.subject, "case_reference": case.reference if case else None,
+                                "event_id": envelope.id, "link": link}},
                       separators=(",", ":"), sort_keys=True)
     now = utcnow()
     rows = [{"id": "msg_" + stable_id(envelope.id, e.id).replace("-", ""), "endpoint_id": e.id, "court_id": court_id,

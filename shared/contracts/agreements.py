@@ -10,6 +10,7 @@ from typing import ClassVar, Literal
 from pydantic import BaseModel, ConfigDict
 
 from ..events import Event, event
+from .intake import LegalEffect
 
 TOPIC = "odr.agreements"
 
@@ -78,6 +79,8 @@ class AgreementSigned(_AgreementsEvent):
     document_hash: str
     court_id: str | None = None
     obligations: list[ObligationDue] = []
+    # Criminal cases: the outcome's legal effect for the referring body (Criminal Code article).
+    legal_effect: LegalEffect | None = None
 
 
 @event

@@ -15,7 +15,7 @@ from ..events import Event, event
 
 TOPIC = "odr.intake"
 
-Language = Literal["kk", "ru", "en"]
+Language = Literal["kk", "ky", "ru", "en"]
 Side = Literal["claimant", "respondent"]
 Safeguard = Literal["shuttle_only", "support_person", "staggered_join", "no_joint_session"]
 
@@ -31,6 +31,20 @@ class Participant(BaseModel):
     language: Language = "ru"
 
 
+ReferringBody = Literal["court", "prosecutor", "investigator"]
+
+
+class LegalEffect(BaseModel):
+    """What a reconciliation in this case enables in law, e.g. release from criminal liability under
+    Criminal Code Art. 68(1) (Kazakhstan): a code and the article in each language. Public law, not
+    case content; it comes from the eligibility rule that admitted the case (rule-set data)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    code: str = Field(min_length=1, max_length=60)
+    article: dict[str, str] = Field(description="the article that the outcome enables, by language (kk, ru, en)")
+
+
 class _IntakeEvent(Event):
     topic: ClassVar[str] = TOPIC
 
@@ -40,8 +54,11 @@ class CaseFiled(_IntakeEvent):
     """A case was filed by a party or referred by a court. Ids and classification only."""
 
     type: ClassVar[str] = "odr.case.filed.v1"
-    summary: ClassVar[str] = "A case was filed or referred by a court."
+    summary: ClassVar[str] = "A case was filed, or referred by a court, a prosecutor or an investigator."
 
+    # What people call the case (KZ-2026-000123): every service shows it instead of the id.
+    # Absent from events published before it was added.
+    reference: str | None = None
     jurisdiction: str
     category: str
     court_id: str | None = None
@@ -52,6 +69,11 @@ class CaseFiled(_IntakeEvent):
     # The claimant's language, so the filer's first notices (case filed, invitation sent) are in
     # it rather than the platform's default. Absent from events published before it was added.
     claimant_language: Language | None = None
+    # Who referred it (`court_id` names that body): a court, a prosecutor or an investigator
+    # (criminal cases); absent for a party's filing and in events published before it was added.
+    referred_by: ReferringBody | None = None
+    # Criminal cases: what a reconciliation enables (the article of the Criminal Code).
+    legal_effect: LegalEffect | None = None
 
 
 @event
@@ -179,3 +201,49 @@ class AccessRevoked(_IntakeEvent):
     expires_at: datetime
     reason: Literal["signed_out", "signed_out_everywhere", "recused", "account_disabled", "password_changed",
                     "client_secret_rotated"]
+
+
+# -- the calendar: sittings ----------------------------------------------------------------------
+# Times only (UTC instants, shown in ``time_zone``): a sitting's purpose, the parties' availability
+# and unavailable dates stay in intake.
+
+
+@event
+class SittingProposed(_IntakeEvent):
+    """The mediator proposed times for a sitting; the parties answer their availability in the client."""
+
+    type: ClassVar[str] = "odr.sitting.proposed.v1"
+    summary: ClassVar[str] = "The mediator proposed one or several times for a sitting."
+
+    sitting_id: str
+    slots: list[datetime]
+    time_zone: str = "Asia/Almaty"
+
+
+@event
+class SittingFixed(_IntakeEvent):
+    """A sitting was fixed (``sequence`` 0) or moved (each move one more): the calendar invitation
+    goes out, or is updated, and the reminders follow ``starts_at``."""
+
+    type: ClassVar[str] = "odr.sitting.fixed.v1"
+    summary: ClassVar[str] = "A sitting was fixed, or moved to another time (`sequence` counts the changes)."
+
+    sitting_id: str
+    starts_at: datetime
+    ends_at: datetime
+    sequence: int = Field(ge=0)
+    time_zone: str = "Asia/Almaty"
+
+
+@event
+class SittingCancelled(_IntakeEvent):
+    """A fixed sitting was cancelled: its invitation is withdrawn and its reminders removed."""
+
+    type: ClassVar[str] = "odr.sitting.cancelled.v1"
+    summary: ClassVar[str] = "A fixed sitting was cancelled."
+
+    sitting_id: str
+    starts_at: datetime
+    ends_at: datetime
+    sequence: int = Field(ge=0)
+    time_zone: str = "Asia/Almaty"

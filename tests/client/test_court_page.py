@@ -39,12 +39,14 @@ async def test_a_court_sees_the_cases_it_referred(odr, browser, artifacts):
     await expect(page.locator("input[name=client_secret]")).to_have_count(0, timeout=30_000)
     table = page.locator("table.court")
     for _ in range(50):  # the agreements service learns of referrals from intake's events
-        if await table.count() and ours["id"][:8] in await table.inner_text():
+        if await table.count() and ours["reference"] in await table.inner_text():
             break
         await page.wait_for_timeout(500)
         await page.reload()
         await page.wait_for_load_state("networkidle")
-    await expect(table).to_contain_text(ours["id"][:8])
-    assert theirs["id"][:8] not in await table.inner_text()
+    # the court reads the case's reference, not its id
+    await expect(table).to_contain_text(ours["reference"])
+    assert ours["id"][:8] not in await table.inner_text()
+    assert theirs["reference"] not in await table.inner_text()
     await page.screenshot(path=artifacts / "court.png", full_page=True)
     assert not errors, errors

@@ -14,6 +14,8 @@ import pytest
 from axe_playwright_python.async_playwright import Axe
 from playwright.async_api import Page, expect
 
+from tests.client import filing
+
 pytestmark = pytest.mark.timeout(420)
 
 DESKTOP = {"width": 1280, "height": 900}
@@ -87,17 +89,16 @@ async def test_a_mediation_from_three_browser_windows(odr, browser, artifacts):
     await c.goto("/")
     await claimant.shot("home")
     await c.locator('#nav a[href="/file"]').click()
-    await c.locator("textarea[name=description]").fill("Unpaid invoice for deliveries in March")
-    await c.locator("input[name=claimant_name]").fill("Aigerim Nurlanovna")
-    await c.locator("input[name=respondent_name]").fill("Dala Trade LLP")
-    await c.locator("select[name=respondent_language]").select_option("ru")  # asked, never assumed
-    await c.locator("input[name=claimant_email]").fill("aigerim@example.kz")
-    await c.locator("#filing-consent").check()
-    await claimant.shot("filing-form")
-    await claimant.audit("filing-form", violations)
-    await c.locator("#file-submit").click()
+    await expect(c.locator("#file-start")).to_be_visible()
+    # One question per page (tests/client/filing.py); the other party's language is asked, never assumed.
+    await filing.answer_pages(c, description="Unpaid invoice for deliveries in March", claimant_name="Aigerim Nurlanovna",
+                              respondent_name="Dala Trade LLP", respondent_language="ru", claimant_email="aigerim@example.kz")
+    await claimant.shot("filing-check-answers")
+    await claimant.audit("filing-check-answers", violations)
+    case_id = await filing.send(c)
+    await claimant.shot("filing-confirmation")
+    await c.locator("#filed-continue").click()
     await claimant.status("filed")
-    case_id = c.url.rstrip("/").split("/")[-1]
     await c.locator("#invite").click()
     link = await c.locator("#invitation-link").input_value()
     assert "/invitations/" in link

@@ -9,6 +9,8 @@ import json
 import pytest
 from playwright.async_api import expect
 
+from tests.client.filing import file_through_pages
+
 IDENTITIES = "JSON.parse(localStorage.getItem('odr.identities'))"
 
 
@@ -21,15 +23,8 @@ def _claims(token: str) -> dict:
 async def test_a_token_about_to_expire_is_refreshed_in_place(odr, browser):
     context = await browser.new_context(base_url=odr, locale="en-GB")
     page = await context.new_page()
-    await page.goto("/file")
-    await page.locator("textarea[name=description]").fill("Unpaid rent")
-    await page.locator("input[name=claimant_name]").fill("Aigerim")
-    await page.locator("input[name=respondent_name]").fill("Dala Trade LLP")
-    await page.locator("select[name=respondent_language]").select_option("ru")
-    await page.locator("#filing-consent").check()
-    await page.locator("#file-submit").click()
-    await expect(page.locator('[data-status="filed"]')).to_be_visible()
-    case_id = page.url.rstrip("/").split("/")[-1]
+    case_id = await file_through_pages(page, description="Unpaid rent", claimant_name="Aigerim",
+                                       respondent_name="Dala Trade LLP", respondent_language="ru")
     first = (await page.evaluate(IDENTITIES))[f"case:{case_id}"]["token"]
 
     await page.evaluate("window.odr.identity.keepFresh()")

@@ -30,6 +30,11 @@ def test_serve_runs_one_service_as_its_own_process(tmp_path, monkeypatch):
     monkeypatch.setenv("ODR_KEK_KEYRING", str(tmp_path / "secrets" / "kek.json"))  # apart from the data
     env = {**os.environ, "ODR_DATA_DIR": str(data), "ODR_LOG_FORMAT": "json"}
     main(["keys", "init", "notifications", "--data-dir", str(data)])  # production does not invent keys
+    # without the address people reach the platform at, notifications will not start: one line says why
+    refused = subprocess.run([sys.executable, "-m", "odr.cli", "serve", "notifications", "--port", str(port),
+                              "--host", "127.0.0.1"], cwd=ROOT, env=env, capture_output=True, timeout=120)
+    assert refused.returncode != 0 and b"ODR_PUBLIC_URL is not set" in refused.stderr
+    env["ODR_PUBLIC_URL"] = "https://odr.example.kz"
     proc = subprocess.Popen([sys.executable, "-m", "odr.cli", "serve", "notifications", "--port", str(port),
                              "--host", "127.0.0.1"], cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:

@@ -1,9 +1,12 @@
-// Kazakh, Russian and English. The language is the user's choice (remembered in this browser),
-// first guessed from the browser's languages. Messages live in messages.js, one entry per key
-// with all three languages side by side so none can be forgotten.
+// Kazakh, Kyrgyz, Russian and English. The language is the user's choice (remembered in this
+// browser), first guessed from the browser's languages. Messages live in messages.js, one entry
+// per key with kk/ru/en side by side so none can be forgotten; Kyrgyz lives in messages-ky.js,
+// and a key it does not have yet is shown in Russian, the language Kyrgyz readers share with the
+// platform's other users, rather than in English.
+import { KY } from "./messages-ky.js";
 import { MESSAGES } from "./messages.js";
 
-const SUPPORTED = ["kk", "ru", "en"];
+const SUPPORTED = ["kk", "ky", "ru", "en"];
 const KEY = "odr.language";
 
 export function lang() {
@@ -35,7 +38,7 @@ export function t(key, params = {}) {
     console.error(`missing message: ${key}`);
     return key;
   }
-  const text = entry[lang()] ?? entry.en;
+  const text = lang() === "ky" ? (KY[key] ?? entry.ru) : (entry[lang()] ?? entry.en);
   return text.replace(/\{(\w+)\}/g, (_, name) => (params[name] ?? `{${name}}`));
 }
 

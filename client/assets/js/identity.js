@@ -27,6 +27,21 @@ export function rememberParty(caseId, token, extra = {}) {
   save(all);
 }
 
+/** Keep the case's reference with this browser's identity for it, so lists and the sign-in page
+ * can name the case before it is loaded. */
+export function noteReference(caseId, reference) {
+  const all = load();
+  const entry = all[`case:${caseId}`];
+  if (!entry || !reference || entry.reference === reference) return;
+  all[`case:${caseId}`] = { ...entry, reference };
+  save(all);
+}
+
+/** The reference this browser knows for a case, if any (also after its token expired). */
+export function knownReference(caseId) {
+  return load()[`case:${caseId}`]?.reference || null;
+}
+
 export function rememberMediator(token, profile = {}) {
   const all = load();
   all.mediator = { token, role: "mediator", subject: claims(token).sub, ...profile };

@@ -6,7 +6,7 @@ import { h } from "./ui.js";
 import * as identity from "./identity.js";
 import { navigate, render, start } from "./router.js";
 import { home } from "./views/home.js";
-import { fileCase } from "./views/file.js";
+import { fileCase, filed, fileStep } from "./views/file.js";
 import { invitation } from "./views/invitation.js";
 import { caseView } from "./views/case.js";
 import { screening } from "./views/screening.js";
@@ -20,6 +20,8 @@ import { verify } from "./views/verify.js";
 const routes = [
   [/^\/$/, home],
   [/^\/file$/, fileCase],
+  [/^\/file\/([a-z-]+)$/, fileStep],
+  [/^\/cases\/([^/]+)\/filed$/, filed],
   [/^\/invitations\/([^/]+)$/, invitation],
   [/^\/cases\/([^/]+)\/invitation$/, (caseId) => caseView(caseId)],
   [/^\/cases\/([^/]+)$/, caseView],

@@ -198,9 +198,10 @@ export function busy(button, box, action) {
   };
 }
 
-// Browsers ship little Kazakh calendar data (month names come out as "M11"), so Kazakh dates use
-// the numeric form usual in Kazakhstan: 22.11.2026, 14:30.
+// Browsers ship little Kazakh or Kyrgyz calendar data (month names come out as "M11"), so those
+// dates use the numeric form usual in Kazakhstan and Kyrgyzstan: 22.11.2026, 14:30.
 const NUMERIC = { day: "2-digit", month: "2-digit", year: "numeric" };
+const NUMERIC_LANGS = ["kk", "ky"];
 
 /** A moment; with ``zone`` (a legal deadline) in that time zone, named in the reader's language
  * (the browser's own zone names come out as "GMT+5", or in Russian on a Kazakh page). */
@@ -208,21 +209,27 @@ export function fmtDateTime(value, zone) {
   if (!value) return "—";
   const d = new Date(value);
   const where = zone ? { timeZone: zone } : {};
-  const text = lang() === "kk"
+  const text = NUMERIC_LANGS.includes(lang())
     ? new Intl.DateTimeFormat("ru-RU", { ...NUMERIC, hour: "2-digit", minute: "2-digit", ...where }).format(d)
     : new Intl.DateTimeFormat(locale(), { day: "numeric", month: "long", year: "numeric", hour: "2-digit", minute: "2-digit", ...where }).format(d);
   return zone ? `${text} (${label("zone", zone)})` : text;
 }
 
+/** How a case is named to people: by its reference (KZ-2026-000123), never by its internal id
+ * (ids stay in URLs). Until the reference is known (the case is still loading) just "Case". */
+export function caseName(reference) {
+  return reference ? t("case_title", { id: reference }) : t("case");
+}
+
 /** The time zone legal deadlines of a jurisdiction are counted in. */
 export function zoneOf(jurisdiction) {
-  return { KZ: "Asia/Almaty" }[jurisdiction];
+  return { KZ: "Asia/Almaty", KG: "Asia/Bishkek" }[jurisdiction];
 }
 
 export function fmtDate(value) {
   if (!value) return "—";
   const d = typeof value === "string" && value.length === 10 ? new Date(`${value}T12:00:00`) : new Date(value);
-  if (lang() === "kk") return new Intl.DateTimeFormat("ru-RU", NUMERIC).format(d);
+  if (NUMERIC_LANGS.includes(lang())) return new Intl.DateTimeFormat("ru-RU", NUMERIC).format(d);
   return new Intl.DateTimeFormat(locale(), { dateStyle: "long" }).format(d);
 }
 

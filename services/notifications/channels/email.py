@@ -1,5 +1,5 @@
-"""Email: a MIME message (plain text + HTML alternative) with a Message-ID derived from the
-delivery id, sent over SMTP (aiosmtplib) or kept in the local mailbox of the embedded run.
+"""Email: a MIME message (plain text + HTML alternative, and for a sitting its calendar
+invitation as a ``text/calendar`` attachment) with a Message-ID derived from the delivery id, sent over SMTP (aiosmtplib) or kept in the local mailbox of the embedded run.
 
 The Message-ID is the same on every attempt of a delivery, so if the service dies after the
 server accepted a message but before it recorded that, the retry is recognisably the same email
@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from shared.clock import utcnow
 
+from ..calendar import Invitation
 from ..models import MailboxMessage
 from ..rendering import RenderedMessage
 from ..settings import NotificationsSettings
@@ -38,7 +39,8 @@ def message_id_for(delivery_id: str, domain: str) -> str:
     return f"<{delivery_id}@{domain}>"
 
 
-def build_message(*, rendered: RenderedMessage, to: str, sender: str, message_id: str) -> EmailMessage:
+def build_message(*, rendered: RenderedMessage, to: str, sender: str, message_id: str,
+                  invitation: Invitation | None = None) -> EmailMessage:
     msg = EmailMessage()
     msg["From"] = sender
     msg["To"] = to
@@ -48,6 +50,9 @@ def build_message(*, rendered: RenderedMessage, to: str, sender: str, message_id
     msg["Auto-Submitted"] = "auto-generated"
     msg.set_content(rendered.text)
     msg.add_alternative(rendered.html, subtype="html")
+    if invitation is not None:
+        msg.add_attachment(invitation.data, maintype="text", subtype="calendar", filename=invitation.filename,
+                           params={"method": invitation.method, "charset": "utf-8"})
     msg["Content-Language"] = rendered.language  # after the body: set_content resets Content-* headers
     return msg
 

@@ -64,11 +64,12 @@ class Harness:
     def admin(self):
         return self.token("admin", "ops")
 
-    async def case(self, *, court: str | None = None, jurisdiction: str = "KZ", category: str = "civil") -> str:
+    async def case(self, *, court: str | None = None, jurisdiction: str = "KZ", category: str = "civil",
+                   reference: str | None = None) -> str:
         """Record a case as the ``case-events`` consumer does on ``odr.case.filed.v1``."""
         case_id = str(uuid.uuid4())
-        evt = CaseFiled(case_id=case_id, jurisdiction=jurisdiction, category=category, court_id=court,
-                        filed_at=datetime.now(timezone.utc))
+        evt = CaseFiled(case_id=case_id, reference=reference, jurisdiction=jurisdiction, category=category,
+                        court_id=court, filed_at=datetime.now(timezone.utc))
         async with self.runtime.uow() as uow:
             await events.on_case_filed(uow.session, evt, None)
             await uow.commit()
@@ -94,9 +95,10 @@ class Harness:
         assert r.status_code == expect, r.text
         return r.json()
 
-    async def executed(self, *, court: str | None = None, language="kk", content=None) -> dict:
+    async def executed(self, *, court: str | None = None, language="kk", content=None,
+                       reference: str | None = None) -> dict:
         """A case with an agreement signed by both parties and the mediator."""
-        case_id = await self.case(court=court)
+        case_id = await self.case(court=court, reference=reference)
         agreement = await self.draft(case_id, language=language, content=content or complete_content())
         agreement = await self.send_for_signature(agreement)
         await self.sign(agreement, self.claimant(case_id))

@@ -21,7 +21,7 @@ async def test_templates_exist_per_jurisdiction_category_and_language(harness):
     listed = (await harness.client.get("/templates")).json()["items"]
     kz = {t["category"] for t in listed if t["jurisdiction"] == "KZ"}
     assert {"civil", "family", "labour", "commercial", "administrative", "criminal"} <= kz
-    assert all(t["languages"] == ["en", "kk", "ru"] for t in listed)
+    assert all(t["languages"] == ["en", "kk", "ru"] for t in listed if t["jurisdiction"] in ("KZ", "EU"))
     t = (await harness.client.get("/templates/KZ/family", params={"language": "kk"})).json()
     assert "Отбасылық" in t["template"]["title"] and {r["code"] for r in t["required"]} == KZ_REQUIRED
     assert all("401-IV" in r["citation"] for r in t["required"])

@@ -38,6 +38,18 @@ def parties(claimant="Aigerim Nurlanovna", respondent="TOO Dala Trade", **respon
     ]
 
 
+def criminal_parties(victim_language="kk", suspect_role="suspect") -> list[dict]:
+    """A criminal case's parties: the victim with a representative, and a minor suspect with a
+    legal representative (her mother) and a defence counsel."""
+    return [
+        {"side": "victim", "name": "Aigerim Nurlanovna", "language": victim_language, "id_number": "900101300123",
+         "representatives": [{"name": "Serik Bekov", "organisation": "Bekov & Partners"}]},
+        {"side": suspect_role, "name": "Daniyar Ospanov", "language": "ru", "id_number": "090505500111",
+         "legal_representatives": [{"name": "Gulnara Ospanova"}],
+         "representatives": [{"name": "Askar Temirov", "organisation": "Almaty Bar"}]},
+    ]
+
+
 class Driver:
     """Steps of the intake flow over HTTP; each asserts the step worked and returns what it got."""
 

@@ -113,7 +113,7 @@ async def test_malformed_parties_and_facts_are_problems_naming_what_is_wrong(cli
 async def test_an_unknown_jurisdiction_is_a_problem_listing_the_supported_ones(client):
     r = await client.post("/cases", json={**FILING, "jurisdiction": "FR"})
     assert r.status_code == 422 and r.json()["type"].endswith("/unknown-jurisdiction")
-    assert r.json()["supported"] == ["EU", "KZ"]
+    assert r.json()["supported"] == ["EU", "KG", "KZ"]
     r = await client.post("/eligibility/dry-run", json={"jurisdiction": "ZZ", "category": "civil"})
     assert r.status_code == 422 and r.json()["type"].endswith("/unknown-jurisdiction")
 

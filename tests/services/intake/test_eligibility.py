@@ -11,7 +11,7 @@ import pytest
 from services.intake import eligibility
 from services.intake.filing import CaseFacts
 
-from .conftest import parties
+from .conftest import bearer, criminal_parties, parties
 
 
 def facts(**kw) -> dict:
@@ -26,6 +26,8 @@ def party(side: str, **kw) -> dict:
 
 TWO = [party("claimant"), party("respondent")]
 CRIMINAL = {"category": "criminal"}
+# a grave crime that Criminal Code Art. 68(2) lets be mediated
+ART_68_2 = {"gravity": "grave", "first_offence": True, "suspect_circumstances": ["woman_aged_58_or_over"]}
 
 # rule id -> (facts that fire it, facts that do not)
 KZ_CASES = {
@@ -34,8 +36,18 @@ KZ_CASES = {
     "kz.mediable.administrative_offence": (facts(category="administrative_offence"), facts(category="commercial")),
     "kz.criminal.minor_medium": (facts(**CRIMINAL, offence={"gravity": "medium"}),
                                  facts(**CRIMINAL, offence={"gravity": "grave"})),
-    "kz.criminal.grave": (facts(**CRIMINAL, offence={"gravity": "grave"}),
-                          facts(**CRIMINAL, offence={"gravity": "minor"})),
+    "kz.criminal.caused_death": (facts(**CRIMINAL, offence={"gravity": "medium", "caused_death": True}),
+                                 facts(**CRIMINAL, offence={"gravity": "medium"})),
+    "kz.criminal.grave.art68_2": (facts(**CRIMINAL, offence=ART_68_2),
+                                  facts(**CRIMINAL, offence={**ART_68_2, "first_offence": False})),
+    "kz.criminal.grave.not_first_offence": (facts(**CRIMINAL, offence={**ART_68_2, "first_offence": None}),
+                                            facts(**CRIMINAL, offence=ART_68_2)),
+    "kz.criminal.grave.grave_harm": (facts(**CRIMINAL, offence={**ART_68_2, "caused_grave_harm": True}),
+                                     facts(**CRIMINAL, offence=ART_68_2)),
+    "kz.criminal.grave.circumstances": (facts(**CRIMINAL, offence={**ART_68_2, "suspect_circumstances": []}),
+                                        facts(**CRIMINAL, offence=ART_68_2)),
+    "kz.criminal.harm_to_make_good": (facts(**CRIMINAL, offence={"gravity": "minor"}),
+                                      facts(**CRIMINAL, offence={"gravity": "minor", "harm_made_good": True})),
     "kz.criminal.especially_grave": (facts(**CRIMINAL, offence={"gravity": "especially_grave"}),
                                      facts(**CRIMINAL, offence={"gravity": "grave"})),
     "kz.criminal.corruption": (facts(**CRIMINAL, offence={"gravity": "minor", "corruption": True}),
@@ -50,7 +62,9 @@ KZ_CASES = {
                       facts(parties=TWO)),
 }
 KZ_OUTCOME = {
-    "kz.criminal.grave": "needs_review", "kz.criminal.especially_grave": "ineligible",
+    "kz.criminal.caused_death": "ineligible", "kz.criminal.grave.not_first_offence": "ineligible",
+    "kz.criminal.grave.grave_harm": "ineligible", "kz.criminal.grave.circumstances": "ineligible",
+    "kz.criminal.especially_grave": "ineligible",
     "kz.criminal.corruption": "ineligible", "kz.criminal.public_service": "ineligible",
     "kz.state_body_party": "ineligible", "kz.third_parties": "ineligible", "kz.incapacity": "ineligible",
 }
@@ -68,7 +82,7 @@ def test_each_kazakhstan_rule_fires_when_it_should_and_not_otherwise(rule_id):
     decision = eligibility.evaluate_case(rs, fires)
     assert rule_id in decision.rules_fired
     assert decision.outcome == KZ_OUTCOME.get(rule_id, "eligible")
-    assert decision.rule_set == "KZ@2023.1"
+    assert decision.rule_set == "KZ@2026.1"
     assert rule_id not in eligibility.evaluate_case(rs, does_not).rules_fired
 
 
@@ -101,12 +115,21 @@ def test_the_eu_directive_rule_set(body, outcome, rule):
     assert decision.outcome == outcome and rule in decision.rules_fired
 
 
-def test_every_rule_explains_itself_in_kazakh_russian_and_english():
+def test_every_rule_explains_and_cites_itself_in_each_language_of_its_rule_set():
     for versions in eligibility.load_rule_sets().values():
         for rs in versions.values():
             for rule in [*rs.case_rules, *rs.mediator_rules]:
-                texts = {rule.explanation.kk, rule.explanation.ru, rule.explanation.en}
-                assert len(texts) == 3 and all(texts) and rule.citation
+                for text in (rule.explanation, rule.citation):
+                    in_each = {text.get(lang) for lang in rs.languages}
+                    assert len(in_each) == len(rs.languages) and all(in_each), (rs.ref, rule.id)
+
+
+def test_a_rule_set_missing_a_language_it_declares_is_refused(tmp_path):
+    incomplete = json.loads((eligibility.RULESETS / "KZ-2023.1.json").read_text())
+    del incomplete["case_rules"][0]["citation"]["kk"]
+    (tmp_path / "KZ-2023.1.json").write_text(json.dumps(incomplete))
+    with pytest.raises(ValueError, match="kz.mediable.private_law.citation"):
+        eligibility.load_rule_sets(tmp_path)
 
 
 def test_a_broken_rule_set_file_is_refused(tmp_path):
@@ -121,15 +144,18 @@ async def test_the_dry_run_explains_in_the_requested_language(app_client):
     body = {"jurisdiction": "KZ", "category": "criminal", "offence": {"gravity": "minor", "corruption": True}}
     r = await app_client.post("/eligibility/dry-run", json=body, params={"lang": "ru"})
     assert r.status_code == 200
-    assert r.json()["outcome"] == "ineligible" and r.json()["rule_set"] == "KZ@2023.1"
+    assert r.json()["outcome"] == "ineligible" and r.json()["rule_set"] == "KZ@2026.1"
     assert r.json()["explanation"][0]["rule"] == "kz.criminal.corruption"
     assert "коррупционным" in r.json()["explanation"][0]["explanation"]
     r = await app_client.get("/rulesets")
-    assert {i["jurisdiction"] for i in r.json()["items"]} == {"EU", "KZ"}
+    assert {i["jurisdiction"] for i in r.json()["items"]} == {"EU", "KG", "KZ"}
 
 
-@pytest.mark.parametrize("lang, words", [("kk", "Сыбайлас жемқорлық"), ("ru", "коррупционным"), ("en", "corruption")])
-async def test_an_ineligible_case_is_refused_with_the_citation_in_the_filers_language(app_client, lang, words):
+@pytest.mark.parametrize("lang, words, citation", [
+    ("kk", "Сыбайлас жемқорлық", "№ 401-IV Заң, 1-бап, 3-тармақ"),
+    ("ru", "коррупционным", "Закон № 401-IV, ст. 1 п. 3"),
+    ("en", "corruption", "Law No. 401-IV, Art. 1(3)")])
+async def test_an_ineligible_case_is_refused_with_the_citation_in_the_filers_language(app_client, lang, words, citation):
     body = {"jurisdiction": "KZ", "category": "criminal", "description": "bribe", "language": lang,
             "offence": {"gravity": "minor", "corruption": True}}
     r = await app_client.post("/cases", json=body, headers={"Idempotency-Key": f"k-{lang}"})
@@ -137,31 +163,35 @@ async def test_an_ineligible_case_is_refused_with_the_citation_in_the_filers_lan
     problem = r.json()
     assert problem["type"].endswith("/case-ineligible") and problem["language"] == lang
     assert words in problem["detail"]
-    assert problem["rules"][0]["citation"] == "Law No. 401-IV, Art. 1(3)"
-    assert problem["rule_set"] == "KZ@2023.1"
+    assert problem["rules"][0]["citation"] == citation
+    assert problem["rule_set"] == "KZ@2026.1"
     again = await app_client.post("/cases", json=body, headers={"Idempotency-Key": f"k-{lang}"})
     assert again.status_code == 422 and again.json()["case_id"] == problem["case_id"]
 
 
 async def test_the_decision_is_stored_with_the_filed_case(flow, app_client):
-    case_id, claimant = await flow.file(category="criminal", offence={"gravity": "grave"},
-                                        parties=parties(respondent="Berik Ospanov"))
+    case_id, claimant = await flow.file(category="criminal", offence=ART_68_2, parties=criminal_parties())
     case = (await app_client.get(f"/cases/{case_id}", headers=claimant)).json()
-    assert case["eligibility"]["outcome"] == "needs_review"
-    assert case["eligibility"]["rules_fired"] == ["kz.criminal.grave"]
-    # the claimant reads the explanation in Kazakh, their language
-    assert "ҚК 68-бабының" in case["eligibility"]["explanation"][0]["explanation"]
+    assert case["eligibility"]["outcome"] == "eligible"
+    assert case["eligibility"]["rules_fired"] == ["kz.criminal.grave.art68_2", "kz.criminal.harm_to_make_good"]
+    # the victim reads the explanation in Kazakh, their language
+    assert "ҚК 68-бап, 2-бөлік" in case["eligibility"]["explanation"][0]["explanation"]
 
 
 async def test_needs_review_waits_for_an_administrator(flow, app_client):
-    case_id, claimant, respondent = await flow.to_screening(category="criminal", offence={"gravity": "grave"},
-                                                            parties=parties(respondent="Berik Ospanov"))
+    # a commercial dispute under the EU Directive that is not cross-border: a person decides
+    case_id, claimant = await flow.file(jurisdiction="EU", category="commercial", cross_border=False)
+    inv = await flow.invite(case_id, claimant)
+    r = await app_client.post(f"/invitations/{inv['link_token']}/answer",
+                              json={"decision": "consent", "text_version": "EU-consent-2008.1"})
+    assert r.status_code == 200, r.text
+    respondent = bearer(r.json()["access_token"])
     await flow.screen(case_id, claimant)
     await flow.screen(case_id, respondent)
     assert await flow.status(case_id, claimant) == "needs_review"
     admin = await flow.admin()
     r = await app_client.post(f"/admin/cases/{case_id}/eligibility-review", headers=admin,
-                              json={"outcome": "eligible", "reason": "CC Art. 68(2): first offence, damage repaired"})
+                              json={"outcome": "eligible", "reason": "national law applies the Directive's rules"})
     assert r.status_code == 200 and r.json()["status"] == "eligible"
     r = await app_client.post(f"/admin/cases/{case_id}/eligibility-review", headers=admin,
                               json={"outcome": "eligible", "reason": "again"})

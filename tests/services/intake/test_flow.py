@@ -137,7 +137,7 @@ async def test_declining_closes_the_case_and_the_link_works_once(app_client, flo
     case_id, claimant = await flow.file()
     inv = await flow.invite(case_id, claimant)
     view = (await app_client.get(f"/invitations/{inv['link_token']}", params={"lang": "kk"})).json()
-    assert view["consent_text"].startswith("Мен медиацияға") and view["answer_window_citation"].endswith("Art. 20(6)")
+    assert view["consent_text"].startswith("Мен медиацияға") and view["answer_window_citation"] == "№ 401-IV Заң, 20-бап, 6-тармақ"
     answered = await flow.consent(inv["link_token"], "decline")
     assert answered["case"]["status"] == "declined" and answered["access_token"] is None
     again = await app_client.post(f"/invitations/{inv['link_token']}/answer",
@@ -345,3 +345,35 @@ async def test_a_mediator_refresh_picks_up_a_newly_assigned_case(app_client, flo
     r = await app_client.post("/auth/refresh", headers=before)
     assert r.status_code == 200, r.text
     assert case_id in jwt.decode(r.json()["access_token"], options={"verify_signature": False})["cases"]
+
+
+async def test_the_case_view_says_which_side_has_done_each_step(app_client, flow):
+    """The case page's task list reads this: who consented, who answered the safety questions,
+    when the open invitation's window closes, who signed the agreement to mediate."""
+    async def progress(who):
+        r = await flow.c.get(f"/cases/{case_id}", headers=who)
+        assert r.status_code == 200, r.text
+        return r.json()["progress"]
+
+    admin = await flow.admin()
+    mediator_id, username = await flow.mediator(admin)
+    case_id, claimant = await flow.file()
+    filed = await progress(claimant)
+    assert filed == {"time_zone": "Asia/Almaty", "consented_sides": ["claimant"], "screened_sides": [],
+                     "answer_by": None, "agreement_to_mediate_signed_by": []}
+
+    invited = await flow.invite(case_id, claimant)
+    waiting = await progress(claimant)
+    assert datetime.fromisoformat(waiting["answer_by"]) == datetime.fromisoformat(invited["answer_by"])
+
+    answered = await flow.consent(invited["link_token"])
+    respondent = bearer(answered["access_token"])
+    await flow.screen(case_id, respondent)
+    screening = await progress(claimant)
+    assert (screening["consented_sides"], screening["screened_sides"], screening["answer_by"]) == (
+        ["claimant", "respondent"], ["respondent"], None)
+    await flow.screen(case_id, claimant)
+    mediator = await flow.assign(case_id, claimant, respondent, mediator_id, username)
+    await flow.sign(case_id, respondent)
+    assert (await progress(mediator))["agreement_to_mediate_signed_by"] == ["respondent"]
+    assert (await progress(claimant))["screened_sides"] == ["claimant", "respondent"]

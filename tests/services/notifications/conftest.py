@@ -17,8 +17,8 @@ from tests.support.apps import running
 
 FAST = dict(delivery_poll_seconds=0.05, webhook_poll_seconds=0.05, scheduler_poll_seconds=0.05, feed_poll_seconds=0.05,
             webhook_retry_schedule=[0.0, 0.05, 0.1], webhook_jitter=0.1, webhook_timeout_seconds=2.0,
-            webhook_allow_insecure_urls=True, delivery_retry_base_seconds=0.05, delivery_lease_seconds=1.0,
-            public_base_url="https://odr.example")
+            webhook_allow_insecure_urls=True, delivery_retry_base_seconds=0.05, delivery_lease_seconds=1.0)
+PUBLIC_URL = "https://odr.example"
 
 
 @dataclass
@@ -59,7 +59,7 @@ class Service:
 
 @contextlib.asynccontextmanager
 async def service(tmp_path, *, settings: Settings | None = None, **overrides):
-    settings = settings or Settings(data_dir=tmp_path, dev_mode=True, log_format="json")
+    settings = settings or Settings(data_dir=tmp_path, dev_mode=True, log_format="json", public_url=PUBLIC_URL)
     app = create_app(settings, notifications=NotificationsSettings(**{**FAST, **overrides}), configure_logs=False)
     async with running(app) as client:
         yield Service(client=client, app=app)

@@ -10,12 +10,15 @@ import signal
 import subprocess
 import sys
 import time
-from datetime import date
+from datetime import date, datetime, timezone
 
 import pytest
 
 from services.notifications.delivery import DeliveryWorker
-from shared.contracts.intake import MediationAgreed, Participant
+from sqlalchemy import select
+
+from services.notifications.models import Delivery
+from shared.contracts.intake import CaseFiled, MediationAgreed, Participant
 from tests.support.waiting import eventually
 
 from .conftest import service
@@ -47,6 +50,37 @@ async def test_an_email_goes_over_smtp_in_the_recipients_language(tmp_path):
     assert "01.03.2027" in text and "https://odr.example/cases/c-1" in text
     assert '<html lang="kk">' in html and 'href="https://odr.example/cases/c-1"' in html
     assert "31 Mar" not in en.get_body(("plain",)).get_content() and "01 Mar 2027" in en.get_body(("plain",)).get_content()
+
+
+async def test_the_filing_receipt_waits_for_the_address_the_filer_gives_just_after_filing(tmp_path):
+    """The claimant saves their address with the token the filing returned, so the "case filed"
+    receipt is queued (and found without an address) first; it goes out once the address arrives.
+    Notices that do not wait for an address (the other party's, the mediator's) are not sent late."""
+    with MailServer() as smtp:
+        async with service(tmp_path, email_transport="smtp", smtp_host="127.0.0.1", smtp_port=smtp.port) as svc:
+            await svc.publish(CaseFiled(case_id="c-9", jurisdiction="KZ", category="civil",
+                                        filed_at=datetime.now(timezone.utc), claimant_participant_id="p-c"),
+                              MediationAgreed(case_id="c-8", mediator_id="m-1", term_ends_on=date(2027, 3, 1),
+                                              participants=[Participant(participant_id="p-r", role="party",
+                                                                        side="respondent", language="ru")]))
+
+            async def statuses() -> list[str]:
+                async with svc.runtime.session_factory() as s:
+                    return sorted((await s.execute(select(Delivery.status))).scalars())
+
+            async def found(expected: list[str]) -> bool:
+                return await statuses() == expected
+
+            await eventually(lambda: found(["undeliverable"] * 3), timeout=60,
+                             message="all found without an address")
+            claimant = svc.token("p-c", cases=["c-9"], side="claimant")
+            r = await svc.client.put("/contacts/p-c", json={"email": "aigerim@example.kz"}, headers=claimant)
+            assert r.status_code == 200, r.text
+            await svc.client.put("/contacts/p-r", json={"email": "dala@example.kz"}, headers=svc.token("ops", "admin"))
+            await eventually(lambda: len(smtp.accepted) == 1, timeout=60, message="the receipt went out")
+            await eventually(lambda: found(["sent", "undeliverable", "undeliverable"]), timeout=60, message="marked sent")
+    assert [m["To"] for m in smtp.accepted] == ["aigerim@example.kz"]
+    assert "c-9" in smtp.accepted[0]["Subject"]
 
 
 async def test_a_refused_or_unreachable_server_is_retried_then_given_up_and_logged(tmp_path, caplog):

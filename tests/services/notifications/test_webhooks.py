@@ -45,8 +45,8 @@ async def test_a_signed_agreement_reaches_the_court_signed_and_links_only(tmp_pa
     async with receiver.running(), service(tmp_path) as svc:
         endpoint = await register(svc, receiver)
         assert endpoint["secret"].startswith("whsec_") and endpoint["status"] == "active"
-        await svc.publish(I.CaseFiled(case_id="c-1", jurisdiction="KZ", category="family", court_id=COURT,
-                                      filed_at=datetime.now(timezone.utc)))
+        await svc.publish(I.CaseFiled(case_id="c-1", reference="KZ-2026-000042", jurisdiction="KZ", category="family",
+                                      court_id=COURT, filed_at=datetime.now(timezone.utc)))
         [env] = await svc.publish(signed("c-1"))
         await eventually(lambda: len(receiver.deliveries) == 2, message="two webhooks")
         # Other courts' events never reach this endpoint.
@@ -61,7 +61,9 @@ async def test_a_signed_agreement_reaches_the_court_signed_and_links_only(tmp_pa
     assert second.headers["webhook-signature"].startswith("v1,")
     body = json.loads(second.body)
     assert body["type"] == "odr.agreement.signed.v1"
-    assert body["data"] == {"agreement_id": "a-1", "case_id": "c-1", "document_hash": "sha256:" + "0" * 64,
+    # the court's record names the case as people do (the reference) besides its id
+    assert body["data"] == {"agreement_id": "a-1", "case_id": "c-1", "case_reference": "KZ-2026-000042",
+                            "document_hash": "sha256:" + "0" * 64,
                             "event_id": env.id, "link": "https://odr.example/cases/c-1/agreements/a-1",
                             "status": "signed", "version": 1}
     assert json.loads(first.body)["type"] == "odr.case.filed.v1"
@@ -296,7 +298,7 @@ def test_insecure_webhook_urls_are_refused_outside_dev_mode(tmp_path):
     with pytest.raises(RuntimeError, match="development only"):
         Notifier(SimpleNamespace(settings=Settings(data_dir=tmp_path, dev_mode=False)), insecure)
     assert Notifier(SimpleNamespace(settings=Settings(data_dir=tmp_path, dev_mode=True)), insecure).allow_private_webhooks
-    assert not Notifier(SimpleNamespace(settings=Settings(data_dir=tmp_path, dev_mode=False)),
+    assert not Notifier(SimpleNamespace(settings=Settings(data_dir=tmp_path, dev_mode=False, public_url="https://odr.example")),
                         NotificationsSettings()).allow_private_webhooks
 
 

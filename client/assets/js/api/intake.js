@@ -1,6 +1,6 @@
 // The intake service: cases, invitations, screening, choosing the mediator, the agreement to
 // mediate, and signing in (parties' links, mediators' passwords, courts' client credentials).
-import { api, get, post } from "./http.js";
+import { api, get, post, put } from "./http.js";
 
 const query = (lang) => (lang ? `?lang=${lang}` : "");
 
@@ -92,3 +92,29 @@ export const courtToken = ({ clientId, clientSecret }) =>
 
 /** The same scope in a fresh token, while the sign-in is young enough. */
 export const refresh = ({ token }) => api("POST", "/intake/auth/refresh", { token });
+
+// -- the calendar: sittings ----------------------------------------------------------------
+
+/** The case's sittings, the next one, the term they fall within and the case's time zone. */
+export const sittings = (caseId, { token }) => get(`/intake/cases/${caseId}/sittings`, { token });
+
+/** The mediator proposes times: `slots` are wall-clock times in the case's zone ("2026-12-03T15:00"). */
+export const proposeSitting = (caseId, { slots, durationMinutes }, { token }) =>
+  post(`/intake/cases/${caseId}/sittings`, { slots, duration_minutes: durationMinutes }, { token });
+
+/** A party's availability per slot: `{slotId: "available" | "unavailable"}`. */
+export const answerSitting = (caseId, sittingId, { slots }, { token }) =>
+  put(`/intake/cases/${caseId}/sittings/${sittingId}/availability`, { slots }, { token });
+
+/** The days (YYYY-MM-DD, in the case's zone) the party's side cannot attend: the whole list. */
+export const setUnavailableDates = (caseId, { dates }, { token }) =>
+  put(`/intake/cases/${caseId}/unavailable-dates`, { dates }, { token });
+
+export const fixSitting = (caseId, sittingId, { slotId }, { token }) =>
+  post(`/intake/cases/${caseId}/sittings/${sittingId}/fix`, { slot_id: slotId }, { token });
+
+export const moveSitting = (caseId, sittingId, { startsAt }, { token }) =>
+  post(`/intake/cases/${caseId}/sittings/${sittingId}/move`, { starts_at: startsAt }, { token });
+
+export const cancelSitting = (caseId, sittingId, { token }) =>
+  post(`/intake/cases/${caseId}/sittings/${sittingId}/cancel`, undefined, { token });

@@ -8,9 +8,11 @@ import * as sessions from "../api/sessions.js";
 import { label, lang, t } from "../i18n.js";
 import * as identity from "../identity.js";
 import { navigate } from "../router.js";
-import { busy, checkbox, definitionList, field, fmtDate, fmtDateTime, h, mount, problemBox, section, select, toast, zoneOf } from "../ui.js";
+import { busy, caseName, checkbox, definitionList, field, fmtDate, fmtDateTime, h, mount, problemBox, section, select, toast, zoneOf } from "../ui.js";
 import { forgetInvitation, inviteStep } from "./invite.js";
 import { onNotice } from "./notifications.js";
+import { loadCalendar, sittingsStep } from "./sittings.js";
+import { taskList } from "./tasks.js";
 
 export async function caseView(caseId) {
   if (!identity.forCase(caseId)) return signIn(caseId);
@@ -28,31 +30,48 @@ async function renderCase(caseId) {
     c = await intake.getCase(caseId, { token: me.token, lang: lang() });
   } catch (error) {
     box.show(error);
-    mount(h("h1", {}, t("case_title", { id: caseId.slice(0, 8) })), box);
+    mount(h("h1", {}, caseName(identity.knownReference(caseId))), box);
     return;
   }
+  identity.noteReference(caseId, c.reference);
   const refresh = () => { if (location.pathname.startsWith(`/cases/${caseId}`)) renderCase(caseId); };
   const parts = [
-    h("h1", {}, t("case_title", { id: caseId.slice(0, 8) })),
-    section(t("case_status"),
-      h("p", {}, h("span", { class: "status", "data-status": c.status }, label("status", c.status))),
-      h("p", {}, label("status_explain", c.status)),
+    h("h1", {}, caseName(c.reference)),
+    h("p", { class: "case-status-line" }, h("span", { class: "status", "data-status": c.status }, label("status", c.status)),
+      " ", h("span", {}, label("status_explain", c.status))),
+    taskList(c, me),
+    section(t("case_facts_title"),
       definitionList([
-        [t("your_role"), me.role === "mediator" ? t("role_mediator") : label("side", me.side)],
+        [t("your_role"), me.role === "mediator" ? t("role_mediator")
+          : label(c.category === "criminal" ? "criminal_side" : "side", me.side)],
         [t("category"), label("category", c.category)],
         [t("jurisdiction"), label("jurisdiction", c.jurisdiction)],
         [t("filed_at"), fmtDateTime(c.filed_at, zoneOf(c.jurisdiction))],
         c.docket_number && [t("docket"), c.docket_number],
+        c.referred_by && [t("referred_by"), label("referred_by", c.referred_by)],
+        c.criminal_case_number && [t("criminal_case_number"), c.criminal_case_number],
+        c.legal_effect && [t("legal_effect"), c.legal_effect.article],
         c.term_starts_on && [t("term_starts"), fmtDate(c.term_starts_on)],
         c.term_ends_on && [t("term_ends"), fmtDate(c.term_ends_on)],
         c.outcome && [t("outcome"), label("outcome", c.outcome)],
       ])),
   ];
   if (c.eligibility) parts.push(eligibility(c.eligibility));
+  if (c.category === "criminal") parts.push(criminalParticipants(c));
   if (me.role === "mediator" && c.safety) parts.push(safetyPanel(c, me));
   parts.push(...await nextSteps(c, me, box, refresh));
   parts.push(box);
   mount(...parts);
+}
+
+// Who is in a criminal case by procedural role: victim, suspect or accused, and who acts for them
+// (a representative, or a legal representative for a minor).
+function criminalParticipants(c) {
+  const roleOf = (p) => p.procedural_role ? label("procedural_role", p.procedural_role)
+    : p.role === "party" ? label("criminal_side", p.side) : label("role", p.role);
+  return section(t("criminal_participants"), h("ul", { id: "criminal-participants" },
+    c.participants.map((p) => h("li", {}, p.role === "party" ? `${roleOf(p)}: ${p.name || "—"}`
+      : `${roleOf(p)} (${label("criminal_side", p.side)}): ${p.name || "—"}`))));
 }
 
 function eligibility(e) {
@@ -111,6 +130,8 @@ async function nextSteps(c, me, box, refresh) {
   if (c.status === "eligible" || (me.role === "mediator" && c.status === "eligible")) out.push(await mediatorStep(c, me, box, refresh));
   if (c.status === "mediator_agreed") out.push(await agreementToMediate(c, me, box, refresh));
   if (["agreement_signed", "in_session"].includes(c.status)) {
+    const cal = await loadCalendar(c.id, me);
+    if (cal) out.push(sittingsStep(c, me, cal, box, refresh));
     out.push(section(t("room_title"), h("p", {}, t("room_intro")),
       h("a", { class: "button", id: "room-enter", href: `/cases/${c.id}/room`, "data-link": "" }, t("room_enter"))));
   }
@@ -122,6 +143,7 @@ async function mediatorStep(c, me, box, refresh) {
   const proposals = await intake.mediatorProposals(c.id, { token: me.token }).catch(() => []);
   const open = proposals.find((p) => p.status === "open");
   const card = section(t("mediator_choose"));
+  card.id = "mediator-card";
   if (open) {
     const mine = me.role === "mediator" ? open.mediator_accepted : open[`${me.side}_accepted`];
     card.append(definitionList([
@@ -216,6 +238,7 @@ async function agreementToMediate(c, me, box, refresh) {
   const card = section(t("atm_title"), h("pre", { class: "document" }, atm.text),
     h("p", { class: "muted" }, t("atm_term", { days: atm.term_days })),
     h("p", {}, t("signed_by"), ": ", atm.signed_by.length ? atm.signed_by.map((s) => label("side", s)).join(", ") : t("nobody_yet")));
+  card.id = "atm-card";
   if (!signed) {
     const sign = h("button", { type: "button", id: "atm-sign" }, t("atm_sign"));
     sign.addEventListener("click", busy(sign, box, async () => {
@@ -233,6 +256,7 @@ async function agreementsStep(c, me, box) {
   const list = await agreements.list({ caseId: c.id, token: me.token }).catch(() => ({ items: [] }));
   const items = list.items || list.agreements || [];
   const card = section(t("agreements_title"));
+  card.id = "agreements-card";
   if (items.length) {
     card.append(h("ul", { class: "list" }, items.map((a) => h("li", {},
       h("a", { href: `/cases/${c.id}/agreements/${a.id}`, "data-link": "", dataset: { agreement: a.id } }, t("agreement_named", { version: a.current_version ?? a.version ?? "" })),
@@ -282,7 +306,7 @@ async function createDraft(c, me, language) {
       const rep = c.participants.find((x) => x.role === "representative" && x.represents_id === p.id);
       return { side: p.side, name: p.name, ...(p.id_number ? { identifier: p.id_number } : {}), ...(rep?.name ? { representative: rep.name } : {}) };
     }),
-    subject: t("draft_subject", { category: label("category", c.category), id: c.docket_number || c.id.slice(0, 8) }),
+    subject: t("draft_subject", { category: label("category", c.category), id: c.docket_number || c.reference }),
     obligations: proposals.map(obligationOf),
   };
   if (chosen?.mediator_name) content.mediator = { name: chosen.mediator_name };
@@ -334,7 +358,7 @@ function signIn(caseId) {
       note.textContent = t("signin_sent");
     }
   }));
-  mount(h("h1", {}, t("case_title", { id: caseId.slice(0, 8) })), section(t("signin_title"), h("p", {}, t("signin_intro")),
+  mount(h("h1", {}, caseName(identity.knownReference(caseId))), section(t("signin_title"), h("p", {}, t("signin_intro")),
     h("label", { for: "signin-side" }, t("your_side")), side, h("div", { class: "actions" }, ask), note, box),
     h("p", {}, h("a", { href: "/mediator", "data-link": "" }, t("mediator_sign_in"))));
 }

@@ -3,9 +3,9 @@
 // for a clerk who wants to look.
 import * as agreements from "../api/agreements.js";
 import * as intake from "../api/intake.js";
-import { label, t } from "../i18n.js";
+import { label, lang, t } from "../i18n.js";
 import * as identity from "../identity.js";
-import { busy, field, fmtDateTime, h, mount, problemBox, section } from "../ui.js";
+import { busy, caseName, field, fmtDateTime, h, mount, problemBox, section } from "../ui.js";
 
 export async function courtHome() {
   const me = identity.court();
@@ -42,9 +42,11 @@ export async function courtHome() {
       h("caption", { class: "visually-hidden" }, t("court_cases")),
       h("thead", {}, h("tr", {}, h("th", { scope: "col" }, t("case")), h("th", { scope: "col" }, t("filed_at")), h("th", { scope: "col" }, t("agreements_title")))),
       h("tbody", {}, cases.items.map((c) => h("tr", {},
-        h("td", {}, c.case_id.slice(0, 8)), h("td", {}, fmtDateTime(c.filed_at)),
+        h("td", {}, caseName(c.case_reference)), h("td", {}, fmtDateTime(c.filed_at)),
         h("td", {}, (byCase.get(c.case_id) || []).map((e) => h("div", {},
           label("court_event", e.type), " · ", fmtDateTime(e.occurred_at), " · ",
+          // a criminal case: the article the reconciliation enables (Criminal Code Art. 68)
+          e.legal_effect ? [t("legal_effect"), ": ", e.legal_effect.article[lang()] || e.legal_effect.article.ru, " · "] : null,
           pdfLink(e.agreement_id, me.token)))))))) : h("p", { class: "muted" }, t("no_cases"))),
     out);
 }

@@ -1,136 +1,408 @@
-// Filing a case: who the parties are, what the dispute is about, and where. The eligibility
-// screening runs on filing; the result is explained on the case page in the party's language.
+// Filing a case, one question per page (GOV.UK's "one thing per page", as HMCTS and BC's Civil
+// Resolution Tribunal file claims): a start page, a page per question, "check your answers" with
+// a Change link per answer, then a confirmation page with the case's reference. People file on a
+// phone, get interrupted and come back: the answers so far live in this tab (sessionStorage)
+// through reloads and are forgotten once the case is filed. The eligibility screening runs on
+// filing; its result is explained on the case page in the party's language.
 import { claims } from "../api/http.js";
 import * as intake from "../api/intake.js";
 import * as notifications from "../api/notifications.js";
 import { lang, t } from "../i18n.js";
-import { rememberParty } from "../identity.js";
+import * as identity from "../identity.js";
 import { navigate } from "../router.js";
-import { busy, checkbox, errorSummary, field, h, mount, select, toast } from "../ui.js";
+import { busy, checkbox, errorSummary, field, h, mount, problemBox, select } from "../ui.js";
 
 const CATEGORIES = ["civil", "family", "labour", "commercial", "administrative", "administrative_offence", "criminal"];
 const GRAVITY = ["misdemeanour", "minor", "medium", "grave", "especially_grave"];
 const KINDS = ["natural_person", "legal_entity", "group", "state_body"];
+const JURISDICTIONS = ["KZ", "KG", "EU"];
+const LANGUAGES = [["kk", "Қазақша"], ["ky", "Кыргызча"], ["ru", "Русский"], ["en", "English"]];
+const SIDES = ["claimant", "respondent"]; // the order the filing sends the parties in
 
 // The one rule the services apply to an address (a dotted domain: maria@mail is refused), checked
 // here first so the person hears of it beside the field, not after filing.
 export const EMAIL = /^[^@\s]+@[^@\s.]+(\.[^@\s.]+)+$/;
 
-function partyFields(side) {
-  const name = h("input", { type: "text", name: `${side}_name`, id: `${side}_name`, required: true, autocomplete: side === "claimant" ? "name" : "off" });
-  const kind = select(`${side}_kind`, KINDS.map((k) => [k, t(`kind_${k}`)]), "natural_person");
-  // The other party's language is asked, never assumed to be the claimant's.
-  const languages = [["kk", "Қазақша"], ["ru", "Русский"], ["en", "English"]];
-  const language = side === "claimant"
-    ? select(`${side}_language`, languages, lang())
-    : select(`${side}_language`, [["", t("choose")], ...languages], "");
-  language.id = `${side}_language`;
-  const email = h("input", { type: "email", name: `${side}_email`, id: `${side}_email`, autocomplete: side === "claimant" ? "email" : "off" });
-  const emailHint = side === "claimant" ? t("party_email_hint") : t("other_email_hint");
-  const representative = h("input", { type: "text", name: `${side}_representative` });
-  const needs = h("input", { type: "text", name: `${side}_accessibility`, placeholder: "" });
-  return h("fieldset", {},
-    h("legend", {}, t(`side_${side}`)),
-    field(t("party_name"), name),
-    field(t("party_kind"), kind),
-    field(side === "claimant" ? t("party_language") : t("other_language"), language, side === "claimant" ? null : t("other_language_hint")),
-    field(t("party_email"), email, emailHint),
-    field(t("party_representative"), representative),
-    field(t("party_accessibility"), needs, t("party_accessibility_hint")));
+// -- the answers so far (this tab only) ------------------------------------------------------------
+
+const KEY = "odr.filing";
+const FILED = (caseId) => `odr.filed.${caseId}`; // what the confirmation page says after a reload
+
+function answers() {
+  try { return JSON.parse(sessionStorage.getItem(KEY)) || {}; } catch { return {}; }
 }
 
-function party(form, side) {
-  const v = (n) => form.elements[`${side}_${n}`].value.trim();
-  const body = { side, kind: v("kind"), name: v("name"), language: v("language") };
-  if (v("email")) body.contact = { email: v("email") };
-  if (v("representative")) body.representatives = [{ name: v("representative") }];
-  if (v("accessibility")) body.accessibility_note = v("accessibility");
+function keep(changes) {
+  sessionStorage.setItem(KEY, JSON.stringify({ ...answers(), ...changes }));
+}
+
+// -- controls ------------------------------------------------------------------------------------------
+
+/** A page's one question as its heading and the control's label (GOV.UK's label-as-heading). */
+function question(text, control, hint) {
+  const wrapped = field(text, control, hint);
+  const labelEl = wrapped.querySelector("label");
+  const heading = h("h1", { class: "question-heading" });
+  labelEl.before(heading);
+  heading.append(labelEl);
+  return wrapped;
+}
+
+/** Radios in a fieldset whose legend is the question (the page's heading when ``heading``);
+ * nothing is chosen for the person. */
+function radios(name, options, value, legend, { heading = true, hint } = {}) {
+  const hintEl = hint ? h("p", { class: "hint", id: `${name}-hint` }, hint) : null;
+  return h("fieldset", { id: `${name}-group`, class: "radios", "aria-describedby": hintEl ? hintEl.id : null },
+    h("legend", {}, heading ? h("h1", { class: "question-heading" }, legend) : legend), hintEl,
+    options.map(([v, text]) => h("label", { class: "check" },
+      h("input", { type: "radio", name, value: v, id: `${name}-${v}`, checked: v === value }), " ", text)));
+}
+
+function text(name, value, attrs = {}) {
+  return h("input", { type: "text", name, id: name, value: value || "", ...attrs });
+}
+
+function chosen(form, name) {
+  return form.querySelector(`input[name="${name}"]:checked`)?.value || "";
+}
+
+const need = (ok, target, message) => (ok ? [] : [{ target, message }]);
+const yesNo = [["yes", "yes"], ["no", "no"]];
+
+// -- the questions -------------------------------------------------------------------------------------
+// Each page: what it asks (``build`` from the answers so far), what it keeps (``read``), what must
+// be put right before going on (``check``, the rules the API applies), and its rows on the check
+// page (``rows``). ``required`` names the answers without which the case cannot be filed.
+
+const STEPS = [
+  {
+    id: "where", required: ["jurisdiction"],
+    build: (a) => [radios("jurisdiction", JURISDICTIONS.map((j) => [j, t(`jurisdiction_${j}`)]), a.jurisdiction, t("filing_q_where"))],
+    read: (f) => ({ jurisdiction: chosen(f, "jurisdiction") }),
+    check: (f) => need(chosen(f, "jurisdiction"), f.querySelector("#jurisdiction-group"), t("filing_error_where")),
+    rows: (a) => [[t("jurisdiction"), a.jurisdiction && t(`jurisdiction_${a.jurisdiction}`)]],
+  },
+  {
+    id: "category", required: ["category"],
+    build: (a) => {
+      const group = radios("category", CATEGORIES.map((c) => [c, t(`category_${c}`)]), a.category, t("filing_q_category"));
+      const gravity = field(t("offence_gravity"), select("gravity", GRAVITY.map((g) => [g, t(`gravity_${g}`)]), a.gravity || "minor"));
+      gravity.classList.add("conditional");
+      gravity.hidden = a.category !== "criminal"; // GOV.UK's conditional reveal
+      group.addEventListener("change", () => { gravity.hidden = chosen(group, "category") !== "criminal"; });
+      return [group, gravity];
+    },
+    read: (f) => ({ category: chosen(f, "category"), gravity: f.elements.gravity.value }),
+    check: (f) => need(chosen(f, "category"), f.querySelector("#category-group"), t("filing_error_category")),
+    rows: (a) => [[t("category"), a.category && t(`category_${a.category}`)],
+      a.category === "criminal" && [t("offence_gravity"), t(`gravity_${a.gravity || "minor"}`)]],
+  },
+  {
+    id: "description", required: ["description"],
+    build: (a) => [question(t("description"), h("textarea", { name: "description", id: "description", rows: 8, maxlength: 20000 }, a.description || ""), t("description_hint"))],
+    read: (f) => ({ description: f.elements.description.value.trim() }),
+    check: (f) => need(f.elements.description.value.trim(), f.elements.description, t("error_description")),
+    rows: (a) => [[t("description"), a.description]],
+  },
+  {
+    id: "amount", required: [],
+    build: (a) => [question(t("filing_q_amount"), text("amount", a.amount, { inputmode: "decimal", autocomplete: "off", spellcheck: "false" }), t("amount_hint"))],
+    read: (f) => ({ amount: f.elements.amount.value.trim().replace(",", ".").replace(/\s+/g, "") }),
+    check: (f) => {
+      const v = f.elements.amount.value.trim().replace(",", ".").replace(/\s+/g, "");
+      return need(!v || (/^\d+(\.\d{1,2})?$/.test(v)), f.elements.amount, t("error_amount"));
+    },
+    rows: (a) => [[t("amount"), a.amount ? money(a.amount, currencyOf(a.jurisdiction)) : t("filing_none_given")]],
+  },
+  {
+    id: "others", required: ["affects_third_parties"],
+    build: (a) => [radios("affects_third_parties", yesNo.map(([v]) => [v, t(v)]), a.affects_third_parties,
+      t("filing_q_third_parties"), { hint: t("filing_third_parties_hint") })],
+    read: (f) => ({ affects_third_parties: chosen(f, "affects_third_parties") }),
+    check: (f) => need(chosen(f, "affects_third_parties"), f.querySelector("#affects_third_parties-group"), t("filing_error_third_parties")),
+    rows: (a) => [[t("filing_q_third_parties"), a.affects_third_parties && t(a.affects_third_parties)]],
+  },
+  {
+    id: "you", required: ["claimant_name"], heading: "filing_q_you",
+    build: (a) => partyFields("claimant", a),
+    read: (f) => readParty(f, "claimant"),
+    check: (f) => need(f.elements.claimant_name.value.trim(), f.elements.claimant_name, t("error_claimant_name")),
+    rows: (a) => partyRows("claimant", a),
+  },
+  {
+    id: "your-contact", required: ["claimant_language"], heading: "filing_q_your_contact",
+    build: (a) => contactFields("claimant", a),
+    read: (f) => readContact(f, "claimant"),
+    check: (f) => checkContact(f, "claimant"),
+    rows: (a) => contactRows("claimant", a),
+  },
+  {
+    id: "other-party", required: ["respondent_name"], heading: "filing_q_other_party",
+    build: (a) => partyFields("respondent", a),
+    read: (f) => readParty(f, "respondent"),
+    check: (f) => need(f.elements.respondent_name.value.trim(), f.elements.respondent_name, t("error_respondent_name")),
+    rows: (a) => partyRows("respondent", a),
+  },
+  {
+    id: "their-contact", required: ["respondent_language"], heading: "filing_q_their_contact",
+    build: (a) => contactFields("respondent", a),
+    read: (f) => readContact(f, "respondent"),
+    check: (f) => checkContact(f, "respondent"),
+    rows: (a) => contactRows("respondent", a),
+  },
+  {
+    id: "representatives", required: [], heading: "filing_q_representatives", intro: "filing_representatives_intro",
+    build: (a) => [field(t("filing_your_representative"), text("claimant_representative", a.claimant_representative, { autocomplete: "off" })),
+      field(t("filing_their_representative"), text("respondent_representative", a.respondent_representative, { autocomplete: "off" }))],
+    read: (f) => ({ claimant_representative: f.elements.claimant_representative.value.trim(),
+      respondent_representative: f.elements.respondent_representative.value.trim() }),
+    check: () => [],
+    rows: (a) => [[t("filing_your_representative"), a.claimant_representative || t("filing_none_given")],
+      [t("filing_their_representative"), a.respondent_representative || t("filing_none_given")]],
+  },
+  {
+    id: "needs", required: [], heading: "filing_q_needs", intro: "party_accessibility_hint",
+    build: (a) => [field(t("filing_your_needs"), h("textarea", { name: "claimant_accessibility", id: "claimant_accessibility", maxlength: 1000 }, a.claimant_accessibility || "")),
+      field(t("filing_their_needs"), h("textarea", { name: "respondent_accessibility", id: "respondent_accessibility", maxlength: 1000 }, a.respondent_accessibility || ""))],
+    read: (f) => ({ claimant_accessibility: f.elements.claimant_accessibility.value.trim(),
+      respondent_accessibility: f.elements.respondent_accessibility.value.trim() }),
+    check: () => [],
+    rows: (a) => [[t("filing_your_needs"), a.claimant_accessibility || t("filing_none_given")],
+      [t("filing_their_needs"), a.respondent_accessibility || t("filing_none_given")]],
+  },
+];
+
+function partyFields(side, a) {
+  const name = text(`${side}_name`, a[`${side}_name`], { autocomplete: side === "claimant" ? "name" : "off", spellcheck: "false" });
+  const kind = select(`${side}_kind`, KINDS.map((k) => [k, t(`kind_${k}`)]), a[`${side}_kind`] || "natural_person");
+  return [field(t("party_name"), name), field(t("party_kind"), kind)];
+}
+
+function readParty(f, side) {
+  return { [`${side}_name`]: f.elements[`${side}_name`].value.trim(), [`${side}_kind`]: f.elements[`${side}_kind`].value };
+}
+
+function partyRows(side, a) {
+  return [[t("party_name"), a[`${side}_name`]], [t("party_kind"), t(`kind_${a[`${side}_kind`] || "natural_person"}`)]];
+}
+
+function contactFields(side, a) {
+  // The other party's language is asked, never assumed to be the claimant's.
+  const language = side === "claimant"
+    ? select(`${side}_language`, LANGUAGES, a.claimant_language || lang())
+    : select(`${side}_language`, [["", t("choose")], ...LANGUAGES], a.respondent_language || "");
+  language.id = `${side}_language`;
+  const email = h("input", { type: "email", name: `${side}_email`, id: `${side}_email`, value: a[`${side}_email`] || "",
+    autocomplete: side === "claimant" ? "email" : "off", spellcheck: "false" });
+  return [
+    field(side === "claimant" ? t("party_language") : t("other_language"), language, side === "claimant" ? null : t("other_language_hint")),
+    field(t("filing_email_optional"), email, side === "claimant" ? t("party_email_hint") : t("other_email_hint")),
+  ];
+}
+
+function readContact(f, side) {
+  return { [`${side}_language`]: f.elements[`${side}_language`].value, [`${side}_email`]: f.elements[`${side}_email`].value.trim() };
+}
+
+function checkContact(f, side) {
+  const email = f.elements[`${side}_email`].value.trim();
+  return [
+    ...need(f.elements[`${side}_language`].value, f.elements[`${side}_language`], t(side === "claimant" ? "filing_error_your_language" : "error_language")),
+    ...need(!email || EMAIL.test(email), f.elements[`${side}_email`], t("error_email")),
+  ];
+}
+
+function contactRows(side, a) {
+  const named = Object.fromEntries(LANGUAGES);
+  return [[side === "claimant" ? t("party_language") : t("other_language"), named[a[`${side}_language`]]],
+    [t("party_email"), a[`${side}_email`] || t("filing_none_given")]];
+}
+
+const CURRENCY = { KZ: "KZT", KG: "KGS", EU: "EUR" };
+const currencyOf = (jurisdiction) => CURRENCY[jurisdiction] || "EUR";
+
+/** An amount as the reader writes money (150 000,00 ₸); Kazakh uses the Russian number form, as ui.js's dates do. */
+function money(value, currency) {
+  return new Intl.NumberFormat(lang() === "en" ? "en-GB" : "ru-RU", { style: "currency", currency, currencyDisplay: "narrowSymbol" }).format(Number(value));
+}
+
+const stepById = (id) => STEPS.find((s) => s.id === id);
+const missing = (a) => STEPS.find((s) => s.required.some((name) => !a[name]));
+
+// -- pages ---------------------------------------------------------------------------------------------
+
+/** /file: what filing asks for, and where to start (or go on, if answers are kept in this tab). */
+export function fileCase() {
+  const a = answers();
+  const started = Object.keys(a).length > 0;
+  const next = started ? (missing(a)?.id || "check") : STEPS[0].id;
+  mount(h("h1", {}, t("file_title")), h("p", {}, t("file_intro")),
+    h("p", {}, t("filing_you_need")),
+    h("ul", {}, ["filing_need_dispute", "filing_need_parties", "filing_need_contact"].map((k) => h("li", {}, t(k)))),
+    h("p", { class: "muted" }, t("filing_kept_note")),
+    h("a", { class: "button start", id: "file-start", href: `/file/${next}`, "data-link": "", role: "button" },
+      started ? t("filing_continue_where_left") : t("filing_start")));
+}
+
+let pending = null; // problems the service found, shown on the page they belong to: { step, items }
+
+/** /file/<step>: one question; /file/check: the check-your-answers page. */
+export function fileStep(stepId) {
+  if (stepId === "check") return checkAnswers();
+  const step = stepById(stepId);
+  if (!step) return navigate("/file", { replace: true });
+  const changing = new URLSearchParams(location.search).has("change");
+  const index = STEPS.indexOf(step);
+  const back = changing ? "/file/check" : (index ? `/file/${STEPS[index - 1].id}` : "/file");
+  const summary = errorSummary();
+  const a = answers();
+  const go = h("button", { type: "submit", id: "file-continue" }, t("filing_continue"));
+  const form = h("form", { novalidate: true, class: "question-page" },
+    step.heading && h("h1", {}, t(step.heading)), step.intro && h("p", { class: "hint" }, t(step.intro)),
+    step.build(a), h("div", { class: "actions" }, go));
+  // Keep answers as they are typed: a reload, or the phone's browser dropping the tab, loses nothing.
+  form.addEventListener("input", () => keep(step.read(form)));
+  form.addEventListener("change", () => keep(step.read(form)));
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    keep(step.read(form));
+    const problems = step.check(form);
+    if (problems.length) return summary.showFields(problems);
+    // From "check your answers" back to it (which sends the person on to any question still open).
+    navigate(changing || index === STEPS.length - 1 ? "/file/check" : `/file/${STEPS[index + 1].id}`);
+  });
+  mount(h("a", { href: back, class: "back-link", "data-link": "" }, t("filing_back")),
+    h("p", { class: "caption" }, t("filing_step_of", { n: index + 1, total: STEPS.length })),
+    summary, form);
+  if (pending?.step === step.id) {
+    const items = pending.items.map(({ name, message }) => ({ target: form.querySelector(`#${name}-group`) || form.elements[name], message }))
+      .filter((i) => i.target);
+    pending = null;
+    if (items.length) summary.showFields(items);
+  }
+}
+
+/** Every answer with a Change link, the consent, and the button that files the case. */
+function checkAnswers() {
+  const a = answers();
+  const gap = missing(a);
+  if (gap) return navigate(`/file/${gap.id}`, { replace: true }); // arrived here before answering everything
+  const summary = errorSummary();
+  const groups = [["filing_section_dispute", ["where", "category", "description", "amount", "others"]],
+    ["filing_section_you", ["you", "your-contact"]], ["filing_section_other_party", ["other-party", "their-contact"]],
+    ["filing_section_help", ["representatives", "needs"]]];
+  const submit = h("button", { type: "submit", id: "file-submit" }, t("file_submit"));
+  const consent = checkbox(t("consent_to_mediate"), { name: "consent", id: "filing-consent", required: true });
+  const form = h("form", { novalidate: true },
+    h("h2", {}, t("filing_send_title")), h("p", {}, t("filing_send_intro")),
+    h("div", { class: "field" }, consent), h("div", { class: "actions" }, submit));
+  form.addEventListener("submit", busy(submit, summary, async () => {
+    if (!form.elements.consent.checked) return summary.showFields([{ target: form.elements.consent, message: t("consent_required") }]);
+    try {
+      await send(answers());
+    } catch (error) {
+      if (String(error?.problem?.type || "").endsWith("/case-ineligible") && error.problem.rules?.length) {
+        return summary.showFields([], error.problem.rules.map((r) => r.explanation)); // why, in the filer's language
+      }
+      if (!showWhereItBelongs(error)) throw error; // the summary on this page tells the rest
+    }
+  }));
+  mount(h("a", { href: `/file/${STEPS[STEPS.length - 1].id}`, class: "back-link", "data-link": "" }, t("filing_back")),
+    h("h1", {}, t("filing_check_title")), summary,
+    groups.map(([title, ids]) => h("section", { class: "check-answers" }, h("h2", {}, t(title)),
+      h("dl", { class: "summary-list" }, ids.flatMap((id) => stepById(id).rows(a).filter(Boolean).map(([key, value]) =>
+        h("div", { class: "summary-row", dataset: { step: id } },
+          h("dt", {}, key), h("dd", { class: "pre-wrap wrap-anywhere" }, value || "—"),
+          h("dd", { class: "summary-action" }, h("a", { href: `/file/${id}?change=1`, "data-link": "" },
+            t("filing_change"), h("span", { class: "visually-hidden" }, ` ${key}`))))))))),
+    form);
+}
+
+async function send(a) {
+  const body = {
+    jurisdiction: a.jurisdiction, category: a.category, description: a.description,
+    affects_third_parties: a.affects_third_parties === "yes", language: lang(),
+    parties: SIDES.map((side) => party(a, side)),
+  };
+  if (body.category === "criminal") {
+    body.offence = { gravity: a.gravity || "minor" };
+    // a criminal case's parties are named by procedural role: the filer is the victim
+    body.parties = body.parties.map((p) => ({ ...p, side: p.side === "claimant" ? "victim" : "suspect" }));
+  }
+  if (a.amount) body.amount = { value: a.amount, currency: currencyOf(body.jurisdiction) };
+  const filed = await intake.fileCase(body);
+  identity.rememberParty(filed.case.id, filed.access_token, { side: "claimant", reference: filed.case.reference });
+  const saved = await saveContact(filed.access_token, a.claimant_email || "");
+  sessionStorage.setItem(FILED(filed.case.id), JSON.stringify({ email: a.claimant_email || "", saved }));
+  sessionStorage.removeItem(KEY);
+  navigate(`/cases/${filed.case.id}/filed`, { replace: true });
+}
+
+function party(a, side) {
+  const body = { side, kind: a[`${side}_kind`] || "natural_person", name: a[`${side}_name`], language: a[`${side}_language`] };
+  if (a[`${side}_email`]) body.contact = { email: a[`${side}_email`] };
+  if (a[`${side}_representative`]) body.representatives = [{ name: a[`${side}_representative`] }];
+  if (a[`${side}_accessibility`]) body.accessibility_note = a[`${side}_accessibility`];
   return body;
 }
 
-const SIDES = ["claimant", "respondent"]; // the order the form sends the parties in
-
-/** The form's answer to a validation problem's field path: which control, and what to do. */
-function fieldFor(form) {
-  const byPath = whatToFix(form);
-  return (loc, type) => {
-    const found = byPath(loc);
-    if (found && /too_long/.test(type || "")) found.message = t("error_too_long");
-    return found;
-  };
+/** A validation problem from the service, shown on the question it is about (the page opens with
+ * the summary and the message beside the field); false when the problem names no question. */
+function showWhereItBelongs(error) {
+  const found = (error?.problem?.errors || []).map((e) => whatToFix((e.loc || []).filter((p) => p !== "body"), e.type)).filter(Boolean);
+  if (!found.length) return false;
+  const step = found[0].step;
+  pending = { step, items: found.filter((f) => f.step === step) };
+  navigate(`/file/${step}?change=1`);
+  return true;
 }
 
-function whatToFix(form) {
-  return (loc) => {
-    const [first, index, second, third] = loc;
-    if (first === "description") return { target: form.elements.description, message: t("error_description") };
-    if (first === "amount") return { target: form.elements.amount, message: t("error_amount") };
-    if (first === "parties" && SIDES[index]) {
-      const side = SIDES[index];
-      if (second === "name") return { target: form.elements[`${side}_name`], message: t(`error_${side}_name`) };
-      if (second === "language") return { target: form.elements[`${side}_language`], message: t("error_language") };
-      if (second === "contact" && third === "email") return { target: form.elements[`${side}_email`], message: t("error_email") };
-      if (second === "representatives") return { target: form.elements[`${side}_representative`], message: t("error_representative") };
-      if (second === "accessibility_note") return { target: form.elements[`${side}_accessibility`], message: t("error_too_long") };
-    }
-    return null;
-  };
-}
-
-/** What the person must fix before the form is sent: the same rules the API applies. */
-function check(form) {
-  const f = form.elements;
-  const found = [];
-  if (!f.description.value.trim()) found.push({ target: f.description, message: t("error_description") });
-  for (const side of SIDES) {
-    if (!f[`${side}_name`].value.trim()) found.push({ target: f[`${side}_name`], message: t(`error_${side}_name`) });
-    if (!f[`${side}_language`].value) found.push({ target: f[`${side}_language`], message: t("error_language") });
-    const email = f[`${side}_email`].value.trim();
-    if (email && !EMAIL.test(email)) found.push({ target: f[`${side}_email`], message: t("error_email") });
+function whatToFix(loc, type) {
+  const [first, index, second, third] = loc;
+  const long = /too_long/.test(type || "");
+  if (first === "description") return { step: "description", name: "description", message: long ? t("error_too_long") : t("error_description") };
+  if (first === "amount") return { step: "amount", name: "amount", message: t("error_amount") };
+  if (first === "parties" && SIDES[index]) {
+    const side = SIDES[index];
+    const mine = side === "claimant";
+    if (second === "name") return { step: mine ? "you" : "other-party", name: `${side}_name`, message: long ? t("error_too_long") : t(`error_${side}_name`) };
+    if (second === "language") return { step: mine ? "your-contact" : "their-contact", name: `${side}_language`, message: t("error_language") };
+    if (second === "contact" && third === "email") return { step: mine ? "your-contact" : "their-contact", name: `${side}_email`, message: t("error_email") };
+    if (second === "representatives") return { step: "representatives", name: `${side}_representative`, message: long ? t("error_too_long") : t("error_representative") };
+    if (second === "accessibility_note") return { step: "needs", name: `${side}_accessibility`, message: t("error_too_long") };
   }
-  if (f.amount.value && !(Number(f.amount.value) >= 0)) found.push({ target: f.amount, message: t("error_amount") });
-  if (!f.consent.checked) found.push({ target: f.consent, message: t("consent_required") });
-  return found;
+  return null;
 }
 
-export function fileCase() {
-  const summary = errorSummary();
-  const category = select("category", CATEGORIES.map((c) => [c, t(`category_${c}`)]), "civil");
-  const gravity = select("gravity", GRAVITY.map((g) => [g, t(`gravity_${g}`)]), "minor");
-  const gravityField = field(t("offence_gravity"), gravity);
-  gravityField.hidden = true;
-  category.addEventListener("change", () => { gravityField.hidden = category.value !== "criminal"; });
-  const submit = h("button", { type: "submit", id: "file-submit" }, t("file_submit"));
-  const consent = checkbox(t("consent_to_mediate"), { name: "consent", id: "filing-consent", required: true });
-  const form = h("form", { class: "card", novalidate: true },
-    field(t("jurisdiction"), select("jurisdiction", [["KZ", t("jurisdiction_KZ")], ["EU", t("jurisdiction_EU")]], "KZ")),
-    field(t("category"), category),
-    gravityField,
-    field(t("description"), h("textarea", { name: "description", id: "description", required: true, maxlength: 20000 }), t("description_hint")),
-    field(t("amount"), h("input", { type: "number", name: "amount", id: "amount", min: 0, step: "0.01" }), t("amount_hint")),
-    checkbox(t("affects_third_parties"), { name: "affects_third_parties" }),
-    h("div", { class: "grid two" }, partyFields("claimant"), partyFields("respondent")),
-    h("div", { class: "field" }, consent),
-    h("div", { class: "actions" }, submit));
-  summary.fieldFor = fieldFor(form);
-  form.addEventListener("submit", busy(submit, summary, async () => {
-    const f = form.elements;
-    const problems = check(form);
-    if (problems.length) return summary.showFields(problems);
-    const body = {
-      jurisdiction: f.jurisdiction.value, category: f.category.value, description: f.description.value.trim(),
-      affects_third_parties: f.affects_third_parties.checked, language: lang(),
-      parties: SIDES.map((side) => party(form, side)),
-    };
-    if (body.category === "criminal") body.offence = { gravity: f.gravity.value };
-    if (f.amount.value) body.amount = { value: f.amount.value, currency: body.jurisdiction === "KZ" ? "KZT" : "EUR" };
-    const filed = await intake.fileCase(body);
-    rememberParty(filed.case.id, filed.access_token, { side: "claimant" });
-    const saved = await saveContact(filed.access_token, f.claimant_email.value.trim());
-    navigate(`/cases/${filed.case.id}`);
-    if (!saved) toast(t("contact_not_saved"));
-  }));
-  mount(h("h1", {}, t("file_title")), h("p", {}, t("file_intro")), summary, form);
+// -- after filing ----------------------------------------------------------------------------------------
+
+/** /cases/<id>/filed: GOV.UK's confirmation page: the reference to quote, the receipt email, and
+ * what happens next. */
+export async function filed(caseId) {
+  const me = identity.forCase(caseId);
+  if (!me) return navigate(`/cases/${caseId}`, { replace: true });
+  const box = problemBox();
+  let c = null;
+  try {
+    c = await intake.getCase(caseId, { token: me.token, lang: lang() });
+  } catch (error) {
+    box.show(error);
+  }
+  let kept = {};
+  try { kept = JSON.parse(sessionStorage.getItem(FILED(caseId))) || {}; } catch { /* nothing kept */ }
+  const reference = c?.reference || caseId.slice(0, 8);
+  const receipt = kept.email && kept.saved !== false
+    ? t("filed_receipt_sent", { email: kept.email })
+    : kept.email ? t("contact_not_saved") : t("filed_no_email");
+  mount(
+    h("div", { class: "panel", id: "filed-panel" },
+      h("h1", {}, t("filed_title")),
+      h("p", {}, t("filed_reference_label")), h("p", { class: "reference", id: "filed-reference" }, reference)),
+    box,
+    h("p", { id: "filed-receipt" }, receipt),
+    h("h2", {}, t("filed_next_title")),
+    h("ol", { class: "next-steps" }, ["filed_next_invite", "filed_next_answer", "filed_next_screening"].map((k) => h("li", {}, t(k)))),
+    h("div", { class: "actions" }, h("a", { class: "button", id: "filed-continue", href: `/cases/${caseId}`, "data-link": "" }, t("filed_go_to_case"))));
 }
 
 /** Where notices go: the notifications service keeps each person's own contact, set with their

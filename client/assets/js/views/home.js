@@ -2,18 +2,20 @@
 // invitation link, sign in as a mediator or a court).
 import * as intake from "../api/intake.js";
 import { label, t } from "../i18n.js";
-import { myCases } from "../identity.js";
+import { myCases, noteReference } from "../identity.js";
 import { navigate } from "../router.js";
-import { field, h, mount, section } from "../ui.js";
+import { caseName, field, h, mount, section } from "../ui.js";
 
 export async function home() {
   const cases = myCases();
   const list = h("ul", { class: "list" });
   for (const c of cases) {
-    const item = h("li", {}, h("a", { href: `/cases/${c.caseId}`, "data-link": "" }, t("case_short", { id: c.caseId.slice(0, 8) })),
-      " ", h("span", { class: "muted" }, label("side", c.side)));
+    const name = h("a", { href: `/cases/${c.caseId}`, "data-link": "" }, caseName(c.reference));
+    const item = h("li", {}, name, " ", h("span", { class: "muted" }, label("side", c.side)));
     list.append(item);
     intake.getCase(c.caseId, { token: c.token }).then((view) => {
+      name.textContent = caseName(view.reference);
+      noteReference(c.caseId, view.reference);
       item.append(" — ", h("span", { class: "status" }, label("status", view.status)));
     }).catch(() => {});
   }

@@ -32,7 +32,7 @@ export async function invitation(token) {
     }
     const answered = await intake.answerInvitation(token, { decision, textVersion: view.consent_text_version, language: lang() });
     if (answered.access_token) {
-      rememberParty(view.case_id, answered.access_token, { side: view.side });
+      rememberParty(view.case_id, answered.access_token, { side: view.side, reference: view.case_reference });
       const saved = await saveContact(answered.access_token, email.value.trim());
       navigate(`/cases/${view.case_id}`, { replace: true });
       if (!saved) toast(t("contact_not_saved"));
@@ -45,6 +45,7 @@ export async function invitation(token) {
   mount(
     h("h1", {}, t("invitation_title")), summary,
     section(t("invitation_what"), definitionList([
+      view.case_reference && [t("case"), view.case_reference],
       [t("category"), label("category", view.category)],
       [t("jurisdiction"), label("jurisdiction", view.jurisdiction)],
       [t("your_side"), label("side", view.side)],

@@ -3,7 +3,7 @@
 import * as intake from "../api/intake.js";
 import { label, lang, t } from "../i18n.js";
 import * as identity from "../identity.js";
-import { busy, field, h, mount, problemBox, section } from "../ui.js";
+import { busy, caseName, field, h, mount, problemBox, section } from "../ui.js";
 
 export async function mediatorHome() {
   const me = identity.mediator();
@@ -19,9 +19,10 @@ export async function mediatorHome() {
   for (const p of proposals) if (!cases.has(p.case_id)) cases.set(p.case_id, p);
   const rows = [];
   for (const [caseId, p] of cases) {
-    const row = h("li", {}, h("a", { href: `/cases/${caseId}`, "data-link": "" }, t("case_short", { id: caseId.slice(0, 8) })),
-      " — ", h("span", {}, label("proposal_status", p.status)));
+    const name = h("a", { href: `/cases/${caseId}`, "data-link": "" }, caseName(null));
+    const row = h("li", {}, name, " — ", h("span", {}, label("proposal_status", p.status)));
     intake.getCase(caseId, { token: me.token, lang: lang() }).then((c) => {
+      name.textContent = caseName(c.reference);
       row.append(" · ", h("span", { class: "status" }, label("status", c.status)), " · ", label("category", c.category));
       if (c.safeguards && c.safeguards.length) row.append(" · ", h("strong", {}, t("safeguards"), ": ", c.safeguards.map((s) => label("safeguard", s)).join(", ")));
     }).catch(() => {});

@@ -12,9 +12,10 @@ import { label, t } from "../i18n.js";
 import * as identity from "../identity.js";
 import { navigate } from "../router.js";
 import { RoomConnection } from "../room-connection.js";
-import { h, mount, problemBox, section, toast } from "../ui.js";
+import { fmtDateTime, h, mount, problemBox, section, toast } from "../ui.js";
 import { Video } from "../video.js";
 import { OffersPanel } from "./offers-panel.js";
+import { loadCalendar, nextSittingLine } from "./sittings.js";
 
 export async function room(caseId) {
   const me = identity.forCase(caseId);
@@ -22,9 +23,10 @@ export async function room(caseId) {
   const box = problemBox();
   let info;
   let theCase;
+  let calendar;
   try {
-    [info, theCase] = await Promise.all([sessions.room(caseId, { token: me.token }),
-      intake.getCase(caseId, { token: me.token })]);
+    [info, theCase, calendar] = await Promise.all([sessions.room(caseId, { token: me.token }),
+      intake.getCase(caseId, { token: me.token }), loadCalendar(caseId, me)]);
   } catch (error) {
     box.show(error);
     mount(h("h1", {}, t("room_title")), box);
@@ -36,13 +38,14 @@ export async function room(caseId) {
     const timer = setTimeout(() => { if (location.pathname.endsWith("/room")) room(caseId); }, 2000);
     return () => clearTimeout(timer);
   }
-  const view = new RoomView({ caseId, me, theCase, mode: info.mode });
+  const view = new RoomView({ caseId, me, theCase, mode: info.mode, calendar });
   return await view.start();
 }
 
 class RoomView {
-  constructor({ caseId, me, theCase, mode }) {
+  constructor({ caseId, me, theCase, mode, calendar }) {
     this.caseId = caseId;
+    this.calendar = calendar; // the next sitting: the waiting room says when it starts
     this.me = me;
     this.mediator = me.role === "mediator";
     this.names = new Map(theCase.participants.map((p) => [p.id, { name: p.name || label("side", p.side), side: p.side, role: p.role }]));
@@ -76,7 +79,7 @@ class RoomView {
       container: this.videoBox, me: this.me, who: (id) => this.who(id) });
     await this.video.loadConfig();
     this.conn.open();
-    return () => { this.video.dispose(); this.conn.close(); clearTimeout(this.bannerTimer); document.getElementById("connection").hidden = true; };
+    return () => { this.video.dispose(); this.conn.close(); clearTimeout(this.bannerTimer); document.getElementById("connection").hidden = true; clearTimeout(this.sittingTimer); };
   }
 
   // -- layout ---------------------------------------------------------------------------------
@@ -101,7 +104,7 @@ class RoomView {
       this.offers.element,
       section(t("video_title"), this.videoBox));
     this.console = this.mediator ? h("aside", { class: "card", id: "console", "aria-label": t("console") }) : null;
-    mount(h("h1", {}, t("room_title")),
+    mount(h("h1", {}, t("room_title")), this.calendar ? nextSittingLine(this.calendar) : null,
       h("div", { class: `room${this.mediator ? " with-console" : ""}` }, main, this.console),
       h("p", {}, h("a", { href: `/cases/${this.caseId}`, "data-link": "" }, t("back_to_case"))));
     this.render();
@@ -389,7 +392,7 @@ class RoomView {
     let text;
     if (kind === "joint") text = t("where_joint");
     else if (kind === "caucus") text = this.mediator ? t("where_caucus_mediator", { side: label("side", loc.split(":")[1]) }) : t("where_caucus");
-    else text = this.status === "ended" ? t("where_ended") : t("where_waiting");
+    else text = this.status === "ended" ? t("where_ended") : this.waitingText();
     const alone = kind !== "waiting" && this.status === "live" && ![...this.members].some((id) => id !== this.me.subject);
     this.where.replaceChildren(...[h("span", { class: "icon", "aria-hidden": "true" }, kind === "joint" ? "●" : kind === "caucus" ? "◆" : "◌"), h("span", {}, text),
       this.video?.local && !alone ? h("span", { class: "media-line", id: "where-media" }, this.video.audience()) : null].filter(Boolean));
@@ -428,6 +431,17 @@ class RoomView {
     else key = kind === "caucus" ? "now_party_caucus" : "now_party_joint";
     this.whatNow.dataset.now = key;
     this.whatNow.textContent = t(key);
+  }
+
+  /** Before the next sitting's time the waiting room says when it starts (in the case's zone), and
+   * at that time it opens: the words change to the usual ones without a reload. */
+  waitingText() {
+    const next = this.calendar?.next_sitting;
+    const starts = next ? new Date(next.starts_at).getTime() : 0;
+    if (!next || starts <= Date.now()) return t("where_waiting");
+    clearTimeout(this.sittingTimer);
+    this.sittingTimer = setTimeout(() => this.render(), Math.min(starts - Date.now() + 500, 2 ** 31 - 1));
+    return t("sitting_room_starts", { when: fmtDateTime(next.starts_at, this.calendar.time_zone) });
   }
 
   renderMessages(channel) {

@@ -1,7 +1,7 @@
 """bilingual agreement language (kk-ru)
 
 Revision ID: b7e3c1d2a9f0
-Revises: 101f3f028f1c
+Revises: case_reference_on_case_refs
 Create Date: 2026-11-29 21:40:00
 """
 from typing import Sequence, Union
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 
 revision: str = 'b7e3c1d2a9f0'
-down_revision: Union[str, None] = '101f3f028f1c'
+down_revision: Union[str, None] = 'case_reference_on_case_refs'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
