@@ -164,7 +164,7 @@ async def main(args) -> dict:
         {"document_hash": "0" * 64, "sealed_at": datetime.now(timezone.utc).isoformat()})}
     t0 = time.perf_counter()
     for _ in range(5):
-        render_pdf(sealed, verify_hint="POST /agreements/verify")
+        render_pdf(sealed, verify_url="https://odr.example/verify/" + "0" * 64)
     pdf_ms = (time.perf_counter() - t0) / 5 * 1000
 
     out = {"database": url.split(":")[0], "docs_per_variant": args.docs * args.rounds, "pdf_render_ms": pdf_ms}

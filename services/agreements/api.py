@@ -6,9 +6,10 @@ from __future__ import annotations
 import json
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
 
 from shared.auth import Principal, require_roles
+from shared.config import ConfigurationError
 from shared.deps import runtime, unit_of_work
 from shared.params import PositiveInt
 from shared.problems import Problem
@@ -22,7 +23,8 @@ from .signing import NcaNotConfigured, ncalayer_url
 from .schemas import (AcceptedProposalList, Acknowledgement, AgreementList, AgreementView, AuditView, CommentCreate,
                       CommentList, CommentView, CourtCaseList, CourtDecisionIn, CourtDecisionView, DiffView,
                       DraftCreate, DraftEdit, Feed, MaintenanceReport, ObligationList, ObligationStatus, SealedDocument,
-                      SealKeys, SignatureRequest, SignIn, Validation, VerificationResult, VersionList, VersionView)
+                      SealKeys, SealLookup, SignatureRequest, SignIn, Validation, VerificationResult, VersionList,
+                      VersionView)
 
 router = APIRouter()
 Member = Annotated[Principal, Depends(require_roles("party", "mediator", "admin"))]
@@ -48,13 +50,13 @@ async def list_templates() -> dict:
 
 
 @router.get("/templates/{code}/{category}", tags=["drafting"])
-async def get_template(code: str, category: str, language: Annotated[str, Query(pattern="^(kk|ky|ru|en)$")] = "ru") -> dict:
+async def get_template(code: str, category: str, language: Annotated[str, Query(pattern="^(kk|ky|ru|en|kk-ru)$")] = "ru") -> dict:
     """A template's default texts and the jurisdiction's required content, with citations."""
     rules = jurisdiction(code)
     return {"jurisdiction": code, "category": category, "language": language,
             "template": template(code, category, language), "source": rules.source,
-            "required": [{"code": r.code, "citation": r.citation, "message": r.message.get(language)}
-                         for r in rules.required]}
+            "required": [{"code": r.code, "citation": r.citation,
+                          "message": " / ".join(r.message[p] for p in language.split("-"))} for r in rules.required]}
 
 
 # -- drafting -------------------------------------------------------------------------------------
@@ -136,10 +138,23 @@ async def request_signatures(agreement_id: str, body: SignatureRequest, principa
 
 
 @router.post("/agreements/{agreement_id}/signatures", response_model=AgreementView, tags=["signing"])
-async def sign(agreement_id: str, body: SignIn, principal: Member, uow: UoW, ctx: Ctx) -> AgreementView:
+async def sign(agreement_id: str, body: SignIn, request: Request, principal: Member, uow: UoW,
+               ctx: Ctx) -> AgreementView:
     """Sign the version open for signature, naming its hash. The last signature executes and
     seals the agreement."""
-    return await service.sign(uow, ctx, principal=principal, agreement_id=agreement_id, body=body)
+    return await service.sign(uow, ctx, principal=principal, agreement_id=agreement_id, body=body,
+                              base_url=public_base(request, ctx))
+
+
+def public_base(request: Request, ctx) -> str:
+    """The platform's address as people reach it, for the verification link on the PDF:
+    ``ODR_PUBLIC_URL``, else (dev mode, or a deployment that has not set it: signing must not fail
+    for it) the scheme and Host this request came to."""
+    here = f"{request.url.scheme}://{request.headers.get('host', request.url.netloc)}"
+    try:
+        return ctx.settings.link_base(request_base=here)
+    except ConfigurationError:
+        return here
 
 
 @router.post("/agreements/{agreement_id}/signatures/withdraw", response_model=AgreementView, tags=["signing"])
@@ -195,6 +210,13 @@ async def verify(request: Request, uow: UoW, ctx: Ctx) -> VerificationResult:
     except ValueError:
         raise Problem(422, "invalid-json", "the body is not JSON") from None
     return await verification.verify_sealed(uow.session, ctx.signer, sealed, qualified=ctx.qualified)
+
+
+@router.get("/verify/{document_hash}", response_model=SealLookup, tags=["verification"])
+async def verification_link(document_hash: Annotated[str, Path(pattern=r"^[0-9a-f]{64}$")], uow: UoW) -> SealLookup:
+    """Public: what the link printed on a signed PDF asks (the client's ``/verify/{hash}`` page):
+    whether this platform sealed a document with this hash, when, and who signed (by role)."""
+    return await verification.lookup(uow.session, document_hash)
 
 
 @router.get("/seal/keys", response_model=SealKeys, tags=["verification"])

@@ -14,18 +14,24 @@ import hashlib
 import json
 import uuid
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
+from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
 import rfc8785
+from babel.dates import format_date
+from babel.numbers import format_decimal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from shared.problems import Problem
 
 TEMPLATES = Path(__file__).parent / "templates"
-Language = Literal["kk", "ky", "ru", "en"]
+# The language the parties chose for the agreement (not the mediator's interface language); "kk-ru"
+# is the bilingual text: every heading and template clause in Kazakh, then in Russian.
+Language = Literal["kk", "ky", "ru", "en", "kk-ru"]
+LANGUAGES: tuple[str, ...] = ("kk", "ky", "ru", "en", "kk-ru")
 Side = Literal["claimant", "respondent"]
 SIDES: tuple[str, ...] = ("claimant", "respondent")
 
@@ -161,6 +167,20 @@ class Jurisdiction:
     source: str
     required: tuple[Requirement, ...]
     labels: dict[str, dict[str, str]]
+    name: dict[str, str]
+
+    def labels_for(self, language: str) -> dict[str, str]:
+        """The headings in the agreement's language; for a bilingual text each in both."""
+        parts = languages_of(language)
+        if len(parts) == 1:
+            return self.labels[parts[0]]
+        return {k: " / ".join(dict.fromkeys(self.labels[p].get(k, v) for p in parts))
+                for k, v in self.labels[parts[0]].items()}
+
+
+def languages_of(language: str) -> list[str]:
+    """The single languages of an agreement language: "kk-ru" -> ["kk", "ru"]."""
+    return language.split("-")
 
 
 def _read(path: Path) -> dict:
@@ -178,7 +198,7 @@ def jurisdiction(code: str) -> Jurisdiction:
     if isinstance(labels, str):  # reuse another jurisdiction's headings
         labels = jurisdiction(labels).labels
     return Jurisdiction(code=code, time_zone=raw["time_zone"], retention_days=int(raw["retention_days"]),
-                        source=raw["source"], labels=labels,
+                        source=raw["source"], labels=labels, name=raw.get("name", {}),
                         required=tuple(Requirement(**{k: r[k] for k in ("code", "check", "citation", "message")})
                                        for r in raw["required"]))
 
@@ -203,9 +223,31 @@ def template(code: str, category: str, language: str) -> dict[str, str]:
     if category.startswith("_") or not category.replace("_", "").isalnum() or not path.exists():
         raise Problem(422, "no-template", f"there is no {code} template for the category {category!r}")
     languages = _read(path)["languages"]
-    if language not in languages:
+    parts = languages_of(language)
+    if language not in LANGUAGES or any(p not in languages for p in parts):
         raise Problem(422, "no-template", f"the {code} {category} template has no {language!r} text")
-    return dict(languages[language])
+    if len(parts) == 1:
+        return dict(languages[language])
+    # bilingual: each clause in every language, one after the other; headings side by side
+    out: dict = {}
+    for k, first in languages[parts[0]].items():
+        if isinstance(first, dict):
+            out[k] = {h: " / ".join(dict.fromkeys(languages[p].get(k, {}).get(h, v) for p in parts))
+                      for h, v in first.items()}
+        else:
+            out[k] = ("\n" if k == "title" else "\n\n").join(languages[p][k] for p in parts if languages[p].get(k))
+    return out
+
+
+ONLINE = {"kk": "онлайн-медиация", "ky": "онлайн медиация", "ru": "онлайн-медиация", "en": "online mediation"}
+
+
+def default_place(code: str, language: str) -> str | None:
+    """Where an online agreement is made, unless the mediator writes a city: the jurisdiction and
+    that it was made online (Law No. 401-IV Art. 27 wants the place stated)."""
+    name = jurisdiction(code).name
+    parts = [f"{name[p]}, {ONLINE.get(p, ONLINE['ru'])}" for p in languages_of(language) if name.get(p)]
+    return " / ".join(dict.fromkeys(parts)) or None
 
 
 def category_labels(code: str, category: str, language: str) -> dict[str, str]:
@@ -218,13 +260,48 @@ def category_labels(code: str, category: str, language: str) -> dict[str, str]:
 
 def from_template(code: str, category: str, language: str, given: AgreementContent | None) -> AgreementContent:
     """A new draft: the template's title and default clauses (a criminal case's reconciliation
-    template also its subject and harm-compensation terms), overridden by whatever was given."""
+    template also its subject and harm-compensation terms) and the place, overridden by whatever
+    was given."""
     base = template(code, category, language)
     content = given.model_copy() if given else AgreementContent()
     for field in ("title", "subject", "procedure", "consequences", "free_text"):
         if getattr(content, field) is None and base.get(field):
             setattr(content, field, base[field])
+    if content.place is None:
+        content.place = default_place(code, language)
     return content
+
+
+# -- dates and sums as people read them -----------------------------------------------------------
+
+
+def local_date(value: date | datetime | str, *, language: str, time_zone: str, with_time: bool = False) -> str:
+    """A date (or moment) for people: in the case's time zone, written the way the language writes
+    dates ("29 ноября 2026 г.", "2026 ж. 29 қараша"), never an ISO or UTC timestamp."""
+    from zoneinfo import ZoneInfo
+
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value) if "T" in value else date.fromisoformat(value)
+    moment = value.astimezone(ZoneInfo(time_zone)) if isinstance(value, datetime) else None
+    day = moment.date() if moment is not None else value
+    out = []
+    for lang in languages_of(language):
+        text = format_date(day, "long", locale=lang)
+        out.append(f"{text}, {moment:%H:%M}" if with_time and moment is not None else text)
+    return _spaces(" / ".join(dict.fromkeys(out)))
+
+
+def _spaces(text: str) -> str:
+    """CLDR puts narrow no-break spaces in dates and sums; the PDF font has none, so plain no-break
+    spaces (which it has) stand in."""
+    return text.replace("\u202f", "\u00a0")
+
+
+def money(amount: str, currency: str, *, language: str) -> str:
+    """A sum as the language writes its numbers ("150 000,00 KZT"), with the currency's ISO code:
+    the PDF font has no tenge sign."""
+    number = format_decimal(Decimal(amount), format="#,##0.00", locale=languages_of(language)[0])
+    return _spaces(f"{number}\u00a0{currency}")
 
 
 # -- required content -----------------------------------------------------------------------------
@@ -265,7 +342,8 @@ def missing_content(code: str, content: AgreementContent, language: str = "en") 
     missing = []
     for req in rules.required:
         if not CHECKS[req.check](content):
-            missing.append({"code": req.code, "message": req.message.get(language) or req.message["en"],
+            message = " / ".join(req.message[p] for p in languages_of(language) if p in req.message)
+            missing.append({"code": req.code, "message": message or req.message["en"],
                             "citation": req.citation})
     return missing
 
@@ -274,10 +352,13 @@ def missing_content(code: str, content: AgreementContent, language: str = "en") 
 
 
 def render_lines(document: dict) -> list[str]:
-    """The document as readable lines in its own language, for the diff and the PDF. A category's
-    template may name the sides and sections its own way (a criminal case: victim and suspect)."""
-    labels = {**jurisdiction(document["jurisdiction"]).labels[document["language"]],
-              **category_labels(document["jurisdiction"], document["category"], document["language"])}
+    """The document as readable lines in its own language, for the diff and the PDF: dates in the
+    jurisdiction's time zone and sums as the language writes them. A category's template may name
+    the sides and sections its own way (a criminal case: victim and suspect)."""
+    rules = jurisdiction(document["jurisdiction"])
+    language = document["language"]
+    labels = {**rules.labels_for(language),
+              **category_labels(document["jurisdiction"], document["category"], language)}
     c = document["content"]
     lines = [c.get("title") or labels["agreement"], f"{labels['version']}: {document['version']}"]
     if c.get("place"):
@@ -299,9 +380,10 @@ def render_lines(document: dict) -> list[str]:
             lines.append(f"  {n}. {labels['obligor']}: {labels[o['obligor']]}; {labels['obligee']}: {labels[o['obligee']]}")
             lines.append(f"     {o['what']}")
             if o.get("amount"):
-                lines.append(f"     {labels['amount']}: {o['amount']} {o['currency']}")
+                lines.append(f"     {labels['amount']}: {money(o['amount'], o['currency'], language=language)}")
             if o.get("deadline"):
-                lines.append(f"     {labels['deadline']}: {o['deadline']}")
+                lines.append(f"     {labels['deadline']}: "
+                             f"{local_date(o['deadline'], language=language, time_zone=rules.time_zone)}")
             if o.get("manner"):
                 lines.append(f"     {labels['manner']}: {o['manner']}")
     for key in ("procedure", "consequences", "free_text"):

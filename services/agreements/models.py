@@ -59,7 +59,7 @@ class Agreement(Base):
     case_id: Mapped[str] = mapped_column(String(36), ForeignKey("case_refs.case_id"), index=True)
     jurisdiction: Mapped[str] = mapped_column(String(8))
     category: Mapped[str] = mapped_column(String(40))
-    language: Mapped[str] = mapped_column(String(2))
+    language: Mapped[str] = mapped_column(String(5))  # kk, ru, en or the bilingual kk-ru
     # draft -> signing -> executed -> shredded (after retention); an edit during signing goes back to draft
     status: Mapped[str] = mapped_column(String(20), index=True)
     current_version: Mapped[int] = mapped_column(Integer)

@@ -13,7 +13,7 @@ from datetime import datetime
 import ttf_opensans
 from fpdf import FPDF
 
-from .documents import jurisdiction, render_lines
+from .documents import category_labels, jurisdiction, local_date, render_lines
 
 ATTACHMENT = "agreement.sealed.json"
 
@@ -26,18 +26,30 @@ def _font_paths() -> tuple[str, str]:
     return str(ttf_opensans.opensans(font_weight=400).path), str(ttf_opensans.opensans(font_weight=700).path)
 
 
-def render_pdf(sealed: dict, *, verify_hint: str) -> bytes:
-    """``sealed`` = {"document", "signatures", "seal"} as served by the API."""
+def render_pdf(sealed: dict, *, verify_url: str) -> bytes:
+    """``sealed`` = {"document", "signatures", "seal"} as served by the API.
+
+    What a person reads is in the agreement's language: the parties by name (with IIN/BIN where
+    the document gives them), the place, the date in the jurisdiction's time zone written for
+    the language, each signature by the signer's name, and a verification address a person can
+    open. Internal ids, UTC timestamps and the seal's raw signature stay in the attached JSON
+    (what ``POST /verify`` checks), not in the text: the case is named by its human reference
+    (``KZ-2026-000123``, signed into the document), absent only for cases filed before references."""
     document, signatures, seal = sealed["document"], sealed["signatures"], sealed["seal"]
-    labels = jurisdiction(document["jurisdiction"]).labels[document["language"]]
+    rules = jurisdiction(document["jurisdiction"])
+    language = document["language"]
+    labels = {**rules.labels_for(language), **category_labels(document["jurisdiction"], document["category"], language)}
     regular, bold = _font_paths()
     sealed_at = datetime.fromisoformat(seal["payload"]["sealed_at"])
-    # people know the case by its reference; only documents of cases filed before references existed lack one
-    case = document.get("case_reference") or document["case_id"]
+    reference = document.get("case_reference")
+
+    def when(value, *, with_time: bool = False) -> str:
+        return local_date(value, language=language, time_zone=rules.time_zone, with_time=with_time)
 
     pdf = FPDF(format="A4")
     pdf.set_creation_date(sealed_at)
-    pdf.set_title(f"{labels['agreement']} · {labels['case']} {case}")
+    lines = render_lines(document)
+    pdf.set_title(" · ".join(x for x in (lines[0].replace("\n", " "), reference) if x))
     pdf.set_producer("ODR agreements")
     pdf.add_font("OpenSans", "", regular)
     pdf.add_font("OpenSans", "B", bold)
@@ -45,12 +57,12 @@ def render_pdf(sealed: dict, *, verify_hint: str) -> bytes:
     pdf.add_page()
     width = pdf.epw
 
-    lines = render_lines(document)
     pdf.set_font("OpenSans", "B", 14)
     pdf.multi_cell(width, 8, lines[0], align="C", new_x="LMARGIN", new_y="NEXT")
-    pdf.set_font("OpenSans", "", 9)
-    pdf.multi_cell(width, 5, f"{labels['case']}: {case} · {labels['agreement']}: "
-                   f"{document['agreement_id']} · {lines[1]}", align="C", new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font("OpenSans", "", 9.5)
+    header = [f"{labels['case']}: {reference}" if reference else None,
+              f"{labels.get('date', labels['signed_at'])}: {when(sealed_at)}", lines[1]]
+    pdf.multi_cell(width, 5, " · ".join(x for x in header if x), align="C", new_x="LMARGIN", new_y="NEXT")
     pdf.ln(4)
     for line in lines[2:]:
         heading = line.endswith(":") and not line.startswith(" ")
@@ -61,42 +73,65 @@ def render_pdf(sealed: dict, *, verify_hint: str) -> bytes:
     pdf.set_font("OpenSans", "B", 11)
     pdf.multi_cell(width, 6, labels["signatures"], new_x="LMARGIN", new_y="NEXT")
     pdf.set_font("OpenSans", "", 9.5)
+    names = signer_names(document["content"])
     for s in signatures:
         slot = labels.get(s["slot"], s["slot"])
-        pdf.multi_cell(width, 5, f"{slot}: {s['signer']} · {labels['signed_at']}: {s['signed_at']} · "
-                       f"{labels['method']}: {s['method']} ({s['assurance'].get('credential', '')})",
+        method = labels.get(f"method_{s['method']}", s["method"])
+        who = f"{slot}: {names[s['slot']]}" if names.get(s["slot"]) else slot
+        pdf.multi_cell(width, 5, f"{who} · {labels['signed_at']}: {when(s['signed_at'], with_time=True)} "
+                       f"({labels.get('time_zone', rules.time_zone)}) · {labels['method']}: {method}",
                        new_x="LMARGIN", new_y="NEXT")
         if s["method"] == "qualified":
             pdf.set_x(pdf.l_margin + 6)
-            pdf.multi_cell(width - 6, 4.5, qualified_lines(s["assurance"], labels), new_x="LMARGIN", new_y="NEXT")
+            pdf.multi_cell(width - 6, 4.5, qualified_lines(s["assurance"], labels, when), new_x="LMARGIN",
+                           new_y="NEXT")
 
     pdf.ln(4)
     pdf.set_font("OpenSans", "B", 11)
     pdf.multi_cell(width, 6, labels["seal"], new_x="LMARGIN", new_y="NEXT")
-    pdf.set_font("OpenSans", "", 8.5)
-    pdf.multi_cell(width, 4.5, f"{labels['document_hash']}: {seal['payload']['document_hash']}",
+    pdf.set_font("OpenSans", "", 9)
+    pdf.multi_cell(width, 4.8, f"{labels.get('sealed_at', labels['seal'])}: {when(sealed_at, with_time=True)} "
+                   f"({labels.get('time_zone', rules.time_zone)})", new_x="LMARGIN", new_y="NEXT")
+    pdf.multi_cell(width, 4.8, f"{labels['document_hash']}: {seal['payload']['document_hash']}",
                    new_x="LMARGIN", new_y="NEXT")
-    pdf.multi_cell(width, 4.5, f"{seal['alg']} kid={seal['kid']} · {seal['payload']['sealed_at']}",
-                   new_x="LMARGIN", new_y="NEXT")
-    pdf.multi_cell(width, 4.5, f"{seal['signature']}", new_x="LMARGIN", new_y="NEXT")
-    pdf.multi_cell(width, 4.5, f"{labels['verify']}: {verify_hint}", new_x="LMARGIN", new_y="NEXT")
+    pdf.ln(2)
+    pdf.set_font("OpenSans", "B", 10)
+    pdf.multi_cell(width, 5, labels["verify"], new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font("OpenSans", "", 9.5)
+    pdf.multi_cell(width, 5, labels.get("verify_intro", ""), new_x="LMARGIN", new_y="NEXT")
+    pdf.set_text_color(0, 70, 160)
+    pdf.multi_cell(width, 5, verify_url, link=verify_url, new_x="LMARGIN", new_y="NEXT")
+    pdf.set_text_color(0, 0, 0)
 
     pdf.embed_file(basename=ATTACHMENT, bytes=json.dumps(sealed, ensure_ascii=False, sort_keys=True).encode(),
                    desc="sealed agreement document (verify with POST /verify)", compress=True)
     return bytes(pdf.output())
 
 
+def signer_names(content: dict) -> dict[str, str]:
+    """Who signs for each slot, by name as the document gives it (several parties on a side are
+    listed together)."""
+    names: dict[str, list[str]] = {}
+    for p in content.get("parties", []):
+        names.setdefault(p["side"], []).append(p["name"])
+    out = {side: ", ".join(n) for side, n in names.items()}
+    if content.get("mediator"):
+        out["mediator"] = content["mediator"]["name"]
+    return out
+
+
 QUALIFIED_LABELS = {"certificate": "Certificate", "iin": "IIN", "bin": "BIN", "serial": "Serial",
                     "issuer": "Issuer", "checked_at": "Verified at", "revocation": "Revocation"}
 
 
-def qualified_lines(assurance: dict, labels: dict) -> str:
+def qualified_lines(assurance: dict, labels: dict, when=lambda v, **_: v) -> str:
     """Who signed with which certificate (NCA RK), as the platform verified it when they signed."""
     label = {k: labels.get(f"qes_{k}", v) for k, v in QUALIFIED_LABELS.items()}
     ids = " · ".join(f"{label[k]} {assurance[k]}" for k in ("iin", "bin") if assurance.get(k))
+    checked = when(assurance["checked_at"], with_time=True) if assurance.get("checked_at") else ""
     return (f"{label['certificate']}: {assurance.get('subject', '')}\n{ids} · {label['serial']}: "
             f"{assurance.get('certificate_serial', '')}\n{label['issuer']}: {assurance.get('issuer', '')}\n"
-            f"{label['checked_at']}: {assurance.get('checked_at', '')} · {label['revocation']}: "
+            f"{label['checked_at']}: {checked} · {label['revocation']}: "
             f"{assurance.get('revocation', '')} · CMS SHA-256: {assurance.get('cms_sha256', '')}")
 
 

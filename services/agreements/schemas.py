@@ -269,3 +269,15 @@ class CourtDecisionView(BaseModel):
     decision: str
     reference: str | None
     decided_at: datetime
+
+
+class SealLookup(BaseModel):
+    """The answer to a verification link: did this platform seal a document with this hash."""
+
+    issued: bool
+    document_hash: str
+    version: int | None = None
+    sealed_at: datetime | None = None
+    jurisdiction: str | None = None
+    signers: list[str] = Field(default_factory=list, description="signer slots: claimant, respondent, mediator")
+    status: str | None = Field(None, description="executed, or shredded after the retention period")

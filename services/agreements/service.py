@@ -40,7 +40,14 @@ from .nca import QualifiedIdentity, check_identity, decode
 from .signing import platform_assurance, qualified_assurance, sealed_signer, signed_content
 from .vault import IntegrityFailure, Shredded, comment_aad, pdf_aad, version_aad
 
-VERIFY_HINT = "POST /agreements/verify (the PDF or its attached agreement.sealed.json)"
+VERIFY_PATH = "/verify/{document_hash}"  # the browser client's verification page (a person can open it)
+
+
+def verify_url(base_url: str, document_hash: str) -> str:
+    """The verification address printed on the PDF: the client's page for this document, which
+    asks ``GET /agreements/verify/{document_hash}`` and checks an uploaded copy with ``POST /verify``."""
+    return base_url.rstrip("/") + VERIFY_PATH.format(document_hash=document_hash)
+
 
 
 
@@ -403,7 +410,10 @@ async def request_signatures(uow: UnitOfWork, ctx: Context, *, principal: Princi
     return view
 
 
-async def sign(uow: UnitOfWork, ctx: Context, *, principal: Principal, agreement_id: str, body: SignIn) -> AgreementView:
+async def sign(uow: UnitOfWork, ctx: Context, *, principal: Principal, agreement_id: str, body: SignIn,
+               base_url: str = "http://127.0.0.1:8000") -> AgreementView:
+    """``base_url``: the platform's address, for the verification link on the PDF should this
+    signature be the last one."""
     session = uow.session
     qualified = None
     if body.method == "qualified":
@@ -438,7 +448,7 @@ async def sign(uow: UnitOfWork, ctx: Context, *, principal: Principal, agreement
     signed = set((await session.execute(select(Signature.slot).where(
         Signature.agreement_id == agreement.id, Signature.status == "valid", Signature.version == row.version))).scalars())
     if set(agreement.signers) <= signed:
-        await _execute(uow, ctx, agreement, row)
+        await _execute(uow, ctx, agreement, row, base_url=base_url)
     view = await _view(ctx, session, agreement)
     await uow.commit()
     return view
@@ -486,7 +496,8 @@ async def withdraw_signature(uow: UnitOfWork, ctx: Context, *, principal: Princi
     return view
 
 
-async def _execute(uow: UnitOfWork, ctx: Context, agreement: Agreement, row: AgreementVersion) -> None:
+async def _execute(uow: UnitOfWork, ctx: Context, agreement: Agreement, row: AgreementVersion, *,
+                   base_url: str) -> None:
     """Everyone signed: seal, render the PDF, store both, start fulfilment tracking, tell the court."""
     session = uow.session
     now = utcnow()
@@ -501,7 +512,8 @@ async def _execute(uow: UnitOfWork, ctx: Context, agreement: Agreement, row: Agr
                         "assurance": s.assurance} for s in sigs]
     seal = ctx.signer.sign(seal_payload(document, signature_block, sealed_at=now))
     sealed = {"document": document, "signatures": signature_block, "seal": seal}
-    pdf = await asyncio.to_thread(render_pdf, sealed, verify_hint=VERIFY_HINT)
+    pdf = await asyncio.to_thread(render_pdf, sealed, verify_url=verify_url(base_url, row.document_hash))
+    case = await session.get(CaseRef, agreement.case_id)
     session.add(SealRecord(agreement_id=agreement.id, version=row.version, document_hash=row.document_hash, seal=seal,
                            pdf_sha256=documents.sha256_hex(pdf), sealed_at=now))
     session.add(AgreementPdf(agreement_id=agreement.id, version=row.version,
@@ -514,7 +526,6 @@ async def _execute(uow: UnitOfWork, ctx: Context, agreement: Agreement, row: Agr
     agreement.retain_until = now + timedelta(days=rules.retention_days)
     await record_audit(ctx, session, agreement, "executed", None, version=row.version, document_hash=row.document_hash,
                        seal_kid=seal["kid"])
-    case = await session.get(CaseRef, agreement.case_id)
     due = [ObligationDue(obligation_id=o["id"], obligor_side=o["obligor"], due_on=o["deadline"])
            for o in document["content"].get("obligations", []) if o.get("deadline")]
     uow.publish(AgreementSigned(case_id=agreement.case_id, agreement_id=agreement.id, version=row.version,

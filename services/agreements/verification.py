@@ -31,7 +31,8 @@ from . import documents
 from .models import SealRecord
 from .signing import NcaNotConfigured, QualifiedSignatureVerifier, sealed_signer, signed_content
 from .pdf import attached_document
-from .schemas import VerificationResult
+from .models import Agreement
+from .schemas import SealLookup, VerificationResult
 from .signer import PlatformSigner
 
 
@@ -129,3 +130,19 @@ async def verify_pdf(session: AsyncSession, signer: PlatformSigner, data: bytes,
         result.agreement_id = result.version = result.document_hash = result.sealed_at = None
         result.signers = []
     return result
+
+
+async def lookup(session: AsyncSession, document_hash: str) -> SealLookup:
+    """What the verification link on a PDF opens: whether this platform sealed a document with
+    this hash, when and with which signer slots. Only the hash (printed on the PDF, 256 bits, not
+    guessable) finds it; nothing of the content is returned. Checking that a copy is unaltered is
+    still ``POST /verify`` with the copy itself."""
+    record = (await session.execute(select(SealRecord).where(SealRecord.document_hash == document_hash))).scalar_one_or_none()
+    if record is None:
+        return SealLookup(issued=False, document_hash=document_hash)
+    agreement = await session.get(Agreement, record.agreement_id)
+    payload = record.seal.get("payload", {})
+    return SealLookup(issued=True, document_hash=document_hash, version=record.version, sealed_at=record.sealed_at,
+                      jurisdiction=agreement.jurisdiction if agreement else None,
+                      signers=[s.get("slot") for s in payload.get("signers", [])],
+                      status=agreement.status if agreement else None)

@@ -79,8 +79,10 @@ async def refer_case(referral: CourtReferral, response: Response, uow: Uow,
 
 
 @router.get("/cases/{case_id}", response_model=CaseView, tags=["cases"])
-async def get_case(case_id: CaseId, principal: Anyone, uow: Uow, ctx: Ctx) -> CaseView:
-    return await cases.get_case(uow, case_id=case_id, principal=principal, personal_vault=ctx.personal)
+async def get_case(case_id: CaseId, principal: Anyone, uow: Uow, ctx: Ctx, lang: Lang = None) -> CaseView:
+    """The case as the caller may see it, explained in ``lang`` (else a party's own language). The
+    assigned or proposed mediator also reads the dispute and who the people are (IIN/BIN)."""
+    return await cases.get_case(uow, case_id=case_id, principal=principal, personal_vault=ctx.personal, lang=lang)
 
 
 @router.get("/cases/{case_id}/history", response_model=list[TransitionView], tags=["cases"])
@@ -372,9 +374,11 @@ async def list_mediators(_: Admin, uow: Uow) -> list[MediatorView]:
 
 
 @router.get("/cases/{case_id}/mediator-candidates", response_model=list[Candidate], tags=["mediators"])
-async def candidates(case_id: CaseId, principal: Anyone, uow: Uow, ctx: Ctx) -> list[Candidate]:
-    """Mediators who may take this case, best match first (language, specialisation, load)."""
-    return await register.candidates(uow, case_id=case_id, principal=principal, personal_vault=ctx.personal)
+async def candidates(case_id: CaseId, principal: Anyone, uow: Uow, ctx: Ctx, lang: Lang = None) -> list[Candidate]:
+    """Mediators who may take this case, best match first (language, specialisation, load), with
+    the reasons in ``lang`` (else the party's own language)."""
+    return await register.candidates(uow, case_id=case_id, principal=principal, personal_vault=ctx.personal,
+                                     lang=lang)
 
 
 @router.post("/cases/{case_id}/mediator-proposals", status_code=201, response_model=ProposalView, tags=["mediators"])
@@ -430,8 +434,10 @@ async def recuse(case_id: CaseId, body: Recusal, principal: Anyone, uow: Uow, rt
 
 
 @router.get("/cases/{case_id}/agreement-to-mediate", response_model=AgreementToMediateView, tags=["agreement to mediate"])
-async def agreement_to_mediate(case_id: CaseId, principal: Anyone, uow: Uow) -> AgreementToMediateView:
-    return await mediation.agreement_to_mediate(uow, case_id=case_id, principal=principal)
+async def agreement_to_mediate(case_id: CaseId, principal: Anyone, uow: Uow,
+                               lang: Lang = None) -> AgreementToMediateView:
+    """The text to sign, in ``lang`` (the reader's page), else a party's own language."""
+    return await mediation.agreement_to_mediate(uow, case_id=case_id, principal=principal, lang=lang)
 
 
 @router.post("/cases/{case_id}/agreement-to-mediate/signatures", status_code=201,

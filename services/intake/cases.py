@@ -137,7 +137,12 @@ def explain(rule_set_ref: str | None, outcome: str | None, fired: list[str], lan
     return EligibilityView(outcome=outcome, rule_set=rule_set_ref, rules_fired=list(fired), explanation=explained)
 
 
-def viewer_language(case: Case, people: list[Participant], principal: Principal | None) -> str:
+def viewer_language(case: Case, people: list[Participant], principal: Principal | None,
+                    asked: str | None = None) -> str:
+    """The language to explain things in: the one the reader asked for (their page's language),
+    else a party's own, else the case's."""
+    if asked:
+        return asked
     if principal is not None and principal.role == "party" and principal.party_side in SIDES:
         try:
             return principal_party(people, principal.party_side).language
@@ -146,10 +151,16 @@ def viewer_language(case: Case, people: list[Participant], principal: Principal 
     return case.language
 
 
+# Who reads who the people are (IIN/BIN, firm) and what the dispute is about: the mediator must
+# see them before declaring impartiality (conflict of interest), and drafts the agreement with them.
+BRIEFED = ("mediator", "proposed_mediator", "admin")
+
+
 def view(case: Case, people: list[Participant], principal: Principal | None = None,
-         relation: str = "party") -> CaseView:
-    lang = viewer_language(case, people, principal)
+         relation: str = "party", *, lang: str | None = None, description: str | None = None) -> CaseView:
+    lang = viewer_language(case, people, principal, lang)
     sees_safety = relation in ("mediator", "admin")
+    briefed = relation in BRIEFED
     return CaseView(
         id=case.id, reference=case.reference, jurisdiction=case.jurisdiction, category=case.category,
         status=case.status, court_id=case.court_id, docket_number=case.docket_number, referred_by=case.referred_by,
@@ -161,17 +172,24 @@ def view(case: Case, people: list[Participant], principal: Principal | None = No
         eligibility=explain(case.rule_set, case.eligibility, case.rules_fired or [], lang),
         participants=[ParticipantView(id=p.id, side=p.side, role=p.role, procedural_role=p.procedural_role, kind=p.kind,
                                       name=p.name, language=p.language,
-                                      accessibility_needs=(p.accessibility or {}).get("needs", []))
+                                      accessibility_needs=(p.accessibility or {}).get("needs", []),
+                                      represents_id=p.represents_id,
+                                      id_number=p.id_number if briefed else None,
+                                      organisation=p.organisation if briefed else None)
                       for p in people],
         mediator_id=case.mediator_id, term_starts_on=case.term_starts_on, term_ends_on=case.term_ends_on,
         outcome=case.outcome, allowed_operations=states.allowed_operations(case.status),
         safety=case.safety if sees_safety else None, safeguards=list(case.safeguards or []) if sees_safety else None,
+        description=description if briefed else None,
     )
 
 
-async def get_case(uow: UnitOfWork, *, case_id: str, principal: Principal, personal_vault: personal.Vault) -> CaseView:
+async def get_case(uow: UnitOfWork, *, case_id: str, principal: Principal, personal_vault: personal.Vault,
+                   lang: str | None = None) -> CaseView:
     case, relation = await access(uow.session, case_id, principal)
-    shown = view(case, await people(uow.session, case.id, personal_vault), principal, relation)
+    description = personal.open_description(personal_vault, case) if relation in BRIEFED else None
+    shown = view(case, await people(uow.session, case.id, personal_vault), principal, relation, lang=lang,
+                 description=description)
     shown.progress = await progress(uow.session, case)
     return shown
 

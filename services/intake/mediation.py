@@ -59,11 +59,12 @@ async def _signatures(session: AsyncSession, case: Case) -> list[AgreementSignat
         AgreementSignature.case_id == case.id, AgreementSignature.mediator_id == case.mediator_id))).scalars())
 
 
-async def agreement_to_mediate(uow: UnitOfWork, *, case_id: str, principal: Principal) -> AgreementToMediateView:
+async def agreement_to_mediate(uow: UnitOfWork, *, case_id: str, principal: Principal,
+                               lang: str | None = None) -> AgreementToMediateView:
     case, relation = await cases.access(uow.session, case_id, principal)
     people = await cases.participants(uow.session, case.id)
     rs = eligibility.by_ref(case.rule_set)
-    lang = cases.viewer_language(case, people, principal)
+    lang = cases.viewer_language(case, people, principal, lang)
     return AgreementToMediateView(
         case_id=case.id, mediator_id=case.mediator_id, text_version=rs.agreement_to_mediate_text.version,
         text=rs.agreement_to_mediate_text.get(lang), term_days=rs.term_days,

@@ -85,7 +85,7 @@ def conflicts(m: Mediator, participants: list[Participant]) -> list[str]:
 class Ranked:
     mediator: Mediator
     score: float
-    reasons: list[str]
+    reasons: list[tuple[str, dict]]  # (code, params): said in the reader's language by ``reason_text``
 
 
 def rank(m: Mediator, *, category: str, languages: set[str], load: int) -> Ranked:
@@ -95,15 +95,46 @@ def rank(m: Mediator, *, category: str, languages: set[str], load: int) -> Ranke
     score += 2 * len(spoken)
     if languages and spoken == languages:
         score += 2
-        reasons.append("speaks every party's language")
+        reasons.append(("all_languages", {}))
     elif spoken:
-        reasons.append("speaks some of the parties' languages")
+        reasons.append(("some_languages", {}))
     if category in m.specialisations:
         score += 3
-        reasons.append(f"specialises in {category} disputes")
+        reasons.append(("specialised", {"category": category}))
     score -= 2 * load / max(m.capacity, 1)
-    reasons.append(f"{load} of {m.capacity} cases in progress")
+    reasons.append(("load", {"load": load, "capacity": m.capacity}))
     return Ranked(m, round(score, 3), reasons)
+
+
+# Why a mediator is suggested, as the party reads it: a party choosing a mediator reads these
+# beside each name, so they are in the party's language, never only in English.
+REASONS = {
+    "all_languages": {"kk": "барлық тараптың тілінде сөйлейді", "ru": "говорит на языках всех сторон",
+                      "en": "speaks every party's language"},
+    "some_languages": {"kk": "тараптардың кейбірінің тілінде сөйлейді", "ru": "говорит на языке части сторон",
+                       "en": "speaks some of the parties' languages"},
+    "specialised": {"kk": "{category} дауларына маманданған", "ru": "специализируется на спорах: {category}",
+                    "en": "specialises in {category} disputes"},
+    "load": {"kk": "қазір {load}/{capacity} іс жүргізуде", "ru": "сейчас ведёт дел: {load} из {capacity}",
+             "en": "{load} of {capacity} cases in progress"},
+}
+CATEGORIES = {
+    "civil": {"kk": "азаматтық", "ru": "гражданских", "en": "civil"},
+    "family": {"kk": "отбасылық", "ru": "семейных", "en": "family"},
+    "labour": {"kk": "еңбек", "ru": "трудовых", "en": "labour"},
+    "commercial": {"kk": "коммерциялық", "ru": "коммерческих", "en": "commercial"},
+    "administrative": {"kk": "әкімшілік", "ru": "административных", "en": "administrative"},
+    "administrative_offence": {"kk": "әкімшілік құқық бұзушылық", "ru": "об административных правонарушениях",
+                               "en": "administrative offence"},
+    "criminal": {"kk": "қылмыстық", "ru": "уголовных", "en": "criminal"},
+}
+
+
+def reason_text(code: str, params: dict, lang: str) -> str:
+    lang = lang if lang in ("kk", "ru", "en") else "ru"
+    if "category" in params:
+        params = {**params, "category": CATEGORIES.get(params["category"], {}).get(lang, params["category"])}
+    return REASONS[code][lang].format(**params)
 
 
 class Relation(Input):
@@ -155,7 +186,9 @@ class Candidate(BaseModel):
     languages: list[str]
     specialisations: list[str]
     score: float
-    reasons: list[str]
+    reasons: list[str] = Field(description="why this mediator is suggested, in the reader's language")
+    reason_codes: list[str] = Field(default_factory=list, description="the same reasons as codes: "
+                                    "all_languages, some_languages, specialised, load")
 
 
 # -- use cases ---------------------------------------------------------------------------------
@@ -244,12 +277,13 @@ async def fit(session: AsyncSession, m: Mediator, case: Case, people: list[Parti
 
 
 async def candidates(uow: UnitOfWork, *, case_id: str, principal: Principal,
-                     personal_vault: personal.Vault) -> list[Candidate]:
+                     personal_vault: personal.Vault, lang: str | None = None) -> list[Candidate]:
     """Mediators who may take the case, best first; those with a conflict are left out."""
     case, relation = await cases.access(uow.session, case_id, principal)
     if relation not in ("party", "admin"):
         raise Forbidden("the parties and administrators choose the mediator")
     people = await cases.people(uow.session, case.id, personal_vault)
+    lang = cases.viewer_language(case, people, principal, lang)
     now = cases.utcnow()
     rows = (await uow.session.execute(select(Mediator))).scalars().all()
     fits = [f for f in [await fit(uow.session, m, case, people, now) for m in rows if case.jurisdiction in m.jurisdictions]
@@ -258,4 +292,5 @@ async def candidates(uow: UnitOfWork, *, case_id: str, principal: Principal,
     return [Candidate(mediator_id=f.ranked.mediator.id, full_name=f.ranked.mediator.full_name,
                       kind=f.ranked.mediator.kind, languages=f.ranked.mediator.languages,
                       specialisations=f.ranked.mediator.specialisations, score=f.ranked.score,
-                      reasons=f.ranked.reasons) for f in fits]
+                      reasons=[reason_text(code, params, lang) for code, params in f.ranked.reasons],
+                      reason_codes=[code for code, _ in f.ranked.reasons]) for f in fits]

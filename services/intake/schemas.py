@@ -47,6 +47,11 @@ class ParticipantView(BaseModel):
     name: str | None
     language: str
     accessibility_needs: list[str] = []
+    represents_id: str | None = Field(None, description="for a representative, interpreter or support person: "
+                                                         "the party they act with")
+    id_number: str | None = Field(None, description="IIN/BIN; only for the (proposed) mediator and admins, "
+                                                     "who check conflicts and draft the agreement with it")
+    organisation: str | None = Field(None, description="a representative's firm; as id_number")
 
 
 class LegalEffectView(BaseModel):
@@ -88,6 +93,8 @@ class CaseView(BaseModel):
     allowed_operations: list[str] = []
     safety: str | None = Field(None, description="only for the assigned mediator and admins")
     safeguards: list[str] | None = Field(None, description="only for the assigned mediator and admins")
+    description: str | None = Field(None, description="what the dispute is about, as filed; only for the assigned "
+                                                      "or proposed mediator and admins (read before accepting)")
     progress: CaseProgress | None = Field(None, description="on a single case's view (`GET /cases/{id}`)")
 
 

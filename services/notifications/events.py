@@ -52,7 +52,8 @@ async def on_case_filed(notifier, session, event: I.CaseFiled, envelope) -> None
     case = await _case_of(notifier, session, event.case_id)
     case.court_id, case.jurisdiction, case.reference = event.court_id, event.jurisdiction, event.reference
     filer = filer_id(event)
-    await service.remember(session, case_id=event.case_id, participant_id=filer, role="party", side="claimant")
+    await service.remember(session, case_id=event.case_id, participant_id=filer, role="party", side="claimant",
+                           language=event.claimant_language)
     await _tell(notifier, session, envelope, "case_filed", event, facts={"claimant_participant_id": filer})
     await webhooks.enqueue(session, notifier, court_id=event.court_id, envelope=envelope,
                            data={"jurisdiction": event.jurisdiction, "category": event.category, "status": "filed",

@@ -128,6 +128,11 @@ class RoomState:
     proposals: dict[str, dict[str, Any]] = field(default_factory=dict)
     keep_transcript: dict[str, bool] = field(default_factory=dict)
     media: dict[str, dict[str, bool]] = field(default_factory=dict)  # who has camera/microphone on
+    # Open connections per participant (presence ops, from every sessions process): the mediator's
+    # console shows who is here, waiting room included, from the room rather than from presence
+    # frames it happened to see. A process that dies without closing leaves its count behind
+    # until the participant's next connection closes or the session ends.
+    online: dict[str, int] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.safeguards & JOINT_DISABLING:
@@ -141,7 +146,8 @@ class RoomState:
         """The state without members (they come from the room's agreement). No content."""
         return {"status": self.status, "mode": self.mode, "caucuses": sorted(self.caucuses),
                 "locations": self.locations, "heads": self.heads, "stats": self.stats,
-                "proposals": self.proposals, "keep_transcript": self.keep_transcript, "media": self.media}
+                "proposals": self.proposals, "keep_transcript": self.keep_transcript, "media": self.media,
+                "online": self.online}
 
     @classmethod
     def from_json(cls, data: dict[str, Any] | None, *, members: dict[str, Member], safeguards=()) -> "RoomState":
@@ -152,7 +158,8 @@ class RoomState:
                    stats={k: dict(v) for k, v in data.get("stats", {}).items()},
                    proposals={k: dict(v) for k, v in data.get("proposals", {}).items()},
                    keep_transcript=dict(data.get("keep_transcript", {})),
-                   media={k: dict(v) for k, v in data.get("media", {}).items()})
+                   media={k: dict(v) for k, v in data.get("media", {}).items()},
+                   online={k: int(v) for k, v in data.get("online", {}).items()})
 
     # -- queries -------------------------------------------------------------------------------
 
@@ -168,6 +175,9 @@ class RoomState:
 
     def location(self, pid: str) -> str:
         return self.locations.get(pid, WAITING)
+
+    def online_ids(self) -> list[str]:
+        return sorted(pid for pid, n in self.online.items() if n > 0)
 
     def balance(self) -> dict[str, Any]:
         """Participation in the joint channel per side (and the mediator): counts and shares."""
@@ -199,7 +209,7 @@ class RoomState:
         return Item(kind="roster", audience=self.mediators(),
                     body={"locations": dict(sorted(self.locations.items())), "mode": self.mode,
                           "caucuses": sorted(self.caucuses), "status": self.status,
-                          "media": dict(sorted(self.media.items()))})
+                          "media": dict(sorted(self.media.items())), "online": self.online_ids()})
 
     def _place(self, pid: str, to: str, by: str | None) -> list[Item]:
         """Move one participant; the items announcing it, in order."""
@@ -283,7 +293,9 @@ class RoomState:
             return Result(reply={"type": "ack", "op": "session.start"})
         self.status = "live"
         items = self._place(member.id, JOINT, member.id) if self.joint_enabled else []
-        return Result(items=[*items, self._roster()], events=[DomainEvent("session_started")],
+        # everyone hears it, the waiting room too: a party waiting is told the mediator will let them in
+        started = Item(kind="session.started", audience=tuple(sorted(self.members)), body={"status": "live"})
+        return Result(items=[*items, started, self._roster()], events=[DomainEvent("session_started")],
                       reply={"type": "ack", "op": "session.start"})
 
     def _op_session_end(self, member: Member, op: dict) -> Result:
@@ -362,9 +374,15 @@ class RoomState:
         who = self.members.get(op["participant_id"])
         if who is None:
             raise RoomError("unknown-participant", "no such participant in this room")
+        events = []
+        side = op["to"].split(":", 1)[1] if op["to"] in CAUCUSES else None
+        if side is not None and side not in self.caucuses and not who.is_mediator and who.side == side:
+            # moving someone into their side's caucus opens it (the mediator need not open it first)
+            self.caucuses.add(side)
+            events.append(DomainEvent("caucus_opened", {"side": side}))
         self._check_target(who, op["to"])
         items = self._place(who.id, op["to"], member.id)
-        return Result(items=[*items, self._roster()], reply={"type": "ack", "op": "move"})
+        return Result(items=[*items, self._roster()], events=events, reply={"type": "ack", "op": "move"})
 
     def _op_admit(self, member: Member, op: dict) -> Result:
         """Admit waiting participants. With ``staggered_join`` one side at a time."""
@@ -510,9 +528,16 @@ class RoomState:
         if loc != WAITING:
             audience |= set(self.in_channel(loc))
         audience.discard(member.id)
+        was = self.online.get(member.id, 0) > 0
+        count = max(0, self.online.get(member.id, 0) + (1 if op["online"] else -1))
+        if count:
+            self.online[member.id] = count
+        else:
+            self.online.pop(member.id, None)
         roster = []
-        if not op["online"] and self.media.pop(member.id, None) is not None:
-            roster = [self._roster()]  # a closed connection's camera is off
+        camera_off = not op["online"] and self.media.pop(member.id, None) is not None  # a closed connection's
+        if camera_off or was != (count > 0):  # the console's roster says who is here (a second tab: no change)
+            roster = [self._roster()]
         return Result(items=[*roster, Item(kind="presence", channel=None if loc == WAITING else loc,
                                   audience=tuple(sorted(audience)),
                                   body={"participant_id": member.id, "online": bool(op["online"]),

@@ -194,7 +194,7 @@ def welcome(joined: Joined, state: RoomState) -> dict:
              "members": list(state.in_channel(loc)) if loc != "waiting" else []}
     if joined.member.is_mediator:
         frame.update(locations=state.locations, caucuses=sorted(state.caucuses), heads=state.heads,
-                     safeguards=sorted(state.safeguards), media=state.media)
+                     safeguards=sorted(state.safeguards), media=state.media, online=state.online_ids())
     return frame
 
 

@@ -66,6 +66,9 @@ class CaseFiled(_IntakeEvent):
     # The claimant party's participant id (what the filer's token names): the person to tell.
     # Absent from events published before it was added.
     claimant_participant_id: str | None = None
+    # The claimant's language, so the filer's first notices (case filed, invitation sent) are in
+    # it rather than the platform's default. Absent from events published before it was added.
+    claimant_language: Language | None = None
     # Who referred it (`court_id` names that body): a court, a prosecutor or an investigator
     # (criminal cases); absent for a party's filing and in events published before it was added.
     referred_by: ReferringBody | None = None

@@ -218,8 +218,18 @@ async def test_a_mediation_from_three_browser_windows(odr, browser, artifacts):
 
     # -- the mediator drafts from the accepted proposal and sends it for signature --------------------
     await mediator.case_page(case_id)
+    # drafted in the language the parties chose, whatever the mediator's page language (both
+    # parties' pages are English here, so English is suggested; they chose Russian), the accepted
+    # proposal an obligation row to complete
+    await expect(m.locator("#agreement-language")).to_have_value("en")
+    await m.locator("#agreement-language").select_option("ru")
     await m.locator("#draft-agreement").click()
     await expect(m.locator("#agreement-document")).to_contain_text("200 000 KZT by 1 March")
+    await expect(m.locator("#agreement-document h3").first).to_contain_text("Соглашение")
+    await expect(m.locator("#agreement-document ol li")).to_contain_text("400 000")
+    await m.locator("#obligations input[name=deadline]").first.fill("2027-04-01")
+    await m.locator("#save-version").click()
+    await expect(m.locator("#agreement-document ol li")).to_contain_text("2027")
     await mediator.shot("draft")
     await mediator.audit("draft", violations)
     await m.locator("#send-for-signature").click()

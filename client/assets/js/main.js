@@ -16,6 +16,7 @@ import { mediatorHome } from "./views/mediator.js";
 import { courtHome } from "./views/court.js";
 import { notifications, unreadBadge } from "./views/notifications.js";
 import { emailLink, landing, signInWithLink } from "./views/signin.js";
+import { verify } from "./views/verify.js";
 
 const routes = [
   [/^\/$/, home],
@@ -36,6 +37,7 @@ const routes = [
   [/^\/sign-in$/, emailLink],
   [/^\/sign-in\/done$/, landing],
   [/^\/sign-in\/([^/]+)$/, signInWithLink],
+  [/^\/verify\/([0-9a-f]{64})$/, verify],
 ];
 
 function renderNav(path) {

@@ -914,11 +914,6 @@ export const MESSAGES = {
     ru: "Видят и слышат друг друга только вы и сторона «{side}».",
     kk: "Бірін-бірі тек сіз бен «{side}» тарапы ғана көріп, естиді.",
   },
-  alone_wait: {
-    en: "Nobody else is here at the moment. Please wait: the mediator will come back or bring the others.",
-    ru: "Сейчас здесь больше никого нет. Пожалуйста, подождите: медиатор вернётся или пригласит остальных.",
-    kk: "Қазір мұнда басқа ешкім жоқ. Күте тұрыңыз: медиатор қайта оралады немесе басқаларды шақырады.",
-  },
   media_audience_alone: {
     en: "Nobody else is here at the moment; please wait, the mediator will come back.",
     ru: "Сейчас здесь больше никого нет; подождите, медиатор вернётся.",
@@ -1074,6 +1069,125 @@ export const MESSAGES = {
   "room_error_offers-round": { en: "That round is over; please look again", ru: "Этот раунд уже прошёл; посмотрите ещё раз", kk: "Бұл раунд өтіп кетті; қайта қараңыз" },
   "room_error_offers-made": { en: "Your side has already made its offer in this round", ru: "Ваша сторона уже сделала предложение в этом раунде", kk: "Сіздің тарап осы раундта ұсынысын жасап қойды" },
   "room_error_offers-limit": { en: "No more blind offers can be started in this case", ru: "В этом деле больше нельзя начать закрытые предложения", kk: "Бұл істе жабық ұсыныстарды енді бастау мүмкін емес" },
+
+  // -- issue 12 "agreement": the mediator's briefing, the agreement's language, the verification
+  // page, the room's "what happens now" ---------------------------------------------------------
+  brief_title: { en: "Before you decide: the case", ru: "Прежде чем решить: дело", kk: "Шешім алдында: іс" },
+  brief_intro: {
+    en: "Check that you know none of these people and have no interest in the dispute before you declare impartiality.",
+    ru: "Прежде чем заявить о беспристрастности, убедитесь, что вы не знакомы ни с кем из этих людей и не заинтересованы в споре.",
+    kk: "Бейтараптық туралы мәлімдемес бұрын осы адамдардың ешқайсысын танымайтыныңызға және дауға мүдделі емес екеніңізге көз жеткізіңіз.",
+  },
+  brief_court: { en: "Court", ru: "Суд", kk: "Сот" },
+  brief_docket: { en: "referred by a court, case No. {docket}", ru: "направлено судом, дело № {docket}", kk: "сот жіберген, іс № {docket}" },
+  brief_no_court: { en: "filed by a party, not referred by a court", ru: "подано стороной, не направлено судом", kk: "тарап берген, сот жібермеген" },
+  brief_id_number: { en: "IIN/BIN", ru: "ИИН/БИН", kk: "ЖСН/БСН" },
+  brief_acts_for: { en: "acts for {name}", ru: "действует за: {name}", kk: "атынан әрекет етеді: {name}" },
+  brief_unnamed: { en: "name not given", ru: "имя не указано", kk: "аты көрсетілмеген" },
+  brief_dispute: { en: "What the dispute is about", ru: "Суть спора", kk: "Даудың мәні" },
+  brief_no_description: { en: "No description was filed.", ru: "Описание не подано.", kk: "Сипаттама берілмеген." },
+  agreement_language: { en: "Language of the agreement", ru: "Язык соглашения", kk: "Келісімнің тілі" },
+  agreement_language_hint: {
+    en: "The language the parties chose, not the language of this page. For parties who speak Kazakh and Russian, the text in both languages is offered.",
+    ru: "Язык, который выбрали стороны, а не язык этой страницы. Если стороны говорят по-казахски и по-русски, предлагается текст на двух языках.",
+    kk: "Тараптар таңдаған тіл, осы беттің тілі емес. Тараптар қазақша және орысша сөйлесе, екі тілдегі мәтін ұсынылады.",
+  },
+  agreement_language_kk: { en: "Kazakh", ru: "Казахский", kk: "Қазақ тілі" },
+  agreement_language_ru: { en: "Russian", ru: "Русский", kk: "Орыс тілі" },
+  agreement_language_en: { en: "English", ru: "Английский", kk: "Ағылшын тілі" },
+  "agreement_language_kk-ru": { en: "Kazakh and Russian (both texts)", ru: "Казахский и русский (два текста)", kk: "Қазақ және орыс тілдері (екі мәтін)" },
+  agreement_written_in: { en: "Written in", ru: "Язык текста", kk: "Мәтіннің тілі" },
+  verify_title: { en: "Check a signed agreement", ru: "Проверка подписанного соглашения", kk: "Қол қойылған келісімді тексеру" },
+  verify_checking: { en: "Checking…", ru: "Проверяем…", kk: "Тексеріп жатырмыз…" },
+  verify_issued: {
+    en: "This platform sealed an agreement with this verification hash on {date}. Signed by: {signers}.",
+    ru: "Платформа скрепила печатью соглашение с этим проверочным хэшем {date}. Подписали: {signers}.",
+    kk: "Платформа осы тексеру хэші бар келісімге {date} мөр басқан. Қол қойғандар: {signers}.",
+  },
+  verify_shredded: {
+    en: "Its content was destroyed at the end of the retention period; the seal record remains.",
+    ru: "Его содержание уничтожено по истечении срока хранения; запись о печати сохранена.",
+    kk: "Сақтау мерзімі өткен соң оның мазмұны жойылды; мөр туралы жазба сақталған.",
+  },
+  verify_unknown: {
+    en: "This platform has not sealed an agreement with this verification hash. Check the address against the one printed on the document.",
+    ru: "Платформа не скрепляла печатью соглашение с таким проверочным хэшем. Сверьте адрес с напечатанным в документе.",
+    kk: "Платформа мұндай тексеру хэші бар келісімге мөр баспаған. Мекенжайды құжатта басылғанмен салыстырыңыз.",
+  },
+  verify_upload: { en: "Check that your copy of the PDF is unaltered", ru: "Проверить, что ваш экземпляр PDF не изменён", kk: "PDF данаңыздың өзгертілмегенін тексеру" },
+  verify_upload_button: { en: "Check the file", ru: "Проверить файл", kk: "Файлды тексеру" },
+  verify_pdf_valid: {
+    en: "Genuine: this PDF is exactly the one the platform issued, and every signature and the seal verify.",
+    ru: "Подлинный: этот PDF в точности тот, что выдала платформа; подписи и печать проверены.",
+    kk: "Түпнұсқа: бұл PDF платформа берген құжатпен дәл сәйкес; қолдар мен мөр тексерілді.",
+  },
+  verify_pdf_invalid: {
+    en: "Not confirmed: this file is not the PDF the platform issued for this agreement, or it was changed.",
+    ru: "Не подтверждено: этот файл не тот PDF, который платформа выдала для этого соглашения, или он изменён.",
+    kk: "Расталмады: бұл файл платформа осы келісімге берген PDF емес немесе ол өзгертілген.",
+  },
+  verify_open: { en: "Check this agreement's authenticity", ru: "Проверить подлинность соглашения", kk: "Келісімнің түпнұсқалығын тексеру" },
+  place_open_caucus: { en: "{place} (opens it)", ru: "{place} (открыть)", kk: "{place} (ашу)" },
+  now_party_waiting: {
+    en: "The session has not started yet. Keep this page open: when the mediator starts it, they will let you in.",
+    ru: "Сессия ещё не началась. Не закрывайте страницу: когда медиатор начнёт, он пригласит вас.",
+    kk: "Сессия әлі басталған жоқ. Бетті жаппаңыз: медиатор бастағанда сізді кіргізеді.",
+  },
+  now_party_waiting_live: {
+    en: "The mediator can see that you are here and will let you in shortly. Please wait.",
+    ru: "Медиатор видит, что вы здесь, и скоро пригласит вас. Пожалуйста, подождите.",
+    kk: "Медиатор сіздің осында екеніңізді көріп тұр, жақында кіргізеді. Күте тұрыңыз.",
+  },
+  now_party_joint: {
+    en: "You are in the joint session: everyone here reads what you write. You can make a proposal or accept one.",
+    ru: "Вы в общей сессии: написанное вами видят все участники. Можно внести предложение или принять чужое.",
+    kk: "Сіз бірлескен сессиядасыз: жазғаныңызды бәрі көреді. Ұсыныс жасауға немесе қабылдауға болады.",
+  },
+  now_party_alone: {
+    en: "Nobody else is here at the moment: the mediator is talking with the other side in private. Please wait here; the mediator will come back.",
+    ru: "Сейчас здесь больше никого нет: медиатор беседует с другой стороной отдельно. Пожалуйста, подождите здесь — медиатор вернётся.",
+    kk: "Қазір мұнда басқа ешкім жоқ: медиатор екінші тараппен жеке сөйлесіп жатыр. Осында күте тұрыңыз — медиатор қайта оралады.",
+  },
+  now_party_caucus: {
+    en: "You are in a private meeting with the mediator: the other side cannot read or hear you. The mediator will take you back to the joint session.",
+    ru: "Вы на отдельной встрече с медиатором: другая сторона вас не видит и не слышит. Медиатор вернёт вас в общую сессию.",
+    kk: "Сіз медиатормен жеке кездесудесіз: екінші тарап сізді көрмейді және естімейді. Медиатор сізді бірлескен сессияға қайтарады.",
+  },
+  now_party_ended: {
+    en: "The session has ended. If you reached an agreement, the mediator will prepare it; you will get a notice to read and sign it.",
+    ru: "Сессия завершена. Если вы договорились, медиатор подготовит соглашение; вы получите уведомление, чтобы прочитать и подписать его.",
+    kk: "Сессия аяқталды. Келісімге келсеңіздер, медиатор келісімді дайындайды; оны оқып, қол қою үшін хабарлама аласыз.",
+  },
+  now_mediator_before: {
+    en: "Nobody is in the waiting room yet. Start the session when the parties have arrived.",
+    ru: "В зале ожидания пока никого нет. Начните сессию, когда стороны придут.",
+    kk: "Күту бөлмесінде әзірге ешкім жоқ. Тараптар келгенде сессияны бастаңыз.",
+  },
+  now_mediator_start: {
+    en: "People waiting: {count}. Start the session, then let them in.",
+    ru: "Ожидают: {count}. Начните сессию, затем пригласите их.",
+    kk: "Күтіп отырғандар: {count}. Сессияны бастап, оларды кіргізіңіз.",
+  },
+  now_mediator_admit: {
+    en: "People waiting: {count}. Let them in from “Who is where”.",
+    ru: "Ожидают: {count}. Пригласите их в разделе «Кто где».",
+    kk: "Күтіп отырғандар: {count}. Оларды «Кім қайда» бөлімінен кіргізіңіз.",
+  },
+  now_mediator_live: {
+    en: "The session is under way. To talk with one side in private, move that party into their caucus; it opens.",
+    ru: "Сессия идёт. Чтобы поговорить с одной стороной отдельно, переместите её на отдельную встречу — она откроется.",
+    kk: "Сессия жүріп жатыр. Бір тараппен жеке сөйлесу үшін оны жеке кездесуге ауыстырыңыз — ол ашылады.",
+  },
+  now_mediator_caucus: {
+    en: "You are in a private caucus: the other side, left in the joint session, is told to wait for you.",
+    ru: "Вы на отдельной встрече: другой стороне в общей сессии сказано ждать вас.",
+    kk: "Сіз жеке кездесудесіз: бірлескен сессияда қалған екінші тарапқа сізді күту айтылды.",
+  },
+  now_mediator_ended: {
+    en: "The session has ended. Draft the agreement from the accepted proposals on the case page.",
+    ru: "Сессия завершена. Подготовьте соглашение из принятых предложений на странице дела.",
+    kk: "Сессия аяқталды. Іс бетінде қабылданған ұсыныстардан келісім дайындаңыз.",
+  },
   // -- Kyrgyzstan (issue 16): the jurisdiction and its time zone; Kyrgyz texts are in messages-ky.js --
   jurisdiction_KG: { en: "Kyrgyzstan", ru: "Кыргызстан", kk: "Қырғызстан" },
   "zone_Asia/Bishkek": { en: "Bishkek time", ru: "время Бишкека", kk: "Бішкек уақыты" },

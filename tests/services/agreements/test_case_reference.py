@@ -45,9 +45,10 @@ async def test_the_court_reads_the_reference_in_its_cases_and_feed(harness):
 
 async def test_a_case_known_before_references_keeps_its_documents_verifiable(harness):
     """Cases recorded from events without a reference: the document has no reference field (its
-    hash is what it always was) and the PDF falls back to the id."""
+    hash is what it always was) and the PDF names no case number rather than an internal id (the
+    attached sealed JSON still carries the id, for /verify)."""
     done = await harness.executed(court="court-a")
     r = await harness.client.get(f"/agreements/{done['id']}/pdf", headers=harness.claimant(done["case_id"]))
-    assert done["case_id"] in _text(r.content)
+    assert done["case_id"] not in _text(r.content) and done["id"] not in _text(r.content)
     assert (await harness.client.post("/verify", content=r.content,
                                       headers={"content-type": "application/pdf"})).json()["valid"] is True

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 
 from odr.gateway import create_gateway
+from services.agreements import documents
 from shared.config import Settings
 from tests.services.notifications.servers import WebhookReceiver
 from tests.support.apps import running
@@ -97,7 +98,10 @@ async def test_an_investigators_criminal_referral_ends_on_its_feed_with_the_arti
         assert v2.status_code == 200, v2.text
         diff = (await client.get(f"/agreements/agreements/{draft['id']}/diff", headers=mediator,
                                  params={"from": 1, "to": 2})).json()
-        assert "Потерпевший: Айгерим Нурлановна" in diff["diff"] and "Подозреваемый (обвиняемый)" in diff["diff"]
+        # (the changed obligation's lines: "Обязанная сторона: Подозреваемый (обвиняемый); ... Потерпевший")
+        assert "Потерпевший" in diff["diff"] and "Подозреваемый (обвиняемый)" in diff["diff"]
+        version = (await client.get(f"/agreements/agreements/{draft['id']}/versions/2", headers=mediator)).json()
+        assert "Потерпевший: Айгерим Нурлановна" in "\n".join(documents.render_lines(version["document"]))
         draft = v2.json()
 
         sent = await client.post(f"/agreements/agreements/{draft['id']}/signature-request",

@@ -58,6 +58,6 @@ def test_a_kyrgyz_agreement_reads_and_prints_in_kyrgyz():
               "seal": {"alg": "EdDSA", "kid": "k1", "signature": "sig",
                        "payload": {"document_hash": documents.document_hash(document),
                                    "sealed_at": "2026-11-29T10:00:00+00:00"}}}
-    text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(render_pdf(sealed, verify_hint="x"))).pages)
+    text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(render_pdf(sealed, verify_url="https://odr.example/verify/x"))).pages)
     for words in ("Үй-бүлөлүк талашты", "Гүлнара Токтогулова", "Күбөлүктүн номери", "Аткарбоонун кесепеттери"):
         assert words in text, words

@@ -67,6 +67,8 @@ async def test_the_full_flow_on_sqlite_and_the_embedded_log(app_client, flow):
     assert [e["type"] for e in events] == EXPECTED_TYPES
     # The filing names the claimant by the participant id the filer's consent (and token) carries.
     assert events[0]["data"]["claimant_participant_id"] == events[1]["data"]["participant_id"]
+    # ... and says the claimant's language, so their first notices are in it (the filing's is Kazakh)
+    assert events[0]["data"]["claimant_language"] == "kk"
     agreed = events[-1]["data"]
     roles = sorted((p["role"], p["side"]) for p in agreed["participants"])
     assert roles == [("mediator", None), ("party", "claimant"), ("party", "respondent"),

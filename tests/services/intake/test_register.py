@@ -71,7 +71,60 @@ async def test_ranking_prefers_language_specialisation_and_free_capacity(app_cli
     ranked = (await app_client.get(f"/cases/{case_id}/mediator-candidates", headers=claimant)).json()
     order = [m["mediator_id"] for m in ranked]
     assert order.index(both_langs_civil) < order.index(both_langs) < order.index(english)
-    assert "speaks every party's language" in ranked[0]["reasons"]
+    # The reasons are read by the party choosing: in their language (the claimant's is Kazakh), or
+    # in the language of the page that asks.
+    assert "барлық тараптың тілінде сөйлейді" in ranked[0]["reasons"]
+    assert "азаматтық дауларына маманданған" in ranked[0]["reasons"]
+    assert ranked[0]["reason_codes"][:2] == ["all_languages", "specialised"]
+    in_russian = (await app_client.get(f"/cases/{case_id}/mediator-candidates?lang=ru", headers=claimant)).json()
+    assert in_russian[0]["reasons"][:2] == ["говорит на языках всех сторон", "специализируется на спорах: гражданских"]
+    assert in_russian[0]["reasons"][2].startswith("сейчас ведёт дел: 0 из")
+    in_english = (await app_client.get(f"/cases/{case_id}/mediator-candidates?lang=en", headers=claimant)).json()
+    assert "speaks every party's language" in in_english[0]["reasons"]
+
+
+async def test_the_proposed_mediator_reads_the_parties_representatives_and_dispute_before_accepting(app_client, flow):
+    """Before the impartiality declaration the proposed mediator sees who the people are (names,
+    IIN/BIN, the representative and their firm) and what the dispute is about; the parties see
+    no one's IIN/BIN through the case and no filed description of the other side's."""
+    admin = await flow.admin()
+    mediator_id, username = await flow.mediator(admin)
+    case_id, claimant, respondent = await flow.to_eligible()
+    proposal = (await app_client.post(f"/cases/{case_id}/mediator-proposals", json={"mediator_id": mediator_id},
+                                      headers=claimant)).json()["id"]
+    await app_client.post(f"/cases/{case_id}/mediator-proposals/{proposal}/accept", headers=respondent)
+    mediator = await flow.login(username)
+    r = await app_client.get(f"/cases/{case_id}?lang=kk", headers=mediator)
+    assert r.status_code == 200, r.text
+    case = r.json()
+    assert case["description"] == "Unpaid invoice for deliveries"
+    people = {p["name"]: p for p in case["participants"]}
+    assert people["Aigerim Nurlanovna"]["id_number"] == "900101300123"
+    assert people["TOO Dala Trade"]["id_number"] == "180440012345"
+    rep = people["Serik Bekov"]
+    assert rep["role"] == "representative" and rep["organisation"] == "Bekov & Partners"
+    assert rep["represents_id"] == people["Aigerim Nurlanovna"]["id"]
+    # the explanation follows the page's language (the case's own is Kazakh here, so ask for Russian)
+    in_russian = (await app_client.get(f"/cases/{case_id}?lang=ru", headers=mediator)).json()
+    assert in_russian["eligibility"]["explanation"] and all(not e["explanation"].isascii()
+               for e in in_russian["eligibility"]["explanation"])
+    for party in (claimant, respondent):
+        seen = (await app_client.get(f"/cases/{case_id}", headers=party)).json()
+        assert seen["description"] is None and all(p["id_number"] is None for p in seen["participants"])
+
+
+async def test_the_agreement_to_mediate_is_shown_in_the_readers_language(app_client, flow):
+    admin = await flow.admin()
+    mediator_id, username = await flow.mediator(admin)
+    case_id, claimant, respondent = await flow.to_eligible()
+    mediator = await flow.assign(case_id, claimant, respondent, mediator_id, username)
+    texts = {lang: (await app_client.get(f"/cases/{case_id}/agreement-to-mediate?lang={lang}",
+                                         headers=mediator)).json()["text"] for lang in ("kk", "ru", "en")}
+    assert texts["kk"].startswith("Тараптар мен медиатор") and texts["ru"].startswith("Стороны и медиатор")
+    assert texts["en"].isascii()
+    # without a language: a party reads it in their own (the claimant's is Kazakh, the respondent's Russian)
+    own = (await app_client.get(f"/cases/{case_id}/agreement-to-mediate", headers=respondent)).json()["text"]
+    assert own == texts["ru"]
 
 
 async def test_capacity_and_availability(app_client, flow):

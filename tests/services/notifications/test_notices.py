@@ -5,6 +5,8 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime, timedelta, timezone
 
+import pytest
+
 from shared.contracts import agreements as A
 from shared.contracts import intake as I
 from shared.contracts import sessions as S
@@ -77,6 +79,32 @@ async def test_the_filer_is_told_by_participant_id_and_sees_each_notice_once(svc
     items = await eventually(fed, message="the filer's notices")
     assert sorted(i["kind"] for i in items) == ["case_filed", "mediator_proposed", "screening_requested"]
     assert await feed(svc, f"claimant:{cid}", cid) == []  # nothing for the placeholder
+
+
+@pytest.mark.parametrize(("language", "filed", "invited"), [
+    ("kk", "Сіздің", "Екінші тарап шақырылды"),
+    ("en", "Your", "The other party was invited"),
+])
+async def test_a_kazakh_or_english_claimant_reads_the_first_notices_in_their_language(svc, language, filed, invited):
+    """Intake says the claimant's language in ``CaseFiled``: "case filed" and "invitation sent"
+    reach the filer in it, not in the platform's default (Russian)."""
+    cid = case_id()
+    await svc.publish(
+        I.CaseFiled(case_id=cid, jurisdiction="KZ", category="civil", filed_at=datetime.now(timezone.utc),
+                    claimant_participant_id="p-c", claimant_language=language),
+        I.RespondentInvited(case_id=cid, invitation_id="inv-1", respondent_participant_id="p-r", language="ru",
+                            answer_by=datetime.now(timezone.utc) + timedelta(days=10)),
+    )
+
+    async def both():
+        items = await feed(svc, "p-c", cid)
+        return len(items) >= 2 and items
+
+    titles = {i["kind"]: i["title"] for i in await eventually(both, message="the filer's first notices")}
+    assert titles["case_filed"].startswith(filed), titles
+    assert titles["invitation_sent"].startswith(invited), titles
+    respondent = {i["kind"]: i["title"] for i in await eventually(lambda: feed(svc, "p-r", cid), message="invited")}
+    assert respondent["invitation"].startswith("Вас приглашают"), respondent  # the respondent chose Russian
 
 
 async def test_every_step_reaches_the_right_roles_in_their_language_once(svc):

@@ -162,6 +162,8 @@ def test_nobody_receives_anything_from_a_channel_they_were_not_in(schedule, guar
                     assert before_locs[pid] == after_locs[pid] == item.channel, (item.kind, pid)
                 elif item.kind in ("session.ended", "consent"):
                     pass
+                elif item.kind == "session.started":  # to everyone, no content, no channel
+                    assert item.channel is None and item.body == {"status": "live"}
                 else:
                     raise AssertionError(f"unchecked item kind {item.kind}")
             if item.kind == "signal" and item.body["kind"] != "hangup":
@@ -232,3 +234,38 @@ def test_the_mediator_sees_whose_camera_is_on_and_a_closed_connection_turns_it_o
     assert state.apply("c1", {"type": "media", "audio": True, "video": False}).items == []
     items = state.apply("c1", {"type": "presence", "online": False}).items
     assert [i.body["media"] for i in items if i.kind == "roster"] == [{}]
+
+
+def test_the_console_knows_who_is_here_waiting_room_included():
+    """Presence is kept in the room: a mediator who connects after the parties sees them online in
+    the waiting room (roster and welcome), and not once their last connection closed."""
+    state = RoomState(members=dict(MEMBERS))
+    state.apply("c1", {"type": "presence", "online": True})
+    state.apply("r1", {"type": "presence", "online": True})
+    state.apply("r1", {"type": "presence", "online": True})  # a second tab
+    state.apply("r1", {"type": "presence", "online": False})
+    assert state.online_ids() == ["c1", "r1"]
+    state.apply("c1", {"type": "presence", "online": False})
+    assert state.online_ids() == ["r1"]
+    roster = state.apply("m", {"type": "session.start"}).items[-1]
+    assert roster.kind == "roster" and roster.body["online"] == ["r1"] and roster.body["locations"]["r1"] == "waiting"
+    again = RoomState.from_json(state.to_json(), members=dict(MEMBERS))  # another process reads the row
+    assert again.online_ids() == ["r1"]
+
+
+def test_moving_a_party_into_their_sides_caucus_opens_it():
+    state = RoomState(members=dict(MEMBERS))
+    state.apply("m", {"type": "session.start"})
+    state.apply("m", {"type": "admit", "participant_ids": ["c1", "r1"]})
+    result = state.apply("m", {"type": "move", "participant_id": "c1", "to": "caucus:claimant"})
+    assert state.caucuses == {"claimant"} and state.location("c1") == "caucus:claimant"
+    assert [e.name for e in result.events] == ["caucus_opened"]
+    assert result.items[-1].body["caucuses"] == ["claimant"]
+    # never into the other side's caucus, and that one stays closed
+    try:
+        state.apply("m", {"type": "move", "participant_id": "r1", "to": "caucus:claimant"})
+    except RoomError as err:
+        assert err.code == "invalid-target"
+    else:
+        raise AssertionError("a respondent was placed in the claimant's caucus")
+    assert state.caucuses == {"claimant"}

@@ -1,6 +1,6 @@
 // The agreements service: settlement agreements (drafts, versions, comments, signatures, the
 // sealed PDF) and the court's read-only API.
-import { download, get, post, put } from "./http.js";
+import { download, get, post, put, upload } from "./http.js";
 
 // -- agreements ----------------------------------------------------------------------------
 
@@ -48,8 +48,14 @@ export const diff = (agreementId, { from, to, token }) =>
 export const downloadPdf = (agreementId, { token }) =>
   download(`/agreements/agreements/${agreementId}/pdf`, token, `agreement-${agreementId}.pdf`);
 
-/** Where anyone can check a sealed PDF: the API's documentation of the verify endpoint. */
-export const VERIFY = { href: "/agreements/docs#/default/verify_verify_post", label: "POST /agreements/verify" };
+/** The page where anyone checks a signed agreement (the link printed on its PDF). */
+export const verifyPage = (documentHash) => `/verify/${documentHash}`;
+
+/** Public: did the platform seal a document with this hash (what the PDF's link opens). */
+export const sealLookup = (documentHash) => get(`/agreements/verify/${documentHash}`);
+
+/** Public: is this copy of the PDF genuine and unaltered (byte for byte the one issued)? */
+export const verifyPdf = (file) => upload("/agreements/verify", file, { headers: { "Content-Type": "application/pdf" } });
 
 // -- the court's API -----------------------------------------------------------------------
 

@@ -36,7 +36,9 @@ export const screeningReports = (caseId, { token }) => get(`/intake/cases/${case
 
 // -- choosing the mediator -----------------------------------------------------------------
 
-export const mediatorCandidates = (caseId, { token }) => get(`/intake/cases/${caseId}/mediator-candidates`, { token });
+/** Mediators who may take the case, best first; `lang`: the reasons in the page's language. */
+export const mediatorCandidates = (caseId, { token, lang }) =>
+  get(`/intake/cases/${caseId}/mediator-candidates${query(lang)}`, { token });
 
 export const mediatorProposals = (caseId, { token }) => get(`/intake/cases/${caseId}/mediator-proposals`, { token });
 
@@ -59,7 +61,9 @@ export const myMediatorProposals = ({ token }) => get("/intake/mediator/proposal
 
 // -- the agreement to mediate --------------------------------------------------------------
 
-export const agreementToMediate = (caseId, { token }) => get(`/intake/cases/${caseId}/agreement-to-mediate`, { token });
+/** The agreement to mediate, its text in `lang` (the page's language). */
+export const agreementToMediate = (caseId, { token, lang }) =>
+  get(`/intake/cases/${caseId}/agreement-to-mediate${query(lang)}`, { token });
 
 export const signAgreementToMediate = (caseId, { textVersion }, { token }) =>
   post(`/intake/cases/${caseId}/agreement-to-mediate/signatures`, { text_version: textVersion }, { token });

@@ -39,6 +39,7 @@ async function renderAgreement(caseId, agreementId) {
     section(t("agreement_status"), definitionList([
       [t("status"), h("span", { class: "status", id: "agreement-status" }, label("agreement_status", a.status))],
       [t("version_label"), String(a.version)],
+      [t("agreement_written_in"), label("agreement_language", a.language)],
       [t("document_hash"), h("code", { class: "wrap-anywhere" }, a.document_hash)],
       a.executed_at && [t("executed_at"), fmtDateTime(a.executed_at)],
       a.court_decision && [t("court_decision"), label("court_decision", a.court_decision.decision || a.court_decision)],
@@ -193,7 +194,7 @@ function editor(a, me, box, refresh) {
     field(t("procedure"), area("procedure", c.procedure)),
     field(t("consequences"), area("consequences", c.consequences)),
     annexes);
-  const save = h("button", { type: "button" }, t("save_version"));
+  const save = h("button", { type: "button", id: "save-version" }, t("save_version"));
   const send = h("button", { type: "button", id: "send-for-signature" }, t("send_for_signature"));
   const content = () => {
     const v = (n) => form.elements[n].value.trim() || null;
@@ -230,7 +231,8 @@ function pdfPanel(a, me, box) {
   const button = h("button", { type: "button", id: "download-pdf" }, t("download_pdf"));
   button.addEventListener("click", busy(button, box, () => agreements.downloadPdf(a.id, { token: me.token })));
   return section(t("executed_title"), h("p", {}, t("executed_text")), button,
-    h("p", { class: "muted" }, t("verify_hint"), " ", h("a", { href: agreements.VERIFY.href }, agreements.VERIFY.label)));
+    h("p", { class: "muted" }, t("verify_hint"), " ",
+      h("a", { href: agreements.verifyPage(a.document_hash), "data-link": "", id: "verify-link" }, t("verify_open"))));
 }
 
 async function comments(a, me, box, refresh) {

@@ -8,7 +8,7 @@ import * as sessions from "../api/sessions.js";
 import { label, lang, t } from "../i18n.js";
 import * as identity from "../identity.js";
 import { navigate } from "../router.js";
-import { busy, caseName, checkbox, definitionList, fmtDate, fmtDateTime, h, mount, problemBox, section, toast, zoneOf } from "../ui.js";
+import { busy, caseName, checkbox, definitionList, field, fmtDate, fmtDateTime, h, mount, problemBox, section, select, toast, zoneOf } from "../ui.js";
 import { forgetInvitation, inviteStep } from "./invite.js";
 import { onNotice } from "./notifications.js";
 import { loadCalendar, sittingsStep } from "./sittings.js";
@@ -176,7 +176,7 @@ async function mediatorStep(c, me, box, refresh) {
     return card;
   }
   if (me.role === "mediator") return card;
-  const candidates = await intake.mediatorCandidates(c.id, { token: me.token }).catch(() => []);
+  const candidates = await intake.mediatorCandidates(c.id, { token: me.token, lang: lang() }).catch(() => []);
   card.append(h("p", {}, t("mediator_choose_intro")));
   if (!candidates.length) card.append(h("p", { class: "muted" }, t("no_candidates")));
   card.append(h("ul", { class: "list" }, candidates.map((m) => {
@@ -203,11 +203,40 @@ function mediatorDecision(c, me, proposal, box, refresh) {
   });
   accept.addEventListener("click", decide("accept", accept));
   decline.addEventListener("click", decide("decline", decline));
-  return h("div", {}, declare, h("div", { class: "actions" }, accept, decline));
+  return h("div", {}, caseBriefing(c), declare, h("div", { class: "actions" }, accept, decline));
+}
+
+/** What the proposed mediator reads before declaring impartiality: who the parties are (with
+ * IIN/BIN), who acts for them, what the dispute is about and the court's docket, so a conflict
+ * of interest can be seen before accepting. */
+function caseBriefing(c) {
+  const parties = c.participants.filter((p) => p.role === "party");
+  const helpers = c.participants.filter((p) => p.role !== "party");
+  const person = (p) => [h("strong", {}, p.name || t("brief_unnamed")),
+    p.role === "party" && p.kind ? ` — ${label("kind", p.kind)}` : "",
+    p.id_number ? ` · ${t("brief_id_number")}: ${p.id_number}` : "",
+    p.organisation ? ` · ${p.organisation}` : ""];
+  const actsFor = (p) => parties.find((x) => x.id === p.represents_id);
+  return h("div", { class: "briefing", id: "case-briefing" },
+    h("h3", {}, t("brief_title")),
+    h("p", { class: "muted" }, t("brief_intro")),
+    definitionList([
+      [t("category"), label("category", c.category)],
+      [t("brief_court"), c.docket_number ? t("brief_docket", { docket: c.docket_number }) : t("brief_no_court")],
+    ]),
+    ...["claimant", "respondent"].map((side) => h("div", { class: "brief-side", dataset: { side } },
+      h("h4", {}, label("side", side)),
+      h("ul", { class: "list" }, [
+        ...parties.filter((p) => p.side === side).map((p) => h("li", {}, ...person(p))),
+        ...helpers.filter((p) => p.side === side).map((p) => h("li", {}, `${label("role", p.role)}: `, ...person(p),
+          actsFor(p) ? ` (${t("brief_acts_for", { name: actsFor(p).name || label("side", side) })})` : "")),
+      ]))),
+    h("h4", {}, t("brief_dispute")),
+    c.description ? h("p", { class: "pre-wrap", id: "brief-description" }, c.description) : h("p", { class: "muted" }, t("brief_no_description")));
 }
 
 async function agreementToMediate(c, me, box, refresh) {
-  const atm = await intake.agreementToMediate(c.id, { token: me.token });
+  const atm = await intake.agreementToMediate(c.id, { token: me.token, lang: lang() });
   const mySlot = me.role === "mediator" ? "mediator" : me.side;
   const signed = atm.signed_by.includes(mySlot);
   const card = section(t("atm_title"), h("pre", { class: "document" }, atm.text),
@@ -240,40 +269,81 @@ async function agreementsStep(c, me, box) {
     card.append(h("p", { class: "muted" }, t("no_agreements")));
   }
   if (me.role === "mediator" && !items.some((a) => a.status !== "withdrawn")) {
+    const language = select("agreement_language", agreementLanguages(c), suggestedLanguage(c));
+    language.id = "agreement-language";
     const draft = h("button", { type: "button", id: "draft-agreement" }, t("draft_from_proposals"));
     draft.addEventListener("click", busy(draft, box, async () => {
-      navigate(`/cases/${c.id}/agreements/${(await createDraft(c, me)).id}`);
+      navigate(`/cases/${c.id}/agreements/${(await createDraft(c, me, language.value)).id}`);
     }));
-    card.append(draft);
+    card.append(field(t("agreement_language"), language, t("agreement_language_hint")), draft);
   }
   return card;
 }
 
-/** A first draft: the parties' and mediator's names, the subject, and the proposals both sides
- * accepted in the session as its terms (the template adds procedure and consequences). */
-async function createDraft(c, me) {
+/** The agreement is written in a language the parties chose, not the mediator's page language:
+ * each party's language is offered, and the bilingual Kazakh/Russian text. */
+function agreementLanguages(c) {
+  return [["kk", t("agreement_language_kk")], ["ru", t("agreement_language_ru")], ["kk-ru", label("agreement_language", "kk-ru")],
+    ["en", t("agreement_language_en")]];
+}
+
+function suggestedLanguage(c) {
+  const spoken = new Set(c.participants.filter((p) => p.role === "party").map((p) => p.language));
+  if (spoken.size === 1) return [...spoken][0];
+  if (spoken.has("kk") && spoken.has("ru")) return "kk-ru";
+  return spoken.has("ru") ? "ru" : [...spoken][0] || "ru";
+}
+
+/** A first draft in the chosen `language`: the parties' names with the IIN/BIN the case gives
+ * (a court supplies them in referrals), the mediator, the subject, and each proposal both sides
+ * accepted in the session as an obligation row (who owes whom, what, how much, by when) that the
+ * mediator completes; the template adds the title, place, procedure and consequences. */
+async function createDraft(c, me, language) {
   const accepted = await agreements.acceptedProposals(c.id, { token: me.token });
   const ids = accepted.items.map((p) => p.proposal_id);
   const proposals = await Promise.all(ids.map((id) => sessions.proposal(c.id, id, { token: me.token })));
   const chosen = (await intake.mediatorProposals(c.id, { token: me.token }).catch(() => []))
     .find((p) => p.status === "accepted" && p.mediator_id === c.mediator_id);
-  const party = (side) => c.participants.find((p) => p.side === side && p.role === "party");
+  const parties = c.participants.filter((p) => p.role === "party");
   const content = {
-    parties: ["claimant", "respondent"].filter(party).map((side) => ({ side, name: party(side).name || label("side", side) })),
+    parties: parties.filter((p) => p.name).map((p) => {
+      const rep = c.participants.find((x) => x.role === "representative" && x.represents_id === p.id);
+      return { side: p.side, name: p.name, ...(p.id_number ? { identifier: p.id_number } : {}), ...(rep?.name ? { representative: rep.name } : {}) };
+    }),
     subject: t("draft_subject", { category: label("category", c.category), id: c.docket_number || c.reference }),
+    obligations: proposals.map(obligationOf),
   };
   if (chosen?.mediator_name) content.mediator = { name: chosen.mediator_name };
-  if (proposals.length) {
-    content.free_text = proposals.map((p, i) => [`${i + 1}. ${p.summary}`, ...p.terms.map((x) => `   - ${x}`)].join("\n")).join("\n");
-  }
   for (let attempt = 0; ; attempt += 1) {
     try {
-      return await agreements.create({ caseId: c.id, language: lang(), content, proposalIds: ids }, { token: me.token });
+      return await agreements.create({ caseId: c.id, language, content, proposalIds: ids }, { token: me.token });
     } catch (error) { // agreements may not have heard of the case yet
       if (attempt > 10 || error.problem?.type?.split("/").pop() !== "case-not-known-yet") throw error;
       await new Promise((r) => setTimeout(r, 500));
     }
   }
+}
+
+/** An accepted proposal as an obligation row: its summary and terms are what is owed; a sum
+ * ("150 000", "150000.50 KZT") and a date (2026-12-31 or 31.12.2026) in them are taken as the
+ * amount and the due date. By default the respondent owes the claimant; the mediator corrects
+ * the row in the editor. */
+function obligationOf(p) {
+  const text = [p.summary, ...(p.terms || [])].join("\n");
+  const row = { id: `p-${p.id.replace(/[^A-Za-z0-9_-]/g, "").slice(0, 36)}`, obligor: "respondent", obligee: "claimant",
+    what: [p.summary, ...(p.terms || []).map((x) => `— ${x}`)].join("\n").slice(0, 5000) };
+  const iso = text.match(/\b(\d{4})-(\d{2})-(\d{2})\b/);
+  const dotted = text.match(/\b(\d{2})\.(\d{2})\.(\d{4})\b/);
+  if (iso) row.deadline = `${iso[1]}-${iso[2]}-${iso[3]}`;
+  else if (dotted) row.deadline = `${dotted[3]}-${dotted[2]}-${dotted[1]}`;
+  const sum = text.replace(/\b\d{4}-\d{2}-\d{2}\b|\b\d{2}\.\d{2}\.\d{4}\b/g, "")
+    .match(/(\d{1,3}(?:[ \u00a0]\d{3})+|\d+)(?:[.,](\d{1,2}))?\s*(₸|тг|тенге|теңге|KZT|USD|EUR|\$|€)?/i);
+  if (sum && (sum[3] || Number(sum[1].replace(/\D/g, "")) >= 100)) {
+    const currency = { "₸": "KZT", "тг": "KZT", "тенге": "KZT", "теңге": "KZT", "$": "USD", "€": "EUR" }[sum[3]?.toLowerCase()] || (sum[3] || "KZT").toUpperCase();
+    row.amount = `${sum[1].replace(/\D/g, "")}.${(sum[2] || "00").padEnd(2, "0")}`;
+    row.currency = currency;
+  }
+  return row;
 }
 
 function signIn(caseId) {

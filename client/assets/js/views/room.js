@@ -85,6 +85,7 @@ class RoomView {
   // -- layout ---------------------------------------------------------------------------------
   build() {
     this.where = h("div", { class: "where waiting", id: "where", role: "status", "aria-live": "polite" });
+    this.whatNow = h("p", { class: "what-now", id: "what-now", "aria-live": "polite" });
     this.list = h("ol", { class: "messages", id: "messages", "aria-label": t("messages"), tabindex: "0" });
     this.typingLine = h("div", { class: "typing", "aria-live": "off" });
     this.input = h("input", { type: "text", id: "message", maxlength: 4000, autocomplete: "off" });
@@ -97,7 +98,7 @@ class RoomView {
     this.offers = new OffersPanel({ send: (frame) => Boolean(this.conn?.sendNow(frame)), me: this.me, mediator: this.mediator });
     this.documentForm = this.buildDocumentForm();
     this.videoBox = h("div", { class: "video", id: "video" });
-    const main = h("div", {}, this.where, this.list, this.typingLine, composer,
+    const main = h("div", {}, this.where, this.whatNow, this.list, this.typingLine, composer,
       h("details", { id: "proposal-details" }, h("summary", {}, t("proposal_new")), this.proposalForm),
       h("details", { id: "document-details" }, h("summary", {}, t("document_new")), this.documentForm),
       this.offers.element,
@@ -217,6 +218,7 @@ class RoomView {
         if (f.caucuses) this.caucuses = f.caucuses;
         if (f.safeguards) this.safeguards = f.safeguards;
         if (f.media) this.media = f.media;
+        if (f.online) this.online = new Set(f.online); // the room says who is here, waiting room included
         this.members = new Set(f.members || []);
         this.video.setChannel(this.location, [...this.members]); // after a reconnect: close what no longer holds
         this.video.resume();
@@ -235,9 +237,12 @@ class RoomView {
       case "roster":
         this.locations = f.locations; this.mode = f.mode; this.caucuses = f.caucuses; this.status = f.status;
         this.media = f.media || {};
+        if (f.online) this.online = new Set(f.online);
         break;
       case "presence":
-        if (f.online) this.online.add(f.participant_id); else this.online.delete(f.participant_id);
+        // The mediator's roster says who is here (a second tab closing is no departure); others
+        // follow the presence frames of their channel.
+        if (!this.mediator) { if (f.online) this.online.add(f.participant_id); else this.online.delete(f.participant_id); }
         if (f.online) this.video.reset(f.participant_id);
         if (this.mediator && f.location !== undefined && f.location !== null) this.locations[f.participant_id] = f.location;
         break;
@@ -267,6 +272,9 @@ class RoomView {
       case "signal":
         this.video.onSignal(f);
         return;
+      case "session.started":
+        this.status = "live";
+        break;
       case "session.ended":
         this.status = "ended";
         this.video.setChannel("waiting", []);
@@ -387,7 +395,6 @@ class RoomView {
     else text = this.status === "ended" ? t("where_ended") : this.waitingText();
     const alone = kind !== "waiting" && this.status === "live" && ![...this.members].some((id) => id !== this.me.subject);
     this.where.replaceChildren(...[h("span", { class: "icon", "aria-hidden": "true" }, kind === "joint" ? "●" : kind === "caucus" ? "◆" : "◌"), h("span", {}, text),
-      alone ? h("span", { class: "media-line", id: "where-alone" }, t("alone_wait")) : null,
       this.video?.local && !alone ? h("span", { class: "media-line", id: "where-media" }, this.video.audience()) : null].filter(Boolean));
     this.inputLabel.textContent = kind === "joint" ? t("message_to_joint") : kind === "caucus" ? t("message_to_caucus") : t("message_label");
     this.input.placeholder = this.inputLabel.textContent;
@@ -397,9 +404,33 @@ class RoomView {
     this.proposalForm.querySelector("button").disabled = !usable;
     this.offers.setLive(this.status === "live");
     this.documentForm.querySelector("#document-send").disabled = !usable;
+    this.renderWhatNow(kind, alone);
     this.renderMessages(loc);
     this.renderTyping();
     if (this.console) this.renderConsole();
+  }
+
+  /** What happens now, for this person's role and where they are: a party alone in a channel is
+   * told to wait, a mediator is told the next step (start, admit, caucus, draft). */
+  renderWhatNow(kind, alone) {
+    let key;
+    if (this.mediator) {
+      const waiting = [...this.names].filter(([id, p]) => p.role !== "mediator" && (this.locations[id] || "waiting") === "waiting"
+        && this.online.has(id)).length;
+      if (this.status === "ended") key = "now_mediator_ended";
+      else if (this.status !== "live") key = waiting ? "now_mediator_start" : "now_mediator_before";
+      else if (waiting) key = "now_mediator_admit";
+      else key = kind === "caucus" ? "now_mediator_caucus" : "now_mediator_live";
+      this.whatNow.dataset.now = key;
+      this.whatNow.textContent = t(key, { count: waiting });
+      return;
+    }
+    if (this.status === "ended") key = "now_party_ended";
+    else if (kind === "waiting") key = this.status === "live" ? "now_party_waiting_live" : "now_party_waiting";
+    else if (alone) key = "now_party_alone";
+    else key = kind === "caucus" ? "now_party_caucus" : "now_party_joint";
+    this.whatNow.dataset.now = key;
+    this.whatNow.textContent = t(key);
   }
 
   /** Before the next sitting's time the waiting room says when it starts (in the case's zone), and
@@ -462,17 +493,18 @@ class RoomView {
     const c = this.console;
     const rows = [...this.names].filter(([id, p]) => id !== this.me.subject && p.role !== "mediator");
     // Only where a person can be moved now: the joint channel unless the room is in shuttle
-    // mode, their own side's caucus while it is open (the server refuses the rest).
+    // mode, and their own side's caucus (moving them there opens it); never the other side's.
     const placesFor = (side, where) => ["waiting", "joint", "caucus:claimant", "caucus:respondent"].filter((pl) => pl === where
-      || pl === "waiting" || (pl === "joint" && this.mode !== "shuttle") || (pl === `caucus:${side}` && this.caucuses.includes(side)));
+      || pl === "waiting" || (pl === "joint" && this.mode !== "shuttle") || pl === `caucus:${side}`);
     const start = h("button", { type: "button", id: "session-start" }, t("session_start"));
     start.addEventListener("click", () => this.control({ type: "session.start" }));
     const end = h("button", { type: "button", class: "danger" }, t("session_end"));
     end.addEventListener("click", () => { if (confirm(t("session_end_confirm"))) this.control({ type: "session.end" }); });
     const people = h("ul", { class: "list people", id: "people" }, rows.map(([id, p]) => {
       const where = this.locations[id] || "waiting";
-      const online = this.online.has(id) || (this.locations[id] && this.locations[id] !== "waiting");
-      const move = h("select", { "aria-label": t("move_named", { who: p.name }) }, placesFor(p.side, where).map((pl) => h("option", { value: pl, selected: pl === where }, label("place", pl))));
+      const online = this.online.has(id);
+      const move = h("select", { "aria-label": t("move_named", { who: p.name }), dataset: { move: id } }, placesFor(p.side, where).map((pl) => h("option", { value: pl, selected: pl === where },
+        pl.startsWith("caucus:") && !this.caucuses.includes(pl.split(":")[1]) ? t("place_open_caucus", { place: label("place", pl) }) : label("place", pl))));
       move.addEventListener("change", () => this.control({ type: "move", participant_id: id, to: move.value }));
       const li = h("li", { dataset: { participant: id } }, h("strong", {}, p.name), " ", h("span", { class: "muted" }, `${label("side", p.side)} · ${label("role", p.role)} · ${online ? t("online") : t("offline")}`),
         " ", h("span", { class: "media-state", dataset: { media: id } }, this.mediaText(id)), " ", move);
