@@ -57,6 +57,7 @@ class EmailLinkAccepted(BaseModel):
 
 class CaseAccess(BaseModel):
     case_id: str
+    reference: str | None = Field(None, description="the case's human reference (KZ-2026-000123)")
     side: str
     role: str
     status: str
@@ -184,7 +185,7 @@ async def address_cases(uow: UnitOfWork, link: AccessLink, tokens: TokenService)
 
 
 def case_access(case: Case, participant: Participant, tokens: TokenService) -> CaseAccess:
-    return CaseAccess(case_id=case.id, side=participant.side, role=participant.role, status=case.status,
+    return CaseAccess(case_id=case.id, reference=case.reference, side=participant.side, role=participant.role, status=case.status,
                       category=case.category, jurisdiction=case.jurisdiction, filed_at=case.filed_at,
                       outcome=case.outcome,
                       access_token=cases.party_token(tokens, case_id=case.id, participant_id=participant.id,

@@ -112,6 +112,7 @@ async def test_invitation_sent_for_me_and_coming_back_the_next_day_on_another_ph
     await expect(entry).to_be_visible(timeout=SETTLE)
     await expect(p).to_have_url(re.compile(r"/sign-in/done$"))  # the used link is not in the address bar
     await p.wait_for_timeout(1500)
+    await expect(entry.locator("a")).to_have_text(re.compile(r"^Дело № KZ-\d{4}-\d{6}$"))  # named by its reference
     await later.shot("signed-in-cases")
     assert await later.latin_words() == []
     await entry.locator("a").click()

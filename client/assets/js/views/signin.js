@@ -6,7 +6,7 @@
 import * as intake from "../api/intake.js";
 import { label, lang, t } from "../i18n.js";
 import { rememberParty } from "../identity.js";
-import { errorSummary, field, fmtDateTime, h, mount, problemBox, section, zoneOf } from "../ui.js";
+import { caseName, errorSummary, field, fmtDateTime, h, mount, problemBox, section, zoneOf } from "../ui.js";
 import { EMAIL } from "./file.js";
 
 const CLOSED = new Set(["declined", "ineligible", "referred_out", "settled", "terminated"]); // intake's TERMINAL
@@ -59,7 +59,7 @@ export async function signInWithLink(token) {
       h("p", {}, h("a", { class: "button", href: "/sign-in", "data-link": "" }, t("reach_button"))));
     return;
   }
-  for (const c of signedIn.cases) rememberParty(c.case_id, c.access_token, { side: c.side });
+  for (const c of signedIn.cases) rememberParty(c.case_id, c.access_token, { side: c.side, reference: c.reference });
   sessionStorage.setItem("odr.signedIn", JSON.stringify(signedIn.cases.map(({ access_token: _, ...c }) => c)));
   return landing();
 }
@@ -69,9 +69,9 @@ export function landing() {
   let cases = [];
   try { cases = JSON.parse(sessionStorage.getItem("odr.signedIn")) || []; } catch { /* nothing kept */ }
   const list = h("ul", { class: "list", id: "reach-cases" }, cases.map((c) => h("li", { dataset: { case: c.case_id } },
-    h("a", { href: `/cases/${c.case_id}`, "data-link": "" }, label("category", c.category), " — ",
-      fmtDateTime(c.filed_at, zoneOf(c.jurisdiction))),
-    " ", h("span", { class: "muted" }, label("side", c.side)),
+    h("a", { href: `/cases/${c.case_id}`, "data-link": "" }, caseName(c.reference)),
+    " ", label("category", c.category), " — ", fmtDateTime(c.filed_at, zoneOf(c.jurisdiction)),
+    " ", h("span", { class: "muted" }, label(c.category === "criminal" ? "criminal_side" : "side", c.side)),
     " — ", h("span", { class: "status", "data-status": c.status }, label("status", c.status)),
     CLOSED.has(c.status) ? h("span", { class: "muted" }, ` (${t("reach_closed")})`) : null)));
   mount(h("h1", {}, t("reach_signed_in_title")),
