@@ -10,6 +10,7 @@ from __future__ import annotations
 import uuid
 
 import httpx
+import pypdf
 import pytest
 from axe_playwright_python.async_playwright import Axe
 from playwright.async_api import Page, expect
@@ -251,6 +252,9 @@ async def test_a_mediation_from_three_browser_windows(odr, browser, artifacts):
     pdf = artifacts / "agreement.pdf"
     await download.save_as(pdf)
     assert pdf.read_bytes().startswith(b"%PDF")
+    # drafted in Russian from the mediator's English page: every word of it in Russian
+    text = "\n".join(page.extract_text() for page in pypdf.PdfReader(pdf).pages)
+    assert "Урегулирование по делу № KZ-" in text and "Settlement" not in text, text
     await claimant.shot("executed")
     await claimant.audit("executed", violations)
 

@@ -33,17 +33,27 @@ export function applyLanguage() {
 
 /** The message ``key`` in the current language, with ``{name}`` placeholders filled in. */
 export function t(key, params = {}) {
+  return tIn(lang(), key, params);
+}
+
+/** The message ``key`` in ``language``: for words written into a document in its own language
+ * (an agreement drafted in Russian from a mediator's English page), not the page's. */
+export function tIn(language, key, params = {}) {
   const entry = MESSAGES[key];
   if (!entry) {
     console.error(`missing message: ${key}`);
     return key;
   }
-  const text = lang() === "ky" ? (KY[key] ?? entry.ru) : (entry[lang()] ?? entry.en);
+  const text = language === "ky" ? (KY[key] ?? entry.ru) : (entry[language] ?? entry.en);
   return text.replace(/\{(\w+)\}/g, (_, name) => (params[name] ?? `{${name}}`));
 }
 
 /** A label from a server value (status, category, ...): ``prefix_value`` if known, else the value. */
 export function label(prefix, value) {
+  return labelIn(lang(), prefix, value);
+}
+
+export function labelIn(language, prefix, value) {
   const key = `${prefix}_${value}`;
-  return MESSAGES[key] ? t(key) : String(value ?? "—");
+  return MESSAGES[key] ? tIn(language, key) : String(value ?? "—");
 }

@@ -5,7 +5,7 @@
 import * as agreements from "../api/agreements.js";
 import * as intake from "../api/intake.js";
 import * as sessions from "../api/sessions.js";
-import { label, lang, t } from "../i18n.js";
+import { label, labelIn, lang, t, tIn } from "../i18n.js";
 import * as identity from "../identity.js";
 import { navigate } from "../router.js";
 import { busy, caseName, checkbox, definitionList, field, fmtDate, fmtDateTime, h, mount, problemBox, section, select, toast, zoneOf } from "../ui.js";
@@ -294,6 +294,12 @@ function suggestedLanguage(c) {
   return spoken.has("ru") ? "ru" : [...spoken][0] || "ru";
 }
 
+/** The default subject in the agreement's language (kk then ru for a bilingual one), not the page's. */
+function draftSubject(c, language) {
+  const one = (l) => tIn(l, "draft_subject", { category: labelIn(l, "category", c.category), id: c.docket_number || c.reference });
+  return language === "kk-ru" ? `${one("kk")} / ${one("ru")}` : one(language);
+}
+
 /** A first draft in the chosen `language`: the parties' names with the IIN/BIN the case gives
  * (a court supplies them in referrals), the mediator, the subject, and each proposal both sides
  * accepted in the session as an obligation row (who owes whom, what, how much, by when) that the
@@ -310,7 +316,7 @@ async function createDraft(c, me, language) {
       const rep = c.participants.find((x) => x.role === "representative" && x.represents_id === p.id);
       return { side: p.side, name: p.name, ...(p.id_number ? { identifier: p.id_number } : {}), ...(rep?.name ? { representative: rep.name } : {}) };
     }),
-    subject: t("draft_subject", { category: label("category", c.category), id: c.docket_number || c.reference }),
+    subject: draftSubject(c, language),
     obligations: proposals.map(obligationOf),
   };
   if (chosen?.mediator_name) content.mediator = { name: chosen.mediator_name };
