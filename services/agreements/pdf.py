@@ -11,7 +11,6 @@ import logging
 from datetime import datetime
 
 import ttf_opensans
-from fpdf import FPDF
 
 from .documents import category_labels, jurisdiction, local_date, render_lines
 
@@ -45,6 +44,10 @@ def render_pdf(sealed: dict, *, verify_url: str) -> bytes:
 
     def when(value, *, with_time: bool = False) -> str:
         return local_date(value, language=language, time_zone=rules.time_zone, with_time=with_time)
+
+    # fpdf2 (with fontTools) takes about a second to import, in every process that starts the
+    # agreements service; only a process that renders an executed agreement needs it.
+    from fpdf import FPDF
 
     pdf = FPDF(format="A4")
     pdf.set_creation_date(sealed_at)

@@ -27,9 +27,11 @@ CHROMIUM = os.environ.get("ODR_TEST_CHROMIUM", "/usr/bin/chromium")
 
 
 @pytest.fixture
-async def odr(tmp_path, request):
-    """The embedded run on a free port; its URL. ``@pytest.mark.odr_env({...})`` adds settings."""
+async def odr(tmp_path, request, migrated_sqlite_templates):
+    """The embedded run on a free port; its URL. ``@pytest.mark.odr_env({...})`` adds settings.
+    Its databases start as copies of migrated ones (tests/support/migrated.py)."""
     port = free_port()
+    await migrated_sqlite_templates.seed(tmp_path / "var")
     log = open(tmp_path / "odr-dev.log", "wb")
     env = {k: v for k, v in os.environ.items() if not k.startswith("ODR_") or k.startswith("ODR_TEST_")}
     marker = request.node.get_closest_marker("odr_env")
