@@ -220,33 +220,32 @@ class SittingProposed(_IntakeEvent):
     time_zone: str = "Asia/Almaty"
 
 
+class _FixedSitting(_IntakeEvent):
+    """A fixed sitting's times and how many times it changed: what a calendar invitation (its
+    ``SEQUENCE``) and the reminders need, whether the sitting is fixed, moved or cancelled."""
+
+    sitting_id: str
+    starts_at: datetime
+    ends_at: datetime
+    sequence: int = Field(ge=0)
+    time_zone: str = "Asia/Almaty"
+
+
 @event
-class SittingFixed(_IntakeEvent):
+class SittingFixed(_FixedSitting):
     """A sitting was fixed (``sequence`` 0) or moved (each move one more): the calendar invitation
     goes out, or is updated, and the reminders follow ``starts_at``."""
 
     type: ClassVar[str] = "odr.sitting.fixed.v1"
     summary: ClassVar[str] = "A sitting was fixed, or moved to another time (`sequence` counts the changes)."
 
-    sitting_id: str
-    starts_at: datetime
-    ends_at: datetime
-    sequence: int = Field(ge=0)
-    time_zone: str = "Asia/Almaty"
-
 
 @event
-class SittingCancelled(_IntakeEvent):
+class SittingCancelled(_FixedSitting):
     """A fixed sitting was cancelled: its invitation is withdrawn and its reminders removed."""
 
     type: ClassVar[str] = "odr.sitting.cancelled.v1"
     summary: ClassVar[str] = "A fixed sitting was cancelled."
-
-    sitting_id: str
-    starts_at: datetime
-    ends_at: datetime
-    sequence: int = Field(ge=0)
-    time_zone: str = "Asia/Almaty"
 
 
 @event
