@@ -120,8 +120,11 @@ class EventBus(abc.ABC):
         """Append messages; returns once they are durable on the bus."""
 
     @abc.abstractmethod
-    def consumer(self, *, group: str, topics: Sequence[str], handler: BatchHandler, from_beginning: bool = True) -> Consumer:
-        """A consumer in ``group``; call ``start()`` on it to begin delivery."""
+    def consumer(self, *, group: str, topics: Sequence[str], handler: BatchHandler, from_beginning: bool = True,
+                 longest_wait: float | None = None) -> Consumer:
+        """A consumer in ``group``; call ``start()`` on it to begin delivery. ``longest_wait``
+        bounds how late it may learn of a record another process published, for a consumer whose
+        lateness matters more than a quiet machine (a bus that pushes records ignores it)."""
 
     @abc.abstractmethod
     async def check(self) -> None:

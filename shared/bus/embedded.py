@@ -168,15 +168,20 @@ class EmbeddedBus(EventBus):
     async def check(self) -> None:
         await self._writer.run(lambda conn: conn.execute("SELECT 1").fetchone())
 
-    def consumer(self, *, group: str, topics: Sequence[str], handler: BatchHandler, from_beginning: bool = True) -> Consumer:
-        return EmbeddedConsumer(self, group=group, topics=topics, handler=handler, from_beginning=from_beginning)
+    def consumer(self, *, group: str, topics: Sequence[str], handler: BatchHandler, from_beginning: bool = True,
+                 longest_wait: float | None = None) -> Consumer:
+        return EmbeddedConsumer(self, group=group, topics=topics, handler=handler, from_beginning=from_beginning,
+                                longest_wait=longest_wait)
 
 
 class EmbeddedConsumer(Consumer):
     def __init__(self, bus: EmbeddedBus, *, group: str, topics: Sequence[str], handler: BatchHandler,
-                 from_beginning: bool = True, batch_size: int = 500, retry_backoff: float = 0.5) -> None:
+                 from_beginning: bool = True, batch_size: int = 500, retry_backoff: float = 0.5,
+                 longest_wait: float | None = None) -> None:
         super().__init__(group=group, topics=topics, handler=handler, retry_backoff=retry_backoff)
         self.bus = bus
+        # the longest wait between looks for other processes' records (the bus's, or less)
+        self._longest = min(bus.poll_seconds, longest_wait) if longest_wait else bus.poll_seconds
         self.member_id = uuid.uuid4().hex
         self.from_beginning = from_beginning
         self.batch_size = batch_size
@@ -189,7 +194,7 @@ class EmbeddedConsumer(Consumer):
         self._positions: dict[tuple[str, int], int] = {}
         self._assigned: list[tuple[str, int]] = []
         self._next_heartbeat = 0.0
-        self._idle_look = bus.busy_poll_seconds  # the next wait when a look finds nothing
+        self._idle_look = min(bus.busy_poll_seconds, self._longest)  # the next wait when a look finds nothing
 
     @property
     def assignment(self) -> list[tuple[str, int]]:
@@ -279,11 +284,11 @@ class EmbeddedConsumer(Consumer):
 
         batch = await self._db.run(_read)
         if batch:
-            self._idle_look = self.bus.busy_poll_seconds
+            self._idle_look = min(self.bus.busy_poll_seconds, self._longest)
             return batch, 0.0
         # Idle: a publish in this process wakes us; look again for other processes' records after
         # the current back-off (doubled for next time), or at the heartbeat if that comes first.
-        wait, self._idle_look = self._idle_look, min(self._idle_look * 2, self.bus.poll_seconds)
+        wait, self._idle_look = self._idle_look, min(self._idle_look * 2, self._longest)
         return batch, min(wait, max(0.0, self._next_heartbeat - time.monotonic()))
 
     async def _commit(self, records: Sequence[Record]) -> None:

@@ -96,7 +96,9 @@ class KafkaBus(EventBus):
         finally:
             await admin.close()
 
-    def consumer(self, *, group: str, topics: Sequence[str], handler: BatchHandler, from_beginning: bool = True) -> Consumer:
+    def consumer(self, *, group: str, topics: Sequence[str], handler: BatchHandler, from_beginning: bool = True,
+                 longest_wait: float | None = None) -> Consumer:
+        # A fetch returns as soon as the broker has records: no look to bound (``longest_wait``).
         return KafkaConsumer(self, group=group, topics=topics, handler=handler, from_beginning=from_beginning)
 
 

@@ -86,6 +86,33 @@ async def test_records_another_process_appended_are_found_by_the_consumers_look(
         await bus.stop()
 
 
+async def test_a_consumer_with_a_longest_wait_finds_another_processs_records_after_a_quiet_spell(tmp_path):
+    """The sessions fan-out (caucus moves between processes) cannot wait for the bus's hour-long
+    look: its own bound holds however long the log has been quiet."""
+    path = tmp_path / "bus.sqlite3"
+    bus = EmbeddedBus(path, poll_seconds=3600, busy_poll_seconds=3600, heartbeat=3600, session_timeout=7200)
+    await bus.start()
+    topic, got = unique("moves"), []
+
+    async def handler(batch):
+        got.extend(r.value for r in batch)
+
+    consumer = bus.consumer(group=unique("g"), topics=[topic], handler=handler, longest_wait=0.05)
+    await consumer.start()
+    try:
+        await asyncio.sleep(0.5)  # quiet: without its own bound its next look would be an hour away
+        conn = sqlite3.connect(path, isolation_level=None)
+        try:
+            conn.execute("INSERT INTO records(topic, partition, key, value, ts) VALUES (?,?,?,?,?)",
+                         (topic, partition_for("room-1", bus.partitions), "room-1", b"moved", time.time()))
+        finally:
+            conn.close()
+        await eventually(lambda: got == [b"moved"], timeout=60, message="found within its own bound, not the bus's hour")
+    finally:
+        await consumer.stop()
+        await bus.stop()
+
+
 async def test_the_relay_rests_until_a_commit_wakes_it_and_then_publishes_in_order(database_url, tmp_path):
     bus = EmbeddedBus(tmp_path / "bus.sqlite3", poll_seconds=0.01, heartbeat=0.2, session_timeout=2.0)
     await bus.start()
