@@ -717,6 +717,12 @@ export const MESSAGES = {
     kk: "Жеке кездесу ({side}) — тек сол тарап және сіз",
   },
   where_waiting: { en: "Waiting room — the mediator will let you in", ru: "Зал ожидания — медиатор пригласит вас войти", kk: "Күту бөлмесі — медиатор сізді кіргізеді" },
+  where_waiting_mediator: { en: "Waiting room — start the session to let the parties in", ru: "Зал ожидания — начните сессию, чтобы пригласить стороны", kk: "Күту бөлмесі — тараптарды кіргізу үшін сессияны бастаңыз" },
+  waiting_text_mediator: {
+    en: "The parties wait here until you start the session and let them in.",
+    ru: "Стороны ждут здесь, пока вы не начнёте сессию и не пригласите их.",
+    kk: "Сіз сессияны бастап, оларды кіргізгенше тараптар осында күтеді.",
+  },
   where_ended: { en: "The session has ended. Thank you for taking part.", ru: "Сессия завершена. Спасибо за участие.", kk: "Сессия аяқталды. Қатысқаныңызға рақмет." },
   waiting_text: {
     en: "Please wait: the mediator will let you in when the session starts. You can keep this page open.",

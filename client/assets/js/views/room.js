@@ -438,7 +438,7 @@ class RoomView {
   waitingText() {
     const next = this.calendar?.next_sitting;
     const starts = next ? new Date(next.starts_at).getTime() : 0;
-    if (!next || starts <= Date.now()) return t("where_waiting");
+    if (!next || starts <= Date.now()) return t(this.mediator ? "where_waiting_mediator" : "where_waiting");
     clearTimeout(this.sittingTimer);
     this.sittingTimer = setTimeout(() => this.render(), Math.min(starts - Date.now() + 500, 2 ** 31 - 1));
     return t("sitting_room_starts", { when: fmtDateTime(next.starts_at, this.calendar.time_zone) });
@@ -449,7 +449,7 @@ class RoomView {
     const atBottom = this.list.scrollHeight - this.list.scrollTop - this.list.clientHeight < 40;
     this.list.dataset.channel = channel;
     this.list.replaceChildren(...list.map((m) => this.renderMessage(m)));
-    if (!list.length) this.list.append(h("li", { class: "system" }, channel === "waiting" ? t("waiting_text") : t("no_messages")));
+    if (!list.length) this.list.append(h("li", { class: "system" }, channel === "waiting" ? t(this.mediator ? "waiting_text_mediator" : "waiting_text") : t("no_messages")));
     if (atBottom) this.list.scrollTop = this.list.scrollHeight;
   }
 
