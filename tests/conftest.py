@@ -14,6 +14,21 @@ from tests.support.kafka import KafkaForTests
 from tests.support.migrated import MigratedTemplates
 
 
+def pytest_collection_modifyitems(config, items):
+    """With several workers (``./scripts/test`` runs ``-n 2 --dist loadgroup``), a test file runs
+    on one worker so that its module-scoped fixtures start once, and the e2e package runs on one
+    worker because its tests share one production-shaped platform (tests/e2e/conftest.py), the
+    most expensive thing the suite starts. The groups that take longest go first so that the two
+    workers finish together: the e2e platform, then the browser tests, then the rest."""
+    weight = {"tests/e2e": 0, "tests/client": 1}
+    for item in items:
+        if item.get_closest_marker("xdist_group") is None:
+            path = item.nodeid.split("::", 1)[0]
+            group = "tests/e2e" if path.startswith("tests/e2e/") else path
+            item.add_marker(pytest.mark.xdist_group(group))
+    items.sort(key=lambda item: weight.get("/".join(item.nodeid.split("/", 2)[:2]), 2))
+
+
 def pytest_report_header(config):
     """The run's first lines say which Kafka it vouches for (a mock cluster vouches for none)."""
     return [f"kafka: {kafka_support.describe()}"]
