@@ -86,8 +86,11 @@ async def test_failures_are_retried_on_the_schedule_with_the_same_webhook_id(tmp
     a, b, c = receiver.deliveries
     assert a.headers["webhook-id"] == b.headers["webhook-id"] == c.headers["webhook-id"] == msg["id"]
     assert a.body == b.body == c.body and all(d.verified for d in receiver.deliveries)
+    # Never before the schedule (less the jitter) says; how much later is the machine's business
+    # (a loaded CI machine stalls event loops for seconds), so the upper bound only catches a
+    # schedule read in the wrong unit.
     for gap, delay in ((b.at - a.at, schedule[1]), (c.at - b.at, schedule[2])):
-        assert delay * 0.9 - 0.02 <= gap <= delay * 1.1 + 0.5, (gap, delay)
+        assert delay * 0.9 - 0.02 <= gap < delay * 60, (gap, delay)
     assert [(x["attempt"], x["outcome"], x["status_code"]) for x in msg["log"]] == [
         (1, "http_error", 500), (2, "http_error", 503), (3, "delivered", 204)]
 
