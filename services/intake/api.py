@@ -57,7 +57,7 @@ async def file_case(body: CaseFiling, response: Response, uow: Uow, rt: Runtime,
     problem citing the law in the filer's language."""
     filer = f"party:{idempotency_key}" if idempotency_key else "party:anonymous"
     case, created = await filing.file_case(uow, filing=body, filed_by=filer, idempotency_key=idempotency_key,
-                                           personal_vault=ctx.personal)
+                                           personal_vault=ctx.personal, key=ctx.courier)
     if not created:
         response.status_code = 200
     return FiledCase(case=case, access_token=filing.filer_token(rt.tokens, case))
@@ -189,7 +189,7 @@ async def answer_invitation(token: LinkToken, body: InvitationAnswer, request: R
                             ctx: Ctx) -> InvitationAnswered:
     """Consent (answer carries a token for this party) or decline (the case closes as declined)."""
     async with ctx.limits.link(address=client_address(request)):
-        return await consent.answer_invitation(uow, token=token, answer=body, tokens=rt.tokens,
+        return await consent.answer_invitation(uow, token=token, answer=body, tokens=rt.tokens, key=ctx.courier,
                                                personal_vault=ctx.personal)
 
 

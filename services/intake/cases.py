@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from shared.auth import Principal, TokenService
 from shared.contracts.intake import CaseClosed
 from shared.clock import utcnow
-from shared.problems import NotFound
+from shared.problems import Forbidden, NotFound
 from shared.uow import UnitOfWork
 
 from . import eligibility, personal, states
@@ -95,18 +95,36 @@ def party_token(tokens: TokenService, *, case_id: str, participant_id: str, side
     return tokens.issue(subject=participant_id, role="party", cases=[case_id], party_side=side)
 
 
+def participant_token(tokens: TokenService, participant: Participant) -> str:
+    """The token of anyone on a side (a party, a representative, an interpreter, a support person):
+    scoped to the case and side, its subject is their own participant id (what the sessions room
+    knows them by), and it says what they are and which party they are with (``shared.auth``)."""
+    return tokens.issue(subject=participant.id, role="party", cases=[participant.case_id], party_side=participant.side,
+                        acting=participant.role, acting_for=participant.represents_id)
+
+
 async def _has_open_proposal_for(session: AsyncSession, case_id: str, mediator_id: str) -> bool:
     return (await session.execute(select(MediatorProposal.id).where(
         MediatorProposal.case_id == case_id, MediatorProposal.mediator_id == mediator_id,
         MediatorProposal.status == "open"))).first() is not None
 
 
-async def access(session: AsyncSession, case_id: str, principal: Principal) -> tuple[Case, str]:
+async def access(session: AsyncSession, case_id: str, principal: Principal, *,
+                 to_act: bool = False) -> tuple[Case, str]:
     """The case and how the caller relates to it: 'party', 'mediator', 'proposed_mediator', 'court'
-    or 'admin'. 404 when the case is absent or not theirs (no difference, so nothing leaks)."""
+    or 'admin'. 404 when the case is absent or not theirs (no difference, so nothing leaks).
+
+    Everyone on a side (party, representative, interpreter, support person) relates as 'party' and
+    reads what the side reads; ``to_act`` (consenting, accepting, answering, signing for a party)
+    refuses with 403 those who only assist a party (``Principal.may_act``): an interpreter
+    translates and a support person accompanies, neither decides for the party."""
     case = await session.get(Case, case_id)
     if case is not None:
         if principal.role == "party" and case.id in principal.cases and principal.party_side in SIDES:
+            if to_act and not principal.may_act:
+                what = "a support person" if principal.acting == "support_person" else f"an {principal.acting}"
+                raise Forbidden(f"{what} takes part in the mediation but does not consent, accept or sign for a "
+                                "party; the party or its representative does")
             return case, "party"
         if principal.role == "mediator":
             if case.mediator_id == principal.subject:

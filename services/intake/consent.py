@@ -118,7 +118,7 @@ async def _consent_of(session: AsyncSession, case_id: str, side: str) -> Consent
 
 
 async def _may_invite(session: AsyncSession, case_id: str, side: str, principal: Principal):
-    case, relation = await cases.access(session, case_id, principal)
+    case, relation = await cases.access(session, case_id, principal, to_act=True)
     if relation == "party" and not (principal.party_side == "claimant" and side == "respondent"):
         raise Forbidden("the claimant invites the respondent; a party cannot invite their own side")
     if relation not in ("party", "court", "admin"):
@@ -207,9 +207,11 @@ async def view_invitation(uow: UnitOfWork, *, token: str, lang: str | None = Non
 
 
 async def answer_invitation(uow: UnitOfWork, *, token: str, answer: InvitationAnswer, tokens: TokenService,
-                            personal_vault: personal.Vault, now: datetime | None = None) -> InvitationAnswered:
+                            personal_vault: personal.Vault, key: X25519PublicKey,
+                            now: datetime | None = None) -> InvitationAnswered:
     """Consent or decline, recorded once (who, when, which text). Declining closes the case as
-    declined; when every side has consented the case moves to screening."""
+    declined; when every side has consented the case moves to screening. A side that consents has
+    the others on it reached by links of their own (``reach.welcome``)."""
     now = now or cases.utcnow()
     try:
         link = await _link(uow.session, token, "invitation", now)
@@ -245,6 +247,7 @@ async def answer_invitation(uow: UnitOfWork, *, token: str, answer: InvitationAn
         await uow.session.flush()
         consented = {c.side for c in (await uow.session.execute(
             select(Consent).where(Consent.case_id == case.id, Consent.decision == "consented"))).scalars()}
+        reach.welcome(uow, key, case=case, people=people, side=link.side, now=now, created_by=actor)
         if consented >= set(cases.SIDES):
             cases.move(uow, case, "all_consented", actor=actor, now=now)
             for side in cases.SIDES:
@@ -267,7 +270,7 @@ async def request_sign_in_link(uow: UnitOfWork, *, case_id: str, side: str, dev_
         raise NotFound("the case")  # same answer for absent and not-yet-consented
     await uow.session.execute(update(AccessLink).where(  # one live sign-in link per side: the newest
         AccessLink.case_id == case.id, AccessLink.side == side, AccessLink.purpose == "sign_in",
-        AccessLink.used_at.is_(None), AccessLink.expires_at > now).values(expires_at=now))
+        AccessLink.participant_id.is_(None), AccessLink.used_at.is_(None), AccessLink.expires_at > now).values(expires_at=now))
     link, token, sealed = reach.new_link(key=key, case_id=case.id, side=side, purpose="sign_in",
                                          created_by="self-service", now=now, expires_at=now + SIGN_IN_LINK_TTL)
     uow.session.add(link)
@@ -288,8 +291,12 @@ async def exchange_link(uow: UnitOfWork, *, token: str, tokens: TokenService) ->
     if link.purpose == "sign_in_address":
         opened = await reach.address_cases(uow, link, tokens)
     else:
-        party = cases.principal_party(await cases.participants(uow.session, link.case_id), link.side)
-        opened = [reach.case_access(await cases.load(uow.session, link.case_id), party, tokens)]
+        people = await cases.participants(uow.session, link.case_id)
+        person = (next((p for p in people if p.id == link.participant_id), None) if link.participant_id
+                  else cases.principal_party(people, link.side))
+        if person is None:
+            raise NotFound("the link")
+        opened = [reach.case_access(await cases.load(uow.session, link.case_id), person, tokens)]
     await uow.commit()
     return reach.LinkSignIn(access_token=opened[0].access_token if opened else None, expires_in=tokens.ttl_seconds,
                             cases=opened)

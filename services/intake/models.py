@@ -164,6 +164,9 @@ class AccessLink(Base):
     # An invitation's token sealed for notifications (``shared.courier``), kept so that "send it
     # for me" can have it delivered later; intake itself cannot open it.
     sealed_link: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # A link of one's own (``reach.welcome``): the participant it signs in (a co-party, a
+    # representative, an interpreter); none for a link that signs in the side's first party.
+    participant_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
 
 
 class Consent(Base):
