@@ -23,7 +23,7 @@ from . import (accounts, cases, consent, eligibility, filing, mediation, persona
 from .accounts import (AccountCreate, AccountCreated, CourtClientCreate, CourtClientCreated, DevTokenRequest, Login,
                        PasswordChange, TotpCode, TotpSetup)
 from .consent import (ConsentView, InvitationAnswer, InvitationAnswered, InvitationCreate, InvitationCreated,
-                      InvitationDelivery, InvitationSent, InvitationView, LinkExchange, SignInLinkCreated,
+                      InvitationDelivery, InvitationSent, InvitationView, LinkExchange, PartyConsent, SignInLinkCreated,
                       SignInLinkRequest)
 from .context import Ctx
 from .filing import CaseFacts, CaseFiling, CourtReferral, DryRun, FiledCase
@@ -89,6 +89,14 @@ async def get_case(case_id: CaseId, principal: Anyone, uow: Uow, ctx: Ctx, lang:
 async def case_history(case_id: CaseId, principal: Anyone, uow: Uow) -> list[TransitionView]:
     """The audit trail: every status change, its reason and who caused it."""
     return await cases.case_history(uow, case_id=case_id, principal=principal)
+
+
+@router.post("/cases/{case_id}/consents", response_model=CaseView, tags=["consent"])
+async def consent_as_party(case_id: CaseId, body: PartyConsent, principal: Anyone, uow: Uow, ctx: Ctx) -> CaseView:
+    """A co-claimant's or co-respondent's own answer (or its representative's for it), after the
+    side's first party answered the invitation: the case moves on when every party has agreed."""
+    return await consent.consent_as_party(uow, case_id=case_id, answer=body, principal=principal,
+                                          personal_vault=ctx.personal)
 
 
 @router.get("/cases/{case_id}/consents", response_model=list[ConsentView], tags=["consent"])

@@ -229,10 +229,27 @@ async def progress(session: AsyncSession, case: Case) -> CaseProgress:
     if case.mediator_id:
         signed = sorted(set((await session.execute(select(AgreementSignature.signer).where(
             AgreementSignature.case_id == case.id, AgreementSignature.mediator_id == case.mediator_id))).scalars()))
+    consented = await consented_parties(session, case.id)
+    parties = await participants(session, case.id)
     return CaseProgress(time_zone=eligibility.by_ref(case.rule_set).time_zone,
-                        consented_sides=await sides(Consent, Consent.decision == "consented"),
+                        consented_sides=[s for s in SIDES if side_consented(parties, consented, s)],
+                        consented_parties=sorted(consented),
                         screened_sides=await sides(Screening), answer_by=answer_by,
                         agreement_to_mediate_signed_by=signed)
+
+
+async def consented_parties(session: AsyncSession, case_id: str) -> set[str]:
+    """The parties (participant ids) who have agreed to mediate."""
+    return set((await session.execute(select(Consent.participant_id).where(
+        Consent.case_id == case_id, Consent.decision == "consented"))).scalars())
+
+
+def side_consented(people: list[Participant], consented: set[str], side: str) -> bool:
+    """A side has agreed to mediate when every party on it has (itself or by its representative):
+    consent is each party's own (Law No. 401-IV Art. 4, voluntariness); co-claimants and
+    co-respondents each decide for themselves."""
+    parties = [p.id for p in people if p.side == side and p.role == "party"]
+    return bool(parties) and set(parties) <= consented
 
 
 async def case_history(uow: UnitOfWork, *, case_id: str, principal: Principal) -> list[TransitionView]:

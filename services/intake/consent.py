@@ -113,8 +113,23 @@ def mask_email(email: str) -> str:
 
 
 async def _consent_of(session: AsyncSession, case_id: str, side: str) -> Consent | None:
-    return (await session.execute(select(Consent).where(Consent.case_id == case_id, Consent.side == side))
-            ).scalar_one_or_none()
+    """The side's answer to its invitation: the first consent recorded on the side (the side's
+    first party answers the invitation; co-parties answer afterwards, ``consent_as_party``)."""
+    return (await session.execute(select(Consent).where(Consent.case_id == case_id, Consent.side == side)
+                                  .order_by(Consent.recorded_at).limit(1))).scalar_one_or_none()
+
+
+async def _when_everyone_consented(uow: UnitOfWork, case, people: list, *, actor: str, now: datetime) -> None:
+    """Once every party of every side has agreed to mediate, the case moves to screening; not
+    before (``cases.side_consented``)."""
+    await uow.session.flush()
+    consented = await cases.consented_parties(uow.session, case.id)
+    if states.can(case.status, "all_consented") and all(
+            cases.side_consented(people, consented, side) for side in cases.SIDES):
+        cases.move(uow, case, "all_consented", actor=actor, now=now)
+        for side in cases.SIDES:
+            party = cases.principal_party(people, side)
+            uow.publish(ScreeningRequested(case_id=case.id, participant_id=party.id, language=party.language))
 
 
 async def _may_invite(session: AsyncSession, case_id: str, side: str, principal: Principal):
@@ -244,18 +259,62 @@ async def answer_invitation(uow: UnitOfWork, *, token: str, answer: InvitationAn
     if decision == "declined":
         cases.close(uow, case, "decline", "declined", actor=actor, now=now)
     else:
-        await uow.session.flush()
-        consented = {c.side for c in (await uow.session.execute(
-            select(Consent).where(Consent.case_id == case.id, Consent.decision == "consented"))).scalars()}
         reach.welcome(uow, key, case=case, people=people, side=link.side, now=now, created_by=actor)
-        if consented >= set(cases.SIDES):
-            cases.move(uow, case, "all_consented", actor=actor, now=now)
-            for side in cases.SIDES:
-                party = cases.principal_party(people, side)
-                uow.publish(ScreeningRequested(case_id=case.id, participant_id=party.id, language=party.language))
+        await _when_everyone_consented(uow, case, people, actor=actor, now=now)
         access = cases.party_token(tokens, case_id=case.id, participant_id=invitee.id, side=link.side)
     await uow.commit()
     return InvitationAnswered(case=cases.view(case, people), access_token=access)
+
+
+class PartyConsent(Input):
+    """A co-party's own answer (or its representative's for it), given on the case page after
+    signing in by the link of their own."""
+
+    decision: Literal["consent", "decline"]
+    text_version: str = Field(min_length=1, max_length=60)
+
+
+async def consent_as_party(uow: UnitOfWork, *, case_id: str, answer: PartyConsent, principal: Principal,
+                           personal_vault: personal.Vault, now: datetime | None = None) -> CaseView:
+    """A party of a side whose first party answered the invitation agrees to mediate (or declines)
+    for itself; a representative answers for the party it acts for. Recorded once per party.
+    Declining closes the case as declined, as the invitation's decline does: mediation is
+    voluntary for every party. Interpreters and support persons do not answer (``cases.access``)."""
+    now = now or cases.utcnow()
+    case, relation = await cases.access(uow.session, case_id, principal, to_act=True)
+    if relation != "party":
+        raise Forbidden("each party agrees to mediate for itself (or its representative for it)")
+    rs = eligibility.by_ref(case.rule_set)
+    if answer.text_version != rs.consent_text.version:
+        raise Problem(422, "consent-text-outdated", "answer to the current consent text",
+                      current_version=rs.consent_text.version)
+    if not states.can(case.status, "decline"):
+        raise Conflict("illegal-transition", f"a case that is {case.status} no longer takes answers",
+                       case_status=case.status)
+    people = await cases.people(uow.session, case.id, personal_vault)
+    party = next((p for p in people if p.id == principal.party_id and p.role == "party"
+                  and p.side == principal.party_side), None)
+    if party is None:
+        raise Forbidden("your sign-in does not act for a party of this case")
+    if await _consent_of(uow.session, case.id, party.side) is None:
+        raise Conflict("not-invited-yet", "the side has not answered its invitation yet")
+    if party.id in await cases.consented_parties(uow.session, case.id):
+        raise Conflict("already-answered", "this party has already answered")
+    decision = "consented" if answer.decision == "consent" else "declined"
+    uow.session.add(Consent(id=str(uuid.uuid4()), case_id=case.id, side=party.side, participant_id=party.id,
+                            decision=decision, text_version=answer.text_version,
+                            via="representative" if principal.acting == "representative" else "own sign-in",
+                            recorded_at=now))
+    uow.publish(ConsentRecorded(case_id=case.id, participant_id=party.id, decision=decision,
+                                text_version=answer.text_version))
+    if decision == "declined":
+        cases.close(uow, case, "decline", "declined", actor=principal.subject, now=now)
+    else:
+        await _when_everyone_consented(uow, case, people, actor=principal.subject, now=now)
+    await uow.commit()
+    shown = cases.view(case, people, principal, relation)
+    shown.progress = await cases.progress(uow.session, case)
+    return shown
 
 
 async def request_sign_in_link(uow: UnitOfWork, *, case_id: str, side: str, dev_mode: bool, key: X25519PublicKey,

@@ -170,10 +170,12 @@ class AccessLink(Base):
 
 
 class Consent(Base):
-    """Who consented (or declined), when, to which text version. Written once, never changed."""
+    """Who consented (or declined), when, to which text version. Written once, never changed. One
+    per party (``participant_id``: the party, also when its representative answered for it); a
+    side has agreed to mediate when every party on it has."""
 
     __tablename__ = "consents"
-    __table_args__ = (UniqueConstraint("case_id", "side", name="uq_consents_case_side"),)
+    __table_args__ = (UniqueConstraint("case_id", "participant_id", name="uq_consents_case_participant"),)
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     case_id: Mapped[str] = mapped_column(String(36), index=True)

@@ -4,7 +4,7 @@
 A claimant with a representative; two co-respondents, the second with an interpreter. Each of
 them gets their own link by email, signs in as themselves (scoped to their case and side); the
 interpreter reads the case and is a member of the room but is refused consent, screening and a
-signature (403 problems); the settlement agreement has a signer slot per party and stays unsigned
+signature (403 problems); the case waits until every party has agreed to mediate; the settlement agreement has a signer slot per party and stays unsigned
 until every party has signed; a representative's signature counts for the party it acts for and
 for no other; another case's token and the other side's token are refused."""
 
@@ -102,6 +102,20 @@ async def test_each_person_signs_in_as_themselves_and_every_party_signs(tmp_path
         assert (await client.post("/intake/auth/email-links", json={"email": INTERPRETER})).status_code == 202
         again, opened = await sign_in(client, smtp, INTERPRETER, seen=1)
         assert (opened["case_id"], opened["role"]) == (case_id, "interpreter")
+
+        # Every party agrees to mediate for itself: the case waits for the co-respondent, whose
+        # interpreter cannot answer for him.
+        case = (await client.get(f"/intake/cases/{case_id}", headers=second)).json()
+        assert case["status"] == "awaiting_consent"
+        assert case["progress"]["consented_sides"] == ["claimant"]
+        assert set(case["progress"]["consented_parties"]) == {ids["Aigerim Nurlanovna"], ids["TOO Dala Trade"]}
+        answer = {"decision": "consent", "text_version": KZ_CONSENT}
+        assert refused(await client.post(f"/intake/cases/{case_id}/consents", json=answer, headers=interpreter))
+        agreed = await client.post(f"/intake/cases/{case_id}/consents", json=answer, headers=second)
+        assert agreed.status_code == 200, agreed.text
+        assert agreed.json()["status"] == "screening"
+        assert agreed.json()["progress"]["consented_sides"] == ["claimant", "respondent"]
+        assert refused(await client.post(f"/intake/cases/{case_id}/consents", json=answer, headers=second), 409)
 
         # The interpreter takes part but does not decide: no screening answers, no signatures.
         assert refused(await client.post(f"/intake/cases/{case_id}/screening", json=calm_answers(),
