@@ -271,7 +271,8 @@ class PartyConsent(Input):
     signing in by the link of their own."""
 
     decision: Literal["consent", "decline"]
-    text_version: str = Field(min_length=1, max_length=60)
+    text_version: str | None = Field(None, min_length=1, max_length=60,
+                                     description="the consent text answered to; default: the rule set's current one")
 
 
 async def consent_as_party(uow: UnitOfWork, *, case_id: str, answer: PartyConsent, principal: Principal,
@@ -285,7 +286,8 @@ async def consent_as_party(uow: UnitOfWork, *, case_id: str, answer: PartyConsen
     if relation != "party":
         raise Forbidden("each party agrees to mediate for itself (or its representative for it)")
     rs = eligibility.by_ref(case.rule_set)
-    if answer.text_version != rs.consent_text.version:
+    text_version = answer.text_version or rs.consent_text.version
+    if text_version != rs.consent_text.version:
         raise Problem(422, "consent-text-outdated", "answer to the current consent text",
                       current_version=rs.consent_text.version)
     if not states.can(case.status, "decline"):
@@ -302,11 +304,11 @@ async def consent_as_party(uow: UnitOfWork, *, case_id: str, answer: PartyConsen
         raise Conflict("already-answered", "this party has already answered")
     decision = "consented" if answer.decision == "consent" else "declined"
     uow.session.add(Consent(id=str(uuid.uuid4()), case_id=case.id, side=party.side, participant_id=party.id,
-                            decision=decision, text_version=answer.text_version,
+                            decision=decision, text_version=text_version,
                             via="representative" if principal.acting == "representative" else "own sign-in",
                             recorded_at=now))
     uow.publish(ConsentRecorded(case_id=case.id, participant_id=party.id, decision=decision,
-                                text_version=answer.text_version))
+                                text_version=text_version))
     if decision == "declined":
         cases.close(uow, case, "decline", "declined", actor=principal.subject, now=now)
     else:
