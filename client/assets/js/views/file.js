@@ -595,7 +595,7 @@ function hub(listKey, question, addUrl, row) {
     back: "/file/check",
     build: (a) => [h("dl", { class: "summary-list", id: "added-list" }, (a[listKey] || []).map((p, i) => h("div", { class: "summary-row" },
       ...row(a, p, i).map((v, j) => h(j ? "dd" : "dt", { class: j ? "pre-wrap wrap-anywhere" : null }, v)),
-      h("dd", { class: "summary-action" }, h("button", { type: "button", class: "link", dataset: { remove: String(i) },
+      h("dd", { class: "summary-action" }, h("button", { type: "button", class: "secondary", dataset: { remove: String(i) },
         onclick: () => { const list = [...(answers()[listKey] || [])]; list.splice(i, 1); keep({ [listKey]: list }); extraPage(location.pathname.split("/").pop()); } },
       t("parties_remove")))))),
     radios("another", yesNo.map(([v]) => [v, t(v)]), "", t(question), { heading: false })],
