@@ -104,7 +104,7 @@ class Signature(Base):
     agreement_id: Mapped[str] = mapped_column(String(36), ForeignKey("agreements.id"), index=True)
     version: Mapped[int] = mapped_column(Integer)
     document_hash: Mapped[str] = mapped_column(String(64))
-    slot: Mapped[str] = mapped_column(String(20))
+    slot: Mapped[str] = mapped_column(String(60))  # claimant, respondent, mediator or claimant:<participant id>
     signer: Mapped[str] = mapped_column(String(200))  # token subject (an id, never a name)
     method: Mapped[str] = mapped_column(String(20))  # platform | qualified
     assurance: Mapped[dict] = mapped_column(JSON)

@@ -1,5 +1,6 @@
 """Several parties per side, and the people acting with them, each with a sign-in of their own
-(embedded run: the four services behind the gateway, mail over real SMTP).
+(embedded run: the four services behind the gateway, on SQLite and on PostgreSQL, mail over real
+SMTP).
 
 A claimant with a representative; two co-respondents, the second with an interpreter. Each of
 them gets their own link by email, signs in as themselves (scoped to their case and side); the
@@ -21,6 +22,7 @@ from services.sessions.rooms import CAUCUSES, Member, RoomError, RoomState
 from shared.config import Settings
 from tests.services.agreements.conftest import complete_content
 from tests.support.apps import running
+from tests.support.databases import service_databases
 from tests.support.waiting import eventually
 
 from .conftest import KZ_CONSENT, Driver, bearer, calm_answers
@@ -57,7 +59,19 @@ def refused(r, status: int = 403) -> bool:
     return r.status_code == status and r.headers["content-type"].startswith("application/problem+json")
 
 
-async def test_each_person_signs_in_as_themselves_and_every_party_signs(tmp_path, smtp):
+@pytest.fixture(params=["sqlite", "postgresql"])
+async def store(request, monkeypatch):
+    """The services' databases: SQLite files, or a PostgreSQL database of each service's own."""
+    if request.param == "sqlite":
+        yield request.param
+        return
+    async with service_databases() as (base, names):
+        for service, name in names.items():
+            monkeypatch.setenv(f"ODR_{service.upper()}_DATABASE_URL", f"{base}/{name}")
+        yield request.param
+
+
+async def test_each_person_signs_in_as_themselves_and_every_party_signs(tmp_path, smtp, store):
     settings = Settings(data_dir=tmp_path, dev_mode=True, log_format="text")
     gateway = create_gateway(settings)
     async with running(gateway) as client:
