@@ -19,6 +19,7 @@ from pypdf import PdfReader
 from odr.gateway import create_gateway
 from services.agreements.models import CaseRef
 from services.sessions.rooms import CAUCUSES, Member, RoomError, RoomState
+from shared.auth import KeyRing, TokenService
 from shared.config import Settings
 from tests.services.agreements.conftest import complete_content
 from tests.support.apps import running
@@ -223,3 +224,17 @@ def test_an_interpreter_is_never_placed_in_the_other_sides_caucus():
     with pytest.raises(RoomError) as err:
         room.apply("m", {"type": "move", "participant_id": "i", "to": "caucus:claimant"})
     assert err.value.code == "invalid-target"
+
+
+def test_a_token_says_what_its_holder_is_and_tokens_from_before_are_the_partys_own():
+    tokens = TokenService(KeyRing([KeyRing.generate_key()]))
+    before = tokens.verify(tokens.issue(subject="p-1", role="party", cases=["c-1"], party_side="claimant"))
+    assert (before.acting, before.party_id, before.may_act) == ("party", "p-1", True)
+    lawyer = tokens.verify(tokens.issue(subject="r-1", role="party", cases=["c-1"], party_side="claimant",
+                                        acting="representative", acting_for="p-1"))
+    assert (lawyer.subject, lawyer.acting, lawyer.party_id, lawyer.may_act) == ("r-1", "representative", "p-1", True)
+    interpreter = tokens.verify(tokens.issue(subject="i-1", role="party", cases=["c-1"], party_side="respondent",
+                                             acting="interpreter", acting_for="p-2"))
+    assert (interpreter.party_id, interpreter.may_act) == ("p-2", False)
+    with pytest.raises(ValueError):
+        tokens.issue(subject="x", role="party", cases=["c-1"], party_side="claimant", acting="judge")
