@@ -158,10 +158,13 @@ def explain(rule_set_ref: str | None, outcome: str | None, fired: list[str], lan
 def viewer_language(case: Case, people: list[Participant], principal: Principal | None,
                     asked: str | None = None) -> str:
     """The language to explain things in: the one the reader asked for (their page's language),
-    else a party's own, else the case's."""
+    else the reader's own (anyone on a side), else their side's first party's, else the case's."""
     if asked:
         return asked
     if principal is not None and principal.role == "party" and principal.party_side in SIDES:
+        own = next((p for p in people if p.id == principal.subject), None)  # a co-party, representative, interpreter
+        if own is not None:
+            return own.language
         try:
             return principal_party(people, principal.party_side).language
         except StopIteration:
