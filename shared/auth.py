@@ -10,7 +10,14 @@ password or client secret): ``TokenService.verify`` asks the service's ``Revocat
 route and websocket of every service refuses a revoked token in this one place.
 
 Roles: ``party`` and ``mediator`` tokens are scoped to case ids, ``court`` tokens to one court,
-``admin`` to the register and rule sets. Secrets (passwords, court client secrets) are hashed with
+``admin`` to the register and rule sets.
+
+A ``party`` token is held by anyone on a side of one case: its subject is their participant id, and
+it says what they are (``act``: party, representative, interpreter, support_person) and for whom
+(``for``: the party's participant id). The role stays ``party`` for all of them, so every service
+scopes them to their case and side as before; the services refuse to let those who only assist
+(``Principal.may_act`` is false: interpreters, support persons) consent, accept or sign. A token
+without ``act`` (issued before it existed) is a party's own. Secrets (passwords, court client secrets) are hashed with
 argon2.
 """
 
@@ -44,6 +51,10 @@ if TYPE_CHECKING:
 
 Role = Literal["party", "mediator", "court", "admin"]
 ROLES: tuple[str, ...] = ("party", "mediator", "court", "admin")
+# What the holder of a party token is on their side; the first two act for a party.
+Acting = Literal["party", "representative", "interpreter", "support_person"]
+ACTING: tuple[str, ...] = ("party", "representative", "interpreter", "support_person")
+ACTS_FOR_PARTY: tuple[str, ...] = ("party", "representative")
 
 
 class Unauthorized(Problem):
@@ -62,6 +73,22 @@ class Principal:
     auth_time: int | None = None  # when the person signed in (kept across refreshes), epoch seconds
     issued_at: float | None = None  # when this token was issued (microseconds), what revocations compare
     expires_at: int | None = None
+    # party tokens: what the holder is on the side, and the party (participant id) they act with
+    acting: str = "party"
+    acting_for: str | None = None
+
+    @property
+    def may_act(self) -> bool:
+        """Whether this person may consent, accept or sign for a party: the party itself or its
+        representative, not an interpreter or support person (who read and join the room)."""
+        return self.role == "party" and self.acting in ACTS_FOR_PARTY
+
+    @property
+    def party_id(self) -> str | None:
+        """The party a party token acts for: its own subject, or the represented party."""
+        if self.role != "party":
+            return None
+        return self.acting_for or self.subject
 
     def can_access_case(self, case_id: str, *, court_id: str | None = None) -> bool:
         if self.role == "admin":
@@ -163,7 +190,8 @@ class TokenService:
         self.revocations = revocations
 
     def issue(self, *, subject: str, role: Role, cases: list[str] | tuple[str, ...] = (), court: str | None = None,
-              party_side: str | None = None, ttl_seconds: int | None = None, auth_time: int | None = None) -> str:
+              party_side: str | None = None, ttl_seconds: int | None = None, auth_time: int | None = None,
+              acting: str | None = None, acting_for: str | None = None) -> str:
         """A signed access token. ``auth_time`` is when the person actually signed in: a refresh
         keeps it, so a session can be kept alive only up to a limit (``session_max_seconds``)."""
         if role not in ROLES:
@@ -185,6 +213,12 @@ class TokenService:
             claims["court"] = court
         if party_side:
             claims["side"] = party_side
+        if acting and acting != "party":
+            if acting not in ACTING:
+                raise ValueError(f"unknown acting {acting}")
+            claims["act"] = acting
+        if acting_for and acting_for != subject:
+            claims["for"] = acting_for
         return jwt.encode(claims, key.private, algorithm="EdDSA", headers={"kid": key.kid})
 
     def verify(self, token: str) -> Principal:
@@ -204,10 +238,13 @@ class TokenService:
             raise Unauthorized("the token is not valid") from None
         if claims["role"] not in ROLES:
             raise Unauthorized("the token has an unknown role")
+        if claims.get("act", "party") not in ACTING:
+            raise Unauthorized("the token says an unknown kind of participant")
         principal = Principal(subject=claims["sub"], role=claims["role"], cases=frozenset(claims.get("cases", ())),
                               court=claims.get("court"), party_side=claims.get("side"), token_id=claims.get("jti"),
                               auth_time=int(claims.get("auth_time", claims["iat"])), issued_at=float(claims["iat"]),
-                              expires_at=int(claims["exp"]))
+                              expires_at=int(claims["exp"]), acting=claims.get("act", "party"),
+                              acting_for=claims.get("for"))
         if self.revocations is not None:
             principal = self.revocations.screen(principal)
             if principal is None:

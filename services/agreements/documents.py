@@ -46,6 +46,9 @@ class PartyEntry(BaseModel):
     name: str = Field(**_SHORT)
     identifier: str | None = Field(None, max_length=32, description="IIN/BIN or another national identifier")
     representative: str | None = Field(None, max_length=300)
+    participant_id: str | None = Field(None, max_length=36, description=(
+        "the party this entry names (intake's participant id): ties the entry to its signer slot, so "
+        "each signature is shown by the party's name"))
 
 
 class MediatorEntry(BaseModel):

@@ -42,6 +42,9 @@ class CaseRef(Base):
     # reconciliation enables in law ({code, article: {kk, ru, en}}): told to the referring body
     referred_by: Mapped[str | None] = mapped_column(String(20), nullable=True)
     legal_effect: Mapped[dict | None] = mapped_column(JSON, nullable=True)
+    # the parties ([{participant_id, side}]) from ``MediationAgreed``: a signer slot each; None
+    # until the agreement to mediate is signed (and for cases from before), one slot per side then
+    parties: Mapped[list | None] = mapped_column(JSON, nullable=True)
 
 
 class Encrypted(SealedColumns):
@@ -64,7 +67,7 @@ class Agreement(Base):
     status: Mapped[str] = mapped_column(String(20), index=True)
     current_version: Mapped[int] = mapped_column(Integer)
     requested_version: Mapped[int | None] = mapped_column(Integer, nullable=True)
-    signers: Mapped[list] = mapped_column(JSON, default=list)  # signer slots: claimant, respondent, mediator
+    signers: Mapped[list] = mapped_column(JSON, default=list)  # signer slots: claimant:<participant id>... (or claimant, respondent), mediator
     source_proposals: Mapped[list] = mapped_column(JSON, default=list)  # ids of accepted session proposals
     created_by: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
@@ -101,7 +104,7 @@ class Signature(Base):
     agreement_id: Mapped[str] = mapped_column(String(36), ForeignKey("agreements.id"), index=True)
     version: Mapped[int] = mapped_column(Integer)
     document_hash: Mapped[str] = mapped_column(String(64))
-    slot: Mapped[str] = mapped_column(String(20))
+    slot: Mapped[str] = mapped_column(String(60))  # claimant, respondent, mediator or claimant:<participant id>
     signer: Mapped[str] = mapped_column(String(200))  # token subject (an id, never a name)
     method: Mapped[str] = mapped_column(String(20))  # platform | qualified
     assurance: Mapped[dict] = mapped_column(JSON)

@@ -76,11 +76,14 @@ def render_pdf(sealed: dict, *, verify_url: str) -> bytes:
     pdf.set_font("OpenSans", "B", 11)
     pdf.multi_cell(width, 6, labels["signatures"], new_x="LMARGIN", new_y="NEXT")
     pdf.set_font("OpenSans", "", 9.5)
-    names = signer_names(document["content"])
+    names = signer_names(document["content"], [s["slot"] for s in signatures])
     for s in signatures:
-        slot = labels.get(s["slot"], s["slot"])
+        slot = labels.get(s["slot"].split(":", 1)[0], "")
         method = labels.get(f"method_{s['method']}", s["method"])
         who = f"{slot}: {names[s['slot']]}" if names.get(s["slot"]) else slot
+        if (s.get("assurance") or {}).get("acting") == "representative":
+            who += f" ({labels.get('representative', 'Representative')}"
+            who += f": {names[s['slot'] + '#representative']})" if names.get(s["slot"] + "#representative") else ")"
         pdf.multi_cell(width, 5, f"{who} · {labels['signed_at']}: {when(s['signed_at'], with_time=True)} "
                        f"({labels.get('time_zone', rules.time_zone)}) · {labels['method']}: {method}",
                        new_x="LMARGIN", new_y="NEXT")
@@ -111,13 +114,24 @@ def render_pdf(sealed: dict, *, verify_url: str) -> bytes:
     return bytes(pdf.output())
 
 
-def signer_names(content: dict) -> dict[str, str]:
-    """Who signs for each slot, by name as the document gives it (several parties on a side are
-    listed together)."""
-    names: dict[str, list[str]] = {}
+def signer_names(content: dict, slots: list[str] = ()) -> dict[str, str]:
+    """Who signs in each slot, by name as the document gives it: a side's slot (``claimant``) by
+    the names of every party on that side; a party's own slot (``claimant:<participant id>``) by
+    the entry that names that participant, else by the entries of the side in order (as many
+    entries as slots), else by the side's names together. ``<slot>#representative`` is the
+    representative the entry names, for a signature a representative made."""
+    entries: dict[str, list[dict]] = {}
     for p in content.get("parties", []):
-        names.setdefault(p["side"], []).append(p["name"])
-    out = {side: ", ".join(n) for side, n in names.items()}
+        entries.setdefault(p["side"], []).append(p)
+    out = {side: ", ".join(p["name"] for p in e) for side, e in entries.items()}
+    by_id = {p["participant_id"]: p for p in content.get("parties", []) if p.get("participant_id")}
+    for side, e in entries.items():
+        own = [s for s in slots if s.startswith(f"{side}:")]
+        for i, slot in enumerate(own):
+            entry = by_id.get(slot.split(":", 1)[1]) or (e[i] if len(e) == len(own) else None)
+            out[slot] = entry["name"] if entry else out[side]
+            if entry and entry.get("representative"):
+                out[f"{slot}#representative"] = entry["representative"]
     if content.get("mediator"):
         out["mediator"] = content["mediator"]["name"]
     return out

@@ -21,7 +21,7 @@ from shared.auth import Principal
 from shared.clock import utcnow
 from shared.contracts.agreements import (AgreementSigned, DraftReady, ObligationDue, SignatureAdded,
                                         SignatureRequested, SignatureWithdrawn)
-from shared.contracts.intake import CaseFiled, LegalEffect
+from shared.contracts.intake import CaseFiled, LegalEffect, MediationAgreed
 from shared.contracts.sessions import ProposalAccepted
 from shared.problems import Conflict, Forbidden, NotFound, Problem
 from shared.uow import UnitOfWork
@@ -68,6 +68,15 @@ async def record_accepted_proposal(session: AsyncSession, *, event: ProposalAcce
     if await session.get(AcceptedProposal, (event.case_id, event.proposal_id)) is None:
         session.add(AcceptedProposal(case_id=event.case_id, proposal_id=event.proposal_id, session_id=event.session_id,
                                      accepted_at=accepted_at))
+
+
+async def record_parties(session: AsyncSession, *, event: MediationAgreed) -> None:
+    """The parties of a case (participant id and side), from the signed agreement to mediate: the
+    agreement's signer slots (``signer_slots``). Names stay with intake."""
+    case = await session.get(CaseRef, event.case_id)
+    if case is not None:
+        case.parties = [{"participant_id": p.participant_id, "side": p.side}
+                        for p in event.participants if p.role == "party" and p.side]
 
 
 async def court_cases(uow: UnitOfWork, *, principal: Principal) -> CourtCaseList:
@@ -360,22 +369,48 @@ async def accepted_proposals(uow: UnitOfWork, *, principal: Principal, case_id: 
 # -- signing --------------------------------------------------------------------------------------
 
 
-def signer_slots(content: AgreementContent) -> list[str]:
+def signer_slots(content: AgreementContent, case: CaseRef | None = None) -> list[str]:
+    """Who must sign before the agreement is executed: every party, then the mediator.
+
+    Kazakhstan, Law No. 401-IV Art. 27: the mediation agreement is made in writing and signed by
+    the parties. So each party signs in a slot of its own (``claimant:<participant id>``, every
+    co-claimant and co-respondent), as the parties intake told us of (``MediationAgreed``); a
+    representative signs in the slot of the party it acts for. The mediator signs as well: the
+    platform's practice (the mediator attests the agreement was reached in the mediation, as the
+    agreement to mediate is signed by the mediator too), not a requirement of Art. 27 read alone.
+    Interpreters and support persons do not sign: they are not parties and do not decide for one.
+    Cases intake has not told us the parties of (and agreements requested before per-party
+    slots existed) keep one slot per side, ``claimant`` and ``respondent``, signed by a party of
+    that side, which stay readable as they are."""
+    if case is not None and case.parties:
+        return [f"{p['side']}:{p['participant_id']}" for side in documents.SIDES
+                for p in case.parties if p["side"] == side] + ["mediator"]
     sides = {p.side for p in content.parties}
     return [s for s in documents.SIDES if s in sides] + ["mediator"]
 
 
+def slot_side(slot: str) -> str:
+    """The side a signer slot belongs to (``claimant`` for ``claimant`` and ``claimant:<id>``)."""
+    return slot.split(":", 1)[0]
+
+
 def slot_of(principal: Principal, agreement: Agreement) -> str:
+    """The slot the caller signs in: the mediator's, or the party's it acts for (its own, or the
+    represented party's for a representative). Interpreters and support persons have none."""
     if principal.role == "mediator":
         slot = "mediator"
     elif principal.role == "party":
         if not principal.party_side:
             raise Forbidden("your token does not say which side you are on")
-        slot = principal.party_side
+        if not principal.may_act:
+            raise Forbidden("an interpreter or a support person does not sign the agreement; the parties "
+                            "(or their representatives) and the mediator do")
+        per_party = any(":" in s for s in agreement.signers)
+        slot = f"{principal.party_side}:{principal.party_id}" if per_party else principal.party_side
     else:
         raise Forbidden("only the parties and the mediator sign")
     if slot not in agreement.signers:
-        raise Forbidden(f"the {slot} is not a signer of this agreement")
+        raise Forbidden("you are not a signer of this agreement")
     return slot
 
 
@@ -400,7 +435,8 @@ async def request_signatures(uow: UnitOfWork, ctx: Context, *, principal: Princi
     if agreement.status == "signing" and agreement.requested_version == body.version:
         return await _view(ctx, session, agreement)
     agreement.status, agreement.requested_version = "signing", body.version
-    agreement.signers, agreement.updated_at = signer_slots(content), utcnow()
+    case = await session.get(CaseRef, agreement.case_id)
+    agreement.signers, agreement.updated_at = signer_slots(content, case), utcnow()
     await record_audit(ctx, session, agreement, "signature_requested", principal, version=body.version,
                        document_hash=row.document_hash)
     uow.publish(SignatureRequested(case_id=agreement.case_id, agreement_id=agreement.id, version=body.version,
@@ -433,7 +469,7 @@ async def sign(uow: UnitOfWork, ctx: Context, *, principal: Principal, agreement
     if existing is not None:
         return await _view(ctx, session, agreement)
     if qualified is not None:
-        assurance = _tie_to_party(ctx, row, slot, *qualified)
+        assurance = _tie_to_party(ctx, row, slot_side(slot), *qualified)
     else:
         assurance = platform_assurance(principal, slot)
     now = utcnow()

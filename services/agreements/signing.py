@@ -83,8 +83,14 @@ def ncalayer_url(settings, config: AgreementsSettings) -> str:
 
 
 def platform_assurance(principal: Principal, slot: str) -> dict:
-    return {"credential": "bearer-token", "role": principal.role, "slot": slot, "token_id": principal.token_id,
-            "authentication": "case-scoped link" if principal.role == "party" else "account"}
+    """How a platform signature was made. A representative's says so, and for which party."""
+    out = {"credential": "bearer-token", "role": principal.role, "slot": slot, "token_id": principal.token_id,
+           "authentication": "case-scoped link" if principal.role == "party" else "account"}
+    if principal.role == "party":
+        out["acting"] = principal.acting
+        if principal.acting == "representative":
+            out["representative_id"], out["on_behalf_of"] = principal.subject, principal.party_id
+    return out
 
 
 def qualified_assurance(identity: QualifiedIdentity, cms_der: bytes) -> dict:

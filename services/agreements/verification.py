@@ -44,7 +44,7 @@ async def _check_qualified(verifier: QualifiedSignatureVerifier, document: dict,
         content=signed_content(documents.document_hash(document)), cms_der=base64.b64decode(assurance["cms"]),
         signed_at=datetime.fromisoformat(entry["signed_at"]))
     identifiers = {p["identifier"] for p in document.get("content", {}).get("parties", [])
-                   if p.get("side") == entry["slot"] and p.get("identifier")}
+                   if p.get("side") == entry["slot"].split(":", 1)[0] and p.get("identifier")}  # a party's slot: claimant:<id>
     checks["identity"] = identity is not None and bool(({identity.iin, identity.bin} - {None}) & identifiers) \
         and (identity.iin, identity.bin) == (assurance.get("iin"), assurance.get("bin"))
     if identity is not None and not checks["identity"]:

@@ -144,7 +144,8 @@ async def refresh(uow: UnitOfWork, *, principal: Principal, tokens: TokenService
     if principal.role == "mediator":
         scope = await cases.assigned_cases(uow.session, principal.subject)
     return tokens.issue(subject=principal.subject, role=principal.role, cases=sorted(scope), court=principal.court,
-                        party_side=principal.party_side, auth_time=principal.auth_time)
+                        party_side=principal.party_side, auth_time=principal.auth_time, acting=principal.acting,
+                        acting_for=principal.acting_for)
 
 
 async def _still_allowed(session: AsyncSession, principal: Principal) -> None:

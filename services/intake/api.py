@@ -23,7 +23,7 @@ from . import (accounts, cases, consent, eligibility, filing, mediation, persona
 from .accounts import (AccountCreate, AccountCreated, CourtClientCreate, CourtClientCreated, DevTokenRequest, Login,
                        PasswordChange, TotpCode, TotpSetup)
 from .consent import (ConsentView, InvitationAnswer, InvitationAnswered, InvitationCreate, InvitationCreated,
-                      InvitationDelivery, InvitationSent, InvitationView, LinkExchange, SignInLinkCreated,
+                      InvitationDelivery, InvitationSent, InvitationView, LinkExchange, PartyConsent, SignInLinkCreated,
                       SignInLinkRequest)
 from .context import Ctx
 from .filing import CaseFacts, CaseFiling, CourtReferral, DryRun, FiledCase
@@ -57,7 +57,7 @@ async def file_case(body: CaseFiling, response: Response, uow: Uow, rt: Runtime,
     problem citing the law in the filer's language."""
     filer = f"party:{idempotency_key}" if idempotency_key else "party:anonymous"
     case, created = await filing.file_case(uow, filing=body, filed_by=filer, idempotency_key=idempotency_key,
-                                           personal_vault=ctx.personal)
+                                           personal_vault=ctx.personal, key=ctx.courier)
     if not created:
         response.status_code = 200
     return FiledCase(case=case, access_token=filing.filer_token(rt.tokens, case))
@@ -89,6 +89,14 @@ async def get_case(case_id: CaseId, principal: Anyone, uow: Uow, ctx: Ctx, lang:
 async def case_history(case_id: CaseId, principal: Anyone, uow: Uow) -> list[TransitionView]:
     """The audit trail: every status change, its reason and who caused it."""
     return await cases.case_history(uow, case_id=case_id, principal=principal)
+
+
+@router.post("/cases/{case_id}/consents", response_model=CaseView, tags=["consent"])
+async def consent_as_party(case_id: CaseId, body: PartyConsent, principal: Anyone, uow: Uow, ctx: Ctx) -> CaseView:
+    """A co-claimant's or co-respondent's own answer (or its representative's for it), after the
+    side's first party answered the invitation: the case moves on when every party has agreed."""
+    return await consent.consent_as_party(uow, case_id=case_id, answer=body, principal=principal,
+                                          personal_vault=ctx.personal)
 
 
 @router.get("/cases/{case_id}/consents", response_model=list[ConsentView], tags=["consent"])
@@ -189,7 +197,7 @@ async def answer_invitation(token: LinkToken, body: InvitationAnswer, request: R
                             ctx: Ctx) -> InvitationAnswered:
     """Consent (answer carries a token for this party) or decline (the case closes as declined)."""
     async with ctx.limits.link(address=client_address(request)):
-        return await consent.answer_invitation(uow, token=token, answer=body, tokens=rt.tokens,
+        return await consent.answer_invitation(uow, token=token, answer=body, tokens=rt.tokens, key=ctx.courier,
                                                personal_vault=ctx.personal)
 
 

@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from shared.auth import Principal, TokenService
 from shared.contracts.intake import CaseClosed
 from shared.clock import utcnow
-from shared.problems import NotFound
+from shared.problems import Forbidden, NotFound
 from shared.uow import UnitOfWork
 
 from . import eligibility, personal, states
@@ -95,18 +95,36 @@ def party_token(tokens: TokenService, *, case_id: str, participant_id: str, side
     return tokens.issue(subject=participant_id, role="party", cases=[case_id], party_side=side)
 
 
+def participant_token(tokens: TokenService, participant: Participant) -> str:
+    """The token of anyone on a side (a party, a representative, an interpreter, a support person):
+    scoped to the case and side, its subject is their own participant id (what the sessions room
+    knows them by), and it says what they are and which party they are with (``shared.auth``)."""
+    return tokens.issue(subject=participant.id, role="party", cases=[participant.case_id], party_side=participant.side,
+                        acting=participant.role, acting_for=participant.represents_id)
+
+
 async def _has_open_proposal_for(session: AsyncSession, case_id: str, mediator_id: str) -> bool:
     return (await session.execute(select(MediatorProposal.id).where(
         MediatorProposal.case_id == case_id, MediatorProposal.mediator_id == mediator_id,
         MediatorProposal.status == "open"))).first() is not None
 
 
-async def access(session: AsyncSession, case_id: str, principal: Principal) -> tuple[Case, str]:
+async def access(session: AsyncSession, case_id: str, principal: Principal, *,
+                 to_act: bool = False) -> tuple[Case, str]:
     """The case and how the caller relates to it: 'party', 'mediator', 'proposed_mediator', 'court'
-    or 'admin'. 404 when the case is absent or not theirs (no difference, so nothing leaks)."""
+    or 'admin'. 404 when the case is absent or not theirs (no difference, so nothing leaks).
+
+    Everyone on a side (party, representative, interpreter, support person) relates as 'party' and
+    reads what the side reads; ``to_act`` (consenting, accepting, answering, signing for a party)
+    refuses with 403 those who only assist a party (``Principal.may_act``): an interpreter
+    translates and a support person accompanies, neither decides for the party."""
     case = await session.get(Case, case_id)
     if case is not None:
         if principal.role == "party" and case.id in principal.cases and principal.party_side in SIDES:
+            if to_act and not principal.may_act:
+                what = "a support person" if principal.acting == "support_person" else f"an {principal.acting}"
+                raise Forbidden(f"{what} takes part in the mediation but does not consent, accept or sign for a "
+                                "party; the party or its representative does")
             return case, "party"
         if principal.role == "mediator":
             if case.mediator_id == principal.subject:
@@ -140,10 +158,13 @@ def explain(rule_set_ref: str | None, outcome: str | None, fired: list[str], lan
 def viewer_language(case: Case, people: list[Participant], principal: Principal | None,
                     asked: str | None = None) -> str:
     """The language to explain things in: the one the reader asked for (their page's language),
-    else a party's own, else the case's."""
+    else the reader's own (anyone on a side), else their side's first party's, else the case's."""
     if asked:
         return asked
     if principal is not None and principal.role == "party" and principal.party_side in SIDES:
+        own = next((p for p in people if p.id == principal.subject), None)  # a co-party, representative, interpreter
+        if own is not None:
+            return own.language
         try:
             return principal_party(people, principal.party_side).language
         except StopIteration:
@@ -211,10 +232,27 @@ async def progress(session: AsyncSession, case: Case) -> CaseProgress:
     if case.mediator_id:
         signed = sorted(set((await session.execute(select(AgreementSignature.signer).where(
             AgreementSignature.case_id == case.id, AgreementSignature.mediator_id == case.mediator_id))).scalars()))
+    consented = await consented_parties(session, case.id)
+    parties = await participants(session, case.id)
     return CaseProgress(time_zone=eligibility.by_ref(case.rule_set).time_zone,
-                        consented_sides=await sides(Consent, Consent.decision == "consented"),
+                        consented_sides=[s for s in SIDES if side_consented(parties, consented, s)],
+                        consented_parties=sorted(consented),
                         screened_sides=await sides(Screening), answer_by=answer_by,
                         agreement_to_mediate_signed_by=signed)
+
+
+async def consented_parties(session: AsyncSession, case_id: str) -> set[str]:
+    """The parties (participant ids) who have agreed to mediate."""
+    return set((await session.execute(select(Consent.participant_id).where(
+        Consent.case_id == case_id, Consent.decision == "consented"))).scalars())
+
+
+def side_consented(people: list[Participant], consented: set[str], side: str) -> bool:
+    """A side has agreed to mediate when every party on it has (itself or by its representative):
+    consent is each party's own (Law No. 401-IV Art. 4, voluntariness); co-claimants and
+    co-respondents each decide for themselves."""
+    parties = [p.id for p in people if p.side == side and p.role == "party"]
+    return bool(parties) and set(parties) <= consented
 
 
 async def case_history(uow: UnitOfWork, *, case_id: str, principal: Principal) -> list[TransitionView]:

@@ -113,12 +113,27 @@ def mask_email(email: str) -> str:
 
 
 async def _consent_of(session: AsyncSession, case_id: str, side: str) -> Consent | None:
-    return (await session.execute(select(Consent).where(Consent.case_id == case_id, Consent.side == side))
-            ).scalar_one_or_none()
+    """The side's answer to its invitation: the first consent recorded on the side (the side's
+    first party answers the invitation; co-parties answer afterwards, ``consent_as_party``)."""
+    return (await session.execute(select(Consent).where(Consent.case_id == case_id, Consent.side == side)
+                                  .order_by(Consent.recorded_at).limit(1))).scalar_one_or_none()
+
+
+async def _when_everyone_consented(uow: UnitOfWork, case, people: list, *, actor: str, now: datetime) -> None:
+    """Once every party of every side has agreed to mediate, the case moves to screening; not
+    before (``cases.side_consented``)."""
+    await uow.session.flush()
+    consented = await cases.consented_parties(uow.session, case.id)
+    if states.can(case.status, "all_consented") and all(
+            cases.side_consented(people, consented, side) for side in cases.SIDES):
+        cases.move(uow, case, "all_consented", actor=actor, now=now)
+        for side in cases.SIDES:
+            party = cases.principal_party(people, side)
+            uow.publish(ScreeningRequested(case_id=case.id, participant_id=party.id, language=party.language))
 
 
 async def _may_invite(session: AsyncSession, case_id: str, side: str, principal: Principal):
-    case, relation = await cases.access(session, case_id, principal)
+    case, relation = await cases.access(session, case_id, principal, to_act=True)
     if relation == "party" and not (principal.party_side == "claimant" and side == "respondent"):
         raise Forbidden("the claimant invites the respondent; a party cannot invite their own side")
     if relation not in ("party", "court", "admin"):
@@ -207,9 +222,11 @@ async def view_invitation(uow: UnitOfWork, *, token: str, lang: str | None = Non
 
 
 async def answer_invitation(uow: UnitOfWork, *, token: str, answer: InvitationAnswer, tokens: TokenService,
-                            personal_vault: personal.Vault, now: datetime | None = None) -> InvitationAnswered:
+                            personal_vault: personal.Vault, key: X25519PublicKey,
+                            now: datetime | None = None) -> InvitationAnswered:
     """Consent or decline, recorded once (who, when, which text). Declining closes the case as
-    declined; when every side has consented the case moves to screening."""
+    declined; when every side has consented the case moves to screening. A side that consents has
+    the others on it reached by links of their own (``reach.welcome``)."""
     now = now or cases.utcnow()
     try:
         link = await _link(uow.session, token, "invitation", now)
@@ -242,17 +259,64 @@ async def answer_invitation(uow: UnitOfWork, *, token: str, answer: InvitationAn
     if decision == "declined":
         cases.close(uow, case, "decline", "declined", actor=actor, now=now)
     else:
-        await uow.session.flush()
-        consented = {c.side for c in (await uow.session.execute(
-            select(Consent).where(Consent.case_id == case.id, Consent.decision == "consented"))).scalars()}
-        if consented >= set(cases.SIDES):
-            cases.move(uow, case, "all_consented", actor=actor, now=now)
-            for side in cases.SIDES:
-                party = cases.principal_party(people, side)
-                uow.publish(ScreeningRequested(case_id=case.id, participant_id=party.id, language=party.language))
+        reach.welcome(uow, key, case=case, people=people, side=link.side, now=now, created_by=actor)
+        await _when_everyone_consented(uow, case, people, actor=actor, now=now)
         access = cases.party_token(tokens, case_id=case.id, participant_id=invitee.id, side=link.side)
     await uow.commit()
     return InvitationAnswered(case=cases.view(case, people), access_token=access)
+
+
+class PartyConsent(Input):
+    """A co-party's own answer (or its representative's for it), given on the case page after
+    signing in by the link of their own."""
+
+    decision: Literal["consent", "decline"]
+    text_version: str | None = Field(None, min_length=1, max_length=60,
+                                     description="the consent text answered to; default: the rule set's current one")
+
+
+async def consent_as_party(uow: UnitOfWork, *, case_id: str, answer: PartyConsent, principal: Principal,
+                           personal_vault: personal.Vault, now: datetime | None = None) -> CaseView:
+    """A party of a side whose first party answered the invitation agrees to mediate (or declines)
+    for itself; a representative answers for the party it acts for. Recorded once per party.
+    Declining closes the case as declined, as the invitation's decline does: mediation is
+    voluntary for every party. Interpreters and support persons do not answer (``cases.access``)."""
+    now = now or cases.utcnow()
+    case, relation = await cases.access(uow.session, case_id, principal, to_act=True)
+    if relation != "party":
+        raise Forbidden("each party agrees to mediate for itself (or its representative for it)")
+    rs = eligibility.by_ref(case.rule_set)
+    text_version = answer.text_version or rs.consent_text.version
+    if text_version != rs.consent_text.version:
+        raise Problem(422, "consent-text-outdated", "answer to the current consent text",
+                      current_version=rs.consent_text.version)
+    if not states.can(case.status, "decline"):
+        raise Conflict("illegal-transition", f"a case that is {case.status} no longer takes answers",
+                       case_status=case.status)
+    people = await cases.people(uow.session, case.id, personal_vault)
+    party = next((p for p in people if p.id == principal.party_id and p.role == "party"
+                  and p.side == principal.party_side), None)
+    if party is None:
+        raise Forbidden("your sign-in does not act for a party of this case")
+    if await _consent_of(uow.session, case.id, party.side) is None:
+        raise Conflict("not-invited-yet", "the side has not answered its invitation yet")
+    if party.id in await cases.consented_parties(uow.session, case.id):
+        raise Conflict("already-answered", "this party has already answered")
+    decision = "consented" if answer.decision == "consent" else "declined"
+    uow.session.add(Consent(id=str(uuid.uuid4()), case_id=case.id, side=party.side, participant_id=party.id,
+                            decision=decision, text_version=text_version,
+                            via="representative" if principal.acting == "representative" else "own sign-in",
+                            recorded_at=now))
+    uow.publish(ConsentRecorded(case_id=case.id, participant_id=party.id, decision=decision,
+                                text_version=text_version))
+    if decision == "declined":
+        cases.close(uow, case, "decline", "declined", actor=principal.subject, now=now)
+    else:
+        await _when_everyone_consented(uow, case, people, actor=principal.subject, now=now)
+    await uow.commit()
+    shown = cases.view(case, people, principal, relation)
+    shown.progress = await cases.progress(uow.session, case)
+    return shown
 
 
 async def request_sign_in_link(uow: UnitOfWork, *, case_id: str, side: str, dev_mode: bool, key: X25519PublicKey,
@@ -267,7 +331,7 @@ async def request_sign_in_link(uow: UnitOfWork, *, case_id: str, side: str, dev_
         raise NotFound("the case")  # same answer for absent and not-yet-consented
     await uow.session.execute(update(AccessLink).where(  # one live sign-in link per side: the newest
         AccessLink.case_id == case.id, AccessLink.side == side, AccessLink.purpose == "sign_in",
-        AccessLink.used_at.is_(None), AccessLink.expires_at > now).values(expires_at=now))
+        AccessLink.participant_id.is_(None), AccessLink.used_at.is_(None), AccessLink.expires_at > now).values(expires_at=now))
     link, token, sealed = reach.new_link(key=key, case_id=case.id, side=side, purpose="sign_in",
                                          created_by="self-service", now=now, expires_at=now + SIGN_IN_LINK_TTL)
     uow.session.add(link)
@@ -288,8 +352,12 @@ async def exchange_link(uow: UnitOfWork, *, token: str, tokens: TokenService) ->
     if link.purpose == "sign_in_address":
         opened = await reach.address_cases(uow, link, tokens)
     else:
-        party = cases.principal_party(await cases.participants(uow.session, link.case_id), link.side)
-        opened = [reach.case_access(await cases.load(uow.session, link.case_id), party, tokens)]
+        people = await cases.participants(uow.session, link.case_id)
+        person = (next((p for p in people if p.id == link.participant_id), None) if link.participant_id
+                  else cases.principal_party(people, link.side))
+        if person is None:
+            raise NotFound("the link")
+        opened = [reach.case_access(await cases.load(uow.session, link.case_id), person, tokens)]
     await uow.commit()
     return reach.LinkSignIn(access_token=opened[0].access_token if opened else None, expires_in=tokens.ttl_seconds,
                             cases=opened)

@@ -13,12 +13,14 @@ from pydantic import BaseModel, Field, model_validator
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PublicKey
+
 from shared.auth import TokenService
 from shared.contracts.intake import CaseFiled, ConsentRecorded, LegalEffect, ReferringBody
 from shared.problems import Problem
 from shared.uow import UnitOfWork
 
-from . import cases, eligibility, personal, references
+from . import cases, eligibility, personal, reach, references
 from .models import Case, CaseTransition, Consent, EligibilityDecision, Participant
 from .schemas import Category, CaseView, Input, Language, Name, RuleExplanation, Side
 
@@ -249,7 +251,8 @@ def _add_participants(session: AsyncSession, case: Case, filing: CaseFiling,
 
 async def file_case(uow: UnitOfWork, *, filing: CaseFiling, filed_by: str, idempotency_key: str | None,
                     personal_vault: personal.Vault, court_id: str | None = None,
-                    referred_by: ReferringBody | None = None) -> tuple[CaseView, bool]:
+                    referred_by: ReferringBody | None = None,
+                    key: X25519PublicKey | None = None) -> tuple[CaseView, bool]:
     """File (or, for a court, refer) a case. The same idempotency key from the same filer returns
     the case filed the first time instead of a second case. Returns (case, created).
 
@@ -257,7 +260,8 @@ async def file_case(uow: UnitOfWork, *, filing: CaseFiling, filed_by: str, idemp
     the rules that fired), closed, and refused with a 422 problem that cites the law in the filer's
     language. A party who files consents to mediation by doing so; a court cannot consent for the
     parties (Law No. 401-IV Art. 20(3)), so both sides of a referral are invited. A prosecutor or an
-    investigator (``referred_by``) refers criminal cases only."""
+    investigator (``referred_by``) refers criminal cases only. With ``key`` (notifications'), the
+    others on the filer's side with an email address get links of their own (``reach.welcome``)."""
     rs = eligibility.current(filing.jurisdiction)
     lang = filing.language or next((p.language for p in filing.parties if p.party_side == "claimant"), "ru")
     if court_id is not None and referred_by in ("prosecutor", "investigator") and filing.category != "criminal":
@@ -316,6 +320,8 @@ async def file_case(uow: UnitOfWork, *, filing: CaseFiling, filed_by: str, idemp
                                 recorded_at=now))
         uow.publish(ConsentRecorded(case_id=case.id, participant_id=claimant.id, decision="consented",
                                     text_version=rs.consent_text.version))
+        if key is not None:
+            reach.welcome(uow, key, case=case, people=people, side="claimant", now=now, created_by=filed_by)
     await uow.commit()
     return cases.view(case, people), True
 

@@ -76,7 +76,7 @@ async def sign_agreement_to_mediate(uow: UnitOfWork, *, case_id: str, text_versi
                                     now: datetime | None = None) -> AgreementToMediateView:
     """Both parties and the assigned mediator sign; with the last signature mediation starts that
     day (Art. 20(1),(5)) and the term runs from it."""
-    case, relation = await cases.access(uow.session, case_id, principal)
+    case, relation = await cases.access(uow.session, case_id, principal, to_act=True)
     if relation == "party":
         signer = principal.party_side
     elif relation == "mediator":
@@ -142,7 +142,7 @@ async def terminate(uow: UnitOfWork, *, case_id: str, termination: Termination, 
                     personal_vault: personal.Vault) -> CaseView:
     """A party may withdraw at any time (voluntariness); the mediator ends a futile mediation only
     with the parties' written consent, or records that no agreement was reached."""
-    case, relation = await cases.access(uow.session, case_id, principal)
+    case, relation = await cases.access(uow.session, case_id, principal, to_act=True)
     if termination.reason == "withdrawn" and relation != "party":
         raise Forbidden("only a party withdraws")
     if termination.reason in ("futile", "no_agreement") and relation != "mediator":

@@ -164,13 +164,18 @@ class AccessLink(Base):
     # An invitation's token sealed for notifications (``shared.courier``), kept so that "send it
     # for me" can have it delivered later; intake itself cannot open it.
     sealed_link: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # A link of one's own (``reach.welcome``): the participant it signs in (a co-party, a
+    # representative, an interpreter); none for a link that signs in the side's first party.
+    participant_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
 
 
 class Consent(Base):
-    """Who consented (or declined), when, to which text version. Written once, never changed."""
+    """Who consented (or declined), when, to which text version. Written once, never changed. One
+    per party (``participant_id``: the party, also when its representative answered for it); a
+    side has agreed to mediate when every party on it has."""
 
     __tablename__ = "consents"
-    __table_args__ = (UniqueConstraint("case_id", "side", name="uq_consents_case_side"),)
+    __table_args__ = (UniqueConstraint("case_id", "participant_id", name="uq_consents_case_participant"),)
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     case_id: Mapped[str] = mapped_column(String(36), index=True)

@@ -65,7 +65,7 @@ def _proposal_view(p: MediatorProposal) -> ProposalView:
 async def propose_mediator(uow: UnitOfWork, *, case_id: str, mediator_id: str, principal: Principal,
                            personal_vault: personal.Vault) -> ProposalView:
     """A party (whose proposal counts as their acceptance) or an administrator proposes a mediator."""
-    case, relation = await cases.access(uow.session, case_id, principal)
+    case, relation = await cases.access(uow.session, case_id, principal, to_act=True)
     if relation not in ("party", "admin"):
         raise Forbidden("the parties choose the mediator")
     if not states.can(case.status, "mediator_accepted"):
@@ -101,7 +101,7 @@ async def _proposal(session: AsyncSession, case_id: str, proposal_id: str) -> Me
 async def answer_proposal(uow: UnitOfWork, *, case_id: str, proposal_id: str, accept: bool,
                           principal: Principal) -> ProposalView:
     """A party accepts or rejects a proposed mediator; both sides must accept."""
-    case, relation = await cases.access(uow.session, case_id, principal)
+    case, relation = await cases.access(uow.session, case_id, principal, to_act=True)
     if relation != "party":
         raise Forbidden("only the parties accept or reject a proposed mediator")
     p = await _proposal(uow.session, case.id, proposal_id)
@@ -178,7 +178,7 @@ async def recuse(uow: UnitOfWork, *, case_id: str, reason: str, principal: Princ
     choosing a mediator, and the agreement to mediate must be signed again with the new one. The
     mediator's tokens stop opening this case at once, on every service and in the room (their
     other cases stay); a refreshed token no longer lists it."""
-    case, relation = await cases.access(uow.session, case_id, principal)
+    case, relation = await cases.access(uow.session, case_id, principal, to_act=True)
     if relation not in ("mediator", "party"):
         raise Forbidden("the assigned mediator recuses; a party may ask for a replacement")
     if case.mediator_id is None:

@@ -40,7 +40,13 @@ from .schemas import Input, Language
 
 ADDRESS_LINK_TTL = timedelta(minutes=30)
 EMAIL_PATTERN = r"^[^@\s]+@[^@\s.]+(\.[^@\s.]+)+$"
-REACHABLE_ROLES = ("party", "representative")
+# Who comes back by their own link: everyone who acts on a side or helps it in the room (support
+# persons come with a party and are not reached on their own). The order is the preference when
+# one address belongs to several people of one case.
+REACHABLE_ROLES = ("party", "representative", "interpreter")
+# How long the link of one's own that a co-party, representative or interpreter gets when their
+# side has agreed to mediate stays usable (afterwards "email me a link" brings a new one).
+WELCOME_LINK_TTL = timedelta(days=7)
 
 
 class EmailLinkRequest(Input):
@@ -142,15 +148,33 @@ async def _consented_sides(session: AsyncSession, case_ids: set[str]) -> set[tup
 
 
 async def reachable(session: AsyncSession, rows: list[Participant]) -> list[Participant]:
-    """Of the participants found by an address, the one per case who may come back: a party or
-    representative of a side that consented (a party still to answer an invitation answers that)."""
+    """Of the participants found by an address, the one per case who may come back: a party,
+    representative or interpreter of a side that consented (a party still to answer an invitation
+    answers that), each as themselves (their own token, ``cases.participant_token``)."""
     consented = await _consented_sides(session, {p.case_id for p in rows})
     chosen: dict[str, Participant] = {}
     for p in rows:
         if p.role in REACHABLE_ROLES and (p.case_id, p.side) in consented:
-            if p.case_id not in chosen or (p.role == "party" and chosen[p.case_id].role != "party"):
+            if p.case_id not in chosen or REACHABLE_ROLES.index(p.role) < REACHABLE_ROLES.index(chosen[p.case_id].role):
                 chosen[p.case_id] = p
     return list(chosen.values())
+
+
+def welcome(uow: UnitOfWork, key: X25519PublicKey, *, case: Case, people: list[Participant], side: str,
+            now: datetime, created_by: str) -> None:
+    """When a side has agreed to mediate, everyone else on it with an email address (co-parties,
+    representatives, interpreters) gets a sign-in link of their own: it signs them in as
+    themselves, scoped to the case and their side. The side's first party came in by filing or
+    by the invitation and needs none."""
+    first = cases.principal_party(people, side)
+    for p in people:
+        if p.side != side or p.id == first.id or p.role not in REACHABLE_ROLES or not (p.contact or {}).get("email"):
+            continue
+        link, _, sealed = new_link(key=key, case_id=case.id, side=side, purpose="sign_in", created_by=created_by,
+                                   now=now, expires_at=now + WELCOME_LINK_TTL)
+        link.participant_id = p.id
+        uow.session.add(link)
+        send(uow, key, link=link, sealed_link=sealed, language=p.language, participant=p)
 
 
 async def email_me_a_link(uow: UnitOfWork, *, request: EmailLinkRequest, personal_vault: personal.Vault,
@@ -188,5 +212,4 @@ def case_access(case: Case, participant: Participant, tokens: TokenService) -> C
     return CaseAccess(case_id=case.id, reference=case.reference, side=participant.side, role=participant.role, status=case.status,
                       category=case.category, jurisdiction=case.jurisdiction, filed_at=case.filed_at,
                       outcome=case.outcome,
-                      access_token=cases.party_token(tokens, case_id=case.id, participant_id=participant.id,
-                                                     side=participant.side))
+                      access_token=cases.participant_token(tokens, participant))

@@ -64,7 +64,8 @@ class CaseProgress(BaseModel):
     to do now, and by when). Facts only, no content: which sides answered, not what."""
 
     time_zone: str = Field(description="the case's legal time zone (deadlines are counted in it)")
-    consented_sides: list[str] = []
+    consented_sides: list[str] = Field([], description="the sides every party of which has agreed to mediate")
+    consented_parties: list[str] = Field([], description="the parties (participant ids) who have agreed to mediate")
     screened_sides: list[str] = []
     answer_by: datetime | None = Field(None, description="when the open invitation's answer window closes")
     agreement_to_mediate_signed_by: list[str] = Field([], description="claimant, respondent, mediator")

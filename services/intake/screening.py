@@ -215,7 +215,7 @@ async def submit_screening(uow: UnitOfWork, *, case_id: str, principal: Principa
                            vault: Vault, now: datetime | None = None) -> ScreeningReceived:
     """A party's private answers, sealed at once. The party learns only that they were received;
     when both sides have answered, the case is screened (eligibility + safety)."""
-    case, relation = await cases.access(uow.session, case_id, principal)
+    case, relation = await cases.access(uow.session, case_id, principal, to_act=True)
     if relation != "party":
         raise Forbidden("each party answers the safety screening for themselves")
     if case.status != "screening":

@@ -312,7 +312,7 @@ async def cancel(uow: UnitOfWork, *, case_id: str, sitting_id: str, principal: P
 
 
 async def _party(uow: UnitOfWork, case_id: str, principal: Principal) -> Case:
-    case, relation = await cases.access(uow.session, case_id, principal)
+    case, relation = await cases.access(uow.session, case_id, principal, to_act=True)
     if relation != "party":
         raise Forbidden("only the parties answer their availability")
     if case.status in states.TERMINAL:

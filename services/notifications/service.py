@@ -76,7 +76,8 @@ async def audience(session: AsyncSession, case_id: str, roles: Iterable[str], *,
 
 
 async def signers(session: AsyncSession, case_id: str, slots: Iterable[str]) -> list[Recipient]:
-    """The people behind agreements' signer slots (``claimant``, ``respondent``, ``mediator``):
+    """The people behind agreements' signer slots (``claimant``, ``respondent``, ``mediator``, or a
+    party's own ``claimant:<participant id>``):
     a side's parties and representatives, or the mediator. Agreements signs by slot, not by
     participant id, so the slot is what its events carry."""
     people: list[Recipient] = []
@@ -84,7 +85,8 @@ async def signers(session: AsyncSession, case_id: str, slots: Iterable[str]) -> 
         if slot == "mediator":
             people += await audience(session, case_id, MEDIATOR)
         else:
-            people += await audience(session, case_id, PARTY_ROLES, side=slot)
+            # a party's own slot (``claimant:<participant id>``) reaches its side's parties and representatives
+            people += await audience(session, case_id, PARTY_ROLES, side=slot.split(":", 1)[0])
     return people
 
 

@@ -23,7 +23,10 @@ function fresh(entry) {
 export function rememberParty(caseId, token, extra = {}) {
   const all = load();
   const c = claims(token);
-  all[`case:${caseId}`] = { token, role: c.role || "party", subject: c.sub, side: extra.side || c.side, ...extra };
+  // ``acting``: what this person is on the side (party, representative, interpreter); ``actingFor``:
+  // the party (participant id) they act with, which signs and consents through them
+  all[`case:${caseId}`] = { token, role: c.role || "party", subject: c.sub, side: extra.side || c.side,
+    acting: c.act || "party", actingFor: c.for || c.sub, ...extra };
   save(all);
 }
 

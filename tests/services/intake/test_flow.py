@@ -359,6 +359,9 @@ async def test_the_case_view_says_which_side_has_done_each_step(app_client, flow
     mediator_id, username = await flow.mediator(admin)
     case_id, claimant = await flow.file()
     filed = await progress(claimant)
+    first_claimant = next(p["id"] for p in (await flow.c.get(f"/cases/{case_id}", headers=claimant)).json()["participants"]
+                          if p["side"] == "claimant" and p["role"] == "party")
+    assert filed.pop("consented_parties") == [first_claimant]  # consent is each party's own
     assert filed == {"time_zone": "Asia/Almaty", "consented_sides": ["claimant"], "screened_sides": [],
                      "answer_by": None, "agreement_to_mediate_signed_by": []}
 

@@ -27,6 +27,10 @@ export const answerInvitation = (linkToken, { decision, textVersion, language, e
 
 // -- screening -----------------------------------------------------------------------------
 
+/** A co-party's own answer (or its representative's for it), after the side's first party answered. */
+export const consentAsParty = (caseId, { decision }, { token }) =>
+  post(`/intake/cases/${caseId}/consents`, { decision }, { token });
+
 export const screeningQuestionnaire = ({ lang } = {}) => get(`/intake/screening/questionnaire${query(lang)}`);
 
 export const submitScreening = (caseId, answers, { token }) => post(`/intake/cases/${caseId}/screening`, answers, { token });

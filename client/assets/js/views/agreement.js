@@ -4,6 +4,7 @@
 // has signed, the sealed PDF can be downloaded. Documents the mediator attached in the room can be
 // listed as annexes: the agreement names each with the SHA-256 of its bytes.
 import * as agreements from "../api/agreements.js";
+import { claims } from "../api/http.js";
 import * as sessions from "../api/sessions.js";
 import { label, t } from "../i18n.js";
 import * as identity from "../identity.js";
@@ -32,7 +33,11 @@ async function renderAgreement(caseId, agreementId) {
     mount(h("h1", {}, t("agreement_title")), box);
     return;
   }
-  const mySlot = me.role === "mediator" ? "mediator" : me.side;
+  // A party signs in its own slot ("claimant:<participant id>"), a representative in the slot of
+  // the party it acts for; agreements sent before per-party slots have one slot per side.
+  const perParty = a.signers.some((slot) => slot.includes(":"));
+  const mySlot = me.role === "mediator" ? "mediator"
+    : perParty ? `${me.side}:${me.actingFor || claims(me.token).for || me.subject}` : me.side;
   const mine = a.signatures.find((s) => s.slot === mySlot && s.status === "valid" && s.version === a.requested_version);
   const parts = [
     h("h1", {}, t("agreement_title")),
@@ -61,12 +66,32 @@ async function renderAgreement(caseId, agreementId) {
   mount(...parts);
 }
 
+/** Who signs in ``slot``, by name as the document gives it: the entry naming that party, else the
+ * side's entries in order (as many as the side has slots), else the side's names together. */
+function signerName(a, slot) {
+  const c = a.content || {};
+  if (slot === "mediator") return c.mediator?.name || "";
+  const [side, id] = slot.split(":");
+  const entries = (c.parties || []).filter((p) => p.side === side);
+  if (id) {
+    const own = entries.find((p) => p.participant_id === id);
+    if (own) return own.name;
+    const slots = a.signers.filter((s) => s.startsWith(`${side}:`));
+    if (entries.length === slots.length) return entries[slots.indexOf(slot)].name;
+  }
+  return entries.map((p) => p.name).join(", ");
+}
+
 function signaturesList(a) {
   if (!a.signers.length) return h("p", { class: "muted" }, t("not_sent_for_signature"));
   return h("ul", { class: "list", id: "signatures" }, a.signers.map((slot) => {
     const s = a.signatures.find((x) => x.slot === slot && x.status === "valid" && x.version === a.requested_version);
     const qes = s?.method === "qualified" ? s.assurance : null;
-    return h("li", {}, label("side", slot), ": ", s ? t("signed_at", { at: fmtDateTime(s.signed_at) }) : t("not_signed_yet"),
+    const side = slot.split(":")[0];
+    const name = signerName(a, slot);
+    return h("li", { dataset: { slot, signed: s ? "yes" : "no" } }, label(side === "mediator" ? "role" : "side", side), name ? ` (${name})` : "", ": ",
+      s ? t("signed_at", { at: fmtDateTime(s.signed_at) }) : t("not_signed_yet"),
+      s?.assurance?.acting === "representative" ? ` — ${t("parties_signed_by_representative")}` : null,
       qes ? h("span", { class: "qualified" }, " — ", t("signed_qualified_by", {
         who: qes.common_name || qes.subject, id: [qes.iin && `IIN ${qes.iin}`, qes.bin && `BIN ${qes.bin}`].filter(Boolean).join(", "),
       })) : null);
@@ -198,9 +223,10 @@ function editor(a, me, box, refresh) {
   const send = h("button", { type: "button", id: "send-for-signature" }, t("send_for_signature"));
   const content = () => {
     const v = (n) => form.elements[n].value.trim() || null;
-    const parties = ["claimant", "respondent"].filter((s) => v(s)).map((side) => {
-      const old = (c.parties || []).find((p) => p.side === side) || {};
-      return { ...old, side, name: v(side) };
+    // the first party of each side is edited here; co-claimants and co-respondents stay as drafted
+    const parties = ["claimant", "respondent"].flatMap((side) => {
+      const [old = {}, ...others] = (c.parties || []).filter((p) => p.side === side);
+      return [...(v(side) ? [{ ...old, side, name: v(side) }] : []), ...others];
     });
     const obligations = [...obligationRows.querySelectorAll("fieldset.obligation")].map((row) => {
       const g = (n) => row.querySelector(`[name=${n}]`).value.trim() || null;

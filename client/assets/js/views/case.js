@@ -3,6 +3,7 @@
 // mediate, enter the room, read the settlement). Mediators also see the screening outcome and
 // safeguards, which parties never see.
 import * as agreements from "../api/agreements.js";
+import { claims } from "../api/http.js";
 import * as intake from "../api/intake.js";
 import * as sessions from "../api/sessions.js";
 import { label, labelIn, lang, t, tIn } from "../i18n.js";
@@ -58,6 +59,9 @@ async function renderCase(caseId) {
   ];
   if (c.eligibility) parts.push(eligibility(c.eligibility, c.category));
   if (c.category === "criminal") parts.push(criminalParticipants(c));
+  else parts.push(people(c, me));
+  const consentPanel = partyConsent(c, me, box, refresh);
+  if (consentPanel) parts.splice(3, 0, consentPanel);
   if (me.role === "mediator" && c.safety) parts.push(safetyPanel(c, me));
   parts.push(...await nextSteps(c, me, box, refresh));
   parts.push(box);
@@ -72,6 +76,61 @@ function criminalParticipants(c) {
   return section(t("criminal_participants"), h("ul", { id: "criminal-participants" },
     c.participants.map((p) => h("li", {}, p.role === "party" ? `${roleOf(p)}: ${p.name || "—"}`
       : `${roleOf(p)} (${label("criminal_side", p.side)}): ${p.name || "—"}`))));
+}
+
+/** The party a party token acts with (its own, or the represented party's for a representative). */
+function actingFor(me) {
+  return me.actingFor || claims(me.token).for || me.subject;
+}
+
+/** Everyone on each side, and what each party still has to do now (consent is each party's own;
+ * the screening and the agreement to mediate are answered and signed by the side's first party). */
+function people(c, me) {
+  const p = c.progress || {};
+  const consented = new Set(p.consented_parties || []);
+  const todo = (party, first) => {
+    if (["filed", "awaiting_consent"].includes(c.status) && !consented.has(party.id)) return t("parties_todo_consent");
+    if (c.status === "screening" && first && !(p.screened_sides || []).includes(party.side)) return t("parties_todo_screening");
+    if (c.status === "mediator_agreed" && first && !(p.agreement_to_mediate_signed_by || []).includes(party.side)) return t("parties_todo_sign_atm");
+    return t("parties_done");
+  };
+  const mine = me.role === "mediator" ? null : actingFor(me);
+  const sides = ["claimant", "respondent"].map((side) => {
+    const parties = c.participants.filter((x) => x.side === side && x.role === "party");
+    return h("div", { class: "side-people", dataset: { side } }, h("h3", {}, label("side", side)),
+      h("ul", { class: "list" }, parties.map((party, i) => h("li", { dataset: { participant: party.id } },
+        h("strong", {}, party.name || label("side", side)), party.id === mine ? ` (${t("parties_you")})` : "", " — ",
+        h("span", { class: "todo" }, todo(party, i === 0)),
+        c.participants.filter((x) => x.represents_id === party.id && x.role !== "party").map((x) =>
+          h("div", { class: "muted" }, `${label("role", x.role)}: ${x.name || "—"}`))))));
+  });
+  const card = section(t("parties_people_title"), ...sides);
+  card.id = "case-people";
+  return card;
+}
+
+/** A co-party's own "do you agree to mediation?" (or its representative's for it): shown once the
+ * side's first party has answered the invitation and until this party has answered. */
+function partyConsent(c, me, box, refresh) {
+  if (me.role === "mediator" || c.status !== "awaiting_consent") return null;
+  const mine = actingFor(me);
+  const consented = new Set(c.progress?.consented_parties || []);
+  const party = c.participants.find((x) => x.id === mine && x.role === "party");
+  const first = c.participants.find((x) => x.side === me.side && x.role === "party");
+  if (!party || consented.has(party.id) || !first || !consented.has(first.id) || !["party", "representative"].includes(me.acting || claims(me.token).act || "party")) return null;
+  const answer = (decision) => async () => {
+    await intake.consentAsParty(c.id, { decision }, { token: me.token });
+    refresh();
+  };
+  const yes = h("button", { type: "button", id: "party-consent-yes" }, t("parties_consent_yes"));
+  const no = h("button", { type: "button", class: "secondary", id: "party-consent-no" }, t("parties_consent_no"));
+  yes.addEventListener("click", busy(yes, box, answer("consent")));
+  no.addEventListener("click", busy(no, box, answer("decline")));
+  const card = section(t("parties_consent_title"), h("p", {}, t("parties_consent_intro")),
+    party.id !== me.subject ? h("p", {}, t("parties_consent_for", { name: party.name || "—" })) : null,
+    h("p", { class: "consent-text" }, t("consent_to_mediate")), h("div", { class: "actions" }, yes, no));
+  card.id = "party-consent";
+  return card;
 }
 
 /** Whether mediation is possible and why: each rule's explanation with its citation, in the reader's language. */
@@ -314,7 +373,7 @@ async function createDraft(c, me, language) {
   const content = {
     parties: parties.filter((p) => p.name).map((p) => {
       const rep = c.participants.find((x) => x.role === "representative" && x.represents_id === p.id);
-      return { side: p.side, name: p.name, ...(p.id_number ? { identifier: p.id_number } : {}), ...(rep?.name ? { representative: rep.name } : {}) };
+      return { side: p.side, name: p.name, participant_id: p.id, ...(p.id_number ? { identifier: p.id_number } : {}), ...(rep?.name ? { representative: rep.name } : {}) };
     }),
     subject: draftSubject(c, language),
     obligations: proposals.map(obligationOf),

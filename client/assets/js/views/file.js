@@ -334,6 +334,7 @@ let pending = null; // problems the service found, shown on the page they belong
 /** /file/<step>: one question; /file/check: the check-your-answers page. */
 export function fileStep(stepId) {
   if (stepId === "check") return checkAnswers();
+  if (EXTRA[stepId]) return extraPage(stepId);
   const a = answers();
   const step = stepById(stepId);
   if (!step || !shown(a).includes(step)) return navigate("/file", { replace: true });
@@ -397,6 +398,8 @@ function checkAnswers() {
     }
   }));
   const asked = shown(a);
+  const added = { filing_section_you: moreRows(a, "claimant"), filing_section_other_party: moreRows(a, "respondent"),
+    filing_section_help: helperRows(a) };
   mount(h("a", { href: `/file/${asked[asked.length - 1].id}`, class: "back-link", "data-link": "" }, t("filing_back")),
     h("h1", {}, t("filing_check_title")), summary,
     groups.map(([title, all]) => [title, all.filter((id) => asked.includes(stepById(id)))]).filter(([, ids]) => ids.length)
@@ -405,7 +408,8 @@ function checkAnswers() {
         h("div", { class: "summary-row", dataset: { step: id } },
           h("dt", {}, key), h("dd", { class: "pre-wrap wrap-anywhere" }, value || "—"),
           h("dd", { class: "summary-action" }, h("a", { href: `/file/${id}?change=1`, "data-link": "" },
-            t("filing_change"), h("span", { class: "visually-hidden" }, ` ${key}`))))))))),
+            t("filing_change"), h("span", { class: "visually-hidden" }, ` ${key}`))))))),
+      added[title])),
     form);
 }
 
@@ -423,7 +427,7 @@ async function send(a) {
   const body = {
     jurisdiction: a.jurisdiction, category: a.category, description: a.description,
     affects_third_parties: a.affects_third_parties === "yes", language: lang(),
-    parties: SIDES.map((side) => party(a, side)),
+    parties: partyKeys(a).map((key) => party(a, key)),
   };
   if (body.category === "criminal") {
     body.offence = offence(a);
@@ -451,11 +455,22 @@ function offence(a) {
   return facts;
 }
 
-function party(a, side) {
-  const body = { side, kind: a[`${side}_kind`] || "natural_person", name: a[`${side}_name`], language: a[`${side}_language`] };
-  if (a[`${side}_email`]) body.contact = { email: a[`${side}_email`] };
-  if (a[`${side}_representative`]) body.representatives = [{ name: a[`${side}_representative`] }];
-  if (a[`${side}_accessibility`]) body.accessibility_note = a[`${side}_accessibility`];
+function party(a, key) {
+  const [side, n] = key.split(":");
+  const extra = n === undefined ? null : (a[`more_${side}`] || [])[Number(n)];
+  const body = extra
+    ? { side, kind: extra.kind || "natural_person", name: extra.name, language: extra.language }
+    : { side, kind: a[`${side}_kind`] || "natural_person", name: a[`${side}_name`], language: a[`${side}_language`] };
+  const email = extra ? extra.email : a[`${side}_email`];
+  if (email) body.contact = { email };
+  if (!extra && a[`${side}_representative`]) body.representatives = [{ name: a[`${side}_representative`] }];
+  if (!extra && a[`${side}_accessibility`]) body.accessibility_note = a[`${side}_accessibility`];
+  for (const helper of (a.helpers || []).filter((x) => x.party === key)) {
+    const list = helper.role === "interpreter" ? "interpreters" : "representatives";
+    const person = { name: helper.name, language: helper.language };
+    if (helper.email) person.contact = { email: helper.email };
+    body[list] = [...(body[list] || []), person];
+  }
   return body;
 }
 
@@ -475,8 +490,10 @@ function whatToFix(loc, type) {
   const long = /too_long/.test(type || "");
   if (first === "description") return { step: "description", name: "description", message: long ? t("error_too_long") : t("error_description") };
   if (first === "amount") return { step: "amount", name: "amount", message: t("error_amount") };
-  if (first === "parties" && SIDES[index]) {
-    const side = SIDES[index];
+  const key = first === "parties" ? partyKeys(answers())[index] : null;
+  if (key && key.includes(":")) return null; // an added party: the summary on the check page tells it
+  if (key) {
+    const side = key;
     const mine = side === "claimant";
     if (second === "name") return { step: mine ? "you" : "other-party", name: `${side}_name`, message: long ? t("error_too_long") : t(`error_${side}_name`) };
     if (second === "language") return { step: mine ? "your-contact" : "their-contact", name: `${side}_language`, message: t("error_language") };
@@ -485,6 +502,161 @@ function whatToFix(loc, type) {
     if (second === "accessibility_note") return { step: "needs", name: `${side}_accessibility`, message: t("error_too_long") };
   }
   return null;
+}
+
+// -- several parties per side, and the people acting with them ("add another", GOV.UK) ----------------
+// Reached from "check your answers": a co-claimant or co-respondent (name and kind, then language
+// and email), and a representative or interpreter of any party (who, for whom, name, then language
+// and email), each added one question page at a time and listed on a page that asks whether to add
+// another. Everyone with an email address gets a sign-in link of their own.
+
+/** The parties in the order the filing sends them: "claimant", "claimant:0", ..., "respondent", ... */
+function partyKeys(a) {
+  return SIDES.flatMap((side) => [side, ...(a[`more_${side}`] || []).map((_, i) => `${side}:${i}`)]);
+}
+
+function partyName(a, key) {
+  const [side, n] = key.split(":");
+  return n === undefined ? a[`${side}_name`] : (a[`more_${side}`] || [])[Number(n)]?.name;
+}
+
+const HUB = { claimant: "claimants", respondent: "respondents" };
+
+function moreRows(a, side) {
+  const more = a[`more_${side}`] || [];
+  return h("div", { class: "add-another", id: `more-${side}` },
+    more.length ? h("dl", { class: "summary-list" }, more.map((p, i) => h("div", { class: "summary-row" },
+      h("dt", {}, t(side === "claimant" ? "parties_claimant_n" : "parties_respondent_n", { n: i + 2 })),
+      h("dd", { class: "pre-wrap wrap-anywhere" }, [p.name, p.email].filter(Boolean).join("\n")),
+      h("dd", { class: "summary-action" }, h("a", { href: `/file/${HUB[side]}`, "data-link": "" }, t("filing_change")))))) : null,
+    h("p", {}, h("a", { href: `/file/add-${side}`, "data-link": "", id: `add-${side}` },
+      t(side === "claimant" ? "parties_add_claimant" : "parties_add_respondent"))));
+}
+
+function helperRows(a) {
+  const helpers = a.helpers || [];
+  return h("div", { class: "add-another", id: "more-helpers" },
+    helpers.length ? h("dl", { class: "summary-list" }, helpers.map((x) => h("div", { class: "summary-row" },
+      h("dt", {}, t(`role_${x.role}`)),
+      h("dd", { class: "pre-wrap wrap-anywhere" }, [x.name, t("parties_for_whom_value", { name: partyName(a, x.party) || "—" }), x.email].filter(Boolean).join("\n")),
+      h("dd", { class: "summary-action" }, h("a", { href: "/file/helpers", "data-link": "" }, t("filing_change")))))) : null,
+    h("p", {}, h("a", { href: "/file/add-helper", "data-link": "", id: "add-helper" }, t("parties_add_helper"))));
+}
+
+function languageAndEmail(a, prefix) {
+  const language = select(`${prefix}_language`, [["", t("choose")], ...LANGUAGES], a[`${prefix}_language`] || "");
+  language.id = `${prefix}_language`;
+  const email = h("input", { type: "email", name: `${prefix}_email`, id: `${prefix}_email`, value: a[`${prefix}_email`] || "",
+    autocomplete: "off", spellcheck: "false" });
+  return [field(t("parties_their_language"), language), field(t("filing_email_optional"), email, t("parties_email_hint"))];
+}
+
+function checkLanguageAndEmail(f, prefix) {
+  const email = f.elements[`${prefix}_email`].value.trim();
+  return [...need(f.elements[`${prefix}_language`].value, f.elements[`${prefix}_language`], t("error_language")),
+    ...need(!email || EMAIL.test(email), f.elements[`${prefix}_email`], t("error_email"))];
+}
+
+function readLanguageAndEmail(f, prefix) {
+  return { [`${prefix}_language`]: f.elements[`${prefix}_language`].value, [`${prefix}_email`]: f.elements[`${prefix}_email`].value.trim() };
+}
+
+/** A page that adds one thing; ``done`` keeps what was added and says where to go next. */
+function addingPages(side) {
+  const heading = side === "claimant" ? "parties_q_claimant" : "parties_q_respondent";
+  return {
+    [`add-${side}`]: {
+      back: "/file/check", heading,
+      build: (a) => [field(t("party_name"), text("adding_name", a.adding_name, { autocomplete: "off", spellcheck: "false" })),
+        field(t("party_kind"), select("adding_kind", KINDS.map((k) => [k, t(`kind_${k}`)]), a.adding_kind || "natural_person"))],
+      read: (f) => ({ adding_name: f.elements.adding_name.value.trim(), adding_kind: f.elements.adding_kind.value }),
+      check: (f) => need(f.elements.adding_name.value.trim(), f.elements.adding_name, t("parties_error_name")),
+      next: () => `/file/add-${side}-contact`,
+    },
+    [`add-${side}-contact`]: {
+      back: `/file/add-${side}`, heading: "parties_q_contact",
+      build: (a) => languageAndEmail(a, "adding"),
+      read: (f) => readLanguageAndEmail(f, "adding"),
+      check: (f) => checkLanguageAndEmail(f, "adding"),
+      next: (a) => {
+        keep({ [`more_${side}`]: [...(a[`more_${side}`] || []), { name: a.adding_name, kind: a.adding_kind || "natural_person",
+          language: a.adding_language, email: a.adding_email || "" }], adding_name: "", adding_kind: "", adding_language: "", adding_email: "" });
+        return `/file/${HUB[side]}`;
+      },
+    },
+    [HUB[side]]: hub(`more_${side}`, side === "claimant" ? "parties_q_another_claimant" : "parties_q_another_respondent",
+      `/file/add-${side}`, (a, p, i) => [t(side === "claimant" ? "parties_claimant_n" : "parties_respondent_n", { n: i + 2 }), p.name]),
+  };
+}
+
+/** GOV.UK's "add another" page: what was added (each can be removed), and whether to add another. */
+function hub(listKey, question, addUrl, row) {
+  return {
+    back: "/file/check",
+    build: (a) => [h("dl", { class: "summary-list", id: "added-list" }, (a[listKey] || []).map((p, i) => h("div", { class: "summary-row" },
+      ...row(a, p, i).map((v, j) => h(j ? "dd" : "dt", { class: j ? "pre-wrap wrap-anywhere" : null }, v)),
+      h("dd", { class: "summary-action" }, h("button", { type: "button", class: "secondary", dataset: { remove: String(i) },
+        onclick: () => { const list = [...(answers()[listKey] || [])]; list.splice(i, 1); keep({ [listKey]: list }); extraPage(location.pathname.split("/").pop()); } },
+      t("parties_remove")))))),
+    radios("another", yesNo.map(([v]) => [v, t(v)]), "", t(question), { heading: false })],
+    read: () => ({}),
+    check: (f) => need(chosen(f, "another"), f.querySelector("#another-group"), t("parties_error_another")),
+    next: (a, f) => (chosen(f, "another") === "yes" ? addUrl : "/file/check"),
+  };
+}
+
+const EXTRA = {
+  ...addingPages("claimant"),
+  ...addingPages("respondent"),
+  "add-helper": {
+    back: "/file/check", heading: "parties_q_helper",
+    build: (a) => [radios("helper_role", [["representative", t("role_representative")], ["interpreter", t("role_interpreter")]], a.helper_role, t("parties_helper_role"), { heading: false }),
+      field(t("parties_for_whom"), select("helper_party", partyKeys(a).map((key) => [key, partyName(a, key) || "—"]), a.helper_party || "claimant"))],
+    read: (f) => ({ helper_role: chosen(f, "helper_role"), helper_party: f.elements.helper_party.value }),
+    check: (f) => need(chosen(f, "helper_role"), f.querySelector("#helper_role-group"), t("parties_error_helper_role")),
+    next: () => "/file/add-helper-name",
+  },
+  "add-helper-name": {
+    back: "/file/add-helper",
+    build: (a) => [question(t("parties_q_helper_name"), text("helper_name", a.helper_name, { autocomplete: "off", spellcheck: "false" }))],
+    read: (f) => ({ helper_name: f.elements.helper_name.value.trim() }),
+    check: (f) => need(f.elements.helper_name.value.trim(), f.elements.helper_name, t("parties_error_name")),
+    next: () => "/file/add-helper-contact",
+  },
+  "add-helper-contact": {
+    back: "/file/add-helper-name", heading: "parties_q_contact",
+    build: (a) => languageAndEmail(a, "helper"),
+    read: (f) => readLanguageAndEmail(f, "helper"),
+    check: (f) => checkLanguageAndEmail(f, "helper"),
+    next: (a) => {
+      keep({ helpers: [...(a.helpers || []), { role: a.helper_role, party: a.helper_party || "claimant", name: a.helper_name,
+        language: a.helper_language, email: a.helper_email || "" }], helper_role: "", helper_party: "", helper_name: "", helper_language: "", helper_email: "" });
+      return "/file/helpers";
+    },
+  },
+  helpers: hub("helpers", "parties_q_another_helper", "/file/add-helper",
+    (a, x) => [t(`role_${x.role}`), `${x.name} — ${t("parties_for_whom_value", { name: partyName(a, x.party) || "—" })}`]),
+};
+
+/** One of the "add another" pages (not in the numbered questions: reached from "check your answers"). */
+function extraPage(id) {
+  const page = EXTRA[id];
+  const a = answers();
+  if (!a.claimant_name || !a.respondent_name) return navigate("/file", { replace: true });
+  const summary = errorSummary();
+  const go = h("button", { type: "submit", id: "file-continue" }, t("filing_continue"));
+  const form = h("form", { novalidate: true, class: "question-page", id: `page-${id}` },
+    page.heading && h("h1", {}, t(page.heading)), page.build(a), h("div", { class: "actions" }, go));
+  form.addEventListener("input", () => keep(page.read(form)));
+  form.addEventListener("change", () => keep(page.read(form)));
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    keep(page.read(form));
+    const problems = page.check(form);
+    if (problems.length) return summary.showFields(problems);
+    navigate(page.next(answers(), form));
+  });
+  mount(h("a", { href: page.back, class: "back-link", "data-link": "" }, t("filing_back")), summary, form);
 }
 
 // -- after filing ----------------------------------------------------------------------------------------

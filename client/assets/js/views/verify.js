@@ -27,7 +27,7 @@ export async function verify(documentHash) {
   answer.dataset.issued = "true";
   answer.textContent = t("verify_issued", {
     date: fmtDateTime(seal.sealed_at, zoneOf(seal.jurisdiction)),
-    signers: seal.signers.map((s) => (s === "mediator" ? t("role_mediator") : label("side", s))).join(", "),
+    signers: seal.signers.map((s) => (s === "mediator" ? t("role_mediator") : label("side", s.split(":")[0]))).join(", "), // a party's own slot: claimant:<participant id>
   });
   const file = h("input", { type: "file", id: "verify-file", accept: "application/pdf,.pdf" });
   const check = h("button", { type: "button", id: "verify-check" }, t("verify_upload_button"));
