@@ -240,7 +240,7 @@ async def answer_invitation(uow: UnitOfWork, *, token: str, answer: InvitationAn
     access = None
     actor = f"{link.side}:{case.id}"
     if decision == "declined":
-        cases.close(uow, case, "decline", "declined", actor=actor, now=now)
+        await cases.close(uow, case, "decline", "declined", actor=actor, now=now)
     else:
         await uow.session.flush()
         consented = {c.side for c in (await uow.session.execute(

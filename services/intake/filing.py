@@ -306,7 +306,7 @@ async def file_case(uow: UnitOfWork, *, filing: CaseFiling, filed_by: str, idemp
                           referred_by=case.referred_by,
                           legal_effect=LegalEffect(**case.legal_effect) if case.legal_effect else None))
     if decision.outcome == "ineligible":
-        cases.close(uow, case, "rules_ineligible", "ineligible", actor="rules", reason=",".join(decision.rules_fired),
+        await cases.close(uow, case, "rules_ineligible", "ineligible", actor="rules", reason=",".join(decision.rules_fired),
                     now=now)
         await uow.commit()
         raise _ineligible_problem(case, lang)
