@@ -102,10 +102,44 @@ async def acknowledge(uow: UnitOfWork, ctx: Context, *, principal: Principal, ag
     return Acknowledgement(agreement_id=agreement.id, version=ack.version, acknowledged_at=ack.acknowledged_at)
 
 
+# Why a prosecutor or an investigator is refused the decision route, in the languages its clerks
+# may read (a body's client has no language of its own).
+NOT_APPROVED_BY_BODY = {
+    "en": "A prosecutor or an investigator does not approve or reject a mediation agreement: when the victim and the "
+          "suspect are reconciled, it decides in its own criminal proceedings whether to terminate the criminal case "
+          "(in Kazakhstan, release from criminal liability under Criminal Code Art. 68). The signed agreement is for "
+          "that decision; nothing is recorded here.",
+    "ru": "Прокурор или следователь не утверждает и не отклоняет соглашение о медиации: при примирении потерпевшего "
+          "и подозреваемого он в своём уголовном производстве решает, прекратить ли уголовное дело (в Казахстане — "
+          "освобождение от уголовной ответственности по статье 68 УК). Подписанное соглашение нужно для этого "
+          "решения; здесь ничего не записывается.",
+    "kk": "Прокурор немесе тергеуші медиация туралы келісімді бекітпейді де, қабылдамай да қоймайды: жәбірленуші мен "
+          "күдікті татуласқанда ол өзінің қылмыстық іс жүргізуінде қылмыстық істі тоқтату туралы шешеді "
+          "(Қазақстанда — ҚК 68-бабы бойынша қылмыстық жауаптылықтан босату). Қол қойылған келісім сол шешім үшін "
+          "керек; мұнда ештеңе жазылмайды.",
+    "ky": "Прокурор же тергөөчү медиация жөнүндө келишимди бекитпейт жана четке какпайт: жабырлануучу менен шектүү "
+          "элдешкенде ал өзүнүн кылмыш-жазык өндүрүшүндө кылмыш ишин токтотуу жөнүндө чечет. Кол коюлган келишим "
+          "ошол чечим үчүн керек; бул жерде эч нерсе жазылбайт.",
+}
+
+
 async def decide(uow: UnitOfWork, ctx: Context, *, principal: Principal, agreement_id: str,
                  body: CourtDecisionIn) -> CourtDecisionView:
-    """The court approves (Civil Procedure Code Art. 24 for KZ) or rejects the agreement. Once."""
+    """The court approves (Civil Procedure Code Art. 24 for KZ) or rejects the agreement. Once.
+
+    Only a court: approving a settlement is a court's act in civil procedure. A prosecutor or an
+    investigator (who refer criminal cases only) makes no such decision; under the Criminal
+    Procedure Code's logic it terminates the criminal case itself when the victim and the suspect
+    are reconciled (KZ Criminal Code Art. 68), in its own proceedings, with the signed agreement
+    as the ground. So rather than record an "approval by the court" that no court gave, the route
+    refuses them (409 ``not-a-court-decision``) and says why in kk/ru/en/ky."""
     agreement = await _court_agreement(uow, principal, agreement_id, lock=True)
+    case = await uow.session.get(CaseRef, agreement.case_id)
+    if case.referred_by in ("prosecutor", "investigator"):
+        raise Conflict("not-a-court-decision",
+                       f"a {case.referred_by} does not approve or reject a mediation agreement; it decides in its "
+                       "own proceedings whether to terminate the criminal case on the parties' reconciliation",
+                       referred_by=case.referred_by, explanation=NOT_APPROVED_BY_BODY)
     if agreement.court_decision is not None:
         if agreement.court_decision == body.decision:
             return CourtDecisionView(agreement_id=agreement.id, decision=agreement.court_decision,

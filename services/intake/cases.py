@@ -21,7 +21,7 @@ from shared.clock import utcnow
 from shared.problems import Forbidden, NotFound
 from shared.uow import UnitOfWork
 
-from . import eligibility, personal, states
+from . import eligibility, personal, sittings, states  # sittings imports cases back: used at call time only
 from .models import AccessLink, AgreementSignature, Case, CaseTransition, Consent, MediatorProposal, Participant, Screening
 from .schemas import (CaseProgress, CaseView, EligibilityView, LegalEffectView, ParticipantView, RuleExplanation,
                       TransitionView)
@@ -50,10 +50,14 @@ def move(sink, case: Case, operation: str, *, actor: str, reason: str | None = N
     case.updated_at = now
 
 
-def close(sink, case: Case, operation: str, outcome: str, *, actor: str, reason: str | None = None,
-          now: datetime | None = None) -> None:
+async def close(sink, case: Case, operation: str, outcome: str, *, actor: str, reason: str | None = None,
+                now: datetime | None = None) -> None:
+    """A move to a final status. The case's sittings go with it (``sittings.cancel_all``), their
+    cancellations published before ``CaseClosed``."""
+    now = now or utcnow()
     move(sink, case, operation, actor=actor, reason=reason, now=now)
     case.outcome = outcome
+    await sittings.cancel_all(sink, case, now=now)
     sink.publish(CaseClosed(case_id=case.id, outcome=outcome))
 
 

@@ -257,7 +257,7 @@ async def answer_invitation(uow: UnitOfWork, *, token: str, answer: InvitationAn
     access = None
     actor = f"{link.side}:{case.id}"
     if decision == "declined":
-        cases.close(uow, case, "decline", "declined", actor=actor, now=now)
+        await cases.close(uow, case, "decline", "declined", actor=actor, now=now)
     else:
         reach.welcome(uow, key, case=case, people=people, side=link.side, now=now, created_by=actor)
         await _when_everyone_consented(uow, case, people, actor=actor, now=now)
@@ -310,7 +310,7 @@ async def consent_as_party(uow: UnitOfWork, *, case_id: str, answer: PartyConsen
     uow.publish(ConsentRecorded(case_id=case.id, participant_id=party.id, decision=decision,
                                 text_version=text_version))
     if decision == "declined":
-        cases.close(uow, case, "decline", "declined", actor=principal.subject, now=now)
+        await cases.close(uow, case, "decline", "declined", actor=principal.subject, now=now)
     else:
         await _when_everyone_consented(uow, case, people, actor=principal.subject, now=now)
     await uow.commit()

@@ -45,7 +45,7 @@ async def expire_invitations(uow: UnitOfWork, *, now: datetime | None = None) ->
             AccessLink.expires_at > now))).first()
         if pending is not None:
             continue  # a newer invitation is still open
-        cases.close(uow, case, "answer_window_passed", "declined", actor="scheduler", reason="no answer in the window",
+        await cases.close(uow, case, "answer_window_passed", "declined", actor="scheduler", reason="no answer in the window",
                     now=now)
         closed += 1
     await uow.commit()
@@ -60,7 +60,7 @@ async def expire_terms(uow: UnitOfWork, *, now: datetime | None = None) -> int:
     closed = 0
     for case in rows:
         if local_today(now, eligibility.by_ref(case.rule_set).time_zone) > case.term_ends_on:
-            cases.close(uow, case, "term_expired", "term_expired", actor="scheduler", now=now)
+            await cases.close(uow, case, "term_expired", "term_expired", actor="scheduler", now=now)
             closed += 1
     await uow.commit()
     return closed

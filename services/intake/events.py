@@ -32,7 +32,7 @@ async def on_session_started(sink, case_id: str) -> None:
 async def on_agreement_signed(sink, case_id: str) -> None:
     case = await sink.session.get(Case, case_id)
     if case is not None and states.can(case.status, "settled"):
-        cases.close(sink, case, "settled", "settled", actor="agreements")
+        await cases.close(sink, case, "settled", "settled", actor="agreements")
 
 
 async def _session_started(session: AsyncSession, event: SessionStarted, envelope_: CloudEvent) -> None:

@@ -307,10 +307,10 @@ async def file_case(uow: UnitOfWork, *, filing: CaseFiling, filed_by: str, idemp
     uow.publish(CaseFiled(case_id=case.id, reference=case.reference, jurisdiction=case.jurisdiction,
                           category=case.category, court_id=court_id, filed_at=case.filed_at,
                           claimant_participant_id=claimant.id, claimant_language=claimant.language,
-                          referred_by=case.referred_by,
+                          referred_by=case.referred_by, time_zone=rs.time_zone,
                           legal_effect=LegalEffect(**case.legal_effect) if case.legal_effect else None))
     if decision.outcome == "ineligible":
-        cases.close(uow, case, "rules_ineligible", "ineligible", actor="rules", reason=",".join(decision.rules_fired),
+        await cases.close(uow, case, "rules_ineligible", "ineligible", actor="rules", reason=",".join(decision.rules_fired),
                     now=now)
         await uow.commit()
         raise _ineligible_problem(case, lang)

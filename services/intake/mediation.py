@@ -149,6 +149,6 @@ async def terminate(uow: UnitOfWork, *, case_id: str, termination: Termination, 
         raise Forbidden("the assigned mediator ends a mediation")
     if termination.reason == "futile" and not termination.parties_written_consent:
         raise Problem(422, "written-consent-required", "ending a futile mediation needs the parties' written consent")
-    cases.close(uow, case, termination.reason, termination.reason, actor=principal.subject, reason=termination.reason)
+    await cases.close(uow, case, termination.reason, termination.reason, actor=principal.subject, reason=termination.reason)
     await uow.commit()
     return cases.view(case, await cases.people(uow.session, case.id, personal_vault), principal, relation)

@@ -245,9 +245,9 @@ async def submit_screening(uow: UnitOfWork, *, case_id: str, principal: Principa
                                  safeguards=list(combined.safeguards), rule_set=case.rule_set,
                                  rules_fired=list(case.rules_fired or [])))
         if combined.safety == "refer_out":
-            cases.close(uow, case, "screened_refer_out", "referred_out", actor="screening", now=now)
+            await cases.close(uow, case, "screened_refer_out", "referred_out", actor="screening", now=now)
         elif case.eligibility == "ineligible":
-            cases.close(uow, case, "screened_ineligible", "ineligible", actor="rules", now=now)
+            await cases.close(uow, case, "screened_ineligible", "ineligible", actor="rules", now=now)
         elif case.eligibility == "needs_review":
             cases.move(uow, case, "screened_needs_review", actor="rules", now=now)
         else:
@@ -280,7 +280,7 @@ async def review_eligibility(uow: UnitOfWork, *, case_id: str, review: Eligibili
     if review.outcome == "eligible":
         cases.move(uow, case, operation, actor=principal.subject, reason="eligibility review", now=now)
     else:
-        cases.close(uow, case, operation, "ineligible", actor=principal.subject, reason="eligibility review", now=now)
+        await cases.close(uow, case, operation, "ineligible", actor=principal.subject, reason="eligibility review", now=now)
     case.eligibility = review.outcome
     uow.session.add(EligibilityDecision(id=str(uuid.uuid4()), case_id=case.id, rule_set=case.rule_set,
                                         outcome=review.outcome, rules_fired=list(case.rules_fired or []),

@@ -290,22 +290,36 @@ async def move(uow: UnitOfWork, *, case_id: str, sitting_id: str, move: SittingM
     return await _view(uow, sitting, zone=zone, dates=await _dates(uow, case.id), sides=None)
 
 
-async def cancel(uow: UnitOfWork, *, case_id: str, sitting_id: str, principal: Principal) -> SittingView:
+def _cancel(sink, case: Case, sitting: Sitting, *, now: datetime) -> None:
     """A cancelled fixed sitting withdraws its invitation (one more sequence) and its reminders; a
-    merely proposed one just stops asking for answers."""
+    merely proposed one just stops asking for answers (it has no invitation nor reminders)."""
+    was_fixed = sitting.status == "fixed"
+    sitting.status, sitting.updated_at = "cancelled", now
+    if was_fixed:
+        sitting.sequence += 1
+        sink.publish(SittingCancelled(case_id=case.id, sitting_id=sitting.id, starts_at=sitting.starts_at,
+                                      ends_at=sitting.starts_at + timedelta(minutes=sitting.duration_minutes),
+                                      sequence=sitting.sequence, time_zone=_zone(case)[1].time_zone))
+
+
+async def cancel(uow: UnitOfWork, *, case_id: str, sitting_id: str, principal: Principal) -> SittingView:
     case, sitting = await _mediators_sitting(uow, case_id, sitting_id, principal)
     if sitting.status == "cancelled":
         raise Conflict("sitting-cancelled", "the sitting is already cancelled", sitting_status=sitting.status)
-    zone, rs = _zone(case)
-    was_fixed = sitting.status == "fixed"
-    sitting.status, sitting.updated_at = "cancelled", cases.utcnow()
-    if was_fixed:
-        sitting.sequence += 1
-        uow.publish(SittingCancelled(case_id=case.id, sitting_id=sitting.id, starts_at=sitting.starts_at,
-                                     ends_at=sitting.starts_at + timedelta(minutes=sitting.duration_minutes),
-                                     sequence=sitting.sequence, time_zone=rs.time_zone))
+    _cancel(uow, case, sitting, now=cases.utcnow())
     await uow.commit()
-    return await _view(uow, sitting, zone=zone, dates=await _dates(uow, case.id), sides=None)
+    return await _view(uow, sitting, zone=_zone(case)[0], dates=await _dates(uow, case.id), sides=None)
+
+
+async def cancel_all(sink, case: Case, *, now: datetime) -> None:
+    """A case that closes (settled, withdrawn, ended, term expired...) has no more sittings: each
+    proposed or fixed one is cancelled as the mediator would, so the parties' calendars receive
+    the CANCEL and the reminders stop, instead of inviting people to a mediation that is over.
+    Called by ``cases.close`` in the closing transaction."""
+    for sitting in (await sink.session.execute(select(Sitting).where(
+            Sitting.case_id == case.id, Sitting.status.in_(("proposed", "fixed")))
+            .order_by(Sitting.created_at, Sitting.id))).scalars():
+        _cancel(sink, case, sitting, now=now)
 
 
 # -- the parties' answers ------------------------------------------------------------------------

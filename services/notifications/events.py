@@ -51,6 +51,8 @@ async def _case_of(notifier, session, case_id: str) -> CaseEntry:
 async def on_case_filed(notifier, session, event: I.CaseFiled, envelope) -> None:
     case = await _case_of(notifier, session, event.case_id)
     case.court_id, case.jurisdiction, case.reference = event.court_id, event.jurisdiction, event.reference
+    if event.time_zone:  # the case's zone from the first notice (a Kyrgyz case's is Asia/Bishkek)
+        case.time_zone = event.time_zone
     filer = filer_id(event)
     await service.remember(session, case_id=event.case_id, participant_id=filer, role="party", side="claimant",
                            language=event.claimant_language)

@@ -19,7 +19,8 @@ SPEC_RETRY_SCHEDULE = [0.0, 5.0, 300.0, 1800.0, 7200.0, 18000.0, 36000.0, 36000.
 class NotificationsSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="ODR_NOTIFICATIONS_", extra="ignore")
 
-    default_time_zone: str = Field("Asia/Almaty", description="Time zone of a case until the agreement to mediate names one.")
+    default_time_zone: str = Field("Asia/Almaty", description=(
+        "Time zone of a case until an event names one (CaseFiled does; events published before it did: the agreement to mediate)."))
     default_language: Literal["kk", "ky", "ru", "en"] = Field("ru", description="Language when nothing else is known about a recipient.")
 
     email_transport: Literal["mailbox", "smtp"] = Field(

@@ -7,6 +7,15 @@ one key's records stay in order. Consumer groups keep committed sequence numbers
 between them, so a member that dies (even ``kill -9``) hands its partitions over after its
 session timeout and the records it had not committed are delivered again (at-least-once).
 
+A partition has one owner at a time (``group_owners``), as a Kafka rebalance revokes before it
+assigns: a member that should give a partition up releases it at its next heartbeat, which comes
+between batches, when all it delivered is committed; only then may the member it should go to
+claim it, starting from that commit. Without this, a member joining a busy group read a
+partition from an offset its old owner had not yet committed past, and both delivered the same
+records (the two-member contract test failed so about one run in fifteen on a loaded machine).
+A join therefore takes up to two heartbeats to hand partitions over; a dead member's go at once
+when its session expires.
+
 Each bus or consumer talks to SQLite on its own single worker thread, so the event loop never
 blocks on the file.
 """
@@ -44,6 +53,10 @@ CREATE TABLE IF NOT EXISTS group_offsets (
 CREATE TABLE IF NOT EXISTS group_members (
     grp TEXT NOT NULL, member TEXT NOT NULL, expires REAL NOT NULL,
     PRIMARY KEY (grp, member)
+);
+CREATE TABLE IF NOT EXISTS group_owners (
+    grp TEXT NOT NULL, topic TEXT NOT NULL, partition INTEGER NOT NULL, member TEXT NOT NULL,
+    PRIMARY KEY (grp, topic, partition)
 );
 """
 
@@ -213,7 +226,14 @@ class EmbeddedConsumer(Consumer):
             _waiters.get(self.bus.path, set()).discard(self._waiter)
 
         def _leave(conn: sqlite3.Connection) -> None:
-            conn.execute("DELETE FROM group_members WHERE grp=? AND member=?", (self.group, self.member_id))
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                conn.execute("DELETE FROM group_owners WHERE grp=? AND member=?", (self.group, self.member_id))
+                conn.execute("DELETE FROM group_members WHERE grp=? AND member=?", (self.group, self.member_id))
+                conn.execute("COMMIT")
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
 
         try:
             await self._db.run(_leave)
@@ -236,9 +256,22 @@ class EmbeddedConsumer(Consumer):
                     (group, member, now + timeout),
                 )
                 conn.execute("DELETE FROM group_members WHERE grp=? AND expires < ?", (group, now))
+                # A member that left or whose session expired owns nothing any more.
+                conn.execute("DELETE FROM group_owners WHERE grp=? AND member NOT IN "
+                             "(SELECT member FROM group_members WHERE grp=?)", (group, group))
                 members = [r[0] for r in conn.execute("SELECT member FROM group_members WHERE grp=? ORDER BY member", (group,))]
                 index, count = members.index(member), len(members)
-                assigned = [(t, p) for t in topics for p in range(partitions) if p % count == index]
+                wanted = [(t, p) for t in topics for p in range(partitions) if p % count == index]
+                owners = {(t, p): m for t, p, m in conn.execute(
+                    "SELECT topic, partition, member FROM group_owners WHERE grp=?", (group,))}
+                # Give up what another member should have (all we delivered from it is committed:
+                # heartbeats come between batches), and take what we should have once it is free.
+                conn.executemany("DELETE FROM group_owners WHERE grp=? AND topic=? AND partition=? AND member=?",
+                                 [(group, t, p, member) for (t, p), m in owners.items() if m == member and (t, p) not in wanted])
+                free = [tp for tp in wanted if tp not in owners]
+                conn.executemany("INSERT INTO group_owners(grp, topic, partition, member) VALUES (?,?,?,?)",
+                                 [(group, t, p, member) for t, p in free])
+                assigned = [tp for tp in wanted if tp in free or owners.get(tp) == member]
                 committed = {}
                 for t, p in assigned:
                     row = conn.execute("SELECT seq FROM group_offsets WHERE grp=? AND topic=? AND partition=?", (group, t, p)).fetchone()

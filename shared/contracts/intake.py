@@ -74,6 +74,10 @@ class CaseFiled(_IntakeEvent):
     referred_by: ReferringBody | None = None
     # Criminal cases: what a reconciliation enables (the article of the Criminal Code).
     legal_effect: LegalEffect | None = None
+    # The case's time zone (its rule set's: Asia/Bishkek for a Kyrgyz case), so the first notices
+    # (the invitation's answer-by time) show times where the people are, not only from the
+    # agreement to mediate on. Absent from events published before it was added.
+    time_zone: str | None = None
 
 
 @event

@@ -30,6 +30,20 @@ class Window:
         await self.page.screenshot(path=self.artifacts / f"{len(self.steps):02d}-{self.person.role}-{step}.png",
                                    full_page=True)
 
+    async def card_in_view(self, step: str) -> None:
+        """The offers card as the person sees it, scrolled to the bottom of the window (where a toast
+        would sit): nothing covers it, and a screen reader was told of the change from the card."""
+        self.steps.append(step)
+        await self.page.locator("#offers").evaluate("card => card.scrollIntoView({block: 'end'})")
+        await self.page.screenshot(path=self.artifacts / f"{len(self.steps):02d}-{self.person.role}-{step}.png")
+        covered = await self.page.evaluate("""() => {
+          const card = document.getElementById("offers").getBoundingClientRect();
+          return [...document.querySelectorAll(".toast.visible")].map((el) => el.getBoundingClientRect())
+            .some((r) => r.left < card.right && r.right > card.left && r.top < card.bottom && r.bottom > card.top);
+        }""")
+        assert not covered, f"{self.person.role}: a toast covers the offers card"
+        await expect(self.page.locator("#offers-announce")).not_to_be_empty()
+
     async def status(self, status: str) -> None:
         await expect(self.page.locator(f'#offers-status[data-status="{status}"]')).to_be_visible(timeout=20_000)
 
@@ -88,6 +102,8 @@ async def test_two_parties_settle_a_money_term_by_blind_offers(odr, browser, art
     await expect(m.page.locator("#offers-figure")).to_have_count(0)
     await r.shot("crossed")
     await m.shot("crossed")
+    await r.card_in_view("crossed-phone-window")
+    await m.card_in_view("crossed-console-window")
 
     for amount in ("155000", "150000", "160000", "200000", "120000"):
         assert amount not in await m.digits()

@@ -849,4 +849,9 @@ export const KY = {
   parties_consent_yes: "Медиацияга макулмун",
   parties_consent_no: "Макул эмесмин",
   parties_signed_by_representative: "өкүлү кол койду",
+  // -- leftovers: the referring body's page speaks to a court, a prosecutor's office or an investigator
+  referrer_title: "Медиацияга жөнөтүлгөн иштер",
+  referrer_cases: "Сиз жөнөткөн иштер",
+  referrer_sign_in: "Сот, прокуратура же тергөөчү катары кирүү",
+  referrer_sign_in_intro: "Соттун, прокуратуранын же тергөө органынын кызматкерлери ага берилген кардар маалыматтары менен киришет. Бул барак көрүү үчүн гана.",
 };

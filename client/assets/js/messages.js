@@ -1604,4 +1604,17 @@ export const MESSAGES = {
   parties_consent_yes: { en: "I agree to mediation", ru: "Я согласен на медиацию", kk: "Медиацияға келісемін" },
   parties_consent_no: { en: "I do not agree", ru: "Я не согласен", kk: "Келіспеймін" },
   parties_signed_by_representative: { en: "signed by the representative", ru: "подписал представитель", kk: "өкілі қол қойды" },
+  // -- leftovers: the referring body's page speaks to a court, a prosecutor's office or an investigator
+  referrer_title: { en: "Cases referred to mediation", ru: "Дела, переданные на медиацию", kk: "Медиацияға жіберілген істер" },
+  referrer_cases: { en: "Cases you referred", ru: "Дела, которые вы передали", kk: "Сіз жіберген істер" },
+  referrer_sign_in: {
+    en: "Sign in as a court, prosecutor's office or investigator",
+    ru: "Вход для суда, прокуратуры или следователя",
+    kk: "Сот, прокуратура немесе тергеуші ретінде кіру",
+  },
+  referrer_sign_in_intro: {
+    en: "Staff of a court, a prosecutor's office or an investigative body sign in with the client credentials issued to it. This page is for viewing only.",
+    ru: "Сотрудники суда, прокуратуры или органа следствия входят с выданными ему учётными данными клиента. Эта страница только для просмотра.",
+    kk: "Сот, прокуратура немесе тергеу органының қызметкерлері оған берілген клиент деректерімен кіреді. Бұл бет тек қарауға арналған.",
+  },
 };

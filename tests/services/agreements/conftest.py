@@ -65,11 +65,11 @@ class Harness:
         return self.token("admin", "ops")
 
     async def case(self, *, court: str | None = None, jurisdiction: str = "KZ", category: str = "civil",
-                   reference: str | None = None) -> str:
+                   reference: str | None = None, referred_by: str | None = None) -> str:
         """Record a case as the ``case-events`` consumer does on ``odr.case.filed.v1``."""
         case_id = str(uuid.uuid4())
         evt = CaseFiled(case_id=case_id, reference=reference, jurisdiction=jurisdiction, category=category,
-                        court_id=court, filed_at=datetime.now(timezone.utc))
+                        court_id=court, filed_at=datetime.now(timezone.utc), referred_by=referred_by)
         async with self.runtime.uow() as uow:
             await events.on_case_filed(uow.session, evt, None)
             await uow.commit()
@@ -96,9 +96,9 @@ class Harness:
         return r.json()
 
     async def executed(self, *, court: str | None = None, language="kk", content=None,
-                       reference: str | None = None) -> dict:
+                       reference: str | None = None, **case) -> dict:
         """A case with an agreement signed by both parties and the mediator."""
-        case_id = await self.case(court=court, reference=reference)
+        case_id = await self.case(court=court, reference=reference, **case)
         agreement = await self.draft(case_id, language=language, content=content or complete_content())
         agreement = await self.send_for_signature(agreement)
         await self.sign(agreement, self.claimant(case_id))

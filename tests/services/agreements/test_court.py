@@ -134,3 +134,22 @@ async def test_the_court_api_is_versioned_in_the_openapi_document(harness):
                  "/court/v1/agreements/{agreement_id}/acknowledgement", "/court/v1/agreements/{agreement_id}/decision",
                  "/verify", "/seal/keys"):
         assert path in paths, path
+
+
+async def test_a_prosecutor_or_investigator_is_told_it_terminates_the_case_itself_and_nothing_is_recorded(harness):
+    for body in ("prosecutor", "investigator"):
+        done = await harness.executed(court=f"{body}-1", category="criminal", referred_by=body)
+        headers = harness.court(f"{body}-1")
+        r = await harness.client.post(f"/court/v1/agreements/{done['id']}/decision", headers=headers,
+                                      json={"decision": "approved"})
+        assert r.status_code == 409 and r.json()["type"].endswith("/not-a-court-decision"), r.text
+        problem = r.json()
+        assert problem["referred_by"] == body and "terminate the criminal case" in problem["detail"]
+        assert "court" not in problem["detail"]
+        assert set(problem["explanation"]) == {"kk", "ru", "en", "ky"}
+        assert "прекратить ли уголовное дело" in problem["explanation"]["ru"]
+        # The body still reads what was signed, and nothing says a court approved it.
+        page = (await harness.client.get("/court/v1/feed", headers=headers)).json()
+        assert [i["type"] for i in page["items"]] == ["odr.agreement.signed.v1"]
+    assert [t for t, _ in await _outbox_types(harness) if t.startswith("odr.agreement.") and
+            t.endswith(("approved.v1", "rejected.v1"))] == []

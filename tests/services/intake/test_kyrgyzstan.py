@@ -151,3 +151,11 @@ async def test_a_refused_kyrgyz_filing_explains_in_the_filers_language(app_clien
         r = await app_client.post("/eligibility/dry-run", params={"lang": lang},
                                   json={"jurisdiction": "KG", "category": "criminal", "offence": {"gravity": "grave"}})
         assert r.json()["outcome"] == "needs_review" and words in r.json()["explanation"][0]["explanation"]
+
+
+async def test_a_kyrgyz_filing_names_the_cases_time_zone_for_the_first_notices(app_client, flow):
+    from .test_flow import outbox_events
+
+    case_id, _ = await flow.file(jurisdiction="KG", category="labour", language="ky")
+    [filed] = [e for e in await outbox_events(app_client.app, case_id) if e["type"] == "odr.case.filed.v1"]
+    assert filed["data"]["time_zone"] == "Asia/Bishkek"

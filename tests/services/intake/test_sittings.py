@@ -199,3 +199,33 @@ async def test_no_sitting_before_the_term_runs(app_client, flow):
                               json={"slots": [(datetime.now(timezone.utc) + timedelta(days=2)).isoformat()]})
     assert r.status_code == 409 and r.json()["type"].endswith("/no-running-term")
     assert "401-IV" in r.json()["citation"]
+
+
+async def test_a_closed_case_cancels_its_fixed_and_proposed_sittings(app_client, flow):
+    case_id, claimant, respondent, mediator = await full_flow(flow)
+    start, _ = await term(app_client, case_id, mediator)
+    r = await app_client.post(f"/cases/{case_id}/sittings", headers=mediator,
+                              json={"slots": [local(start + timedelta(days=3), 10)]})
+    fixed = r.json()
+    r = await app_client.post(f"/cases/{case_id}/sittings/{fixed['id']}/fix", headers=mediator,
+                              json={"slot_id": fixed["slots"][0]["id"]})
+    assert r.status_code == 200, r.text
+    r = await app_client.post(f"/cases/{case_id}/sittings", headers=mediator,
+                              json={"slots": [local(start + timedelta(days=5), 14)]})
+    proposed = r.json()
+    assert proposed["status"] == "proposed"
+
+    r = await app_client.post(f"/cases/{case_id}/termination", json={"reason": "withdrawn"}, headers=respondent)
+    assert r.status_code == 200 and r.json()["status"] == "terminated"
+
+    # Nobody is expected at a sitting of a mediation that is over.
+    for who in (claimant, mediator):
+        cal = (await app_client.get(f"/cases/{case_id}/sittings", headers=who)).json()
+        assert {s["id"]: s["status"] for s in cal["sittings"]} == {fixed["id"]: "cancelled", proposed["id"]: "cancelled"}
+        assert cal["next_sitting"] is None
+    # The fixed sitting's invitation is withdrawn (one more sequence), before the case's closing.
+    events = [e for e in await outbox_events(app_client.app, case_id)
+              if e["type"] in ("odr.sitting.cancelled.v1", "odr.case.closed.v1")]
+    assert [(e["type"], e["data"].get("sitting_id"), e["data"].get("sequence")) for e in events] == [
+        ("odr.sitting.cancelled.v1", fixed["id"], 1), ("odr.case.closed.v1", None, None)]
+    assert datetime.fromisoformat(events[0]["data"]["starts_at"]) == datetime.fromisoformat(fixed["slots"][0]["starts_at"])

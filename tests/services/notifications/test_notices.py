@@ -107,6 +107,27 @@ async def test_a_kazakh_or_english_claimant_reads_the_first_notices_in_their_lan
     assert respondent["invitation"].startswith("Вас приглашают"), respondent  # the respondent chose Russian
 
 
+async def test_a_kyrgyz_cases_invitation_shows_the_answer_by_time_in_bishkek_before_the_agreement(svc):
+    """The case's time zone comes with ``CaseFiled``: the invitation, long before the agreement to
+    mediate names a zone, shows 18:00 Bishkek time, not 17:00 Almaty time."""
+    cid = case_id()
+    await set_email(svc, "p-r", "respondent@example.org", cid)
+    answer_by = datetime(2030, 3, 1, 12, 0, tzinfo=timezone.utc)  # 18:00 in Bishkek (UTC+6), 17:00 in Almaty
+    await svc.publish(
+        I.CaseFiled(case_id=cid, jurisdiction="KG", category="labour", filed_at=datetime.now(timezone.utc),
+                    claimant_participant_id="p-c", claimant_language="ru", time_zone="Asia/Bishkek"),
+        I.RespondentInvited(case_id=cid, invitation_id="inv-1", respondent_participant_id="p-r", language="ru",
+                            answer_by=answer_by),
+    )
+
+    async def invitation():
+        return [m for m in await mailbox(svc) if m["to"] == "respondent@example.org"]
+
+    [mail] = await eventually(invitation, message="the invitation email")
+    assert "18:00 (Asia/Bishkek)" in mail["text"], mail["text"]
+    assert "Almaty" not in mail["text"]
+
+
 async def test_every_step_reaches_the_right_roles_in_their_language_once(svc):
     cid = case_id()
     await set_email(svc, "p-c", "claimant@example.org", cid)

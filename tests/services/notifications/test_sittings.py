@@ -163,3 +163,32 @@ def parse_method(msg) -> str | None:
 async def _two(svc):
     rows = await jobs(svc)
     return len(rows) == 2 and rows
+
+
+async def test_a_closed_cases_sitting_is_withdrawn_and_its_reminders_are_not_sent(tmp_path):
+    # A settled case keeps its obligation reminders; its sittings' reminders go all the same.
+    async with service(tmp_path, session_reminders_seconds=[86400, 3600]) as svc:
+        await svc.publish(agreed())
+        starts = datetime.now(timezone.utc).replace(microsecond=0) + timedelta(days=3)
+        await svc.publish(fixed(starts, 0))
+        await eventually(lambda: _two(svc), message="two reminders")
+
+        # What intake publishes when the case closes: the sitting's cancellation, then the closing.
+        await svc.publish(I.SittingCancelled(case_id=CID, sitting_id="s-1", starts_at=starts,
+                                             ends_at=starts + timedelta(hours=2), sequence=1, time_zone="Asia/Almaty"),
+                          I.CaseClosed(case_id=CID, outcome="settled"))
+        party = svc.token("p-r", cases=[CID], side="respondent")
+
+        async def kinds():
+            return [i["kind"] for i in (await svc.client.get("/feed", headers=party)).json()["items"]]
+
+        await eventually(lambda: _told(kinds, "case_closed"), message="the closing notice")
+        assert "sitting_cancelled" in await kinds()
+        assert {j.status for j in (await jobs(svc)).values()} == {"cancelled"}
+        for lead in (timedelta(hours=24), timedelta(hours=1), timedelta(0)):
+            await svc.worker("Scheduler").run_once(now=starts - lead)
+        assert "sitting_reminder" not in await kinds()
+
+
+async def _told(kinds, kind: str) -> bool:
+    return kind in await kinds()

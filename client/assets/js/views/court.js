@@ -1,6 +1,7 @@
-// The court's read-only page: the cases it referred and their agreements' events (signed,
-// approved, rejected), with the sealed PDF. Courts integrate through the court API; this page is
-// for a clerk who wants to look.
+// The referring body's read-only page (a court's, or in criminal cases a prosecutor's office's or an
+// investigator's): the cases it referred and their agreements' events (signed; a court's approval or
+// rejection), with the sealed PDF. Bodies integrate through the court API; this page is for a clerk
+// who wants to look, and its words name no court, since a prosecutor or an investigator reads it too.
 import * as agreements from "../api/agreements.js";
 import * as intake from "../api/intake.js";
 import { label, lang, t } from "../i18n.js";
@@ -37,9 +38,9 @@ export async function courtHome() {
     identity.forget("court");
     courtHome();
   });
-  mount(h("h1", {}, t("court_title")), box,
-    section(t("court_cases"), cases.items.length ? h("table", { class: "court" },
-      h("caption", { class: "visually-hidden" }, t("court_cases")),
+  mount(h("h1", {}, t("referrer_title")), box,
+    section(t("referrer_cases"), cases.items.length ? h("table", { class: "court" },
+      h("caption", { class: "visually-hidden" }, t("referrer_cases")),
       h("thead", {}, h("tr", {}, h("th", { scope: "col" }, t("case")), h("th", { scope: "col" }, t("filed_at")), h("th", { scope: "col" }, t("agreements_title")))),
       h("tbody", {}, cases.items.map((c) => h("tr", {},
         h("td", {}, caseName(c.case_reference)), h("td", {}, fmtDateTime(c.filed_at)),
@@ -69,5 +70,5 @@ function login() {
     identity.rememberCourt(r.access_token);
     courtHome();
   }));
-  mount(h("h1", {}, t("court_sign_in")), h("p", {}, t("court_sign_in_intro")), form);
+  mount(h("h1", {}, t("referrer_sign_in")), h("p", {}, t("referrer_sign_in_intro")), form);
 }

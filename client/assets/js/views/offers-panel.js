@@ -34,17 +34,32 @@ export class OffersPanel {
     this.mediator = mediator;
     this.state = { status: "none" };
     this.live = false;
-    this.element = h("section", { class: "card offers", id: "offers", "aria-labelledby": "offers-title" });
+    // The card's own status line says when the process moves on; a screen reader hears it from
+    // this live region, which stays in place across renders. Not the page's toast: fixed at the
+    // bottom of the window, it covered this card (its buttons and figure) on the mediator's console
+    // and on a phone.
+    this.content = h("div", {});
+    this.announcer = h("p", { class: "visually-hidden", id: "offers-announce", role: "status", "aria-live": "polite" });
+    this.element = h("section", { class: "card offers", id: "offers", "aria-labelledby": "offers-title" },
+      this.content, this.announcer);
   }
 
-  /** The session's state changed (offers need a live session). */
+  /** The session's state changed (offers need a live session). Once it is live, ask what this
+   * person may know of the blind offers: asked before, the server refuses (`session-not-live`),
+   * and that refusal stood as a toast over this card on the mediator's console. */
   setLive(live) {
     if (this.live === live) return;
     this.live = live;
+    if (live) this.refresh();
     this.render();
   }
 
-  /** After (re)connecting: ask what this person may know of the blind offers now. */
+  /** After (re)connecting: blind offers are not replayed, so the panel asks again as soon as the
+   * room says the session is live (``setLive``). */
+  reconnected() {
+    this.live = false;
+  }
+
   refresh() {
     this.send({ type: "offers.status" });
   }
@@ -53,10 +68,10 @@ export class OffersPanel {
     const before = this.state;
     const { type, ...state } = frame;
     this.state = state;
-    if (before.process_id === state.process_id && before.status !== state.status) {
-      toast(label("offers_status", state.status));
-    }
     this.render();
+    if (before.process_id === state.process_id && before.status !== state.status) {
+      this.announcer.textContent = label("offers_status", state.status);
+    }
   }
 
   act(frame) {
@@ -87,7 +102,7 @@ export class OffersPanel {
     }
     body.push(...this.actions(s));
     if (!this.live) body.push(h("p", { class: "hint" }, t("offers_needs_session")));
-    this.element.replaceChildren(title, h("p", { class: "hint" }, this.mediator ? t("offers_intro_mediator") : t("offers_intro")), ...body);
+    this.content.replaceChildren(title, h("p", { class: "hint" }, this.mediator ? t("offers_intro_mediator") : t("offers_intro")), ...body);
   }
 
   actions(s) {

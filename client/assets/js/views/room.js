@@ -223,7 +223,7 @@ class RoomView {
         this.video.setChannel(this.location, [...this.members]); // after a reconnect: close what no longer holds
         this.video.resume();
         this.video.report();
-        this.offers.refresh(); // blind offers are not replayed: ask what they are now
+        this.offers.reconnected(); // blind offers are not replayed: the panel asks once the session is live
         this.refreshDocuments();
         break;
       case "location": // my own move: media first, then the screen
