@@ -11,6 +11,7 @@ import { createCAdES, NcaLayerError } from "../ncalayer.js";
 import { navigate } from "../router.js";
 import { busy, checkbox, definitionList, field, fmtDate, fmtDateTime, h, mount, problemBox, section, toast } from "../ui.js";
 import { onNotice } from "./notifications.js";
+import { formatAmount } from "./offers-panel.js";
 
 export async function agreement(caseId, agreementId) {
   if (!identity.forCase(caseId)) return navigate(`/cases/${caseId}`, { replace: true });
@@ -76,7 +77,7 @@ function signaturesList(a) {
 function documentView(c) {
   const parties = (c.parties || []).map((p) => `${label("side", p.side)}: ${p.name}${p.identifier ? ` (${p.identifier})` : ""}`);
   return h("div", { class: "document", id: "agreement-document" },
-    c.title ? h("h3", {}, c.title) : null,
+    c.title ? h("h3", { class: "pre-wrap" }, c.title) : null, // a bilingual title is one line per language
     definitionList([
       [t("parties"), parties.length ? h("ul", {}, parties.map((p) => h("li", {}, p))) : "—"],
       [t("mediator"), c.mediator ? `${c.mediator.name}${c.mediator.register_number ? `, ${c.mediator.register_number}` : ""}` : "—"],
@@ -86,13 +87,19 @@ function documentView(c) {
     h("h3", {}, t("obligations")),
     (c.obligations || []).length ? h("ol", {}, c.obligations.map((o) => h("li", {},
       `${label("side", o.obligor)} → ${label("side", o.obligee)}: ${o.what}`,
-      o.amount ? ` — ${o.amount} ${o.currency}` : "", o.deadline ? ` — ${t("until", { date: fmtDate(o.deadline) })}` : "",
+      o.amount ? ` — ${amount(o.amount, o.currency)}` : "", o.deadline ? ` — ${t("until", { date: fmtDate(o.deadline) })}` : "",
       o.manner ? ` (${o.manner})` : ""))) : h("p", { class: "muted" }, t("no_obligations")),
     c.free_text ? [h("h3", {}, t("free_text")), h("p", { class: "pre-wrap" }, c.free_text)] : null,
     c.procedure ? [h("h3", {}, t("procedure")), h("p", {}, c.procedure)] : null,
     c.consequences ? [h("h3", {}, t("consequences")), h("p", {}, c.consequences)] : null,
     (c.annexes || []).length ? [h("h3", {}, t("annexes")), h("ol", { id: "annexes" }, c.annexes.map((x) => h("li", {},
       x.title, " ", h("small", { class: "muted hash" }, `SHA-256: ${x.sha256}`))))] : null);
+}
+
+/** An obligation's amount ("400000.00") as the reader writes numbers (400 000,00 KZT); as typed if it is not one. */
+function amount(value, currency) {
+  const number = Number(value);
+  return Number.isFinite(number) ? formatAmount(Math.round(number * 100), currency) : `${value} ${currency}`;
 }
 
 /** The editor's annexes: every document attached to the agreement in the room, ticked when this
@@ -183,7 +190,7 @@ function editor(a, me, box, refresh) {
   const add = h("button", { type: "button", class: "secondary" }, t("add_obligation"));
   add.addEventListener("click", () => addObligation());
   const form = h("form", { id: "agreement-editor" },
-    field(t("title"), input("title", c.title)),
+    field(t("title"), area("title", c.title)), // several lines: a bilingual title has one a language
     field(label("side", "claimant"), input("claimant", partyName("claimant"))),
     field(label("side", "respondent"), input("respondent", partyName("respondent"))),
     field(t("mediator"), input("mediator", c.mediator?.name)),
