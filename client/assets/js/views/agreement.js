@@ -17,11 +17,23 @@ export async function agreement(caseId, agreementId) {
   if (!identity.forCase(caseId)) return navigate(`/cases/${caseId}`, { replace: true });
   await renderAgreement(caseId, agreementId);
   return onNotice((n) => {
-    if (n.case_id === caseId && location.pathname.includes(`/cases/${caseId}/agreements/${agreementId}`)) renderAgreement(caseId, agreementId);
+    if (n.case_id === caseId && location.pathname.includes(`/cases/${caseId}/agreements/${agreementId}`) && !unsaved()) {
+      renderAgreement(caseId, agreementId, { quiet: true });
+    }
   });
 }
 
-async function renderAgreement(caseId, agreementId) {
+/** Whether the reader is in the middle of something that drawing the page afresh would throw
+ * away: changes to the draft not saved yet, a comment being written, "I have read it" ticked. A
+ * notice (someone signed, a draft is ready) then leaves the page as it is; their own next action
+ * draws it afresh, and saving over a newer version is refused and said. */
+function unsaved() {
+  return Boolean(document.querySelector("#agreement-editor[data-changed], #sign-confirm:checked")
+    || document.querySelector("#comment-text")?.value.trim());
+}
+
+/** ``quiet``: drawn because of a notice, so not over what the reader started meanwhile. */
+async function renderAgreement(caseId, agreementId, { quiet = false } = {}) {
   const me = identity.forCase(caseId);
   const box = problemBox();
   const refresh = () => renderAgreement(caseId, agreementId);
@@ -59,6 +71,7 @@ async function renderAgreement(caseId, agreementId) {
   parts.push(await comments(a, me, box, refresh));
   if (a.version > 1) parts.push(diffPanel(a, me, box));
   parts.push(box, h("p", {}, h("a", { href: `/cases/${caseId}`, "data-link": "" }, t("back_to_case"))));
+  if (quiet && unsaved()) return; // they began typing while this was fetched
   mount(...parts);
 }
 
@@ -201,6 +214,9 @@ function editor(a, me, box, refresh) {
     field(t("procedure"), area("procedure", c.procedure)),
     field(t("consequences"), area("consequences", c.consequences)),
     annexes);
+  const changed = () => { form.dataset.changed = "true"; };
+  form.addEventListener("input", changed);
+  form.addEventListener("change", changed);
   const save = h("button", { type: "button", id: "save-version" }, t("save_version"));
   const send = h("button", { type: "button", id: "send-for-signature" }, t("send_for_signature"));
   const content = () => {
