@@ -87,10 +87,23 @@ def principal_party(people: list[Participant], side: str) -> Participant:
     return next(p for p in people if p.side == side and p.role == "party")
 
 
+# How many closed cases a mediator's token still reaches, newest first: enough to come back to the
+# recent ones, few enough that a long career does not grow every token (and header) without end.
+MEDIATED_CASES_IN_TOKEN = 50
+
+
 async def assigned_cases(session: AsyncSession, mediator_id: str) -> list[str]:
-    """The open cases a mediator is assigned to: what a mediator's token is scoped to."""
-    return list((await session.execute(select(Case.id).where(
+    """What a mediator's token is scoped to: the open cases assigned to them now, and the latest
+    cases they mediated to the end (settled or terminated, not yet shredded), so that a mediator
+    signing in after the close still reads the case's agreement and downloads the signed PDF from
+    the other services, as the parties do through their sign-in links (nothing in a closed case
+    changes any more). Intake itself lets the case's mediator in whatever the scope."""
+    open_now = list((await session.execute(select(Case.id).where(
         Case.mediator_id == mediator_id, Case.status.in_(sorted(states.OPEN))))).scalars())
+    mediated = list((await session.execute(select(Case.id).where(
+        Case.mediator_id == mediator_id, Case.status.in_(("settled", "terminated")), Case.shredded_at.is_(None))
+        .order_by(Case.updated_at.desc()).limit(MEDIATED_CASES_IN_TOKEN))).scalars())
+    return open_now + mediated
 
 
 def party_token(tokens: TokenService, *, case_id: str, participant_id: str, side: str) -> str:

@@ -47,6 +47,7 @@ class Person:
         screen these are English a reader meets."""
         text = await self.page.locator(where).inner_text()
         text = re.sub(r"\b[0-9a-f]{8}\b|\S+@\S+", " ", text)  # ids, and example addresses
+        text = re.sub(r"\b[0-9a-f]{32,}\b", " ", text)  # a document's fingerprint (its SHA-256, shown to compare)
         text = re.sub(r"\b[A-Z]{2}-(?:consent|atm)-[\d.]+\b", " ", text)  # a legal text's version code
         text = re.sub(r"\b[A-Z]{2}-\d{4}-\d+\b", " ", text)  # a case's reference (KZ-2026-000123)
         return [w for w in re.findall(r"[A-Za-z]{2,}", text) if w not in ALLOWED_LATIN]

@@ -229,3 +229,10 @@ async def test_a_settled_case_opens_read_only_through_the_link_and_its_pdf_downl
         # the per-case sign-in link works for the closed case too
         asked = await client.post(f"/intake/cases/{case_id}/sign-in-links", json={"side": "claimant"})
         assert asked.status_code == 202
+        # ... and the mediator, signing in again after the close, reads it and downloads the PDF too
+        # (a mediator's new token reaches the cases they mediated to the end, not only open ones)
+        again = await d.login(username)
+        listed = (await client.get(f"/agreements/agreements?case_id={case_id}", headers=again)).json()
+        assert [a["id"] for a in listed.get("items", [])] == [draft["id"]], listed
+        pdf = await client.get(f"/agreements/agreements/{draft['id']}/pdf", headers=again)
+        assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF-")

@@ -12,16 +12,29 @@ import { createCAdES, NcaLayerError } from "../ncalayer.js";
 import { navigate } from "../router.js";
 import { busy, checkbox, definitionList, field, fmtDate, fmtDateTime, h, mount, problemBox, section, toast } from "../ui.js";
 import { onNotice } from "./notifications.js";
+import { formatAmount } from "./offers-panel.js";
 
 export async function agreement(caseId, agreementId) {
   if (!identity.forCase(caseId)) return navigate(`/cases/${caseId}`, { replace: true });
   await renderAgreement(caseId, agreementId);
   return onNotice((n) => {
-    if (n.case_id === caseId && location.pathname.includes(`/cases/${caseId}/agreements/${agreementId}`)) renderAgreement(caseId, agreementId);
+    if (n.case_id === caseId && location.pathname.includes(`/cases/${caseId}/agreements/${agreementId}`) && !unsaved()) {
+      renderAgreement(caseId, agreementId, { quiet: true });
+    }
   });
 }
 
-async function renderAgreement(caseId, agreementId) {
+/** Whether the reader is in the middle of something that drawing the page afresh would throw
+ * away: changes to the draft not saved yet, a comment being written, "I have read it" ticked. A
+ * notice (someone signed, a draft is ready) then leaves the page as it is; their own next action
+ * draws it afresh, and saving over a newer version is refused and said. */
+function unsaved() {
+  return Boolean(document.querySelector("#agreement-editor[data-changed], #sign-confirm:checked")
+    || document.querySelector("#comment-text")?.value.trim());
+}
+
+/** ``quiet``: drawn because of a notice, so not over what the reader started meanwhile. */
+async function renderAgreement(caseId, agreementId, { quiet = false } = {}) {
   const me = identity.forCase(caseId);
   const box = problemBox();
   const refresh = () => renderAgreement(caseId, agreementId);
@@ -63,6 +76,7 @@ async function renderAgreement(caseId, agreementId) {
   parts.push(await comments(a, me, box, refresh));
   if (a.version > 1) parts.push(diffPanel(a, me, box));
   parts.push(box, h("p", {}, h("a", { href: `/cases/${caseId}`, "data-link": "" }, t("back_to_case"))));
+  if (quiet && unsaved()) return; // they began typing while this was fetched
   mount(...parts);
 }
 
@@ -101,7 +115,7 @@ function signaturesList(a) {
 function documentView(c) {
   const parties = (c.parties || []).map((p) => `${label("side", p.side)}: ${p.name}${p.identifier ? ` (${p.identifier})` : ""}`);
   return h("div", { class: "document", id: "agreement-document" },
-    c.title ? h("h3", {}, c.title) : null,
+    c.title ? h("h3", { class: "pre-wrap" }, c.title) : null, // a bilingual title is one line per language
     definitionList([
       [t("parties"), parties.length ? h("ul", {}, parties.map((p) => h("li", {}, p))) : "—"],
       [t("mediator"), c.mediator ? `${c.mediator.name}${c.mediator.register_number ? `, ${c.mediator.register_number}` : ""}` : "—"],
@@ -111,13 +125,19 @@ function documentView(c) {
     h("h3", {}, t("obligations")),
     (c.obligations || []).length ? h("ol", {}, c.obligations.map((o) => h("li", {},
       `${label("side", o.obligor)} → ${label("side", o.obligee)}: ${o.what}`,
-      o.amount ? ` — ${o.amount} ${o.currency}` : "", o.deadline ? ` — ${t("until", { date: fmtDate(o.deadline) })}` : "",
+      o.amount ? ` — ${amount(o.amount, o.currency)}` : "", o.deadline ? ` — ${t("until", { date: fmtDate(o.deadline) })}` : "",
       o.manner ? ` (${o.manner})` : ""))) : h("p", { class: "muted" }, t("no_obligations")),
     c.free_text ? [h("h3", {}, t("free_text")), h("p", { class: "pre-wrap" }, c.free_text)] : null,
     c.procedure ? [h("h3", {}, t("procedure")), h("p", {}, c.procedure)] : null,
     c.consequences ? [h("h3", {}, t("consequences")), h("p", {}, c.consequences)] : null,
     (c.annexes || []).length ? [h("h3", {}, t("annexes")), h("ol", { id: "annexes" }, c.annexes.map((x) => h("li", {},
       x.title, " ", h("small", { class: "muted hash" }, `SHA-256: ${x.sha256}`))))] : null);
+}
+
+/** An obligation's amount ("400000.00") as the reader writes numbers (400 000,00 KZT); as typed if it is not one. */
+function amount(value, currency) {
+  const number = Number(value);
+  return Number.isFinite(number) ? formatAmount(Math.round(number * 100), currency) : `${value} ${currency}`;
 }
 
 /** The editor's annexes: every document attached to the agreement in the room, ticked when this
@@ -208,7 +228,7 @@ function editor(a, me, box, refresh) {
   const add = h("button", { type: "button", class: "secondary" }, t("add_obligation"));
   add.addEventListener("click", () => addObligation());
   const form = h("form", { id: "agreement-editor" },
-    field(t("title"), input("title", c.title)),
+    field(t("title"), area("title", c.title)), // several lines: a bilingual title has one a language
     field(label("side", "claimant"), input("claimant", partyName("claimant"))),
     field(label("side", "respondent"), input("respondent", partyName("respondent"))),
     field(t("mediator"), input("mediator", c.mediator?.name)),
@@ -219,6 +239,9 @@ function editor(a, me, box, refresh) {
     field(t("procedure"), area("procedure", c.procedure)),
     field(t("consequences"), area("consequences", c.consequences)),
     annexes);
+  const changed = () => { form.dataset.changed = "true"; };
+  form.addEventListener("input", changed);
+  form.addEventListener("change", changed);
   const save = h("button", { type: "button", id: "save-version" }, t("save_version"));
   const send = h("button", { type: "button", id: "send-for-signature" }, t("send_for_signature"));
   const content = () => {

@@ -16,7 +16,7 @@ const CATEGORIES = ["civil", "family", "labour", "commercial", "administrative",
 const GRAVITY = ["misdemeanour", "minor", "medium", "grave", "especially_grave"];
 const KINDS = ["natural_person", "legal_entity", "group", "state_body"];
 const JURISDICTIONS = ["KZ", "KG", "EU"];
-const LANGUAGES = [["kk", "Қазақша"], ["ky", "Кыргызча"], ["ru", "Русский"], ["en", "English"]];
+export const LANGUAGES = [["kk", "Қазақша"], ["ky", "Кыргызча"], ["ru", "Русский"], ["en", "English"]];
 const SIDES = ["claimant", "respondent"]; // the order the filing sends the parties in
 // Criminal Code Art. 68(2): who may be released after reconciling for a grave crime.
 const CIRCUMSTANCES = ["minor", "pregnant", "woman_with_young_child", "man_raising_young_child_alone",
