@@ -82,7 +82,9 @@ class Connection:
         self.sent: dict[str, int] = {}
         self.hold: list[Wire] | None = []
         self._out: deque[str] = deque()
-        self._wake = asyncio.Event()  # the writer sleeps on it: a frame to send, or the end
+        # While the writer sleeps: the future that wakes it (a frame to send, or the end). A bare
+        # future rather than an ``asyncio.Event``: no waiters deque kept per connection.
+        self._wake: asyncio.Future | None = None
         self.close_code: int | None = None
 
     # -- called by the hub (synchronously, never blocks) --------------------------------------
@@ -104,7 +106,7 @@ class Connection:
     def end(self, code: int) -> None:
         if self.close_code is None:
             self.close_code = int(code)
-            self._wake.set()
+            self._poke()
 
     # -- sending -----------------------------------------------------------------------------
 
@@ -119,7 +121,11 @@ class Connection:
             self.end(Close.SLOW_CONSUMER)
             return
         self._out.append(text)
-        self._wake.set()
+        self._poke()
+
+    def _poke(self) -> None:
+        if self._wake is not None and not self._wake.done():
+            self._wake.set_result(None)
 
     def send_json(self, frame: dict) -> None:
         self.send(json.dumps(frame, separators=(",", ":"), ensure_ascii=False))
@@ -141,8 +147,9 @@ class Connection:
         try:
             while self.close_code is None:
                 if not self._out:
-                    self._wake.clear()
-                    await self._wake.wait()
+                    self._wake = asyncio.get_running_loop().create_future()
+                    await self._wake
+                    self._wake = None
                     continue
                 await self.ws.send_text(self._out.popleft())
         except (WebSocketDisconnect, RuntimeError, OSError):
