@@ -78,6 +78,11 @@ def _sessions_fanout(out: list) -> list[dict]:
     rows.append({"figure": f"memory per connection ({ours['connections']:,}), KiB", "ours": ours["kib_per_connection"],
                  "peer": bare["kib_per_connection"] if bare else None, "peer_name": "bare-websockets",
                  "goal": f"<= {ROOM_KIB:g}", "met": ours["kib_per_connection"] <= ROOM_KIB})
+    if "server_cpu_us_per_delivered" in ours["saturation"]:  # holds up on a loaded machine, unlike the rates
+        rows.append({"figure": "room server CPU µs per delivered msg (saturation)",
+                     "ours": ours["saturation"]["server_cpu_us_per_delivered"],
+                     "peer": bare["saturation"]["server_cpu_us_per_delivered"] if bare else None,
+                     "peer_name": "bare-websockets", "goal": "-", "met": None})
     return rows
 
 

@@ -13,6 +13,7 @@ import json
 import logging
 import time
 from collections import deque
+from functools import partial
 
 from pydantic import ValidationError
 from starlette.websockets import WebSocket, WebSocketDisconnect
@@ -34,6 +35,8 @@ REPLAY_PAGE = 200  # frames one `resume` on an open connection replays (below SE
 
 
 class TokenBucket:
+    __slots__ = ("rate", "burst", "tokens", "at")
+
     def __init__(self, rate: float, burst: int) -> None:
         self.rate, self.burst = rate, burst
         self.tokens = float(burst)
@@ -63,6 +66,11 @@ def parse_resume(raw: str | None) -> dict[str, int] | None:
 
 
 class Connection:
+    """Slotted: one per open websocket, thousands per process (memory per connection)."""
+
+    __slots__ = ("ws", "principal", "participant_id", "case_id", "session_id", "location", "sent", "hold", "_out",
+                 "_wake", "close_code")
+
     def __init__(self, ws: WebSocket, *, participant_id: str, case_id: str, session_id: str,
                  principal: Principal | None = None) -> None:
         self.ws = ws
@@ -74,8 +82,9 @@ class Connection:
         self.sent: dict[str, int] = {}
         self.hold: list[Wire] | None = []
         self._out: deque[str] = deque()
-        self._wake = asyncio.Event()
-        self.closed = asyncio.Event()
+        # While the writer sleeps: the future that wakes it (a frame to send, or the end). A bare
+        # future rather than an ``asyncio.Event``: no waiters deque kept per connection.
+        self._wake: asyncio.Future | None = None
         self.close_code: int | None = None
 
     # -- called by the hub (synchronously, never blocks) --------------------------------------
@@ -97,8 +106,7 @@ class Connection:
     def end(self, code: int) -> None:
         if self.close_code is None:
             self.close_code = int(code)
-            self.closed.set()
-            self._wake.set()
+            self._poke()
 
     # -- sending -----------------------------------------------------------------------------
 
@@ -113,7 +121,11 @@ class Connection:
             self.end(Close.SLOW_CONSUMER)
             return
         self._out.append(text)
-        self._wake.set()
+        self._poke()
+
+    def _poke(self) -> None:
+        if self._wake is not None and not self._wake.done():
+            self._wake.set_result(None)
 
     def send_json(self, frame: dict) -> None:
         self.send(json.dumps(frame, separators=(",", ":"), ensure_ascii=False))
@@ -130,11 +142,14 @@ class Connection:
             self.deliver(wire)
 
     async def writer(self) -> None:
+        """Sends what is queued until the connection ends (``end``: by the reader, the hub, a
+        revocation or a send that failed)."""
         try:
             while self.close_code is None:
                 if not self._out:
-                    self._wake.clear()
-                    await self._wake.wait()
+                    self._wake = asyncio.get_running_loop().create_future()
+                    await self._wake
+                    self._wake = None
                     continue
                 await self.ws.send_text(self._out.popleft())
         except (WebSocketDisconnect, RuntimeError, OSError):
@@ -148,19 +163,52 @@ class Connection:
 
 
 async def serve(ws: WebSocket, case_id: str, ctx: SessionsContext) -> None:
-    runtime = ws.app.state.runtime
+    opened = await _open(ws, case_id, ctx)
+    if opened is None:
+        return
+    conn, key = opened
     hub, sequencer = ctx.hub, ctx.sequencer
+    reader: asyncio.Task | None = None
+    try:
+        conn.release()
+        presence(sequencer, conn, online=True)
+        # Two coroutines per connection, not four: this one writes, one task reads. Whichever
+        # stops first ends the connection (``conn.end``), which wakes the writer.
+        reader = asyncio.create_task(read_loop(conn, sequencer, hub, key))
+        reader.add_done_callback(partial(_reader_done, conn))
+        await conn.writer()
+        if conn.close_code is not None and conn.close_code != Close.NORMAL:
+            if conn.close_code == Close.SESSION_ENDED:
+                await conn.flush(1.0)
+            log.info("websocket closed", extra={"case_id": case_id, "code": conn.close_code})
+            with contextlib.suppress(Exception):
+                await ws.close(conn.close_code)
+    finally:
+        if reader is not None:
+            reader.cancel()
+        hub.unregister(conn, conn.session_id)
+        presence(sequencer, conn, online=False)
+
+
+async def _open(ws: WebSocket, case_id: str, ctx: SessionsContext) -> tuple[Connection, bytes | None] | None:
+    """Accept, authenticate, join, register with the hub, welcome and replay what a resume asks
+    for: the connection (holding new room items until ``release``) and the session's data key,
+    or None once closed with the reason. A function of its own so that what only joining needs
+    (the room row, the parsed state, the replayed frames: kilobytes) is not kept alive by the
+    frame that serves the connection for hours."""
+    runtime = ws.app.state.runtime
+    hub = ctx.hub
     offered = ws.scope.get("subprotocols") or []
     await ws.accept(subprotocol=protocol.PROTOCOL if protocol.PROTOCOL in offered else None)
     if offered and protocol.PROTOCOL not in offered:
         await ws.close(Close.UNSUPPORTED_PROTOCOL, "unsupported-protocol")
-        return
+        return None
     token = ws.query_params.get("token")
     resume = parse_resume(ws.query_params.get("resume"))
     known_session = ws.query_params.get("session")
     if resume is None:
         await ws.close(Close.POLICY, "malformed resume parameter")
-        return
+        return None
     if not token:
         try:
             first = await asyncio.wait_for(ws.receive_text(), timeout=protocol.AUTH_TIMEOUT_SECONDS)
@@ -168,18 +216,18 @@ async def serve(ws: WebSocket, case_id: str, ctx: SessionsContext) -> None:
         except (asyncio.TimeoutError, ValidationError, KeyError, WebSocketDisconnect, RuntimeError):
             with contextlib.suppress(Exception):
                 await ws.close(Close.UNAUTHORIZED, "authenticate with ?token= or an auth frame first")
-            return
+            return None
         token, resume = auth.token, dict(auth.resume or {})
     try:
         principal = runtime.tokens.verify(token)
     except Unauthorized as exc:
         await ws.close(Close.UNAUTHORIZED, exc.detail[:120])
-        return
+        return None
     try:
         joined = await service.join(runtime, keys=ctx.keys, case_id=case_id, principal=principal)
     except service.Refused as exc:
         await ws.close(exc.code, exc.reason)
-        return
+        return None
 
     conn = Connection(ws, participant_id=joined.member.id, case_id=case_id, session_id=joined.session_id,
                       principal=principal)
@@ -189,8 +237,7 @@ async def serve(ws: WebSocket, case_id: str, ctx: SessionsContext) -> None:
         # revoked while joining: ``close_revoked`` only sees connections already registered
         hub.unregister(conn, joined.session_id)
         await ws.close(Close.REVOKED, "access revoked")
-        return
-    writer: asyncio.Task | None = None
+        return None
     try:
         state = await service.session_state(runtime, joined.session_id)
         conn.location = state.location(conn.participant_id)
@@ -205,29 +252,17 @@ async def serve(ws: WebSocket, case_id: str, ctx: SessionsContext) -> None:
                                   member=conn.location == ch)
             for text in frames:
                 await ws.send_text(text)
-        conn.release()
-        writer = asyncio.create_task(conn.writer())
-        presence(sequencer, conn, online=True)
-        reader = asyncio.create_task(read_loop(conn, sequencer, hub, key))
-        closed = asyncio.create_task(conn.closed.wait())
-        await asyncio.wait({reader, closed, writer}, return_when=asyncio.FIRST_COMPLETED)
-        if reader.done() and not reader.cancelled() and reader.exception() is not None:
-            log.warning("websocket reader failed", extra={"case_id": case_id, "error": type(reader.exception()).__name__})
-            conn.end(Close.INTERNAL)  # a documented close code, never a silent drop
-        for task in (reader, closed):
-            task.cancel()
-        if conn.close_code is not None and conn.close_code != Close.NORMAL:
-            if conn.close_code == Close.SESSION_ENDED:
-                writer.cancel()
-                await conn.flush(1.0)
-            log.info("websocket closed", extra={"case_id": case_id, "code": conn.close_code})
-            with contextlib.suppress(Exception):
-                await ws.close(conn.close_code)
-    finally:
+    except BaseException:
         hub.unregister(conn, joined.session_id)
-        if writer is not None:
-            writer.cancel()
-        presence(sequencer, conn, online=False)
+        raise
+    return conn, key
+
+
+def _reader_done(conn: Connection, reader: asyncio.Task) -> None:
+    if not reader.cancelled() and reader.exception() is not None:
+        log.warning("websocket reader failed", extra={"case_id": conn.case_id, "error": type(reader.exception()).__name__})
+        conn.end(Close.INTERNAL)  # a documented close code, never a silent drop
+    conn.end(Close.NORMAL)  # the reader stopped: so does the writer (a no-op if it ended already)
 
 
 def close_revoked(hub: Hub, revocations: Revocations, revocation: Revocation) -> None:
