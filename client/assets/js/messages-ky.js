@@ -814,4 +814,14 @@ export const KY = {
   now_mediator_live: "Сессия жүрүп жатат. Бир тарап менен өзүнчө сүйлөшүү үчүн аны өзүнчө жолугушууга которуңуз — ал ачылат.",
   now_mediator_caucus: "Сиз өзүнчө жолугушуудасыз: жалпы сессияда калган экинчи тарапка сизди күтүү айтылды.",
   now_mediator_ended: "Сессия бүттү. Иштин барагында кабыл алынган сунуштардан келишим даярдаңыз.",
+  // -- walk (issue 12)
+  nav_label: "Негизги меню",
+  footer_intake: "арыздар",
+  footer_sessions: "сессиялар",
+  footer_agreements: "келишимдер",
+  footer_notifications: "билдирүүлөр",
+  language_name_kk: "казак тили",
+  language_name_ky: "кыргыз тили",
+  language_name_ru: "орус тили",
+  language_name_en: "англис тили",
 };

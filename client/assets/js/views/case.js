@@ -186,7 +186,7 @@ async function mediatorStep(c, me, box, refresh) {
       toast(t("saved")); refresh();
     }));
     return h("li", {}, h("strong", {}, m.full_name), " — ", label("mediator_kind", m.kind), ", ",
-      m.languages.map((l) => l.toUpperCase()).join("/"), " ", h("span", { class: "muted" }, m.reasons.join("; ")), " ", propose);
+      m.languages.map((l) => label("language_name", l)).join(", "), " ", h("span", { class: "muted" }, m.reasons.join("; ")), " ", propose);
   })));
   return card;
 }
