@@ -5,9 +5,9 @@ place for this check, so every browser test means the same by "no English on a k
 What is read is what a person meets, not the DOM: visible text (buttons included), the page's
 title, placeholders, labels given only to screen readers (aria-label), alt text, tooltips (title)
 and the options of visible lists. Latin letters a reader may rightly meet are allowed: the brand,
-a language named in itself in the picker, email addresses and web addresses, a case's reference
-(KZ-2026-000123), a legal text's version code (KZ-consent-2023.1), and whatever names the test
-itself typed (passed as ``allowed``)."""
+a language named in itself in the picker, email and web addresses, a case's reference
+(KZ-2026-000123), a legal text's version code (KZ-consent-2023.1), a law's number (No. 401-IV),
+a document's SHA-256 fingerprint, and whatever names the test itself typed (``allowed``)."""
 
 from __future__ import annotations
 
@@ -15,9 +15,10 @@ import re
 
 from playwright.async_api import Page
 
-# Latin words any kk or ru screen may show: the brand, a language named in itself, and the names
-# of standards written so in Kazakh and Russian too (the footer's links for developers).
-ALWAYS_ALLOWED = ("ODR", "English", "AsyncAPI", "API")
+# Latin words any kk or ru screen may show: the brand, a language named in itself, a key as printed
+# on the keyboard, and the names of standards written so in Kazakh and Russian too (PDF; the
+# footer's links for developers).
+ALWAYS_ALLOWED = ("ODR", "English", "Shift", "AsyncAPI", "API", "PDF")
 
 READ = """() => {
   const seen = (el) => {
@@ -44,8 +45,11 @@ _NEUTRAL = [
     re.compile(r"\b[A-Z]{2}-(?:consent|atm)-[\d.]+\b"),  # a legal text's version code
     re.compile(r"\b[A-Z]{2}-\d{4}-\d+\b"),  # a case's reference
     re.compile(r"\b\d+-[IVX]+\b"),  # a law's number (No. 401-IV)
+    re.compile(r"\b[0-9a-f]{64}\b"),  # a document's SHA-256 fingerprint
 ]
-_ID = re.compile(r"\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b|\b(?=[0-9a-f]*[a-f])(?=[0-9a-f]*\d)[0-9a-f]{8,}\b")
+# A UUID, or a bare hex id ("845fb9df"); not a document's SHA-256 fingerprint (64 hex digits), a
+# code shown under its label for comparing copies.
+_ID = re.compile(r"\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b|\b(?=[0-9a-f]*[a-f])(?=[0-9a-f]*\d)[0-9a-f]{8,63}\b")
 _ISO = re.compile(r"\b\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?\b")
 _WORD = re.compile(r"[A-Za-z]{2,}")
 

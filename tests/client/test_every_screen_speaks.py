@@ -16,6 +16,8 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -274,7 +276,8 @@ async def test_every_screen_speaks_kazakh_and_russian(odr, browser, artifacts):
         Screen("case: sittings and the room (mediator)", "mediator", at(f"/cases/{case_id}", "#sitting-form")),
     )
     mediator_token = await walk.token("mediator", "mediator")
-    slots = [f"2031-0{n}-1{n}T1{n}:30" for n in (3, 4)]  # wall-clock times in the case's zone
+    today = datetime.now(ZoneInfo("Asia/Almaty")).date()  # within the term of mediation, in the case's zone
+    slots = [f"{today + timedelta(days=n)}T1{n}:30" for n in (3, 4)]
     r = await http.post(f"/intake/cases/{case_id}/sittings", json={"slots": slots, "duration_minutes": 60},
                         headers=bearer(mediator_token))
     assert r.status_code == 201, r.text
@@ -333,8 +336,12 @@ async def test_every_screen_speaks_kazakh_and_russian(odr, browser, artifacts):
     await mediator.goto(agreement_path)
     await mediator.locator("#send-for-signature").click()
     await expect(mediator.locator("#sign")).to_be_visible(timeout=WAIT)
+    await respondent.goto(agreement_path)
+    await respondent.locator("#comment-text").fill("Согласны, просим указать реквизиты")
+    await respondent.locator(".field:has(#comment-text) + button").click()
+    await expect(respondent.locator("#comments li")).to_have_count(1, timeout=WAIT)
     await walk.screens(
-        Screen("agreement: to sign (respondent)", "respondent", at(agreement_path, "#sign")),
+        Screen("agreement: to sign, commented (respondent)", "respondent", at(agreement_path, "#comments li")),
         Screen("case: the agreement to sign (claimant)", "claimant", at(f"/cases/{case_id}", f'a[href*="{agreement}"]')),
     )
     for who in ("claimant", "respondent", "mediator"):
@@ -349,7 +356,8 @@ async def test_every_screen_speaks_kazakh_and_russian(odr, browser, artifacts):
         Screen("notifications (claimant)", "claimant", at("/notifications", "#notification-list > li")),
         Screen("notifications (respondent)", "respondent", at("/notifications", "#notification-list > li")),
     )
-    verify = await claimant.locator("#verify-link").get_attribute("href")
+    await claimant.goto(agreement_path)
+    verify = await claimant.locator("#verify-link").get_attribute("href", timeout=WAIT)
     verify_path = "/" + verify.split("/", 3)[3] if verify.startswith("http") else verify
     await walk.screens(
         Screen("verify: issued", "visitor", at(verify_path, '#verify-answer[data-issued="true"]')),

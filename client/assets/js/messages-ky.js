@@ -824,4 +824,5 @@ export const KY = {
   language_name_ky: "кыргыз тили",
   language_name_ru: "орус тили",
   language_name_en: "англис тили",
+  comment_version: "{v}-версия",
 };

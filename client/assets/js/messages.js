@@ -1579,4 +1579,5 @@ export const MESSAGES = {
   language_name_ky: { en: "Kyrgyz", ru: "киргизский", kk: "қырғыз тілі" },
   language_name_ru: { en: "Russian", ru: "русский", kk: "орыс тілі" },
   language_name_en: { en: "English", ru: "английский", kk: "ағылшын тілі" },
+  comment_version: { en: "version {v}", ru: "версия {v}", kk: "{v}-нұсқа" },
 };

@@ -9,7 +9,7 @@ import { label, t } from "../i18n.js";
 import * as identity from "../identity.js";
 import { createCAdES, NcaLayerError } from "../ncalayer.js";
 import { navigate } from "../router.js";
-import { busy, checkbox, definitionList, field, fmtDate, fmtDateTime, h, mount, problemBox, section, toast } from "../ui.js";
+import { busy, checkbox, definitionList, field, fmtDate, fmtDateTime, fmtMoney, h, mount, problemBox, section, toast } from "../ui.js";
 import { onNotice } from "./notifications.js";
 
 export async function agreement(caseId, agreementId) {
@@ -86,7 +86,7 @@ function documentView(c) {
     h("h3", {}, t("obligations")),
     (c.obligations || []).length ? h("ol", {}, c.obligations.map((o) => h("li", {},
       `${label("side", o.obligor)} → ${label("side", o.obligee)}: ${o.what}`,
-      o.amount ? ` — ${o.amount} ${o.currency}` : "", o.deadline ? ` — ${t("until", { date: fmtDate(o.deadline) })}` : "",
+      o.amount ? ` — ${fmtMoney(o.amount, o.currency)}` : "", o.deadline ? ` — ${t("until", { date: fmtDate(o.deadline) })}` : "",
       o.manner ? ` (${o.manner})` : ""))) : h("p", { class: "muted" }, t("no_obligations")),
     c.free_text ? [h("h3", {}, t("free_text")), h("p", { class: "pre-wrap" }, c.free_text)] : null,
     c.procedure ? [h("h3", {}, t("procedure")), h("p", {}, c.procedure)] : null,
@@ -246,7 +246,7 @@ async function comments(a, me, box, refresh) {
   }));
   return section(t("comments"),
     list.items.length ? h("ul", { class: "list", id: "comments" }, list.items.map((cm) => h("li", {},
-      h("strong", {}, cm.author_role === "mediator" ? t("role_mediator") : label("role", cm.author_role)), ` (v${cm.version}, ${fmtDateTime(cm.created_at)}): `, cm.text)))
+      h("strong", {}, cm.author_role === "mediator" ? t("role_mediator") : label("role", cm.author_role)), ` (${t("comment_version", { v: cm.version })}, ${fmtDateTime(cm.created_at)}): `, cm.text)))
       : h("p", { class: "muted" }, t("no_comments")),
     h("div", { class: "field" }, h("label", { for: "comment-text" }, t("comment_label")), text), add);
 }
