@@ -10,7 +10,6 @@ not in the reader's language. To walk a new screen, add a `Screen` to the stage 
 
 from __future__ import annotations
 
-import asyncio
 import re
 import time
 import uuid
@@ -28,6 +27,7 @@ from tests.client.reading import foreign_words
 from tests.client.test_mediation_in_the_browser import PASSWORD, register_mediator
 from tests.client.test_reach_and_return import mailbox_link
 from tests.services.intake.conftest import calm_answers, parties
+from tests.support.waiting import eventually
 from tests.support import files
 
 pytestmark = pytest.mark.timeout(1500)
@@ -52,8 +52,8 @@ SETTLED = """() => {
 
 @dataclass
 class Screen:
-    """A screen as one person reaches it: ``reach(page)`` brings it up (by its address, or by what
-    the person clicks) and returns once ``ready`` (a selector) is on it."""
+    """A screen as one person (``who``: whose browser) reaches it: ``reach(page)`` brings it up,
+    by its address or by what the person clicks, and returns once it is drawn."""
     name: str
     who: str
     reach: Callable[[Page], Awaitable[None]]
@@ -61,6 +61,7 @@ class Screen:
 
 @dataclass
 class Walk:
+    """One browser context per person, kept across screens; what was read and what was wrong."""
     browser: object
     base_url: str
     artifacts: object
@@ -137,16 +138,6 @@ def click(selector: str) -> Callable[[Page], Awaitable[None]]:
     async def act(page: Page) -> None:
         await page.locator(selector).first.click()
     return act
-
-
-async def eventually(check, what: str, timeout: float = 120) -> object:
-    deadline = time.monotonic() + timeout
-    while True:
-        result = await check()
-        if result:
-            return result
-        assert time.monotonic() < deadline, f"waited for {what}"
-        await asyncio.sleep(0.5)
 
 
 async def test_every_screen_speaks_kazakh_and_russian(odr, browser, artifacts):
@@ -335,6 +326,7 @@ async def test_every_screen_speaks_kazakh_and_russian(odr, browser, artifacts):
     await mediator.locator("#draft-agreement").click()
     await expect(mediator.locator("#agreement-document")).to_be_visible(timeout=WAIT)
     agreement = mediator.url.split("/agreements/")[1]
+    await expect(mediator.locator("#obligations input[name=deadline]").first).to_be_visible(timeout=WAIT)
     for deadline in await mediator.locator("#obligations input[name=deadline]").all():
         await deadline.fill("2031-04-01")
     await mediator.locator("#save-version").click()
@@ -391,7 +383,7 @@ async def test_every_screen_speaks_kazakh_and_russian(odr, browser, artifacts):
         await expect(visitor.locator(f'a[href="/cases/{case_id}"]')).to_be_visible(timeout=WAIT)
         await walk.read(visitor, "sign-in: your cases", language)
         await visitor.goto(path)  # the same link again: used
-        await expect(visitor.locator("main .problem, main [role=alert]").first).to_be_visible(timeout=WAIT)
+        await expect(visitor.locator("main p[role=alert]")).to_be_visible(timeout=WAIT)
         await walk.read(visitor, "sign-in: a used link", language)
 
     # -- a court clerk ---------------------------------------------------------------------------------------
@@ -408,7 +400,7 @@ async def test_every_screen_speaks_kazakh_and_russian(odr, browser, artifacts):
             await page.goto("/court")
             await expect(page.locator("main h1")).to_be_visible(timeout=WAIT)
             return await page.locator("table.court tbody tr").count()
-        await eventually(listed, "the court's referral on its page")
+        await eventually(listed, timeout=120, interval=0.5, message="the court's referral on its page")
 
     await walk.screens(Screen("court: its cases", "court", court_table))
     await http.aclose()
