@@ -16,6 +16,7 @@ export async function agreement(caseId, agreementId) {
   if (!identity.forCase(caseId)) return navigate(`/cases/${caseId}`, { replace: true });
   await renderAgreement(caseId, agreementId);
   return onNotice((n) => {
+    if (document.querySelector("#agreement-editor[data-dirty]")) return; // a notice must not wipe edits not saved yet
     if (n.case_id === caseId && location.pathname.includes(`/cases/${caseId}/agreements/${agreementId}`)) renderAgreement(caseId, agreementId);
   });
 }
@@ -194,6 +195,7 @@ function editor(a, me, box, refresh) {
     field(t("procedure"), area("procedure", c.procedure)),
     field(t("consequences"), area("consequences", c.consequences)),
     annexes);
+  for (const what of ["input", "change"]) form.addEventListener(what, () => { form.dataset.dirty = "true"; });
   const save = h("button", { type: "button", id: "save-version" }, t("save_version"));
   const send = h("button", { type: "button", id: "send-for-signature" }, t("send_for_signature"));
   const content = () => {
