@@ -30,6 +30,7 @@ from aiokafka.admin import AIOKafkaAdminClient
 from playwright.async_api import expect
 
 from tests.client import filing
+from tests.client.reading import foreign_words
 from tests.client.test_mediation_in_the_browser import answer_screening, register_mediator
 from tests.client.test_party_journeys import DESKTOP, PHONE, SETTLE, Person, person, sign_in_mediator
 from tests.services.notifications.servers import MailServer
@@ -42,11 +43,9 @@ CLAIMANT, CLAIMANT_EMAIL = "Айгерим Нурланқызы", "aigerim@examp
 RESPONDENT, RESPONDENT_EMAIL = "ТОО Дала Трейд", "director@dala.kz"
 DAY = 86_400
 
-# Latin words a kk or ru reader may meet here besides those test_party_journeys allows: the mediator's
-# name as the register spells it, the law's number (No. 401-IV), and codes (SMS, PDF, KZT).
-ALLOWED = {"Aliya", "Bekova", "IV", "SMS", "PDF", "KZT"}
-UUID = re.compile(r"\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b", re.I)
-ISO_TIME = re.compile(r"\b\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}")
+# Latin words a kk or ru reader may meet here besides those tests/client/reading.py allows: the
+# mediator's name as the register spells it, and SMS.
+ALLOWED = ("Aliya", "Bekova", "SMS")
 
 
 @dataclass
@@ -145,13 +144,8 @@ class Reader:
         language = await who.page.evaluate("document.documentElement.lang")
         if language not in ("kk", "ru"):
             return
-        english = [w for w in await who.latin_words(where) if w not in ALLOWED]
-        if english:
-            self.found.append(f"{who.name}/{step} ({language}): English {english}")
-        text = await who.page.locator("body").inner_text()
-        for what, pattern in (("raw id", UUID), ("ISO timestamp", ISO_TIME)):
-            if hits := pattern.findall(text):
-                self.found.append(f"{who.name}/{step} ({language}): {what} {hits[:3]}")
+        if found := await foreign_words(who.page, allowed=ALLOWED):
+            self.found.append(f"{who.name}/{step} ({language}): {found[:5]}")
 
 
 async def device(browser, odr, artifacts, name: str, *, locale: str, viewport: dict) -> Person:

@@ -15,6 +15,7 @@ import httpx
 import pytest
 from playwright.async_api import Page, expect
 
+from tests.client.reading import offences
 from tests.client.rooms import PASSWORD, enter, open_room
 from tests.services.intake.conftest import KZ_CONSENT, calm_answers, parties
 
@@ -30,9 +31,8 @@ WAIT = 30_000
 
 
 def english_words(text: str) -> list[str]:
-    for allowed in ALLOWED:
-        text = text.replace(allowed, "")
-    return re.findall(r"[A-Za-z]{3,}", text)
+    """What a kk or ru reader should not meet (tests/client/reading.py, the one check)."""
+    return offences(text, ALLOWED)
 
 
 async def new_page(browser, base_url: str, language: str, viewport=DESKTOP) -> Page:

@@ -21,7 +21,7 @@ def _used_keys() -> set[str]:
     used = set()
     for path in (CLIENT / "assets" / "js").rglob("*.js"):
         used |= set(re.findall(r'\bt\("([\w.:-]+)"', path.read_text()))
-    used |= set(re.findall(r'data-i18n="([\w]+)"', (CLIENT / "index.html").read_text()))
+    used |= set(re.findall(r'data-i18n(?:-label)?="([\w]+)"', (CLIENT / "index.html").read_text()))
     return used
 
 

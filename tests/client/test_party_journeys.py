@@ -5,7 +5,6 @@ step. Screenshots of each step are kept in test-artifacts/browser/<test>/."""
 from __future__ import annotations
 
 import asyncio
-import re
 
 import httpx
 import pytest
@@ -13,6 +12,7 @@ from axe_playwright_python.async_playwright import Axe
 from playwright.async_api import BrowserContext, Page, expect
 
 from tests.client.filing import file_through_pages
+from tests.client.reading import offences
 from tests.client.test_mediation_in_the_browser import PASSWORD, register_mediator
 
 pytestmark = pytest.mark.timeout(300)
@@ -20,8 +20,6 @@ pytestmark = pytest.mark.timeout(300)
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 900}
 SETTLE = 30_000  # generous: the machine is shared
-# Latin words a Russian or Kazakh reader may meet: the brand, a key name, a language choice.
-ALLOWED_LATIN = {"ODR", "Shift", "English"}  # the key as printed; a language named in itself
 
 
 class Person:
@@ -43,14 +41,9 @@ class Person:
         return [f"{v['id']}: {[n['target'] for n in v['nodes']][:3]}" for v in results.response["violations"]]
 
     async def latin_words(self, where: str = "main") -> list[str]:
-        """Latin-script words in a part of the page (ids of 8 hex digits aside): on a ru or kk
-        screen these are English a reader meets."""
-        text = await self.page.locator(where).inner_text()
-        text = re.sub(r"\b[0-9a-f]{8}\b|\S+@\S+", " ", text)  # ids, and example addresses
-        text = re.sub(r"\b[0-9a-f]{32,}\b", " ", text)  # a document's fingerprint (its SHA-256, shown to compare)
-        text = re.sub(r"\b[A-Z]{2}-(?:consent|atm)-[\d.]+\b", " ", text)  # a legal text's version code
-        text = re.sub(r"\b[A-Z]{2}-\d{4}-\d+\b", " ", text)  # a case's reference (KZ-2026-000123)
-        return [w for w in re.findall(r"[A-Za-z]{2,}", text) if w not in ALLOWED_LATIN]
+        """What in a part of the page a ru or kk reader should not meet: English, raw ids, ISO
+        dates (tests/client/reading.py, the one check)."""
+        return offences(await self.page.locator(where).inner_text())
 
 
 async def person(browser, odr, artifacts, name, *, locale="ru-RU", viewport=PHONE, init_script=None) -> Person:

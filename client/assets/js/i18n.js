@@ -27,6 +27,7 @@ export function setLanguage(code) {
 export function applyLanguage() {
   document.documentElement.lang = lang();
   for (const el of document.querySelectorAll("[data-i18n]")) el.textContent = t(el.dataset.i18n);
+  for (const el of document.querySelectorAll("[data-i18n-label]")) el.setAttribute("aria-label", t(el.dataset.i18nLabel));
   const picker = document.getElementById("language");
   if (picker) picker.value = lang();
 }

@@ -854,4 +854,15 @@ export const KY = {
   referrer_cases: "Сиз жөнөткөн иштер",
   referrer_sign_in: "Сот, прокуратура же тергөөчү катары кирүү",
   referrer_sign_in_intro: "Соттун, прокуратуранын же тергөө органынын кызматкерлери ага берилген кардар маалыматтары менен киришет. Бул барак көрүү үчүн гана.",
+  // -- walk (issue 12)
+  nav_label: "Негизги меню",
+  footer_intake: "арыздар",
+  footer_sessions: "сессиялар",
+  footer_agreements: "келишимдер",
+  footer_notifications: "билдирүүлөр",
+  language_name_kk: "казак тили",
+  language_name_ky: "кыргыз тили",
+  language_name_ru: "орус тили",
+  language_name_en: "англис тили",
+  comment_version: "{v}-версия",
 };

@@ -452,7 +452,7 @@ export const MESSAGES = {
   invitation_pass_on: {
     en: "Copy the link below and send it to the other party yourself, by email, a messenger or a text message. Only this link lets them answer.",
     ru: "Скопируйте ссылку ниже и сами отправьте её другой стороне — по электронной почте, в мессенджере или СМС. Ответить можно только по этой ссылке.",
-    kk: "Төмендегі сілтемені көшіріп, оны екінші тарапқа өзіңіз жіберіңіз — электрондық пошта, мессенджер немесе SMS арқылы. Жауап беру тек осы сілтеме арқылы мүмкін.",
+    kk: "Төмендегі сілтемені көшіріп, оны екінші тарапқа өзіңіз жіберіңіз — электрондық пошта, мессенджер немесе СМС арқылы. Жауап беру тек осы сілтеме арқылы мүмкін.",
   },
   invitation_share_title: { en: "Invitation to mediation", ru: "Приглашение к медиации", kk: "Медиацияға шақыру" },
   invitation_share_text: {
@@ -1617,4 +1617,15 @@ export const MESSAGES = {
     ru: "Сотрудники суда, прокуратуры или органа следствия входят с выданными ему учётными данными клиента. Эта страница только для просмотра.",
     kk: "Сот, прокуратура немесе тергеу органының қызметкерлері оған берілген клиент деректерімен кіреді. Бұл бет тек қарауға арналған.",
   },
+  // -- walk (issue 12): words found in English on kk/ru screens by tests/client/test_every_screen_speaks.py
+  nav_label: { en: "Main", ru: "Главное меню", kk: "Негізгі мәзір" },
+  footer_intake: { en: "intake", ru: "заявления", kk: "өтініштер" },
+  footer_sessions: { en: "sessions", ru: "сессии", kk: "сессиялар" },
+  footer_agreements: { en: "agreements", ru: "соглашения", kk: "келісімдер" },
+  footer_notifications: { en: "notifications", ru: "уведомления", kk: "хабарламалар" },
+  language_name_kk: { en: "Kazakh", ru: "казахский", kk: "қазақ тілі" },
+  language_name_ky: { en: "Kyrgyz", ru: "киргизский", kk: "қырғыз тілі" },
+  language_name_ru: { en: "Russian", ru: "русский", kk: "орыс тілі" },
+  language_name_en: { en: "English", ru: "английский", kk: "ағылшын тілі" },
+  comment_version: { en: "version {v}", ru: "версия {v}", kk: "{v}-нұсқа" },
 };

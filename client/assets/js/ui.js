@@ -233,6 +233,16 @@ export function fmtDate(value) {
   return new Intl.DateTimeFormat(locale(), { dateStyle: "long" }).format(d);
 }
 
+/** An amount of money as the reader writes it ("400 000,00 ₸"), with the currency's sign where it
+ * has one, never its code; Kazakh and Kyrgyz take the Russian number form, as dates do. ``value``
+ * is in major units (a number or the API's decimal string). */
+export function fmtMoney(value, currency) {
+  const n = Number(value);
+  if (!Number.isFinite(n) || !/^[A-Z]{3}$/.test(currency || "")) return `${value} ${currency || ""}`.trim();
+  return new Intl.NumberFormat(lang() === "en" ? "en-GB" : "ru-RU", { style: "currency", currency, currencyDisplay: "narrowSymbol",
+    minimumFractionDigits: 2, maximumFractionDigits: 2 }).format(n);
+}
+
 function locale() {
   return { ru: "ru-RU", en: "en-GB" }[lang()] || "en-GB";
 }

@@ -10,9 +10,8 @@ import { label, t } from "../i18n.js";
 import * as identity from "../identity.js";
 import { createCAdES, NcaLayerError } from "../ncalayer.js";
 import { navigate } from "../router.js";
-import { busy, checkbox, definitionList, field, fmtDate, fmtDateTime, h, mount, problemBox, section, toast } from "../ui.js";
+import { busy, checkbox, definitionList, field, fmtDate, fmtDateTime, fmtMoney, h, mount, problemBox, section, toast } from "../ui.js";
 import { onNotice } from "./notifications.js";
-import { formatAmount } from "./offers-panel.js";
 
 export async function agreement(caseId, agreementId) {
   if (!identity.forCase(caseId)) return navigate(`/cases/${caseId}`, { replace: true });
@@ -125,19 +124,13 @@ function documentView(c) {
     h("h3", {}, t("obligations")),
     (c.obligations || []).length ? h("ol", {}, c.obligations.map((o) => h("li", {},
       `${label("side", o.obligor)} → ${label("side", o.obligee)}: ${o.what}`,
-      o.amount ? ` — ${amount(o.amount, o.currency)}` : "", o.deadline ? ` — ${t("until", { date: fmtDate(o.deadline) })}` : "",
+      o.amount ? ` — ${fmtMoney(o.amount, o.currency)}` : "", o.deadline ? ` — ${t("until", { date: fmtDate(o.deadline) })}` : "",
       o.manner ? ` (${o.manner})` : ""))) : h("p", { class: "muted" }, t("no_obligations")),
     c.free_text ? [h("h3", {}, t("free_text")), h("p", { class: "pre-wrap" }, c.free_text)] : null,
     c.procedure ? [h("h3", {}, t("procedure")), h("p", {}, c.procedure)] : null,
     c.consequences ? [h("h3", {}, t("consequences")), h("p", {}, c.consequences)] : null,
     (c.annexes || []).length ? [h("h3", {}, t("annexes")), h("ol", { id: "annexes" }, c.annexes.map((x) => h("li", {},
       x.title, " ", h("small", { class: "muted hash" }, `SHA-256: ${x.sha256}`))))] : null);
-}
-
-/** An obligation's amount ("400000.00") as the reader writes numbers (400 000,00 KZT); as typed if it is not one. */
-function amount(value, currency) {
-  const number = Number(value);
-  return Number.isFinite(number) ? formatAmount(Math.round(number * 100), currency) : `${value} ${currency}`;
 }
 
 /** The editor's annexes: every document attached to the agreement in the room, ticked when this
@@ -295,7 +288,7 @@ async function comments(a, me, box, refresh) {
   }));
   return section(t("comments"),
     list.items.length ? h("ul", { class: "list", id: "comments" }, list.items.map((cm) => h("li", {},
-      h("strong", {}, cm.author_role === "mediator" ? t("role_mediator") : label("role", cm.author_role)), ` (v${cm.version}, ${fmtDateTime(cm.created_at)}): `, cm.text)))
+      h("strong", {}, cm.author_role === "mediator" ? t("role_mediator") : label("role", cm.author_role)), ` (${t("comment_version", { v: cm.version })}, ${fmtDateTime(cm.created_at)}): `, cm.text)))
       : h("p", { class: "muted" }, t("no_comments")),
     h("div", { class: "field" }, h("label", { for: "comment-text" }, t("comment_label")), text), add);
 }

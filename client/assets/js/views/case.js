@@ -10,14 +10,10 @@ import { label, labelIn, lang, t, tIn } from "../i18n.js";
 import * as identity from "../identity.js";
 import { navigate } from "../router.js";
 import { busy, caseName, checkbox, definitionList, field, fmtDate, fmtDateTime, h, mount, problemBox, section, select, toast, zoneOf } from "../ui.js";
-import { LANGUAGES } from "./file.js";
 import { forgetInvitation, inviteStep } from "./invite.js";
 import { onNotice } from "./notifications.js";
 import { loadCalendar, sittingsStep } from "./sittings.js";
 import { taskList } from "./tasks.js";
-
-// A mediator's languages, each named in itself (as the filing offers them), not as codes.
-const LANGUAGE_NAMES = Object.fromEntries(LANGUAGES);
 
 export async function caseView(caseId) {
   if (!identity.forCase(caseId)) return signIn(caseId);
@@ -249,7 +245,7 @@ async function mediatorStep(c, me, box, refresh) {
       toast(t("saved")); refresh();
     }));
     return h("li", {}, h("strong", {}, m.full_name), " — ", label("mediator_kind", m.kind), ", ",
-      m.languages.map((l) => LANGUAGE_NAMES[l] || l).join(", "), " ", h("span", { class: "muted" }, m.reasons.join("; ")), " ", propose);
+      m.languages.map((l) => label("language_name", l)).join(", "), " ", h("span", { class: "muted" }, m.reasons.join("; ")), " ", propose);
   })));
   return card;
 }

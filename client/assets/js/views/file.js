@@ -10,7 +10,7 @@ import * as notifications from "../api/notifications.js";
 import { lang, t } from "../i18n.js";
 import * as identity from "../identity.js";
 import { navigate } from "../router.js";
-import { busy, checkbox, errorSummary, field, h, mount, problemBox, select } from "../ui.js";
+import { busy, checkbox, errorSummary, field, fmtMoney, h, mount, problemBox, select } from "../ui.js";
 
 const CATEGORIES = ["civil", "family", "labour", "commercial", "administrative", "administrative_offence", "criminal"];
 const GRAVITY = ["misdemeanour", "minor", "medium", "grave", "especially_grave"];
@@ -194,7 +194,7 @@ const STEPS = [
       const v = f.elements.amount.value.trim().replace(",", ".").replace(/\s+/g, "");
       return need(!v || (/^\d+(\.\d{1,2})?$/.test(v)), f.elements.amount, t("error_amount"));
     },
-    rows: (a) => [[t("amount"), a.amount ? money(a.amount, currencyOf(a.jurisdiction)) : t("filing_none_given")]],
+    rows: (a) => [[t("amount"), a.amount ? fmtMoney(a.amount, currencyOf(a.jurisdiction)) : t("filing_none_given")]],
   },
   {
     id: "others", required: ["affects_third_parties"],
@@ -302,11 +302,6 @@ function contactRows(side, a) {
 
 const CURRENCY = { KZ: "KZT", KG: "KGS", EU: "EUR" };
 const currencyOf = (jurisdiction) => CURRENCY[jurisdiction] || "EUR";
-
-/** An amount as the reader writes money (150 000,00 ₸); Kazakh uses the Russian number form, as ui.js's dates do. */
-function money(value, currency) {
-  return new Intl.NumberFormat(lang() === "en" ? "en-GB" : "ru-RU", { style: "currency", currency, currencyDisplay: "narrowSymbol" }).format(Number(value));
-}
 
 const stepById = (id) => STEPS.find((s) => s.id === id);
 /** The pages this filing asks (a criminal case has questions of its own). */

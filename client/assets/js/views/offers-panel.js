@@ -5,7 +5,7 @@
 // once crossed, the figure; the mediator sees the process only (round, rounds used, crossed or not).
 // Amounts are typed in major units ("150000.50") and sent as integers in minor units (tiyn).
 import { label, lang, t } from "../i18n.js";
-import { h, toast } from "../ui.js";
+import { fmtMoney, h, toast } from "../ui.js";
 
 const CURRENCIES = ["KZT", "KGS", "RUB", "USD", "EUR"];
 const MAX_AMOUNT = 10 ** 12;
@@ -19,11 +19,9 @@ export function parseAmount(text) {
   return minor >= 1 && minor <= MAX_AMOUNT ? minor : null;
 }
 
-/** 15000050, "KZT" -> "150 000,50 KZT" in the reader's language (the code, as in the proposal). */
+/** 15000050, "KZT" -> "150 000,50 ₸" in the reader's language (ui.js's fmtMoney). */
 export function formatAmount(minor, currency) {
-  const locale = lang() === "en" ? "en-GB" : "ru-RU";
-  const number = new Intl.NumberFormat(locale, { minimumFractionDigits: 2, maximumFractionDigits: 2 }).format(minor / 100);
-  return `${number} ${currency}`;
+  return fmtMoney(minor / 100, currency);
 }
 
 export class OffersPanel {

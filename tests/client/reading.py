@@ -1,0 +1,86 @@
+"""What a person reads on a screen, and what must not be there on a Kazakh or Russian one: English
+words, raw ids (UUIDs, bare hex ids such as "Case 845fb9df") and ISO dates or timestamps. One
+place for this check, so every browser test means the same by "no English on a kk or ru screen".
+
+What is read is what a person meets, not the DOM: visible text (buttons included), the page's
+title, placeholders, labels given only to screen readers (aria-label), alt text, tooltips (title)
+and the options of visible lists. Latin letters a reader may rightly meet are allowed: the brand,
+a language named in itself in the picker, email and web addresses, a case's reference
+(KZ-2026-000123), a legal text's version code (KZ-consent-2023.1), a law's number (No. 401-IV),
+a document's SHA-256 fingerprint, and whatever names the test itself typed (``allowed``)."""
+
+from __future__ import annotations
+
+import re
+
+from playwright.async_api import Page
+
+# Latin words any kk or ru screen may show: the brand, a language named in itself, a key as printed
+# on the keyboard, and the names of standards written so in Kazakh and Russian too (PDF; the
+# footer's links for developers).
+ALWAYS_ALLOWED = ("ODR", "English", "Shift", "AsyncAPI", "API", "PDF")
+
+READ = """() => {
+  const seen = (el) => {
+    if (!(el instanceof Element)) return false;
+    const style = getComputedStyle(el);
+    return style.visibility !== 'hidden' && style.display !== 'none' && el.getClientRects().length > 0;
+  };
+  const parts = [document.title, document.body.innerText];
+  for (const el of document.querySelectorAll('[placeholder],[aria-label],[title],img[alt],input[type=submit],input[type=button]')) {
+    if (!seen(el) && !el.matches('[aria-label]')) continue;
+    for (const attr of ['placeholder', 'aria-label', 'title', 'alt']) if (el.getAttribute(attr)) parts.push(el.getAttribute(attr));
+    if (el.matches('input[type=submit],input[type=button]')) parts.push(el.value);
+  }
+  for (const select of document.querySelectorAll('select')) {
+    if (seen(select) && select.id !== 'language') for (const o of select.options) parts.push(o.textContent);
+  }
+  return parts.filter(Boolean).join('\\n');
+}"""
+
+# Text a person may meet in Latin letters whatever their language.
+_NEUTRAL = [
+    re.compile(r"\S+@\S+\.\w+"),  # an email address
+    re.compile(r"https?://\S+"),  # a web address
+    re.compile(r"\b[A-Z]{2}-(?:consent|atm)-[\d.]+\b"),  # a legal text's version code
+    re.compile(r"\b[A-Z]{2}-\d{4}-\d+\b"),  # a case's reference
+    re.compile(r"\b\d+-[IVX]+\b"),  # a law's number (No. 401-IV)
+    re.compile(r"\b[0-9a-f]{64}\b"),  # a document's SHA-256 fingerprint
+]
+# A UUID, or a bare hex id ("845fb9df"); not a document's SHA-256 fingerprint (64 hex digits), a
+# code shown under its label for comparing copies.
+_ID = re.compile(r"\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b|\b(?=[0-9a-f]*[a-f])(?=[0-9a-f]*\d)[0-9a-f]{8,63}\b")
+_ISO = re.compile(r"\b\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?\b")
+_WORD = re.compile(r"[A-Za-z]{2,}")
+
+
+def offences(text: str, allowed: tuple[str, ...] = ()) -> list[str]:
+    """What in ``text`` a kk or ru reader should not meet: each as "kind: the text around it"."""
+    found: list[str] = []
+    for pattern, kind in ((_ID, "raw id"), (_ISO, "ISO date")):
+        found += [f"{kind}: {context(text, m)}" for m in pattern.finditer(text)]
+    text = _ID.sub(" ", _ISO.sub(" ", text))
+    for name in sorted((*allowed, *ALWAYS_ALLOWED), key=len, reverse=True):
+        text = text.replace(name, " ")
+    for pattern in _NEUTRAL:
+        text = pattern.sub(" ", text)
+    found += [f"English: {context(text, m)}" for m in _WORD.finditer(text)]
+    return found
+
+
+def context(text: str, match: re.Match) -> str:
+    """The line a match is on, trimmed: enough to find the string in the product."""
+    start = text.rfind("\n", 0, match.start()) + 1
+    end = text.find("\n", match.end())
+    line = text[start:end if end != -1 else len(text)].strip()
+    return f"{match.group(0)!r} in {line[:160]!r}"
+
+
+async def read(page: Page) -> str:
+    """Everything on ``page`` a person reads (see the module's docstring)."""
+    return await page.evaluate(READ)
+
+
+async def foreign_words(page: Page, allowed: tuple[str, ...] = ()) -> list[str]:
+    """The offences on ``page`` as it is now; empty on a screen fully in the reader's language."""
+    return offences(await read(page), allowed)
