@@ -137,7 +137,7 @@ class Reader:
     def __init__(self) -> None:
         self.found: list[str] = []
 
-    async def look(self, who: Person, step: str, *, where: str = "main") -> None:
+    async def look(self, who: Person, step: str) -> None:
         await who.page.wait_for_load_state()
         await who.page.wait_for_timeout(1000)  # not synchronisation: read as a person does, a moment later
         await who.shot(step)
