@@ -254,8 +254,9 @@ async def submit_screening(case_id: CaseId, body: ScreeningAnswers, principal: A
 @router.get("/cases/{case_id}/screening", response_model=list[ScreeningReport], tags=["screening"])
 async def read_screenings(case_id: CaseId, principal: Mediator, uow: Uow,
                           ctx: Ctx) -> list[ScreeningReport]:
-    """The assigned mediator reads both parties' answers."""
-    return await screening.read_screenings(uow, case_id=case_id, principal=principal, vault=ctx.vault)
+    """The assigned mediator reads every party's answers, each under the party's name."""
+    return await screening.read_screenings(uow, case_id=case_id, principal=principal, vault=ctx.vault,
+                                           personal_vault=ctx.personal)
 
 
 # -- accounts and the mediator register ---------------------------------------------------------------
