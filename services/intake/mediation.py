@@ -124,8 +124,8 @@ async def sign_agreement_to_mediate(uow: UnitOfWork, *, case_id: str, text_versi
         cases.move(uow, case, "agreement_to_mediate_signed", actor=principal.subject, now=now)
         case.term_starts_on = deadlines.local_today(now, rs.time_zone)
         case.term_ends_on = case.term_starts_on + timedelta(days=rs.term_days)
-        participants = [EventParticipant(participant_id=p.id, role=p.role, side=p.side, language=p.language)
-                        for p in people]
+        participants = [EventParticipant(participant_id=p.id, role=p.role, side=p.side, language=p.language,
+                                         acts_for=p.represents_id) for p in people]
         participants.append(EventParticipant(participant_id=case.mediator_id, role="mediator", side=None,
                                              language=case.language))
         uow.publish(MediationAgreed(case_id=case.id, mediator_id=case.mediator_id, participants=participants,
