@@ -865,4 +865,9 @@ export const KY = {
   language_name_ru: "орус тили",
   language_name_en: "англис тили",
   comment_version: "{v}-версия",
+  // -- perparty (issue 12)
+  task_waiting_others_answers: "Башкалардын жоопторун күтүүдөбүз",
+  task_screening_their_own: "{name} бул суроолорго өзү, купуя жооп берет",
+  atm_assistant_does_not_sign: "Котормочу же колдоочу адам кол койбойт; тарап же анын өкүлү кол коёт.",
+  screening_answered_by_representative: "Уюмдун атынан өкүлү жооп берди",
 };
