@@ -354,9 +354,9 @@ export const MESSAGES = {
     kk: "Екінші тарап шақырылды, оның жауап беруге 10 күнтізбелік күні бар. Уақытында жауап бермесе, бұл бас тарту деп саналады.",
   },
   status_explain_screening: {
-    en: "Each party answers a short private safety questionnaire; only the mediator will see the answers. When both have answered, you can choose a mediator.",
-    ru: "Каждая сторона отвечает на короткую конфиденциальную анкету о безопасности; ответы увидит только медиатор. Когда ответят обе стороны, можно будет выбрать медиатора.",
-    kk: "Әр тарап қауіпсіздік туралы қысқа құпия сауалнамаға жауап береді; жауаптарды тек медиатор көреді. Екі тарап та жауап бергенде, медиаторды таңдауға болады.",
+    en: "Each party answers a short private safety questionnaire; only the mediator will see the answers. When every party has answered, you can choose a mediator.",
+    ru: "Каждая сторона отвечает на короткую конфиденциальную анкету о безопасности; ответы увидит только медиатор. Когда ответят все стороны, можно будет выбрать медиатора.",
+    kk: "Әр тарап қауіпсіздік туралы қысқа құпия сауалнамаға жауап береді; жауаптарды тек медиатор көреді. Барлық тараптар жауап бергенде, медиаторды таңдауға болады.",
   },
   status_explain_needs_review: {
     en: "The rules alone cannot decide whether this dispute can be mediated, so a staff member will review it. We will let you know the result.",
