@@ -14,10 +14,14 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 import pytest
+import sqlalchemy as sa
 
 from services.intake import cases, deadlines
+from services.intake.app import SPEC
 from services.intake.models import Participant
 from shared import clock
+from shared.db import create_engine
+from shared.migrations import upgrade
 from tests.support.waiting import eventually
 
 from .conftest import KZ_ATM, KZ_CONSENT, bearer, calm_answers
@@ -187,3 +191,33 @@ async def test_a_co_party_answering_after_the_window_is_told_it_passed(app_clien
     r = await c.post(f"/cases/{case_id}/consents", json=ANSWER, headers=who.h["Yerlan Dauletov"])
     assert refused(r, 410) and r.json()["type"].endswith("/answer-window-passed")
     assert await flow.status(case_id, who.h["Aigerim Nurlanovna"]) == "declined"
+
+
+async def test_the_migration_gives_a_sides_earlier_signature_to_its_first_party(tmp_path):
+    """An agreement to mediate signed per side before this change keeps its signatures: the side's
+    becomes its first party's slot (``<side>:<participant id>``), the mediator's stays."""
+    url = f"sqlite+aiosqlite:///{tmp_path / 'intake.sqlite3'}"
+    engine = create_engine(url)
+    try:
+        await upgrade(engine, SPEC.migrations, "participant_links")
+        sealed = {"ciphertext": b"sealed", "kek_id": "intake-personal", "kek_version": 1}
+        async with engine.begin() as conn:
+            for pid, side, role, position in (("p-c", "claimant", "party", 0), ("p-r1", "respondent", "party", 1),
+                                              ("l-r1", "respondent", "representative", 2),
+                                              ("p-r2", "respondent", "party", 3)):
+                await conn.execute(sa.text(
+                    "INSERT INTO participants (id, case_id, side, role, legal_capacity, language, position, "
+                    "ciphertext, kek_id, kek_version) VALUES (:id, 'c-1', :side, :role, 'full', 'ru', :position, "
+                    ":ciphertext, :kek_id, :kek_version)"), {"id": pid, "side": side, "role": role, "position": position,
+                                                            **sealed})
+            for signer in ("claimant", "respondent", "mediator"):
+                await conn.execute(sa.text(
+                    "INSERT INTO agreement_signatures (id, case_id, mediator_id, signer, signer_id, text_version, "
+                    "signed_at) VALUES (:id, 'c-1', 'm-1', :signer, 'x', 'KZ-atm-2023.1', '2026-11-01 10:00:00')"),
+                    {"id": signer, "signer": signer})
+        await upgrade(engine, SPEC.migrations)
+        async with engine.connect() as conn:
+            got = sorted((await conn.execute(sa.text("SELECT signer FROM agreement_signatures"))).scalars())
+        assert got == ["claimant:p-c", "mediator", "respondent:p-r1"]
+    finally:
+        await engine.dispose()
