@@ -453,7 +453,8 @@ async def agreement_to_mediate(case_id: CaseId, principal: Anyone, uow: Uow,
              response_model=AgreementToMediateView, tags=["agreement to mediate"])
 async def sign_agreement_to_mediate(case_id: CaseId, body: Signature, principal: Anyone,
                                     uow: Uow) -> AgreementToMediateView:
-    """Both parties and the mediator sign; the term of mediation starts the day the last one signs."""
+    """Every party (or its representative for it) and the mediator sign, each in its own slot; the term of
+    mediation starts the day the last one signs."""
     return await mediation.sign_agreement_to_mediate(uow, case_id=case_id, text_version=body.text_version,
                                                      principal=principal)
 

@@ -253,7 +253,7 @@ async def progress(session: AsyncSession, case: Case) -> CaseProgress:
                         consented_parties=sorted(consented),
                         screened_sides=[s for s in SIDES if side_consented(people, screened, s)],
                         screened_parties=sorted(screened), answer_by=answer_by,
-                        co_parties_answer_by=await deadlines.co_parties_answer_by(session, case, people, consented),
+                        co_parties_answer_by=await deadlines.co_parties_answer_by(session, case, people),
                         agreement_to_mediate_signed_by=[s for s in SIDES if side_consented(people, signed_parties, s)]
                         + (["mediator"] if "mediator" in slots else []),
                         agreement_to_mediate_signed_parties=sorted(signed_parties))

@@ -31,8 +31,8 @@ def local_today(now: datetime, time_zone: str) -> date:
     return now.astimezone(ZoneInfo(time_zone)).date()
 
 
-async def co_parties_answer_by(session: AsyncSession, case: Case, people: list[Participant] | None = None,
-                               consented: set[str] | None = None) -> dict[str, datetime]:
+async def co_parties_answer_by(session: AsyncSession, case: Case,
+                               people: list[Participant] | None = None) -> dict[str, datetime]:
     """Per side: when its co-parties' window to agree to mediate closes, for each side whose first
     party has agreed and on which a party has not answered yet. Each co-party is proposed mediation
     when its side's first party agrees (by filing, or by answering the invitation: ``reach.welcome``
