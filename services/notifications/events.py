@@ -109,7 +109,7 @@ async def on_mediation_agreed(notifier, session, event: I.MediationAgreed, envel
     listed = {p.participant_id for p in event.participants}
     for p in event.participants:
         await service.remember(session, case_id=event.case_id, participant_id=p.participant_id, role=p.role,
-                               side=p.side, language=p.language)
+                               side=p.side, language=p.language, acts_for=p.acts_for)
     if event.mediator_id not in listed:
         await service.remember(session, case_id=event.case_id, participant_id=event.mediator_id, role="mediator")
     placeholder = f"claimant:{event.case_id}"  # from a CaseFiled published before it named the claimant
