@@ -23,7 +23,7 @@ from shared.uow import UnitOfWork
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PublicKey
 
 from . import cases, deadlines, eligibility, personal, reach, states
-from .models import AccessLink, Consent
+from .models import AccessLink, Case, Consent
 from .schemas import CaseView, Input, Language, Side
 
 SIGN_IN_LINK_TTL = timedelta(minutes=30)
@@ -235,13 +235,7 @@ async def answer_invitation(uow: UnitOfWork, *, token: str, answer: InvitationAn
             await deadlines.expire_invitations(uow, now=now)
         raise
     case = await cases.load(uow.session, link.case_id)
-    rs = eligibility.by_ref(case.rule_set)
-    if answer.text_version != rs.consent_text.version:
-        raise Problem(422, "consent-text-outdated", "answer to the current consent text",
-                      current_version=rs.consent_text.version)
-    if not states.can(case.status, "decline"):
-        raise Conflict("illegal-transition", f"a case that is {case.status} no longer takes answers",
-                       case_status=case.status)
+    _still_answerable(case, answer.text_version)
     people = await cases.people(uow.session, case.id, personal_vault)
     invitee = cases.principal_party(people, link.side)
     if answer.language:
@@ -266,6 +260,18 @@ async def answer_invitation(uow: UnitOfWork, *, token: str, answer: InvitationAn
     return InvitationAnswered(case=cases.view(case, people), access_token=access)
 
 
+def _still_answerable(case: Case, text_version: str | None) -> str:
+    """The consent text version answered to (default: the rule set's current one), refused when it
+    is not the current text or the case no longer takes answers (invitation and co-party alike)."""
+    current = eligibility.by_ref(case.rule_set).consent_text.version
+    if (text_version or current) != current:
+        raise Problem(422, "consent-text-outdated", "answer to the current consent text", current_version=current)
+    if not states.can(case.status, "decline"):
+        raise Conflict("illegal-transition", f"a case that is {case.status} no longer takes answers",
+                       case_status=case.status)
+    return current
+
+
 class PartyConsent(Input):
     """A co-party's own answer (or its representative's for it), given on the case page after
     signing in by the link of their own."""
@@ -285,14 +291,7 @@ async def consent_as_party(uow: UnitOfWork, *, case_id: str, answer: PartyConsen
     case, relation = await cases.access(uow.session, case_id, principal, to_act=True)
     if relation != "party":
         raise Forbidden("each party agrees to mediate for itself (or its representative for it)")
-    rs = eligibility.by_ref(case.rule_set)
-    text_version = answer.text_version or rs.consent_text.version
-    if text_version != rs.consent_text.version:
-        raise Problem(422, "consent-text-outdated", "answer to the current consent text",
-                      current_version=rs.consent_text.version)
-    if not states.can(case.status, "decline"):
-        raise Conflict("illegal-transition", f"a case that is {case.status} no longer takes answers",
-                       case_status=case.status)
+    text_version = _still_answerable(case, answer.text_version)
     people = await cases.people(uow.session, case.id, personal_vault)
     party = next((p for p in people if p.id == principal.party_id and p.role == "party"
                   and p.side == principal.party_side), None)
