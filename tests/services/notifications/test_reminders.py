@@ -23,6 +23,10 @@ async def jobs(svc):
         return list((await s.execute(select(ScheduledJob).order_by(ScheduledJob.ref))).scalars())
 
 
+async def kinds_as(svc, subject, cid, role, kind):
+    return [i for i in await feed(svc, subject, cid, role) if i["kind"] == kind]
+
+
 async def kinds(svc, subject, cid, kind):
     return [i for i in await feed(svc, subject, cid) if i["kind"] == kind]
 
@@ -181,6 +185,12 @@ async def test_signature_requests_and_reminders_reach_the_people_behind_the_sign
             [j] = [j for j in await jobs(svc) if j.kind == "signature_pending"]
             return j if j.params["signer_ids"] == ["respondent", "mediator"] else None
 
+        # the mediator hears that the claimant signed (and nobody hears of the mediator's own signature)
+        [signed] = await eventually(lambda: kinds_as(svc, "m-1", cid, "mediator", "signature_added"),
+                                    message="the mediator told of the claimant's signature")
+        assert "by the claimant" in signed["title"]  # in the mediator's language, English
+        assert signed["link"].endswith(f"/cases/{cid}/agreements/a-1")
+        assert await kinds(svc, "p-r", cid, "signature_added") == []  # the parties read it on the agreement's page
         job = await eventually(adjusted, message="the reminder follows the signatures")
         await svc.worker("Scheduler").run_once(now=job.due_at + timedelta(minutes=1))
         [reminder] = await eventually(lambda: kinds(svc, "p-r", cid, "signature_pending"), message="reminder")

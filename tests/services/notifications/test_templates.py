@@ -13,7 +13,7 @@ from services.notifications.rendering import LANGUAGES, TEMPLATES, Renderer
 PARAMS = {"answer_by": "2026-12-10T18:00:00+00:00", "starts_at": "2026-12-01T04:30:00+00:00", "lead": "24h",
           "session_id": "s-1", "agreement_id": "a-1", "version": 3, "decision": "approved",
           "term_ends_on": "2027-01-31", "due_on": "2027-02-15", "obligation_id": "o-1", "outcome": "settled",
-          "expires_at": "2026-12-10T18:00:00+00:00"}
+          "expires_at": "2026-12-10T18:00:00+00:00", "side": "claimant"}
 VALUES = {"decision": ["consented", "declined", "approved", "rejected"], "lead": ["24h", "1h"],
           "outcome": ["settled", "declined", "ineligible", "referred_out", "withdrawn", "futile", "term_expired",
                       "no_agreement"]}
