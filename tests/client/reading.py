@@ -7,7 +7,8 @@ title, placeholders, labels given only to screen readers (aria-label), alt text,
 and the options of visible lists. Latin letters a reader may rightly meet are allowed: the brand,
 a language named in itself in the picker, email and web addresses, a case's reference
 (KZ-2026-000123), a legal text's version code (KZ-consent-2023.1), a law's number (No. 401-IV),
-a document's SHA-256 fingerprint, and whatever names the test itself typed (``allowed``)."""
+a document's SHA-256 fingerprint, an authenticator key or recovery code (base32, typed into an
+app or kept), and whatever names the test itself typed (``allowed``)."""
 
 from __future__ import annotations
 
@@ -46,6 +47,8 @@ _NEUTRAL = [
     re.compile(r"\b[A-Z]{2}-\d{4}-\d+\b"),  # a case's reference
     re.compile(r"\b\d+-[IVX]+\b"),  # a law's number (No. 401-IV)
     re.compile(r"\b[0-9a-f]{64}\b"),  # a document's SHA-256 fingerprint
+    re.compile(r"\b[A-Z2-7]{4}(?:-[A-Z2-7]{4}){3}\b"),  # a two-step sign-in recovery code (XXXX-XXXX-XXXX-XXXX)
+    re.compile(r"\b[A-Z2-7]{4}(?: [A-Z2-7]{4}){3,}\b"),  # an authenticator key, in groups of four
 ]
 # A UUID, or a bare hex id ("845fb9df"); not a document's SHA-256 fingerprint (64 hex digits), a
 # code shown under its label for comparing copies.

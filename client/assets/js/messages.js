@@ -1628,4 +1628,15 @@ export const MESSAGES = {
   language_name_ru: { en: "Russian", ru: "русский", kk: "орыс тілі" },
   language_name_en: { en: "English", ru: "английский", kk: "ағылшын тілі" },
   comment_version: { en: "version {v}", ru: "версия {v}", kk: "{v}-нұсқа" },
+  // -- walk2 (issue 12): the screens the first walk missed
+  agreements_unreadable: {
+    en: "The case's agreements could not be read just now. Reload the page to try again.",
+    ru: "Сейчас не удалось загрузить соглашения по делу. Обновите страницу, чтобы попробовать ещё раз.",
+    kk: "Қазір іс бойынша келісімдерді жүктеу мүмкін болмады. Қайталап көру үшін бетті жаңартыңыз.",
+  },
+  totp_open_app: {
+    en: "Or, on this device, open the authenticator app with the key filled in",
+    ru: "Или откройте приложение-аутентификатор на этом устройстве, ключ будет добавлен сам",
+    kk: "Немесе осы құрылғыдағы аутентификатор қолданбасын ашыңыз, кілт өзі қосылады",
+  },
 };
