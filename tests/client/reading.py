@@ -87,3 +87,56 @@ async def read(page: Page) -> str:
 async def foreign_words(page: Page, allowed: tuple[str, ...] = ()) -> list[str]:
     """The offences on ``page`` as it is now; empty on a screen fully in the reader's language."""
     return offences(await read(page), allowed)
+
+
+# The Russian texts of the client's table that a Kyrgyz screen must not show (outside what is marked
+# as written in another language, with ``lang``): for each message whose
+# Kyrgyz is missing (messages-ky.js then falls back to Russian) or differs, its literal stretches
+# between placeholders, long enough not to be a word the two languages share, and found in no
+# Kyrgyz text. Cyrillic letters alone say nothing here: Kyrgyz is written in them too.
+RUSSIAN_LEFT = """async () => {
+  const { MESSAGES } = await import('/assets/js/messages.js');
+  const { KY } = await import('/assets/js/messages-ky.js');
+  const kyrgyz = Object.values(KY).join('\\n');
+  // text marked as in another language (an agreement drafted in Russian, a notice in its
+  // recipient's language) is not the page's
+  let text = [document.title, document.body.innerText].join('\\n');
+  const page = document.documentElement.lang;
+  for (const el of document.body.querySelectorAll('[lang]')) {
+    if (el.lang && el.lang !== page && el.innerText) text = text.split(el.innerText).join(' ');
+  }
+  const found = [];
+  for (const [key, entry] of Object.entries(MESSAGES)) {
+    if (!entry.ru || KY[key] === entry.ru) continue;
+    for (const part of entry.ru.split(/\\{[^}]+\\}/).map((p) => p.trim())) {
+      if (part.length >= 12 && !kyrgyz.includes(part) && text.includes(part)) found.push(`Russian (${key}): ${part}`);
+    }
+  }
+  return { found, text };
+}"""
+
+
+# Russian words Kyrgyz does not use as words ("and", "in", "on", "for", "that", "or", "by", "from",
+# "not", "you", "your", "if", "this", "to", "with"): a line with two of them is a Russian sentence
+# (texts the server sends, which the client's table does not hold).
+_RUSSIAN_WORDS = frozenset("и в во на не для что или по от вы вас вам ваш ваша ваше ваши если это при до из за к с как".split())
+_CYRILLIC_WORD = re.compile(r"[А-Яа-яЁёӨөҮүҢң]+")
+
+
+def russian_lines(text: str, allowed: tuple[str, ...] = ()) -> list[str]:
+    """The lines of a Kyrgyz ``text`` written in Russian; ``allowed``: what people typed (their own words)."""
+    for typed in sorted(allowed, key=len, reverse=True):
+        text = text.replace(typed, " ")
+    found = []
+    for line in text.splitlines():
+        words = {w.lower() for w in _CYRILLIC_WORD.findall(line)}
+        if len(words & _RUSSIAN_WORDS) >= 2:
+            found.append(f"Russian: {line.strip()[:160]!r}")
+    return found
+
+
+async def russian_left(page: Page, allowed: tuple[str, ...] = ()) -> list[str]:
+    """What on a Kyrgyz ``page`` is still Russian: a text of the client's table (``RUSSIAN_LEFT``) or a
+    sentence from elsewhere (``russian_lines``)."""
+    left = await page.evaluate(RUSSIAN_LEFT)
+    return left["found"] + russian_lines(left["text"], allowed)
