@@ -254,8 +254,9 @@ async def submit_screening(case_id: CaseId, body: ScreeningAnswers, principal: A
 @router.get("/cases/{case_id}/screening", response_model=list[ScreeningReport], tags=["screening"])
 async def read_screenings(case_id: CaseId, principal: Mediator, uow: Uow,
                           ctx: Ctx) -> list[ScreeningReport]:
-    """The assigned mediator reads both parties' answers."""
-    return await screening.read_screenings(uow, case_id=case_id, principal=principal, vault=ctx.vault)
+    """The assigned mediator reads every party's answers, each under the party's name."""
+    return await screening.read_screenings(uow, case_id=case_id, principal=principal, vault=ctx.vault,
+                                           personal_vault=ctx.personal)
 
 
 # -- accounts and the mediator register ---------------------------------------------------------------
@@ -452,7 +453,8 @@ async def agreement_to_mediate(case_id: CaseId, principal: Anyone, uow: Uow,
              response_model=AgreementToMediateView, tags=["agreement to mediate"])
 async def sign_agreement_to_mediate(case_id: CaseId, body: Signature, principal: Anyone,
                                     uow: Uow) -> AgreementToMediateView:
-    """Both parties and the mediator sign; the term of mediation starts the day the last one signs."""
+    """Every party (or its representative for it) and the mediator sign, each in its own slot; the term of
+    mediation starts the day the last one signs."""
     return await mediation.sign_agreement_to_mediate(uow, case_id=case_id, text_version=body.text_version,
                                                      principal=principal)
 

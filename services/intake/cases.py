@@ -21,7 +21,7 @@ from shared.clock import utcnow
 from shared.problems import Forbidden, NotFound
 from shared.uow import UnitOfWork
 
-from . import eligibility, personal, sittings, states  # sittings imports cases back: used at call time only
+from . import deadlines, eligibility, personal, sittings, states  # these import cases back: used at call time only
 from .models import AccessLink, AgreementSignature, Case, CaseTransition, Consent, MediatorProposal, Participant, Screening
 from .schemas import (CaseProgress, CaseView, EligibilityView, LegalEffectView, ParticipantView, RuleExplanation,
                       TransitionView)
@@ -235,27 +235,37 @@ async def get_case(uow: UnitOfWork, *, case_id: str, principal: Principal, perso
 async def progress(session: AsyncSession, case: Case) -> CaseProgress:
     """Who has done which step, so the case page can say what is done and what is whose to do now
     without a request per step (and without guessing from the status, which moves only once
-    every side has done it)."""
-    async def sides(model, *where) -> list[str]:
-        rows = await session.execute(select(model.side).where(model.case_id == case.id, *where))
-        return sorted(set(rows.scalars()))
-
+    every party has done it). Each step is each party's own: the ``*_parties`` lists say which
+    parties did it, the ``*_sides`` ones which sides every party of which did."""
     answer_by = None
     if case.status == "awaiting_consent":
         answer_by = (await session.execute(select(AccessLink.expires_at).where(
             AccessLink.case_id == case.id, AccessLink.purpose == "invitation", AccessLink.used_at.is_(None),
             AccessLink.expires_at > utcnow()).order_by(AccessLink.expires_at.desc()).limit(1))).scalar_one_or_none()
-    signed: list[str] = []
-    if case.mediator_id:
-        signed = sorted(set((await session.execute(select(AgreementSignature.signer).where(
-            AgreementSignature.case_id == case.id, AgreementSignature.mediator_id == case.mediator_id))).scalars()))
+    people = await participants(session, case.id)
+    slots = set(await signed_slots(session, case))
+    signed_parties = {s.split(":", 1)[1] for s in slots if ":" in s}
     consented = await consented_parties(session, case.id)
-    parties = await participants(session, case.id)
+    screened = set((await session.execute(select(Screening.participant_id).where(
+        Screening.case_id == case.id))).scalars())
     return CaseProgress(time_zone=eligibility.by_ref(case.rule_set).time_zone,
-                        consented_sides=[s for s in SIDES if side_consented(parties, consented, s)],
+                        consented_sides=[s for s in SIDES if side_consented(people, consented, s)],
                         consented_parties=sorted(consented),
-                        screened_sides=await sides(Screening), answer_by=answer_by,
-                        agreement_to_mediate_signed_by=signed)
+                        screened_sides=[s for s in SIDES if side_consented(people, screened, s)],
+                        screened_parties=sorted(screened), answer_by=answer_by,
+                        co_parties_answer_by=await deadlines.co_parties_answer_by(session, case, people),
+                        agreement_to_mediate_signed_by=[s for s in SIDES if side_consented(people, signed_parties, s)]
+                        + (["mediator"] if "mediator" in slots else []),
+                        agreement_to_mediate_signed_parties=sorted(signed_parties))
+
+
+async def signed_slots(session: AsyncSession, case: Case) -> list[str]:
+    """The agreement to mediate's signatures for the current mediator, by slot: ``mediator`` and
+    ``<side>:<party id>`` (a representative signs in its party's slot)."""
+    if not case.mediator_id:
+        return []
+    return sorted((await session.execute(select(AgreementSignature.signer).where(
+        AgreementSignature.case_id == case.id, AgreementSignature.mediator_id == case.mediator_id))).scalars())
 
 
 async def consented_parties(session: AsyncSession, case_id: str) -> set[str]:
@@ -265,9 +275,9 @@ async def consented_parties(session: AsyncSession, case_id: str) -> set[str]:
 
 
 def side_consented(people: list[Participant], consented: set[str], side: str) -> bool:
-    """A side has agreed to mediate when every party on it has (itself or by its representative):
-    consent is each party's own (Law No. 401-IV Art. 4, voluntariness); co-claimants and
-    co-respondents each decide for themselves."""
+    """A side has agreed to mediate (or answered the screening, or signed) when every party on it
+    has (itself or by its representative): consent is each party's own (Law No. 401-IV Art. 4,
+    voluntariness); co-claimants and co-respondents each decide for themselves."""
     parties = [p.id for p in people if p.side == side and p.role == "party"]
     return bool(parties) and set(parties) <= consented
 

@@ -127,9 +127,9 @@ async def _when_everyone_consented(uow: UnitOfWork, case, people: list, *, actor
     if states.can(case.status, "all_consented") and all(
             cases.side_consented(people, consented, side) for side in cases.SIDES):
         cases.move(uow, case, "all_consented", actor=actor, now=now)
-        for side in cases.SIDES:
-            party = cases.principal_party(people, side)
-            uow.publish(ScreeningRequested(case_id=case.id, participant_id=party.id, language=party.language))
+        for party in people:  # every party answers the screening for itself (``screening``)
+            if party.role == "party" and party.side in cases.SIDES:
+                uow.publish(ScreeningRequested(case_id=case.id, participant_id=party.id, language=party.language))
 
 
 async def _may_invite(session: AsyncSession, case_id: str, side: str, principal: Principal):
@@ -302,6 +302,11 @@ async def consent_as_party(uow: UnitOfWork, *, case_id: str, answer: PartyConsen
         raise Conflict("not-invited-yet", "the side has not answered its invitation yet")
     if party.id in await cases.consented_parties(uow.session, case.id):
         raise Conflict("already-answered", "this party has already answered")
+    answer_by = (await deadlines.co_parties_answer_by(uow.session, case, people)).get(party.side)
+    if answer_by is not None and answer_by < now:  # silence past the window was a refusal (Art. 20(6))
+        await deadlines.expire_invitations(uow, now=now)
+        raise Problem(410, "answer-window-passed", "the window to answer has passed; the case was closed as declined",
+                      answer_by=answer_by.isoformat())
     decision = "consented" if answer.decision == "consent" else "declined"
     uow.session.add(Consent(id=str(uuid.uuid4()), case_id=case.id, side=party.side, participant_id=party.id,
                             decision=decision, text_version=text_version,

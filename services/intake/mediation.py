@@ -1,5 +1,5 @@
-"""Mediation itself, once a mediator is assigned: the agreement to mediate, which both parties
-and the mediator sign (mediation starts the day the last one signs, Law No. 401-IV Art. 20(1),(5)),
+"""Mediation itself, once a mediator is assigned: the agreement to mediate, which every party (or
+its representative for it) and the mediator sign (mediation starts the day the last one signs, Law No. 401-IV Art. 20(1),(5)),
 the term of mediation and its extensions, and how a mediation ends without a settlement. The term's
 expiry is a deadline (``deadlines.expire_terms``); a signed settlement settles the case
 (``events``).
@@ -31,7 +31,9 @@ class AgreementToMediateView(BaseModel):
     text_version: str
     text: str
     term_days: int
-    signed_by: list[str]
+    signed_by: list[str] = Field(description="the sides every party of which signed, and mediator")
+    signers: list[str] = Field(description="who signs: a slot per party, <side>:<participant id>, then mediator")
+    signed_slots: list[str] = Field(description="the slots signed so far")
     term_starts_on: date | None
     term_ends_on: date | None
 
@@ -59,26 +61,46 @@ async def _signatures(session: AsyncSession, case: Case) -> list[AgreementSignat
         AgreementSignature.case_id == case.id, AgreementSignature.mediator_id == case.mediator_id))).scalars())
 
 
+def signers(people) -> list[str]:
+    """Who signs the agreement to mediate: every party in a slot of its own (``<side>:<participant
+    id>``, each co-claimant and co-respondent: consent to mediate is each party's, Art. 4 and
+    Art. 20(1)), which its representative may sign for it, then the mediator. Interpreters and
+    support persons do not sign (``cases.access``). The slots are those of the settlement
+    agreement's (agreements ``signer_slots``)."""
+    return [f"{p.side}:{p.id}" for side in cases.SIDES for p in people
+            if p.side == side and p.role == "party"] + ["mediator"]
+
+
 async def agreement_to_mediate(uow: UnitOfWork, *, case_id: str, principal: Principal,
                                lang: str | None = None) -> AgreementToMediateView:
     case, relation = await cases.access(uow.session, case_id, principal)
     people = await cases.participants(uow.session, case.id)
     rs = eligibility.by_ref(case.rule_set)
     lang = cases.viewer_language(case, people, principal, lang)
+    slots = {s.signer for s in await _signatures(uow.session, case)}
+    parties = {s.split(":", 1)[1] for s in slots if ":" in s}
     return AgreementToMediateView(
         case_id=case.id, mediator_id=case.mediator_id, text_version=rs.agreement_to_mediate_text.version,
         text=rs.agreement_to_mediate_text.get(lang), term_days=rs.term_days,
-        signed_by=sorted(s.signer for s in await _signatures(uow.session, case)),
+        signed_by=sorted([s for s in cases.SIDES if cases.side_consented(people, parties, s)]
+                         + (["mediator"] if "mediator" in slots else [])),
+        signers=signers(people), signed_slots=sorted(slots),
         term_starts_on=case.term_starts_on, term_ends_on=case.term_ends_on)
 
 
 async def sign_agreement_to_mediate(uow: UnitOfWork, *, case_id: str, text_version: str, principal: Principal,
                                     now: datetime | None = None) -> AgreementToMediateView:
-    """Both parties and the assigned mediator sign; with the last signature mediation starts that
-    day (Art. 20(1),(5)) and the term runs from it."""
+    """Every party (itself, or its representative for it) and the assigned mediator sign, each
+    once in its own slot (``signers``); with the last signature mediation starts that day
+    (Art. 20(1),(5)) and the term runs from it. An interpreter or support person is refused."""
     case, relation = await cases.access(uow.session, case_id, principal, to_act=True)
+    people = await cases.participants(uow.session, case.id)
     if relation == "party":
-        signer = principal.party_side
+        party = next((p for p in people if p.id == principal.party_id and p.role == "party"
+                      and p.side == principal.party_side), None)
+        if party is None:
+            raise Forbidden("your sign-in does not act for a party of this case")
+        signer = f"{party.side}:{party.id}"
     elif relation == "mediator":
         signer = "mediator"
     else:
@@ -92,18 +114,18 @@ async def sign_agreement_to_mediate(uow: UnitOfWork, *, case_id: str, text_versi
                       current_version=rs.agreement_to_mediate_text.version)
     signed = await _signatures(uow.session, case)
     if any(s.signer == signer for s in signed):
-        raise Conflict("already-signed", "you have already signed")
+        raise Conflict("already-signed", "this party's signature is already on it" if relation == "party"
+                       else "you have already signed")
     now = now or cases.utcnow()
     uow.session.add(AgreementSignature(id=str(uuid.uuid4()), case_id=case.id, mediator_id=case.mediator_id,
                                        signer=signer, signer_id=principal.subject, text_version=text_version,
                                        signed_at=now))
-    if {s.signer for s in signed} | {signer} >= {"claimant", "respondent", "mediator"}:
+    if {s.signer for s in signed} | {signer} >= set(signers(people)):
         cases.move(uow, case, "agreement_to_mediate_signed", actor=principal.subject, now=now)
         case.term_starts_on = deadlines.local_today(now, rs.time_zone)
         case.term_ends_on = case.term_starts_on + timedelta(days=rs.term_days)
-        people = await cases.participants(uow.session, case.id)
-        participants = [EventParticipant(participant_id=p.id, role=p.role, side=p.side, language=p.language)
-                        for p in people]
+        participants = [EventParticipant(participant_id=p.id, role=p.role, side=p.side, language=p.language,
+                                         acts_for=p.represents_id) for p in people]
         participants.append(EventParticipant(participant_id=case.mediator_id, role="mediator", side=None,
                                              language=case.language))
         uow.publish(MediationAgreed(case_id=case.id, mediator_id=case.mediator_id, participants=participants,

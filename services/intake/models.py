@@ -201,15 +201,18 @@ class EligibilityDecision(Base):
 
 
 class Screening(PersonalSealed, Base):
-    """One party's safety screening: outcome in the clear, answers sealed (AES-256-GCM envelope)."""
+    """One party's safety screening: outcome in the clear, answers sealed (AES-256-GCM envelope).
+    One per party (each co-party answers for itself)."""
 
     __tablename__ = "screenings"
-    __table_args__ = (UniqueConstraint("case_id", "side", name="uq_screenings_case_side"),)
+    __table_args__ = (UniqueConstraint("case_id", "participant_id", name="uq_screenings_case_participant"),)
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     case_id: Mapped[str] = mapped_column(String(36), index=True)
     side: Mapped[str] = mapped_column(String(20))
     participant_id: Mapped[str] = mapped_column(String(36))
+    # who answered for the party: "party" itself, or its "representative" (not a natural person's)
+    answered_by: Mapped[str | None] = mapped_column(String(20), nullable=True)
     safety: Mapped[str] = mapped_column(String(30))
     safeguards: Mapped[list] = mapped_column(JSON)
     answered_at: Mapped[datetime] = mapped_column(UTCDateTime)
@@ -305,7 +308,8 @@ class AgreementSignature(Base):
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     case_id: Mapped[str] = mapped_column(String(36), index=True)
     mediator_id: Mapped[str] = mapped_column(String(40))
-    signer: Mapped[str] = mapped_column(String(20))  # claimant, respondent, mediator
+    # the slot signed: "<side>:<party's participant id>" (a representative signs its party's) or "mediator"
+    signer: Mapped[str] = mapped_column(String(60))
     signer_id: Mapped[str] = mapped_column(String(100))
     text_version: Mapped[str] = mapped_column(String(60))
     signed_at: Mapped[datetime] = mapped_column(UTCDateTime)

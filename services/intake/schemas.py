@@ -66,9 +66,17 @@ class CaseProgress(BaseModel):
     time_zone: str = Field(description="the case's legal time zone (deadlines are counted in it)")
     consented_sides: list[str] = Field([], description="the sides every party of which has agreed to mediate")
     consented_parties: list[str] = Field([], description="the parties (participant ids) who have agreed to mediate")
-    screened_sides: list[str] = []
+    screened_sides: list[str] = Field([], description="the sides every party of which has answered the screening")
+    screened_parties: list[str] = Field([], description="the parties (participant ids) who have answered the "
+                                        "screening (that they did, never what)")
     answer_by: datetime | None = Field(None, description="when the open invitation's answer window closes")
-    agreement_to_mediate_signed_by: list[str] = Field([], description="claimant, respondent, mediator")
+    co_parties_answer_by: dict[str, datetime] = Field({}, description="per side whose first party has agreed: when "
+                                                      "the window for its other parties' own answers closes (while "
+                                                      "one of them has not answered)")
+    agreement_to_mediate_signed_by: list[str] = Field([], description="the sides every party of which signed, and "
+                                                      "mediator")
+    agreement_to_mediate_signed_parties: list[str] = Field([], description="the parties (participant ids) whose "
+                                                           "signature (or their representative's) is on it")
 
 
 class CaseView(BaseModel):

@@ -8,8 +8,10 @@ not the instrument itself. Answers are sealed with envelope encryption (``shared
 the case and participant, and only the assigned mediator can open them. Only the outcome and the
 safeguards ever leave this module: events, logs and the other party never see answers.
 
-Screening is also where the case's eligibility and safety meet: when both sides have answered, the
-case goes on, is referred out, or waits for a person to review what the rules could not decide.
+Screening is per person: every party of the case (each co-claimant and co-respondent) answers for
+itself, and mediation waits until every party has. Screening is also where the case's eligibility
+and safety meet: when every party has answered, the case goes on, is referred out, or waits for a
+person to review what the rules could not decide.
 """
 
 from __future__ import annotations
@@ -188,15 +190,19 @@ def answers_aad(case_id: str, participant_id: str) -> bytes:
 
 class ScreeningReceived(BaseModel):
     side: str
+    participant_id: str = Field(description="the party whose answers these are")
     received_at: datetime
-    all_screened: bool
+    all_screened: bool = Field(description="every party of the case has answered")
 
 
 class ScreeningReport(BaseModel):
-    """For the assigned mediator only."""
+    """For the assigned mediator only: one party's answers, under its name."""
 
     side: str
     participant_id: str
+    name: str | None = Field(None, description="the party's name (absent once shredded)")
+    answered_by: str = Field(description="party: the party itself; representative: its representative for it "
+                                         "(a legal entity, state body or group)")
     safety: str
     safeguards: list[str]
     answers: dict[str, Any]
@@ -211,10 +217,31 @@ class EligibilityReview(Input):
 # -- use cases ---------------------------------------------------------------------------------
 
 
+# Who may answer for a party. A person answers about their own experience of abuse, fear and safety:
+# no one else can know it, and the one answering for them might be the very person they fear (a
+# relative acting as representative), so a natural person's screening is theirs alone (MASIC is
+# held privately with each party; DESIGN.md, "Safety screening"). A legal entity, state body or
+# group has no experience of its own: the person who attends for it answers, whether that is its
+# own sign-in or its representative.
+ANSWERS_ONLY_FOR_ITSELF = ("natural_person", None)
+
+
+def _who_answers(principal: Principal, party) -> str:
+    """'party' or 'representative', or 403 for a representative of a natural person."""
+    if principal.acting == "party":
+        return "party"
+    if party.kind in ANSWERS_ONLY_FOR_ITSELF:
+        raise Forbidden("a person answers the safety screening themselves, privately; a representative "
+                        "cannot answer it for them")
+    return "representative"
+
+
 async def submit_screening(uow: UnitOfWork, *, case_id: str, principal: Principal, answers: ScreeningAnswers,
                            vault: Vault, now: datetime | None = None) -> ScreeningReceived:
-    """A party's private answers, sealed at once. The party learns only that they were received;
-    when both sides have answered, the case is screened (eligibility + safety)."""
+    """A party's private answers, sealed at once, for the party the caller is (or represents, when
+    the party is not a natural person: ``_who_answers``). The party learns only that they were
+    received; when every party of the case has answered, the case is screened (eligibility +
+    safety). Interpreters and support persons never answer (``cases.access``)."""
     case, relation = await cases.access(uow.session, case_id, principal, to_act=True)
     if relation != "party":
         raise Forbidden("each party answers the safety screening for themselves")
@@ -223,21 +250,25 @@ async def submit_screening(uow: UnitOfWork, *, case_id: str, principal: Principa
     missing = answers.missing()
     if missing:
         raise Problem(422, "screening-incomplete", "answer every question", missing=missing)
-    side = principal.party_side
-    existing = (await uow.session.execute(select(Screening).where(Screening.case_id == case.id,
-                                                                  Screening.side == side))).scalar_one_or_none()
-    if existing is not None:
-        raise Conflict("already-screened", "this side has already answered the screening")
-    now = now or cases.utcnow()
     people = await cases.participants(uow.session, case.id)
-    party = cases.principal_party(people, side)
+    party = next((p for p in people if p.id == principal.party_id and p.role == "party"
+                  and p.side == principal.party_side), None)
+    if party is None:
+        raise Forbidden("your sign-in does not act for a party of this case")
+    answered_by = _who_answers(principal, party)
+    existing = (await uow.session.execute(select(Screening).where(
+        Screening.case_id == case.id, Screening.participant_id == party.id))).scalar_one_or_none()
+    if existing is not None:
+        raise Conflict("already-screened", "this party has already answered the screening")
+    now = now or cases.utcnow()
     result = score(answers)
     sealed = vault.seal(answers.model_dump_json().encode(), aad=answers_aad(case.id, party.id))
-    uow.session.add(Screening(id=str(uuid.uuid4()), case_id=case.id, side=side, participant_id=party.id,
-                              safety=result.safety, safeguards=list(result.safeguards), sealed=sealed, answered_at=now))
+    uow.session.add(Screening(id=str(uuid.uuid4()), case_id=case.id, side=party.side, participant_id=party.id,
+                              answered_by=answered_by, safety=result.safety, safeguards=list(result.safeguards),
+                              sealed=sealed, answered_at=now))
     await uow.session.flush()
     rows = (await uow.session.execute(select(Screening).where(Screening.case_id == case.id))).scalars().all()
-    done = {r.side for r in rows} >= set(cases.SIDES)
+    done = {r.participant_id for r in rows} >= {p.id for p in people if p.role == "party"}
     if done:
         combined = combine([SafetyResult(r.safety, tuple(r.safeguards)) for r in rows])
         case.safety, case.safeguards = combined.safety, list(combined.safeguards)
@@ -253,20 +284,25 @@ async def submit_screening(uow: UnitOfWork, *, case_id: str, principal: Principa
         else:
             cases.move(uow, case, "screened_eligible", actor="screening", now=now)
     await uow.commit()
-    return ScreeningReceived(side=side, received_at=now, all_screened=done)
+    return ScreeningReceived(side=party.side, participant_id=party.id, received_at=now, all_screened=done)
 
 
-async def read_screenings(uow: UnitOfWork, *, case_id: str, principal: Principal,
-                          vault: Vault) -> list[ScreeningReport]:
-    """The answers, opened for the assigned mediator only (not admins, not courts, not parties)."""
+async def read_screenings(uow: UnitOfWork, *, case_id: str, principal: Principal, vault: Vault,
+                          personal_vault: personal.Vault) -> list[ScreeningReport]:
+    """Each party's answers under its name, opened for the assigned mediator only (not admins, not
+    courts, not parties: a co-party on the same side reads no more than the other side does)."""
     case, relation = await cases.access(uow.session, case_id, principal)
     if relation != "mediator":
         raise Forbidden("screening answers are for the assigned mediator only")
     if case.shredded_at is not None:
         raise Problem(410, "shredded", "the retention period ended and the answers were crypto-shredded")
-    rows = (await uow.session.execute(select(Screening).where(Screening.case_id == case.id)
-                                      .order_by(Screening.side))).scalars()
-    return [ScreeningReport(side=r.side, participant_id=r.participant_id, safety=r.safety, safeguards=r.safeguards,
+    people = await cases.people(uow.session, case.id, personal_vault)
+    order = {p.id: (cases.SIDES.index(p.side) if p.side in cases.SIDES else 9, p.position) for p in people}
+    names = {p.id: p.name for p in people}
+    rows = sorted((await uow.session.execute(select(Screening).where(Screening.case_id == case.id))).scalars(),
+                  key=lambda r: order.get(r.participant_id, (9, 0)))
+    return [ScreeningReport(side=r.side, participant_id=r.participant_id, name=names.get(r.participant_id),
+                            answered_by=r.answered_by or "party", safety=r.safety, safeguards=r.safeguards,
                             answers=json.loads(vault.open(r, aad=answers_aad(case.id, r.participant_id))),
                             answered_at=r.answered_at) for r in rows]
 

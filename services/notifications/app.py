@@ -20,6 +20,7 @@ from shared.service import ServiceRuntime, ServiceSpec
 
 from . import context, events
 from .api import router
+from .channels import sms
 from .context import Notifier
 from .models import Base, inbox, outbox, revocations
 from .settings import NotificationsSettings
@@ -57,8 +58,11 @@ def create_app(settings: Settings | None = None, *, notifications: Notifications
     """``notifications``: this service's own settings (default: from ``ODR_NOTIFICATIONS_`` variables).
 
     Refuses (``ConfigurationError``) outside dev mode without ``ODR_PUBLIC_URL``: this service puts
-    links in every email and notice, and a guessed address would send people nowhere."""
+    links in every email and notice, and a guessed address would send people nowhere. Refuses an
+    SMS provider that cannot work (``smsc`` without credentials; ``channels.sms.check``)."""
     settings = settings or Settings()
     settings.link_base()
-    spec = replace(SPEC, context=partial(context.build, nsettings=notifications or NotificationsSettings()))
+    notifications = notifications or NotificationsSettings()
+    sms.check(notifications, dev_mode=settings.dev_mode)
+    spec = replace(SPEC, context=partial(context.build, nsettings=notifications))
     return create_service_app(spec, settings, **kwargs)

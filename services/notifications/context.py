@@ -21,7 +21,8 @@ from shared.service import ServiceRuntime
 from shared.workers import Signal, Worker
 
 from .channels.email import EmailTransport, MailboxTransport, SmtpTransport
-from .channels.sms import LoggingSmsProvider, SmsProvider
+from .channels import sms as sms_channel
+from .channels.sms import SmsProvider
 from .delivery import DeliveryWorker
 from .rendering import Renderer
 from .scheduler import Scheduler
@@ -58,7 +59,8 @@ class Notifier:
                                "it needs ODR_DEV_MODE=true and is refused in production")
         # Refuses to start outside dev mode without ODR_PUBLIC_URL: emails would carry dead links.
         self.renderer = Renderer(base_url=self.settings.link_base())
-        self.sms = sms or LoggingSmsProvider()
+        # Refuses `smsc` without credentials; says which provider is active.
+        self.sms = sms or sms_channel.provider(self.nsettings, dev_mode=self.settings.dev_mode)
         self._email = email
         self._sealer: Sealer | None = None
         # Waiters still look every poll interval, so a wake they cannot get (another replica

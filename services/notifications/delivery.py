@@ -35,7 +35,9 @@ from shared.tasks import cancel_and_wait
 from shared.workers import Worker, sleep_until
 
 from . import calendar, links, service
-from .channels.email import PermanentFailure, TransientFailure, build_message, message_id_for
+from .channels.email import build_message, message_id_for
+from .channels.failures import PermanentFailure, TransientFailure
+from .channels.sms import compose
 from .models import CaseEntry, Delivery, Notification, Preference
 from .preferences import quiet_until
 
@@ -240,7 +242,9 @@ class DeliveryWorker(Worker):
                                     invitation=invitation)
                 await self.notifier.email_transport().send(msg, recipient=d.recipient, language=rendered.language)
             elif d.channel == "sms":
-                await self.notifier.sms.send(delivery_id=d.id, recipient=d.recipient, phone=address, text=rendered.short)
+                text = compose(words=rendered.subject, link=rendered.link, max_segments=self.settings.sms_max_segments)
+                await self.notifier.sms.send(delivery_id=d.id, recipient=d.recipient, phone=address, text=text,
+                                             attempt=d.attempts)
             else:
                 raise PermanentFailure(f"unknown channel {d.channel}")
         except PermanentFailure as exc:

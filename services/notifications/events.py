@@ -109,7 +109,7 @@ async def on_mediation_agreed(notifier, session, event: I.MediationAgreed, envel
     listed = {p.participant_id for p in event.participants}
     for p in event.participants:
         await service.remember(session, case_id=event.case_id, participant_id=p.participant_id, role=p.role,
-                               side=p.side, language=p.language)
+                               side=p.side, language=p.language, acts_for=p.acts_for)
     if event.mediator_id not in listed:
         await service.remember(session, case_id=event.case_id, participant_id=event.mediator_id, role="mediator")
     placeholder = f"claimant:{event.case_id}"  # from a CaseFiled published before it named the claimant
@@ -203,9 +203,10 @@ async def on_signature_requested(notifier, session, event: A.SignatureRequested,
 async def on_signature_added(notifier, session, event: A.SignatureAdded, envelope) -> None:
     await scheduler.adjust_signers(session, case_id=event.case_id, ref=f"{event.agreement_id}:{event.version}",
                                    remove=event.slot)
-    if event.slot != "mediator":  # the mediator knows of their own signature
+    side = event.slot.split(":", 1)[0]  # a side's slot, or one party's of it ("respondent:<participant id>")
+    if side != "mediator":  # the mediator knows of their own signature
         await _tell(notifier, session, envelope, "signature_added", event,
-                    {"agreement_id": event.agreement_id, "version": event.version, "side": event.slot})
+                    {"agreement_id": event.agreement_id, "version": event.version, "side": side})
 
 
 async def on_signature_withdrawn(notifier, session, event: A.SignatureWithdrawn, envelope) -> None:

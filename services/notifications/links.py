@@ -17,6 +17,7 @@ from shared.crypto import DecryptionError, aad
 
 from . import service
 from .catalog import EMAIL, SMS
+from .models import Contact
 
 log = logging.getLogger("odr.notifications.links")
 
@@ -56,11 +57,22 @@ def address(notifier, params: dict, channel: str) -> str | None:
 
 def _channels(notifier, event: AccessLinkSent) -> set[str] | None:
     """An address intake gave decides the channel (email first, else SMS); without one, the
-    recipient's preferences do, as for any notice."""
+    recipient's contact details (``_phone_only``) or preferences do."""
     if not event.sealed_address:
         return None
     given = json.loads(_open(notifier, event.sealed_address, link_id=event.link_id, part="address"))
     return {EMAIL} if given.get("email") else {SMS} if given.get("phone") else set()
+
+
+async def _phone_only(session, participant_id: str | None) -> set[str] | None:
+    """A participant who gave us only a phone number gets the link by SMS, whatever channels
+    their preferences name (a link that waits for an email address nobody has never arrives)."""
+    if participant_id is None:
+        return None
+    contact = await session.get(Contact, participant_id)
+    if contact is not None and contact.phone_sealed and not contact.email_sealed:
+        return {SMS}
+    return None
 
 
 async def on_link_sent(notifier, session, event: AccessLinkSent, envelope) -> None:
@@ -70,6 +82,8 @@ async def on_link_sent(notifier, session, event: AccessLinkSent, envelope) -> No
         channels = _channels(notifier, event)
     except Unopenable:
         return  # sealed for another key: nothing we could send (logged, without the values)
+    if channels is None:
+        channels = await _phone_only(session, event.participant_id)
     recipient = event.participant_id or f"link:{event.link_id}"
     await service.notify(session, notifier, source_id=envelope.id, case_id=event.case_id, kind=KIND[event.purpose],
                          recipients=[(recipient, event.language)], channels=channels,

@@ -94,6 +94,8 @@ class Recipient(Base):
     role: Mapped[str] = mapped_column(String(30))
     side: Mapped[str | None] = mapped_column(String(20), nullable=True)
     language: Mapped[str | None] = mapped_column(String(2), nullable=True)
+    # the party a representative, interpreter or support person is with (its participant id)
+    acts_for: Mapped[str | None] = mapped_column(String(100), nullable=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 

@@ -48,16 +48,17 @@ async def case_entry(session: AsyncSession, case_id: str, *, default_time_zone: 
 
 
 async def remember(session: AsyncSession, *, case_id: str, participant_id: str, role: str, side: str | None = None,
-                   language: str | None = None, active: bool = True) -> Recipient:
+                   language: str | None = None, active: bool = True, acts_for: str | None = None) -> Recipient:
     """Add or update a participant of a case in the directory (built from events only)."""
     row = await session.get(Recipient, (case_id, participant_id))
     if row is None:
         row = Recipient(case_id=case_id, participant_id=participant_id, role=role, side=side, language=language,
-                        active=active, updated_at=utcnow())
+                        acts_for=acts_for, active=active, updated_at=utcnow())
         session.add(row)
         return row
     row.role = role
     row.side = side if side is not None else row.side
+    row.acts_for = acts_for if acts_for is not None else row.acts_for
     row.language = language or row.language
     row.active = active
     row.updated_at = utcnow()
@@ -77,16 +78,21 @@ async def audience(session: AsyncSession, case_id: str, roles: Iterable[str], *,
 
 async def signers(session: AsyncSession, case_id: str, slots: Iterable[str]) -> list[Recipient]:
     """The people behind agreements' signer slots (``claimant``, ``respondent``, ``mediator``, or a
-    party's own ``claimant:<participant id>``):
-    a side's parties and representatives, or the mediator. Agreements signs by slot, not by
-    participant id, so the slot is what its events carry."""
+    party's own ``claimant:<participant id>``): for a party's own slot, that party and the
+    representatives acting for it (co-parties who signed their own are not reminded of another's);
+    for a side's slot, the side's parties and representatives; or the mediator. Agreements signs
+    by slot, not by participant id, so the slot is what its events carry. A party's slot whose
+    people the directory does not know yet (a case from before it kept ``acts_for``) reaches its
+    side, as before."""
     people: list[Recipient] = []
     for slot in dict.fromkeys(slots):
         if slot == "mediator":
             people += await audience(session, case_id, MEDIATOR)
-        else:
-            # a party's own slot (``claimant:<participant id>``) reaches its side's parties and representatives
-            people += await audience(session, case_id, PARTY_ROLES, side=slot.split(":", 1)[0])
+            continue
+        side, _, party = slot.partition(":")
+        on_side = await audience(session, case_id, PARTY_ROLES, side=side)
+        own = [r for r in on_side if r.participant_id == party or r.acts_for == party] if party else []
+        people += own or on_side
     return people
 
 

@@ -34,7 +34,18 @@ class NotificationsSettings(BaseSettings):
     smtp_starttls: bool = Field(False, description="Upgrade the connection with STARTTLS.")
     smtp_tls: bool = Field(False, description="Implicit TLS (port 465).")
     smtp_timeout_seconds: float = Field(30.0, description="Timeout of one SMTP conversation.")
-    sms_provider: Literal["logging"] = Field("logging", description="SMS provider; `logging` writes delivery ids to the log only.")
+    sms_provider: Literal["logging", "smsc"] = Field("logging", description=(
+        "SMS provider. `smsc`: SMSC.kz's HTTP API (needs its credentials); `logging`: in dev mode writes delivery ids "
+        "to the log, outside dev mode sends nothing and records each SMS as failed."))
+    smsc_base_url: str = Field("https://smsc.kz", description="SMSC.kz API address (`/sys/send.php` is under it); https outside dev mode.")
+    smsc_api_key: SecretStr | None = Field(None, description="SMSC.kz API key (instead of login and password). Never logged.")
+    smsc_login: str | None = Field(None, description="SMSC.kz login (with the password, when no API key is set).")
+    smsc_password: SecretStr | None = Field(None, description="SMSC.kz password. Never logged.")
+    sms_sender: str | None = Field(None, description="Sender id (alpha name registered with the provider); unset: the account's default.")
+    sms_max_segments: int = Field(4, ge=1, le=10, description=(
+        "Most SMS segments one message may be billed as (UCS-2 for Cyrillic and Kazakh: 70 characters, 67 per segment); "
+        "longer texts are shortened, the link kept whole."))
+    sms_timeout_seconds: float = Field(15.0, description="Time the SMS provider has to answer one request.")
 
     delivery_poll_seconds: float = Field(5.0, description="The longest the email/SMS worker rests: deliveries committed in the same process wake it and it wakes for the next retry or expired lease; this interval finds deliveries another replica committed.")
     delivery_lease_seconds: float = Field(120.0, description="A delivery marked `sending` by a worker that died is retried after this.")

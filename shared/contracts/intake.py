@@ -21,7 +21,8 @@ Safeguard = Literal["shuttle_only", "support_person", "staggered_join", "no_join
 
 
 class Participant(BaseModel):
-    """A person in a case, by id: their side (none for the mediator), role and language."""
+    """A person in a case, by id: their side (none for the mediator), role and language, and for
+    someone acting with a party (a representative, interpreter, support person), which party."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -29,6 +30,7 @@ class Participant(BaseModel):
     role: Literal["party", "representative", "interpreter", "support_person", "mediator"]
     side: Side | None = None
     language: Language = "ru"
+    acts_for: str | None = Field(None, description="the participant id of the party they are with")
 
 
 ReferringBody = Literal["court", "prosecutor", "investigator"]

@@ -340,7 +340,7 @@ async def test_three_people_from_filing_to_a_signed_agreement_and_back_a_day_lat
         await expect(who.page.locator("#sign-confirm")).to_be_visible(timeout=SETTLE)
         await reader.look(who, "to-sign")
         if who is respondent:  # the sum as a Russian reader writes it, the bilingual title one line a language
-            await expect(r.locator("#agreement-document ol li").first).to_contain_text("400 000,00 KZT")
+            await expect(r.locator("#agreement-document ol li").first).to_contain_text("400 000,00 ₸")
             title = await r.locator("#agreement-document h3").first.inner_text()
             assert re.fullmatch(r"[^\n]*келісім\s*\n\s*Соглашение[^\n]*", title.strip()), title
         await who.page.locator("#sign-confirm").check()

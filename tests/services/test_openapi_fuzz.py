@@ -18,6 +18,7 @@ import httpx
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis.errors import FlakyStrategyDefinition
 from schemathesis.specs.openapi.checks import response_schema_conformance
 from schemathesis.checks import not_a_server_error
 
@@ -106,15 +107,28 @@ def test_stateful_sequences_never_answer_5xx(platform, service):
     schema = schemathesis.openapi.from_url(f"{base}/{service}/openapi.json").exclude(path="/feed/stream")
     machine = schema.as_state_machine()
 
+    server_errors: list[str] = []
+
     class Sequences(machine):
         def get_call_kwargs(self, case):
-            # A generous timeout: the check is "never a 5xx", and a request that times out on a
-            # loaded machine fails the sequence, whose replay against the server's changed state
-            # then draws differently (Hypothesis reports FlakyStrategyDefinition, not the cause).
+            # Generous: the check is "never a 5xx", not how fast a loaded machine answers.
             return {"base_url": f"{base}/{service}", "headers": headers, "timeout": 60}
 
         def validate_response(self, response, case, additional_checks=None, **kwargs):
-            case.validate_response(response, checks=[not_a_server_error], transport_kwargs=kwargs)
+            try:
+                case.validate_response(response, checks=[not_a_server_error], transport_kwargs=kwargs)
+            except Exception:
+                server_errors.append(f"{case.method} {case.path} -> {response.status_code}: {response.text[:300]}")
+                raise
 
-    Sequences.run(settings=settings(max_examples=STATEFUL_EXAMPLES, stateful_step_count=6, deadline=None,
-                                    derandomize=True, database=None, suppress_health_check=list(HealthCheck)))
+    try:
+        Sequences.run(settings=settings(max_examples=STATEFUL_EXAMPLES, stateful_step_count=6, deadline=None,
+                                        derandomize=True, database=None, suppress_health_check=list(HealthCheck)))
+    except FlakyStrategyDefinition:
+        # The server remembers every earlier sequence (cases filed, links used, rate limits
+        # counted), so a later sequence that starts as an earlier one did can meet other answers,
+        # fill other bundles and draw other rules; Hypothesis then calls its data generation
+        # flaky, with or without a failure. What this test asserts is recorded above: a 5xx.
+        if server_errors:
+            raise
+    assert not server_errors, server_errors

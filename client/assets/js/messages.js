@@ -354,9 +354,9 @@ export const MESSAGES = {
     kk: "Екінші тарап шақырылды, оның жауап беруге 10 күнтізбелік күні бар. Уақытында жауап бермесе, бұл бас тарту деп саналады.",
   },
   status_explain_screening: {
-    en: "Each party answers a short private safety questionnaire; only the mediator will see the answers. When both have answered, you can choose a mediator.",
-    ru: "Каждая сторона отвечает на короткую конфиденциальную анкету о безопасности; ответы увидит только медиатор. Когда ответят обе стороны, можно будет выбрать медиатора.",
-    kk: "Әр тарап қауіпсіздік туралы қысқа құпия сауалнамаға жауап береді; жауаптарды тек медиатор көреді. Екі тарап та жауап бергенде, медиаторды таңдауға болады.",
+    en: "Each party answers a short private safety questionnaire; only the mediator will see the answers. When every party has answered, you can choose a mediator.",
+    ru: "Каждая сторона отвечает на короткую конфиденциальную анкету о безопасности; ответы увидит только медиатор. Когда ответят все стороны, можно будет выбрать медиатора.",
+    kk: "Әр тарап қауіпсіздік туралы қысқа құпия сауалнамаға жауап береді; жауаптарды тек медиатор көреді. Барлық тараптар жауап бергенде, медиаторды таңдауға болады.",
   },
   status_explain_needs_review: {
     en: "The rules alone cannot decide whether this dispute can be mediated, so a staff member will review it. We will let you know the result.",
@@ -1628,6 +1628,23 @@ export const MESSAGES = {
   language_name_ru: { en: "Russian", ru: "русский", kk: "орыс тілі" },
   language_name_en: { en: "English", ru: "английский", kk: "ағылшын тілі" },
   comment_version: { en: "version {v}", ru: "версия {v}", kk: "{v}-нұсқа" },
+  // -- perparty (issue 12): every party answers and signs for itself
+  task_waiting_others_answers: { en: "Waiting for the others' answers", ru: "Ждём ответов остальных", kk: "Қалғандардың жауабын күтеміз" },
+  task_screening_their_own: {
+    en: "{name} answers these questions in person, privately",
+    ru: "{name} отвечает на эти вопросы лично и конфиденциально",
+    kk: "{name} бұл сұрақтарға өзі, құпия түрде жауап береді",
+  },
+  atm_assistant_does_not_sign: {
+    en: "An interpreter or a support person does not sign; the party or its representative does.",
+    ru: "Переводчик или сопровождающее лицо не подписывает; подписывает сторона или её представитель.",
+    kk: "Аудармашы немесе қолдау көрсететін адам қол қоймайды; тарап немесе оның өкілі қол қояды.",
+  },
+  screening_answered_by_representative: {
+    en: "Answered by the representative for the organisation",
+    ru: "Ответил представитель от имени организации",
+    kk: "Ұйым атынан өкілі жауап берді",
+  },
   // -- walk2 (issue 12): the screens the first walk missed
   agreements_unreadable: {
     en: "The case's agreements could not be read just now. Reload the page to try again.",

@@ -23,16 +23,9 @@ from ..models import MailboxMessage
 from ..rendering import RenderedMessage
 from ..settings import NotificationsSettings
 from ..storage import insert_ignore
+from .failures import PermanentFailure, TransientFailure
 
 log = logging.getLogger("odr.notifications.email")
-
-
-class PermanentFailure(Exception):
-    """The server refused for good (5xx): retrying will not help."""
-
-
-class TransientFailure(Exception):
-    """Try again later (4xx, connection trouble, timeout)."""
 
 
 def message_id_for(delivery_id: str, domain: str) -> str:

@@ -363,7 +363,8 @@ async def test_the_case_view_says_which_side_has_done_each_step(app_client, flow
                           if p["side"] == "claimant" and p["role"] == "party")
     assert filed.pop("consented_parties") == [first_claimant]  # consent is each party's own
     assert filed == {"time_zone": "Asia/Almaty", "consented_sides": ["claimant"], "screened_sides": [],
-                     "answer_by": None, "agreement_to_mediate_signed_by": []}
+                     "screened_parties": [], "answer_by": None, "co_parties_answer_by": {},
+                     "agreement_to_mediate_signed_by": [], "agreement_to_mediate_signed_parties": []}
 
     invited = await flow.invite(case_id, claimant)
     waiting = await progress(claimant)

@@ -5,7 +5,8 @@ SMTP).
 A claimant with a representative; two co-respondents, the second with an interpreter. Each of
 them gets their own link by email, signs in as themselves (scoped to their case and side); the
 interpreter reads the case and is a member of the room but is refused consent, screening and a
-signature (403 problems); the case waits until every party has agreed to mediate; the settlement agreement has a signer slot per party and stays unsigned
+signature (403 problems); the case waits until every party has agreed to mediate, answered the
+safety screening (itself) and signed the agreement to mediate; the settlement agreement has a signer slot per party and stays unsigned
 until every party has signed; a representative's signature counts for the party it acts for and
 for no other; another case's token and the other side's token are refused."""
 
@@ -132,19 +133,25 @@ async def test_each_person_signs_in_as_themselves_and_every_party_signs(tmp_path
         assert agreed.json()["progress"]["consented_sides"] == ["claimant", "respondent"]
         assert refused(await client.post(f"/intake/cases/{case_id}/consents", json=answer, headers=second), 409)
 
-        # The interpreter takes part but does not decide: no screening answers, no signatures.
-        assert refused(await client.post(f"/intake/cases/{case_id}/screening", json=calm_answers(),
-                                         headers=interpreter))
+        # The interpreter takes part but does not decide: no screening answers, no signatures. Each
+        # party answers the screening for itself (a person's is theirs alone: not the lawyer's).
+        for who in (interpreter, lawyer):
+            assert refused(await client.post(f"/intake/cases/{case_id}/screening", json=calm_answers(),
+                                             headers=who))
         await d.screen(case_id, claimant)
         await d.screen(case_id, first)
+        assert (await client.get(f"/intake/cases/{case_id}", headers=second)).json()["status"] == "screening"
+        await d.screen(case_id, second)
         admin = await d.admin()
         mediator_id, username = await d.mediator(admin)
         mediator = await d.assign(case_id, lawyer, first, mediator_id, username)
         r = await client.post(f"/intake/cases/{case_id}/agreement-to-mediate/signatures",
                               json={"text_version": "KZ-atm-2023.1"}, headers=again)
         assert refused(r)
-        for who in (lawyer, first, mediator):
+        for who in (lawyer, first, mediator):  # every party (or its representative) and the mediator
             await d.sign(case_id, who)
+        assert (await client.get(f"/intake/cases/{case_id}", headers=second)).json()["status"] == "mediator_agreed"
+        await d.sign(case_id, second)
 
         # The interpreter is a member of the room, on their own side only.
         async def room_open():

@@ -58,7 +58,8 @@ async def test_answers_reach_only_the_assigned_mediator(app_client, flow, caplog
 
     received = await flow.screen(case_id, claimant, fear_level=2, note=SECRET_NOTE,
                                  answers={**calm_answers()["answers"], "controls_life": True})
-    assert set(received) == {"side", "received_at", "all_screened"} and received["all_screened"] is False
+    assert set(received) == {"side", "participant_id", "received_at", "all_screened"}
+    assert received["all_screened"] is False
     await flow.screen(case_id, respondent)
 
     # sealed at rest: neither the note nor the answer structure is in the row
@@ -79,6 +80,8 @@ async def test_answers_reach_only_the_assigned_mediator(app_client, flow, caplog
     mediator = await flow.assign(case_id, claimant, respondent, mediator_id, username)
     reports = (await app_client.get(f"/cases/{case_id}/screening", headers=mediator)).json()
     by_side = {r["side"]: r for r in reports}
+    assert [(r["name"], r["answered_by"]) for r in reports] == [("Aigerim Nurlanovna", "party"),
+                                                                ("TOO Dala Trade", "party")]
     assert by_side["claimant"]["answers"]["note"] == SECRET_NOTE
     assert by_side["claimant"]["answers"]["answers"]["controls_life"] is True
     assert by_side["claimant"]["safeguards"] == ["shuttle_only", "no_joint_session", "staggered_join", "support_person"]

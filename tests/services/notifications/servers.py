@@ -1,6 +1,6 @@
-"""Real local servers the notifications tests talk to: an SMTP server (aiosmtpd) and a court's
+"""Real local servers the notifications tests talk to: an SMTP server (aiosmtpd), a court's
 webhook receiver (a Starlette app under uvicorn) that verifies Standard Webhooks signatures with
-the reference ``standardwebhooks`` library."""
+the reference ``standardwebhooks`` library, and an SMS gateway speaking SMSC.kz's HTTP API."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from aiosmtpd.controller import Controller
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 
@@ -132,6 +132,86 @@ class WebhookReceiver:
             if task.done():
                 task.result()
             await asyncio.sleep(0.01)
+        try:
+            yield self
+        finally:
+            server.should_exit = True
+            await task
+
+
+async def _serve(app, port: int):
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off"))
+    task = asyncio.create_task(server.serve())
+    while not server.started:
+        if task.done():
+            task.result()
+        await asyncio.sleep(0.01)
+    return server, task
+
+
+@dataclass
+class SmscGateway:
+    """SMSC.kz's HTTP API as the platform uses it: ``POST /sys/send.php`` and ``/sys/status.php``
+    with form fields, ``fmt=3`` JSON answers, errors as ``{"error": ..., "error_code": N}`` with
+    HTTP 200, and messages looked up by (``id``, phone).
+
+    ``plan`` is what the next send requests meet, then acceptance: an HTTP status >= 100 (answered
+    without taking the message), an error code < 100 (the provider's JSON error; its text quotes
+    the number and the message, as a careless provider might), or ``"slow"`` (the message is
+    taken, the answer comes ``slow_seconds`` later: the sender times out)."""
+
+    api_key: str | None = None
+    login: str = "odr-kz"
+    password: str = "psw-do-not-log-9f3a"
+    plan: list = field(default_factory=list)
+    slow_seconds: float = 5.0
+    requests: list[tuple[str, dict]] = field(default_factory=list)  # (script, form fields)
+    accepted: list[dict] = field(default_factory=list)               # every message taken, repeats included
+    port: int = field(default_factory=free_port)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def sends(self) -> list[dict]:
+        return [f for script, f in self.requests if script == "send"]
+
+    def _authorised(self, form: dict) -> bool:
+        if self.api_key is not None:
+            return form.get("apikey") == self.api_key
+        return form.get("login") == self.login and form.get("psw") == self.password
+
+    async def _send(self, request: Request) -> Response:
+        form = dict(await request.form())
+        self.requests.append(("send", form))
+        if not self._authorised(form):
+            return JSONResponse({"error": "authorise error", "error_code": 2})
+        if form.get("fmt") != "3" or form.get("charset") != "utf-8" or not form.get("phones") or not form.get("mes"):
+            return JSONResponse({"error": "parameters error", "error_code": 1})
+        step = self.plan.pop(0) if self.plan else None
+        if isinstance(step, int) and step >= 100:
+            return Response("gateway trouble", status_code=step)
+        if isinstance(step, int):
+            return JSONResponse({"error": f"refused {form['phones']}: {form['mes']}", "error_code": step,
+                                 "id": int(form.get("id") or 0)})
+        self.accepted.append(form)
+        if step == "slow":
+            await asyncio.sleep(self.slow_seconds)
+        return JSONResponse({"id": int(form.get("id") or 1), "cnt": 1})
+
+    async def _status(self, request: Request) -> Response:
+        form = dict(await request.form())
+        self.requests.append(("status", form))
+        if not self._authorised(form):
+            return JSONResponse({"error": "authorise error", "error_code": 2})
+        known = any(m.get("id") == form.get("id") and m["phones"] == form.get("phone") for m in self.accepted)
+        return JSONResponse({"status": 1 if known else -3, "last_timestamp": 0})
+
+    @contextlib.asynccontextmanager
+    async def running(self):
+        app = Starlette(routes=[Route("/sys/send.php", self._send, methods=["POST"]),
+                                Route("/sys/status.php", self._status, methods=["POST"])])
+        server, task = await _serve(app, self.port)
         try:
             yield self
         finally:

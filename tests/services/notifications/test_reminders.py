@@ -3,7 +3,7 @@ stop when a session starts), and quiet hours that hold ordinary email but never 
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -240,3 +240,48 @@ async def test_closing_a_case_otherwise_cancels_its_reminders(tmp_path):
                           I.CaseClosed(case_id=cid, outcome="withdrawn"))
         await eventually(lambda: kinds(svc, "p-c", cid, "case_closed"), message="the case closed")
         assert {j.status for j in await jobs(svc)} == {"cancelled"}
+
+
+async def test_a_signature_reminder_reaches_the_people_of_the_unsigned_party_slot_only(tmp_path):
+    """Several parties on a side sign each in a slot of their own (``respondent:<participant id>``):
+    the reminder goes to the party still unsigned and its representative, not to the co-respondent
+    who signed, nor to the interpreter or the other side."""
+    cid = "c-per-party"
+    async with service(tmp_path) as svc:
+        await svc.publish(I.MediationAgreed(case_id=cid, mediator_id="m-1", term_ends_on=date(2027, 1, 31), participants=[
+            I.Participant(participant_id="p-c", role="party", side="claimant", language="ru"),
+            I.Participant(participant_id="p-r1", role="party", side="respondent", language="ru"),
+            I.Participant(participant_id="p-r2", role="party", side="respondent", language="kk"),
+            I.Participant(participant_id="l-r2", role="representative", side="respondent", language="ru",
+                          acts_for="p-r2"),
+            I.Participant(participant_id="i-r2", role="interpreter", side="respondent", language="kk",
+                          acts_for="p-r2"),
+            I.Participant(participant_id="m-1", role="mediator", language="en"),
+        ]))
+        await eventually(lambda: feed(svc, "p-c", cid), message="agreed")
+        slots = ["claimant:p-c", "respondent:p-r1", "respondent:p-r2", "mediator"]
+        await svc.publish(A.SignatureRequested(case_id=cid, agreement_id="a-1", version=1, document_hash="h",
+                                               signer_ids=slots))
+        for slot in ("claimant:p-c", "respondent:p-r1", "mediator"):
+            await svc.publish(A.SignatureAdded(case_id=cid, agreement_id="a-1", version=1, slot=slot))
+
+        async def adjusted():
+            found = [j for j in await jobs(svc) if j.kind == "signature_pending"]
+            return found[0] if found and found[0].params["signer_ids"] == ["respondent:p-r2"] else None
+
+        job = await eventually(adjusted, message="the reminder keeps the unsigned slot only")
+        await svc.worker("Scheduler").run_once(now=job.due_at + timedelta(minutes=1))
+        for subject in ("p-r2", "l-r2"):
+            await eventually(lambda: kinds(svc, subject, cid, "signature_pending"), message=f"reminder to {subject}")
+        for subject in ("p-r1", "i-r2", "p-c"):
+            assert await kinds(svc, subject, cid, "signature_pending") == [], subject
+        assert not [i for i in await feed(svc, "m-1", cid, "mediator") if i["kind"] == "signature_pending"]
+        # the mediator heard of each party's own signature, by its side
+        told = await eventually(lambda: _told_twice(svc, cid), message="the mediator told of both parties' signatures")
+        assert sorted(told) == ["The agreement was signed by the claimant (case c-per-pa)",  # no reference: the id's start
+                                "The agreement was signed by the respondent (case c-per-pa)"]
+
+
+async def _told_twice(svc, cid):
+    titles = [i["title"] for i in await feed(svc, "m-1", cid, "mediator") if i["kind"] == "signature_added"]
+    return titles if len(titles) == 2 else None

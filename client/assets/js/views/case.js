@@ -13,7 +13,7 @@ import { busy, caseName, checkbox, definitionList, field, fmtDate, fmtDateTime, 
 import { forgetInvitation, inviteStep } from "./invite.js";
 import { onNotice } from "./notifications.js";
 import { loadCalendar, sittingsStep } from "./sittings.js";
-import { taskList } from "./tasks.js";
+import { actingAs, taskList } from "./tasks.js";
 
 export async function caseView(caseId) {
   if (!identity.forCase(caseId)) return signIn(caseId);
@@ -83,24 +83,26 @@ function actingFor(me) {
   return me.actingFor || claims(me.token).for || me.subject;
 }
 
-/** Everyone on each side, and what each party still has to do now (consent is each party's own;
- * the screening and the agreement to mediate are answered and signed by the side's first party). */
+/** Everyone on each side, and what each party still has to do now: each party consents, answers
+ * the safety questions and signs the agreement to mediate for itself (or its representative). */
 function people(c, me) {
   const p = c.progress || {};
   const consented = new Set(p.consented_parties || []);
-  const todo = (party, first) => {
+  const screened = new Set(p.screened_parties || []);
+  const signed = new Set(p.agreement_to_mediate_signed_parties || []);
+  const todo = (party) => {
     if (["filed", "awaiting_consent"].includes(c.status) && !consented.has(party.id)) return t("parties_todo_consent");
-    if (c.status === "screening" && first && !(p.screened_sides || []).includes(party.side)) return t("parties_todo_screening");
-    if (c.status === "mediator_agreed" && first && !(p.agreement_to_mediate_signed_by || []).includes(party.side)) return t("parties_todo_sign_atm");
+    if (c.status === "screening" && !screened.has(party.id)) return t("parties_todo_screening");
+    if (c.status === "mediator_agreed" && !signed.has(party.id)) return t("parties_todo_sign_atm");
     return t("parties_done");
   };
   const mine = me.role === "mediator" ? null : actingFor(me);
   const sides = ["claimant", "respondent"].map((side) => {
     const parties = c.participants.filter((x) => x.side === side && x.role === "party");
     return h("div", { class: "side-people", dataset: { side } }, h("h3", {}, label("side", side)),
-      h("ul", { class: "list" }, parties.map((party, i) => h("li", { dataset: { participant: party.id } },
+      h("ul", { class: "list" }, parties.map((party) => h("li", { dataset: { participant: party.id } },
         h("strong", {}, party.name || label("side", side)), party.id === mine ? ` (${t("parties_you")})` : "", " — ",
-        h("span", { class: "todo" }, todo(party, i === 0)),
+        h("span", { class: "todo" }, todo(party)),
         c.participants.filter((x) => x.represents_id === party.id && x.role !== "party").map((x) =>
           h("div", { class: "muted" }, `${label("role", x.role)}: ${x.name || "—"}`))))));
   });
@@ -175,8 +177,9 @@ function screeningReport(r, q, jurisdiction) {
     [q.wants_support_person, yesNo(given.wants_support_person)],
     given.note && [t("screening_note_answer"), given.note],
   ].filter(Boolean);
-  return h("div", { class: "screening-report", dataset: { side: r.side } },
-    h("h3", {}, label("side", r.side), ": ", label("safety", r.safety)),
+  return h("div", { class: "screening-report", dataset: { side: r.side, participant: r.participant_id } },
+    h("h3", {}, r.name ? `${r.name} (${label("side", r.side)})` : label("side", r.side), ": ", label("safety", r.safety)),
+    r.answered_by === "representative" ? h("p", { class: "muted" }, t("screening_answered_by_representative")) : null,
     h("p", { class: "muted" }, t("screening_answered_at"), ": ", fmtDateTime(r.answered_at, zoneOf(jurisdiction))),
     h("dl", { class: "answers" }, rows.map(([question, answer]) => [h("dt", {}, question), h("dd", {}, answer)])));
 }
@@ -186,7 +189,8 @@ async function nextSteps(c, me, box, refresh) {
   const party = me.role !== "mediator";
   if (party && ["filed", "awaiting_consent"].includes(c.status) && me.side === "claimant") out.push(inviteStep(c, me, box, refresh));
   else forgetInvitation(c.id); // answered or closed: the link has done its work
-  if (party && c.status === "screening") {
+  const who = actingAs(c, me);
+  if (party && c.status === "screening" && who.answersScreening && !(c.progress?.screened_parties || []).includes(who.partyId)) {
     out.push(section(t("screening_title"), h("p", {}, t("screening_intro")),
       h("a", { class: "button", id: "screening-start", href: `/cases/${c.id}/screening`, "data-link": "" }, t("screening_start"))));
   }
@@ -296,13 +300,24 @@ function caseBriefing(c) {
 
 async function agreementToMediate(c, me, box, refresh) {
   const atm = await intake.agreementToMediate(c.id, { token: me.token, lang: lang() });
-  const mySlot = me.role === "mediator" ? "mediator" : me.side;
-  const signed = atm.signed_by.includes(mySlot);
+  const who = actingAs(c, me);
+  // each party signs in a slot of its own (its representative in the party's), then the mediator
+  const mySlot = who.mediator ? "mediator" : `${me.side}:${who.partyId}`;
+  const slots = atm.signed_slots || [];
+  const signed = slots.includes(mySlot);
+  const nameOf = (slot) => {
+    if (slot === "mediator") return t("role_mediator");
+    const [side, id] = slot.split(":");
+    return c.participants.find((x) => x.id === id)?.name || label("side", side);
+  };
   const card = section(t("atm_title"), h("pre", { class: "document" }, atm.text),
     h("p", { class: "muted" }, t("atm_term", { days: atm.term_days })),
-    h("p", {}, t("signed_by"), ": ", atm.signed_by.length ? atm.signed_by.map((s) => label("side", s)).join(", ") : t("nobody_yet")));
+    h("p", { id: "atm-signed-by" }, t("signed_by"), ": ", slots.length ? slots.map(nameOf).join(", ") : t("nobody_yet")));
   card.id = "atm-card";
-  if (!signed) {
+  if (!who.mayAct) {
+    card.append(h("p", { class: "muted", id: "atm-not-yours" }, t("atm_assistant_does_not_sign")));
+  } else if (!signed) {
+    if (!who.mediator && who.party && who.partyId !== me.subject) card.append(h("p", {}, t("parties_consent_for", { name: who.party.name || "—" })));
     const sign = h("button", { type: "button", id: "atm-sign" }, t("atm_sign"));
     sign.addEventListener("click", busy(sign, box, async () => {
       await intake.signAgreementToMediate(c.id, { textVersion: atm.text_version }, { token: me.token });
