@@ -85,6 +85,8 @@ class DevTokenRequest(Input):
     role: Literal["party", "mediator", "court", "admin"]
     cases: list[str] = Field(default_factory=list, max_length=100)
     court: str | None = None
+    # a party's side, so that a party's steps (signing) can be tried without its invitation
+    party_side: Literal["claimant", "respondent"] | None = None
 
 
 # -- staff accounts ------------------------------------------------------------------------------

@@ -549,6 +549,7 @@ async def token(grant_type: Annotated[str, Form(pattern="^client_credentials$")]
 async def dev_token(body: DevTokenRequest, rt: Runtime) -> TokenResponse:
     """Any token, for trying the system out. Exists only in explicit dev mode (`odr dev`)."""
     accounts.ensure_dev_mode(rt.settings.dev_mode)
-    access = rt.tokens.issue(subject=body.subject, role=body.role, cases=body.cases, court=body.court)
+    access = rt.tokens.issue(subject=body.subject, role=body.role, cases=body.cases, court=body.court,
+                             party_side=body.party_side if body.role == "party" else None)
     return TokenResponse(access_token=access, expires_in=rt.tokens.ttl_seconds)
 

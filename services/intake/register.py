@@ -109,29 +109,79 @@ def rank(m: Mediator, *, category: str, languages: set[str], load: int) -> Ranke
 # Why a mediator is suggested, as the party reads it: a party choosing a mediator reads these
 # beside each name, so they are in the party's language, never only in English.
 REASONS = {
-    "all_languages": {"kk": "барлық тараптың тілінде сөйлейді", "ru": "говорит на языках всех сторон",
-                      "en": "speaks every party's language"},
-    "some_languages": {"kk": "тараптардың кейбірінің тілінде сөйлейді", "ru": "говорит на языке части сторон",
-                       "en": "speaks some of the parties' languages"},
-    "specialised": {"kk": "{category} дауларына маманданған", "ru": "специализируется на спорах: {category}",
-                    "en": "specialises in {category} disputes"},
-    "load": {"kk": "қазір {load}/{capacity} іс жүргізуде", "ru": "сейчас ведёт дел: {load} из {capacity}",
-             "en": "{load} of {capacity} cases in progress"},
+    "all_languages": {
+        "kk": "барлық тараптың тілінде сөйлейді",
+        "ky": "бардык тараптардын тилинде сүйлөйт",
+        "ru": "говорит на языках всех сторон",
+        "en": "speaks every party's language",
+    },
+    "some_languages": {
+        "kk": "тараптардың кейбірінің тілінде сөйлейді",
+        "ky": "тараптардын айрымдарынын тилинде сүйлөйт",
+        "ru": "говорит на языке части сторон",
+        "en": "speaks some of the parties' languages",
+    },
+    "specialised": {
+        "kk": "{category} дауларына маманданған",
+        "ky": "{category} талаштарына адистешкен",
+        "ru": "специализируется на спорах: {category}",
+        "en": "specialises in {category} disputes",
+    },
+    "load": {
+        "kk": "қазір {load}/{capacity} іс жүргізуде",
+        "ky": "азыр {load}/{capacity} иш жүргүзүүдө",
+        "ru": "сейчас ведёт дел: {load} из {capacity}",
+        "en": "{load} of {capacity} cases in progress",
+    },
 }
 CATEGORIES = {
-    "civil": {"kk": "азаматтық", "ru": "гражданских", "en": "civil"},
-    "family": {"kk": "отбасылық", "ru": "семейных", "en": "family"},
-    "labour": {"kk": "еңбек", "ru": "трудовых", "en": "labour"},
-    "commercial": {"kk": "коммерциялық", "ru": "коммерческих", "en": "commercial"},
-    "administrative": {"kk": "әкімшілік", "ru": "административных", "en": "administrative"},
-    "administrative_offence": {"kk": "әкімшілік құқық бұзушылық", "ru": "об административных правонарушениях",
-                               "en": "administrative offence"},
-    "criminal": {"kk": "қылмыстық", "ru": "уголовных", "en": "criminal"},
+    "civil": {
+        "kk": "азаматтық",
+        "ky": "жарандык",
+        "ru": "гражданских",
+        "en": "civil",
+    },
+    "family": {
+        "kk": "отбасылық",
+        "ky": "үй-бүлөлүк",
+        "ru": "семейных",
+        "en": "family",
+    },
+    "labour": {
+        "kk": "еңбек",
+        "ky": "эмгек",
+        "ru": "трудовых",
+        "en": "labour",
+    },
+    "commercial": {
+        "kk": "коммерциялық",
+        "ky": "коммерциялык",
+        "ru": "коммерческих",
+        "en": "commercial",
+    },
+    "administrative": {
+        "kk": "әкімшілік",
+        "ky": "административдик",
+        "ru": "административных",
+        "en": "administrative",
+    },
+    "administrative_offence": {
+        "kk": "әкімшілік құқық бұзушылық",
+        "ky": "административдик укук бузуу",
+        "ru": "об административных правонарушениях",
+        "en": "administrative offence",
+    },
+    "criminal": {
+        "kk": "қылмыстық",
+        "ky": "кылмыш",
+        "ru": "уголовных",
+        "en": "criminal",
+    },
 }
 
 
 def reason_text(code: str, params: dict, lang: str) -> str:
-    lang = lang if lang in ("kk", "ru", "en") else "ru"
+    lang = lang if lang in ("kk", "ky", "ru", "en") else "ru"
     if "category" in params:
         params = {**params, "category": CATEGORIES.get(params["category"], {}).get(lang, params["category"])}
     return REASONS[code][lang].format(**params)

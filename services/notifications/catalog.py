@@ -90,6 +90,9 @@ KINDS: dict[str, Kind] = {k.name: k for k in [
     Kind("draft_ready", CASE, link="/cases/{case_id}/agreements/{agreement_id}"),
     Kind("signature_requested", Audience(signers_from="signer_ids"), link="/cases/{case_id}/agreements/{agreement_id}/sign"),
     Kind("signature_pending", Audience(signers_from="signer_ids"), link="/cases/{case_id}/agreements/{agreement_id}/sign"),
+    # the mediator hears of each party's signature as it comes (the parties need not: the
+    # agreement's page shows who has signed, and everyone hears when all have)
+    Kind("signature_added", Audience(MEDIATOR), link="/cases/{case_id}/agreements/{agreement_id}"),
     Kind("agreement_signed", CASE, link="/cases/{case_id}/agreements/{agreement_id}"),
     Kind("court_decision", CASE, critical=True, link="/cases/{case_id}/agreements/{agreement_id}"),
     # the owing side

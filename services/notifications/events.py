@@ -203,6 +203,10 @@ async def on_signature_requested(notifier, session, event: A.SignatureRequested,
 async def on_signature_added(notifier, session, event: A.SignatureAdded, envelope) -> None:
     await scheduler.adjust_signers(session, case_id=event.case_id, ref=f"{event.agreement_id}:{event.version}",
                                    remove=event.slot)
+    side = event.slot.split(":", 1)[0]  # a side's slot, or one party's of it ("respondent:<participant id>")
+    if side != "mediator":  # the mediator knows of their own signature
+        await _tell(notifier, session, envelope, "signature_added", event,
+                    {"agreement_id": event.agreement_id, "version": event.version, "side": side})
 
 
 async def on_signature_withdrawn(notifier, session, event: A.SignatureWithdrawn, envelope) -> None:

@@ -73,7 +73,8 @@ class Renderer:
         for key in DATETIME_PARAMS:
             if key in values and values[key]:
                 when = datetime.fromisoformat(values[key]).astimezone(zone)
-                values[key] = f"{format_datetime(when, dt_format, locale=lang)} ({time_zone})"
+                # the zone named for a person ("Алматы уақыты"), not its id (Asia/Almaty)
+                values[key] = f"{format_datetime(when, dt_format, locale=lang)} ({terms.get(f'zone.{time_zone}', time_zone)})"
         for key in DATE_PARAMS:
             if key in values and values[key]:
                 values[key] = format_date(date.fromisoformat(values[key]), date_format, locale=lang)

@@ -24,6 +24,7 @@ class NotificationView(BaseModel):
     channel: str
     created_at: datetime
     title: str = ""
+    language: str | None = Field(None, description="the language the title is written in: the recipient's")
     link: str = ""
     critical: bool = False
     read: bool = False

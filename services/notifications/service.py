@@ -200,7 +200,8 @@ def view(notifier, n: Notification, case: CaseEntry | None, *, base_url: str | N
                                         time_zone=case.time_zone if case else notifier.nsettings.default_time_zone,
                                         reference=reference, base_url=base_url)
     return NotificationView(id=n.id, case_id=n.case_id, case_reference=reference, kind=n.kind, channel=n.channel, created_at=n.created_at,
-                            title=rendered.subject, link=rendered.link, critical=n.critical, read=n.read_at is not None)
+                            title=rendered.subject, language=rendered.language, link=rendered.link, critical=n.critical,
+                            read=n.read_at is not None)
 
 
 async def views(session: AsyncSession, notifier, rows: list[Notification], *,

@@ -7,7 +7,8 @@ title, placeholders, labels given only to screen readers (aria-label), alt text,
 and the options of visible lists. Latin letters a reader may rightly meet are allowed: the brand,
 a language named in itself in the picker, email and web addresses, a case's reference
 (KZ-2026-000123), a legal text's version code (KZ-consent-2023.1), a law's number (No. 401-IV),
-a document's SHA-256 fingerprint, and whatever names the test itself typed (``allowed``)."""
+a document's SHA-256 fingerprint, an authenticator key or recovery code (base32, typed into an
+app or kept), and whatever names the test itself typed (``allowed``)."""
 
 from __future__ import annotations
 
@@ -46,6 +47,8 @@ _NEUTRAL = [
     re.compile(r"\b[A-Z]{2}-\d{4}-\d+\b"),  # a case's reference
     re.compile(r"\b\d+-[IVX]+\b"),  # a law's number (No. 401-IV)
     re.compile(r"\b[0-9a-f]{64}\b"),  # a document's SHA-256 fingerprint
+    re.compile(r"\b[A-Z2-7]{4}(?:-[A-Z2-7]{4}){3}\b"),  # a two-step sign-in recovery code (XXXX-XXXX-XXXX-XXXX)
+    re.compile(r"\b[A-Z2-7]{4}(?: [A-Z2-7]{4}){3,}\b"),  # an authenticator key, in groups of four
 ]
 # A UUID, or a bare hex id ("845fb9df"); not a document's SHA-256 fingerprint (64 hex digits), a
 # code shown under its label for comparing copies.
@@ -84,3 +87,56 @@ async def read(page: Page) -> str:
 async def foreign_words(page: Page, allowed: tuple[str, ...] = ()) -> list[str]:
     """The offences on ``page`` as it is now; empty on a screen fully in the reader's language."""
     return offences(await read(page), allowed)
+
+
+# The Russian texts of the client's table that a Kyrgyz screen must not show (outside what is marked
+# as written in another language, with ``lang``): for each message whose
+# Kyrgyz is missing (messages-ky.js then falls back to Russian) or differs, its literal stretches
+# between placeholders, long enough not to be a word the two languages share, and found in no
+# Kyrgyz text. Cyrillic letters alone say nothing here: Kyrgyz is written in them too.
+RUSSIAN_LEFT = """async () => {
+  const { MESSAGES } = await import('/assets/js/messages.js');
+  const { KY } = await import('/assets/js/messages-ky.js');
+  const kyrgyz = Object.values(KY).join('\\n');
+  // text marked as in another language (an agreement drafted in Russian, a notice in its
+  // recipient's language) is not the page's
+  let text = [document.title, document.body.innerText].join('\\n');
+  const page = document.documentElement.lang;
+  for (const el of document.body.querySelectorAll('[lang]')) {
+    if (el.lang && el.lang !== page && el.innerText) text = text.split(el.innerText).join(' ');
+  }
+  const found = [];
+  for (const [key, entry] of Object.entries(MESSAGES)) {
+    if (!entry.ru || KY[key] === entry.ru) continue;
+    for (const part of entry.ru.split(/\\{[^}]+\\}/).map((p) => p.trim())) {
+      if (part.length >= 12 && !kyrgyz.includes(part) && text.includes(part)) found.push(`Russian (${key}): ${part}`);
+    }
+  }
+  return { found, text };
+}"""
+
+
+# Russian words Kyrgyz does not use as words ("and", "in", "on", "for", "that", "or", "by", "from",
+# "not", "you", "your", "if", "this", "to", "with"): a line with two of them is a Russian sentence
+# (texts the server sends, which the client's table does not hold).
+_RUSSIAN_WORDS = frozenset("и в во на не для что или по от вы вас вам ваш ваша ваше ваши если это при до из за к с как".split())
+_CYRILLIC_WORD = re.compile(r"[А-Яа-яЁёӨөҮүҢң]+")
+
+
+def russian_lines(text: str, allowed: tuple[str, ...] = ()) -> list[str]:
+    """The lines of a Kyrgyz ``text`` written in Russian; ``allowed``: what people typed (their own words)."""
+    for typed in sorted(allowed, key=len, reverse=True):
+        text = text.replace(typed, " ")
+    found = []
+    for line in text.splitlines():
+        words = {w.lower() for w in _CYRILLIC_WORD.findall(line)}
+        if len(words & _RUSSIAN_WORDS) >= 2:
+            found.append(f"Russian: {line.strip()[:160]!r}")
+    return found
+
+
+async def russian_left(page: Page, allowed: tuple[str, ...] = ()) -> list[str]:
+    """What on a Kyrgyz ``page`` is still Russian: a text of the client's table (``RUSSIAN_LEFT``) or a
+    sentence from elsewhere (``russian_lines``)."""
+    left = await page.evaluate(RUSSIAN_LEFT)
+    return left["found"] + russian_lines(left["text"], allowed)

@@ -1,5 +1,6 @@
-"""Every screen in Kazakh and in Russian, with no English, raw id or ISO timestamp shown to a person
-(tests/client/reading.py says what is read and what is allowed).
+"""Every screen in Kazakh and in Russian, and the parties' screens in Kyrgyz too, with no English, raw
+id or ISO timestamp shown to a person, and no Russian left on a Kyrgyz screen (tests/client/reading.py
+says what is read and what is allowed).
 
 One `odr dev` and one browser: a case goes from filing to a signed agreement, and at each stage
 the people of that stage (claimant, respondent, mediator, a court clerk, a visitor) open their
@@ -15,17 +16,19 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 import httpx
+import pyotp
 import pytest
 from playwright.async_api import BrowserContext, Page, expect
 
 from tests.client.filing import answer_pages, send
-from tests.client.reading import foreign_words
+from tests.client.reading import foreign_words, russian_left
 from tests.client.test_mediation_in_the_browser import PASSWORD, register_mediator
 from tests.client.test_reach_and_return import mailbox_link
+from tests.services.agreements.conftest import complete_content
 from tests.services.intake.conftest import calm_answers, parties
 from tests.support.waiting import eventually
 from tests.support import files
@@ -33,6 +36,8 @@ from tests.support import files
 pytestmark = pytest.mark.timeout(1500)
 
 LANGUAGES = ("kk", "ru")
+# The parties (and a visitor, a party signed out) read their screens in Kyrgyz as well.
+PARTIES = ("claimant", "respondent", "visitor")
 WAIT = 60_000  # generous: the machine is shared
 DESKTOP = {"width": 1280, "height": 900}
 PHONE = {"width": 390, "height": 844}
@@ -40,6 +45,9 @@ RECEIPT = "Түбіртек-жөндеу.pdf"  # a file's name as the claimant s
 # What the people in this test typed or the register holds, in Latin letters: names, not English.
 ALLOWED = ("Aliya Bekova", "Aigerim Nurlanovna", "TOO Dala Trade", "Serik Bekov", "Bekov & Partners", "Almaty civil court", RECEIPT)
 CLAIMANT_EMAIL = "aigerim.walk@example.kz"
+# What the people in this test typed in Russian (their own words, shown as typed in any language).
+TYPED = ("Не оплачены поставки за март", "Оплата 400 000 тенге двумя частями", "200 000 тенге до 1 марта",
+         "200 000 тенге до 1 апреля", "Согласны, просим указать реквизиты", "Неоплаченный счёт")
 
 # Settled: the text a person reads has not changed for three looks half a second apart.
 SETTLED = """() => {
@@ -85,6 +93,9 @@ class Walk:
     async def language(self, page: Page, language: str) -> None:
         await page.evaluate("(l) => localStorage.setItem('odr.language', l)", language)
 
+    def languages(self, who: str) -> tuple[str, ...]:
+        return ("kk", "ky", "ru") if who in PARTIES else LANGUAGES  # Russian last, as before: the claimant files in it
+
     async def read(self, page: Page, name: str, language: str) -> None:
         """Read the screen once it has settled; note what a ``language`` reader should not meet."""
         await expect(page.locator("html")).to_have_attribute("lang", language, timeout=WAIT)
@@ -95,6 +106,8 @@ class Walk:
         file = re.sub(r"[^\w-]+", "_", key)
         await page.screenshot(path=self.artifacts / f"{len(self.walked):03d}-{file}.png", full_page=True)
         bad = await foreign_words(page, ALLOWED)
+        if language == "ky":
+            bad += await russian_left(page, TYPED)
         if bad:
             self.found[key] = sorted(set(bad))
             with open(self.artifacts / "found.txt", "a") as out:  # as it goes: readable if a later step fails
@@ -103,7 +116,7 @@ class Walk:
     async def screen(self, screen: Screen) -> None:
         """``screen`` in each language."""
         page = await self.page(screen.who)
-        for language in LANGUAGES:
+        for language in self.languages(screen.who):
             await self.language(page, language)
             await screen.reach(page)
             await self.read(page, screen.name, language)
@@ -160,7 +173,7 @@ async def test_every_screen_speaks_kazakh_and_russian(odr, browser, artifacts):
     claimant = await walk.page("claimant")
 
     async def each_question(step: str) -> None:  # each question page, once answered, in each language
-        for language in LANGUAGES:
+        for language in walk.languages("claimant"):
             await walk.language(claimant, language)
             await claimant.reload()
             await expect(claimant.locator("#file-continue")).to_be_visible(timeout=WAIT)
@@ -242,8 +255,22 @@ async def test_every_screen_speaks_kazakh_and_russian(odr, browser, artifacts):
     await expect(mediator.locator("#mediator-cases")).to_be_visible(timeout=WAIT)
     await walk.screens(
         Screen("mediator: console", "mediator", at("/mediator", "#mediator-cases")),
+        Screen("mediator: two-step sign-in, the key", "mediator",
+               then(at("/mediator", "#totp-start"), click("#totp-start"), "#totp-secret")),
         Screen("mediator: acceptance", "mediator", at(f"/cases/{case_id}", "#case-briefing")),
     )
+    mediator_token = await walk.token("mediator", "mediator")
+    for language in LANGUAGES:  # turned on (the recovery codes, shown once), then off for the next language
+        await walk.language(mediator, language)
+        await then(at("/mediator", "#totp-start"), click("#totp-start"), "#totp-secret")(mediator)
+        secret = (await mediator.locator("#totp-secret").inner_text()).replace(" ", "")
+        await mediator.locator("#totp-confirm-code").fill(pyotp.TOTP(secret).now())
+        await mediator.locator("#totp-confirm").click()
+        await expect(mediator.locator("#totp-recovery-codes li")).to_have_count(10, timeout=WAIT)
+        await walk.read(mediator, "mediator: two-step sign-in on, recovery codes", language)
+        later = pyotp.TOTP(secret).at(datetime.now(timezone.utc) + timedelta(seconds=30))  # a code not yet spent
+        r = await http.post("/intake/auth/totp/disable", json={"code": later}, headers=bearer(mediator_token))
+        assert r.status_code == 204, r.text
     await mediator.goto(f"/cases/{case_id}")
     await mediator.locator("#impartiality").check()
     await mediator.locator("#mediator-accept").click()
@@ -268,14 +295,31 @@ async def test_every_screen_speaks_kazakh_and_russian(odr, browser, artifacts):
     await walk.screens(
         Screen("case: sittings and the room (mediator)", "mediator", at(f"/cases/{case_id}", "#sitting-form")),
     )
-    mediator_token = await walk.token("mediator", "mediator")
     today = datetime.now(ZoneInfo("Asia/Almaty")).date()  # within the term of mediation, in the case's zone
     slots = [f"{today + timedelta(days=n)}T1{n}:30" for n in (3, 4)]
     r = await http.post(f"/intake/cases/{case_id}/sittings", json={"slots": slots, "duration_minutes": 60},
                         headers=bearer(mediator_token))
     assert r.status_code == 201, r.text
+    sitting = r.json()
     await walk.screens(
         Screen("case: a sitting to answer (respondent)", "respondent", at(f"/cases/{case_id}", "#sittings")),
+    )
+    # the mediator fixes it at the first time, moves it a day later, then cancels it: each as people read it
+    sitting_path = f"/intake/cases/{case_id}/sittings/{sitting['id']}"
+    r = await http.post(f"{sitting_path}/fix", json={"slot_id": sitting["slots"][0]["id"]}, headers=bearer(mediator_token))
+    assert r.status_code == 200, r.text
+    await walk.screens(
+        Screen("case: a sitting fixed (respondent)", "respondent", at(f"/cases/{case_id}", '[data-status="fixed"]')),
+        Screen("case: a sitting fixed (mediator)", "mediator", at(f"/cases/{case_id}", '[data-status="fixed"]')),
+    )
+    r = await http.post(f"{sitting_path}/move", json={"starts_at": f"{today + timedelta(days=5)}T10:00"},
+                        headers=bearer(mediator_token))
+    assert r.status_code == 200, r.text
+    await walk.screens(Screen("case: a sitting moved (claimant)", "claimant", at(f"/cases/{case_id}", '[data-status="fixed"]')))
+    r = await http.post(f"{sitting_path}/cancel", headers=bearer(mediator_token))
+    assert r.status_code == 200, r.text
+    await walk.screens(
+        Screen("case: the sitting cancelled (respondent)", "respondent", at(f"/cases/{case_id}", '#next-sitting[data-sitting=""]')),
         Screen("room: waiting (claimant)", "claimant", at(f"/cases/{case_id}/room", "#where")),
         Screen("room: waiting (respondent)", "respondent", at(f"/cases/{case_id}/room", "#where")),
         Screen("room: console before the start (mediator)", "mediator", at(f"/cases/{case_id}/room", "#session-start")),
@@ -316,11 +360,34 @@ async def test_every_screen_speaks_kazakh_and_russian(odr, browser, artifacts):
         Screen("room: a proposal accepted (respondent)", "respondent", in_room(case_id, "joint", "#messages .accepted")),
         Screen("room: blind offers (claimant)", "claimant", in_room(case_id, "joint", "#offers")),
     )
+    # a blind-offers round: the claimant proposes, the respondent agrees; then both offer and they cross
+    await claimant.locator("#offers-new").click()
+    await claimant.locator("#offers-propose-send").click()
+    await expect(respondent.locator("#offers-agree")).to_be_visible(timeout=WAIT)
+    await respondent.locator("#offers-agree").click()
+    await expect(claimant.locator("#offers-amount")).to_be_visible(timeout=WAIT)
+    await walk.screens(
+        Screen("room: a blind-offers round open (claimant)", "claimant", in_room(case_id, "joint", "#offers-amount")),
+        Screen("room: a blind-offers round open (mediator)", "mediator", in_room(case_id, "joint", "#offers-round")),
+    )
+    for who, amount in (("claimant", "300000"), ("respondent", "400 000")):
+        page = await walk.page(who)
+        await page.locator("#offers-amount").fill(amount)
+        await page.locator("#offers-submit").click()
+    await expect(respondent.locator("#offers-figure")).to_be_visible(timeout=WAIT)
+    await walk.screens(
+        Screen("room: blind offers crossed (respondent)", "respondent", in_room(case_id, "joint", "#offers-figure")),
+    )
 
     # -- the agreement: drafting, signing, signed --------------------------------------------------------
     await mediator.goto(f"/cases/{case_id}")
     await expect(mediator.locator("#draft-agreement")).to_be_visible(timeout=WAIT)
-    await walk.screens(Screen("case: draft the agreement (mediator)", "mediator", at(f"/cases/{case_id}", "#draft-agreement")))
+    await walk.screens(
+        Screen("case: draft the agreement (mediator)", "mediator", at(f"/cases/{case_id}", "#draft-agreement")),
+        Screen("case: the agreements cannot be read (mediator)", "mediator", unreadable_agreements(case_id)),
+    )
+    await expect(mediator.locator("#draft-agreement")).to_have_count(0)  # no second draft beside an unseen one
+    await mediator.unroute(AGREEMENTS_LIST)
     await mediator.goto(f"/cases/{case_id}")
     await mediator.locator("#agreement-language").select_option("ru")
     await mediator.locator("#draft-agreement").click()
@@ -387,7 +454,7 @@ async def test_every_screen_speaks_kazakh_and_russian(odr, browser, artifacts):
         await walk.read(visitor, "sign-in: a used link", language)
 
     # -- a court clerk ---------------------------------------------------------------------------------------
-    creds = await court_with_a_referral(http)
+    creds, referral = await court_with_a_referral(http)
     await walk.screens(Screen("court: sign in", "court", at("/court", "input[name=client_id]")))
     court = await walk.page("court")
     await court.locator("input[name=client_id]").fill(creds["client_id"])
@@ -403,6 +470,17 @@ async def test_every_screen_speaks_kazakh_and_russian(odr, browser, artifacts):
         await eventually(listed, timeout=120, interval=0.5, message="the court's referral on its page")
 
     await walk.screens(Screen("court: its cases", "court", court_table))
+    court_token = await settle_referral(http, creds, referral)
+
+    async def court_events(page: Page) -> None:  # signed, then approved by the court
+        async def listed():
+            await page.goto("/court")
+            await expect(page.locator("main h1")).to_be_visible(timeout=WAIT)
+            return await page.locator("table.court tbody td div").count() >= 2
+        await eventually(listed, timeout=120, interval=0.5, message="the referral's agreement signed and approved")
+
+    await walk.screens(Screen("court: its case settled and approved", "court", court_events))
+    assert court_token
     await http.aclose()
 
     took = time.monotonic() - started
@@ -463,4 +541,65 @@ async def court_with_a_referral(http: httpx.AsyncClient) -> dict:
                         json={"jurisdiction": "KZ", "category": "civil", "description": "Неоплаченный счёт",
                               "docket_number": "2-77/2026", "parties": parties()})
     assert r.status_code == 201, r.text
-    return creds
+    return creds, r.json()
+
+
+async def settle_referral(http: httpx.AsyncClient, creds: dict, referral: dict) -> str:
+    """The referred case through to an agreement everyone signed, which the court then approves
+    (through the APIs: the browser's part of this is walked on the main case)."""
+    case_id = referral["id"]
+
+    async def token(**body) -> dict:
+        r = await http.post("/intake/dev/token", json={"cases": [case_id], **body})
+        assert r.status_code == 200, r.text
+        return {"Authorization": f"Bearer {r.json()['access_token']}"}
+
+    mediator = await token(subject="mediator-walk-court", role="mediator")
+    signers = [await token(subject=f"{side}:{case_id}", role="party", party_side=side) for side in ("claimant", "respondent")]
+
+    async def drafted():
+        r = await http.post("/agreements/agreements", headers=mediator,
+                            json={"case_id": case_id, "language": "ru", "content": complete_content()})
+        return r.json() if r.status_code == 201 else None
+
+    draft = await eventually(drafted, timeout=120, message="agreements learned of the referral and took a draft")
+    r = await http.post(f"/agreements/agreements/{draft['id']}/signature-request", json={"version": 1}, headers=mediator)
+    assert r.status_code == 200, r.text
+    for who in (*signers, mediator):
+        r = await http.post(f"/agreements/agreements/{draft['id']}/signatures", headers=who,
+                            json={"version": 1, "document_hash": draft["document_hash"]})
+        assert r.status_code == 200, r.text
+    court_token = (await http.post("/intake/auth/token", data={
+        "grant_type": "client_credentials", "client_id": creds["client_id"],
+        "client_secret": creds["client_secret"]})).json()["access_token"]
+    court = {"Authorization": f"Bearer {court_token}"}
+
+    async def acknowledged():  # the court's copy is there once agreements has sealed it
+        r = await http.post(f"/agreements/court/v1/agreements/{draft['id']}/acknowledgement", headers=court)
+        return r.status_code == 200
+
+    await eventually(acknowledged, timeout=120, message="the court acknowledges the signed agreement")
+
+    async def approved():
+        r = await http.post(f"/agreements/court/v1/agreements/{draft['id']}/decision", headers=court,
+                            json={"decision": "approved", "reference": referral.get("docket_number") or "2-77/2026"})
+        return r.status_code == 200
+
+    await eventually(approved, timeout=120, message="the court approves the signed agreement")
+    return court_token
+
+
+AGREEMENTS_LIST = "**/agreements/agreements?*"
+
+
+def unreadable_agreements(case_id: str):
+    """The case page while the agreements service answers the list with an error."""
+    async def reach(page: Page) -> None:
+        async def fail(route):
+            await route.fulfill(status=503, content_type="application/problem+json",
+                                body='{"type":"about:blank","title":"Service Unavailable","status":503}')
+        await page.unroute(AGREEMENTS_LIST)
+        await page.route(AGREEMENTS_LIST, fail)  # until the walk lifts it (a notice may draw the page again)
+        await page.goto(f"/cases/{case_id}")
+        await expect(page.locator("#agreements-problem")).to_be_visible(timeout=WAIT)
+    return reach

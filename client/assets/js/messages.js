@@ -1645,4 +1645,15 @@ export const MESSAGES = {
     ru: "Ответил представитель от имени организации",
     kk: "Ұйым атынан өкілі жауап берді",
   },
+  // -- walk2 (issue 12): the screens the first walk missed
+  agreements_unreadable: {
+    en: "The case's agreements could not be read just now. Reload the page to try again.",
+    ru: "Сейчас не удалось загрузить соглашения по делу. Обновите страницу, чтобы попробовать ещё раз.",
+    kk: "Қазір іс бойынша келісімдерді жүктеу мүмкін болмады. Қайталап көру үшін бетті жаңартыңыз.",
+  },
+  totp_open_app: {
+    en: "Or, on this device, open the authenticator app with the key filled in",
+    ru: "Или откройте приложение-аутентификатор на этом устройстве, ключ будет добавлен сам",
+    kk: "Немесе осы құрылғыдағы аутентификатор қолданбасын ашыңыз, кілт өзі қосылады",
+  },
 };

@@ -238,9 +238,32 @@ export function fmtDate(value) {
  * is in major units (a number or the API's decimal string). */
 export function fmtMoney(value, currency) {
   const n = Number(value);
-  if (!Number.isFinite(n) || !/^[A-Z]{3}$/.test(currency || "")) return `${value} ${currency || ""}`.trim();
+  const format = moneyFormat(currency);
+  if (!Number.isFinite(n) || !format) return `${value} ${currency || ""}`.trim();
+  return format.format(n);
+}
+
+/** A currency as the reader meets it beside an amount they type: its sign ("₸"), as ``fmtMoney``
+ * shows it, never its code ("KZT"). */
+export function currencySign(currency) {
+  const part = moneyFormat(currency)?.formatToParts(1).find((p) => p.type === "currency");
+  return part ? part.value : currency || "";
+}
+
+/** A currency named in the reader's language ("Қазақстан теңгесі"), for choosing one from a list
+ * where signs alone could be mistaken ("$"); its sign where the browser knows no name. */
+export function currencyName(currency) {
+  try {
+    const name = new Intl.DisplayNames([lang()], { type: "currency" }).of(currency);
+    if (name && name !== currency) return name.charAt(0).toLocaleUpperCase(lang()) + name.slice(1);
+  } catch { /* an unknown language or code: the sign below */ }
+  return currencySign(currency);
+}
+
+function moneyFormat(currency) {
+  if (!/^[A-Z]{3}$/.test(currency || "")) return null;
   return new Intl.NumberFormat(lang() === "en" ? "en-GB" : "ru-RU", { style: "currency", currency, currencyDisplay: "narrowSymbol",
-    minimumFractionDigits: 2, maximumFractionDigits: 2 }).format(n);
+    minimumFractionDigits: 2, maximumFractionDigits: 2 });
 }
 
 function locale() {

@@ -23,6 +23,10 @@ async def jobs(svc):
         return list((await s.execute(select(ScheduledJob).order_by(ScheduledJob.ref))).scalars())
 
 
+async def kinds_as(svc, subject, cid, role, kind):
+    return [i for i in await feed(svc, subject, cid, role) if i["kind"] == kind]
+
+
 async def kinds(svc, subject, cid, kind):
     return [i for i in await feed(svc, subject, cid) if i["kind"] == kind]
 
@@ -181,6 +185,12 @@ async def test_signature_requests_and_reminders_reach_the_people_behind_the_sign
             [j] = [j for j in await jobs(svc) if j.kind == "signature_pending"]
             return j if j.params["signer_ids"] == ["respondent", "mediator"] else None
 
+        # the mediator hears that the claimant signed (and nobody hears of the mediator's own signature)
+        [signed] = await eventually(lambda: kinds_as(svc, "m-1", cid, "mediator", "signature_added"),
+                                    message="the mediator told of the claimant's signature")
+        assert "by the claimant" in signed["title"]  # in the mediator's language, English
+        assert signed["link"].endswith(f"/cases/{cid}/agreements/a-1")
+        assert await kinds(svc, "p-r", cid, "signature_added") == []  # the parties read it on the agreement's page
         job = await eventually(adjusted, message="the reminder follows the signatures")
         await svc.worker("Scheduler").run_once(now=job.due_at + timedelta(minutes=1))
         [reminder] = await eventually(lambda: kinds(svc, "p-r", cid, "signature_pending"), message="reminder")
@@ -266,3 +276,12 @@ async def test_a_signature_reminder_reaches_the_people_of_the_unsigned_party_slo
         for subject in ("p-r1", "i-r2", "p-c"):
             assert await kinds(svc, subject, cid, "signature_pending") == [], subject
         assert not [i for i in await feed(svc, "m-1", cid, "mediator") if i["kind"] == "signature_pending"]
+        # the mediator heard of each party's own signature, by its side
+        told = await eventually(lambda: _told_twice(svc, cid), message="the mediator told of both parties' signatures")
+        assert sorted(told) == ["The agreement was signed by the claimant (case c-per-pa)",  # no reference: the id's start
+                                "The agreement was signed by the respondent (case c-per-pa)"]
+
+
+async def _told_twice(svc, cid):
+    titles = [i["title"] for i in await feed(svc, "m-1", cid, "mediator") if i["kind"] == "signature_added"]
+    return titles if len(titles) == 2 else None

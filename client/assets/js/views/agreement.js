@@ -61,7 +61,7 @@ async function renderAgreement(caseId, agreementId, { quiet = false } = {}) {
       a.executed_at && [t("executed_at"), fmtDateTime(a.executed_at)],
       a.court_decision && [t("court_decision"), label("court_decision", a.court_decision.decision || a.court_decision)],
     ]), signaturesList(a)),
-    section(t("agreement_text"), documentView(a.content)),
+    section(t("agreement_text"), documentView(a.content, a.language)),
   ];
   if (a.missing?.length) {
     parts.push(section(t("missing_title"), h("ul", { class: "missing" }, a.missing.map((m) => h("li", {}, m.message, " ", h("span", { class: "muted" }, `(${m.citation})`))))));
@@ -111,24 +111,27 @@ function signaturesList(a) {
   }));
 }
 
-function documentView(c) {
+/** The agreement's text as drafted, in its own language (``language``), marked so (a screen reader
+ * reads it in that language; it is not the page's); the labels around it are the reader's. */
+function documentView(c, language) {
+  const own = (text) => (/^[a-z]{2}$/.test(language || "") ? h("span", { lang: language }, text) : text);
   const parties = (c.parties || []).map((p) => `${label("side", p.side)}: ${p.name}${p.identifier ? ` (${p.identifier})` : ""}`);
   return h("div", { class: "document", id: "agreement-document" },
-    c.title ? h("h3", { class: "pre-wrap" }, c.title) : null, // a bilingual title is one line per language
+    c.title ? h("h3", { class: "pre-wrap" }, own(c.title)) : null, // a bilingual title is one line per language
     definitionList([
       [t("parties"), parties.length ? h("ul", {}, parties.map((p) => h("li", {}, p))) : "—"],
       [t("mediator"), c.mediator ? `${c.mediator.name}${c.mediator.register_number ? `, ${c.mediator.register_number}` : ""}` : "—"],
-      [t("subject"), c.subject || "—"],
-      c.place && [t("place"), c.place],
+      [t("subject"), c.subject ? own(c.subject) : "—"],
+      c.place && [t("place"), own(c.place)],
     ]),
     h("h3", {}, t("obligations")),
     (c.obligations || []).length ? h("ol", {}, c.obligations.map((o) => h("li", {},
-      `${label("side", o.obligor)} → ${label("side", o.obligee)}: ${o.what}`,
+      `${label("side", o.obligor)} → ${label("side", o.obligee)}: `, own(o.what),
       o.amount ? ` — ${fmtMoney(o.amount, o.currency)}` : "", o.deadline ? ` — ${t("until", { date: fmtDate(o.deadline) })}` : "",
-      o.manner ? ` (${o.manner})` : ""))) : h("p", { class: "muted" }, t("no_obligations")),
-    c.free_text ? [h("h3", {}, t("free_text")), h("p", { class: "pre-wrap" }, c.free_text)] : null,
-    c.procedure ? [h("h3", {}, t("procedure")), h("p", {}, c.procedure)] : null,
-    c.consequences ? [h("h3", {}, t("consequences")), h("p", {}, c.consequences)] : null,
+      o.manner ? [" (", own(o.manner), ")"] : ""))) : h("p", { class: "muted" }, t("no_obligations")),
+    c.free_text ? [h("h3", {}, t("free_text")), h("p", { class: "pre-wrap" }, own(c.free_text))] : null,
+    c.procedure ? [h("h3", {}, t("procedure")), h("p", {}, own(c.procedure))] : null,
+    c.consequences ? [h("h3", {}, t("consequences")), h("p", {}, own(c.consequences))] : null,
     (c.annexes || []).length ? [h("h3", {}, t("annexes")), h("ol", { id: "annexes" }, c.annexes.map((x) => h("li", {},
       x.title, " ", h("small", { class: "muted hash" }, `SHA-256: ${x.sha256}`))))] : null);
 }

@@ -331,10 +331,21 @@ async function agreementToMediate(c, me, box, refresh) {
 }
 
 async function agreementsStep(c, me, box) {
-  const list = await agreements.list({ caseId: c.id, token: me.token }).catch(() => ({ items: [] }));
-  const items = list.items || list.agreements || [];
   const card = section(t("agreements_title"));
   card.id = "agreements-card";
+  let items;
+  try {
+    const list = await agreements.list({ caseId: c.id, token: me.token });
+    items = list.items || list.agreements || [];
+  } catch (error) {
+    // A list that could not be read is not an empty one: saying "none drafted yet" and offering
+    // Draft would start a second agreement beside one the parties may be signing.
+    const problem = problemBox();
+    problem.id = "agreements-problem";
+    problem.show(error);
+    card.append(problem, h("p", { class: "hint" }, t("agreements_unreadable")));
+    return card;
+  }
   if (items.length) {
     card.append(h("ul", { class: "list" }, items.map((a) => h("li", {},
       h("a", { href: `/cases/${c.id}/agreements/${a.id}`, "data-link": "", dataset: { agreement: a.id } }, t("agreement_named", { version: a.current_version ?? a.version ?? "" })),

@@ -53,9 +53,11 @@ function twoStep(me) {
       area.replaceChildren(h("p", { role: "status" }, t("totp_on")), h("p", {}, t("totp_recovery_codes")),
         h("ul", { id: "totp-recovery-codes" }, codes.map((c) => h("li", {}, h("code", {}, c)))));
     }));
+    // The key in groups of four, as authenticator apps print and accept it; the otpauth:// address
+    // is a link that opens the app on this device, not a line of Latin text to read.
     area.replaceChildren(h("p", {}, t("totp_add_to_app")),
-      h("p", {}, h("code", { id: "totp-secret", class: "wrap-anywhere" }, setup.secret)),
-      h("p", { class: "muted wrap-anywhere" }, setup.otpauth_uri),
+      h("p", {}, h("code", { id: "totp-secret", class: "wrap-anywhere" }, setup.secret.match(/.{1,4}/g).join(" "))),
+      h("p", {}, h("a", { href: setup.otpauth_uri, id: "totp-app-link" }, t("totp_open_app"))),
       field(t("totp_code"), code), confirm);
     start.remove();
   }));

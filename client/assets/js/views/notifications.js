@@ -82,7 +82,9 @@ async function renderFeed() {
     // A notice's link is a page of this client; its host is the one set for emails, which need not
     // be the address this browser reached the platform at, so only the path is used in-app.
     const link = n.link ? new URL(n.link, location.origin) : null;
-    const text = link ? h("a", { href: link.pathname, "data-link": "" }, n.title) : h("span", {}, n.title);
+    // in the recipient's language, which need not be this page's: marked so
+    const text = link ? h("a", { href: link.pathname, "data-link": "", lang: n.language || undefined }, n.title)
+      : h("span", { lang: n.language || undefined }, n.title);
     const li = h("li", { class: n.read ? "" : "unread" }, n.critical ? h("strong", {}, "! ") : null, text, " ",
       h("span", { class: "muted" }, fmtDateTime(n.created_at)));
     if (!n.read) {

@@ -5,7 +5,7 @@
 // once crossed, the figure; the mediator sees the process only (round, rounds used, crossed or not).
 // Amounts are typed in major units ("150000.50") and sent as integers in minor units (tiyn).
 import { label, lang, t } from "../i18n.js";
-import { fmtMoney, h, toast } from "../ui.js";
+import { currencyName, currencySign, fmtMoney, h, toast } from "../ui.js";
 
 const CURRENCIES = ["KZT", "KGS", "RUB", "USD", "EUR"];
 const MAX_AMOUNT = 10 ** 12;
@@ -85,7 +85,7 @@ export class OffersPanel {
         h("strong", {}, label("offers_status", s.status))));
       body.push(h("p", { class: "muted", id: "offers-terms" }, t("offers_terms", {
         rule: label("offers_rule", s.rule) + (s.rule === "midpoint-band" ? ` (${s.band_percent}%)` : ""),
-        currency: s.currency, rounds: s.max_rounds,
+        currency: currencySign(s.currency), rounds: s.max_rounds,
       })));
       if (s.status === "open" || s.rounds_used) {
         body.push(h("p", { id: "offers-round", dataset: { round: s.round } }, t("offers_round", { round: s.round, rounds: s.max_rounds, used: s.rounds_used })));
@@ -137,7 +137,7 @@ export class OffersPanel {
       "aria-describedby": "offers-amount-hint" });
     const form = h("form", { id: "offers-offer" },
       h("div", { class: "field" },
-        h("label", { for: "offers-amount" }, t(this.me.side === "claimant" ? "offers_amount_claimant" : "offers_amount_respondent", { currency: s.currency })),
+        h("label", { for: "offers-amount" }, t(this.me.side === "claimant" ? "offers_amount_claimant" : "offers_amount_respondent", { currency: currencySign(s.currency) })),
         input, h("small", { class: "hint", id: "offers-amount-hint" }, t("offers_amount_hint"))),
       h("button", { type: "submit", id: "offers-submit" }, t("offers_submit", { round: s.round })));
     form.addEventListener("submit", (e) => {
@@ -151,7 +151,7 @@ export class OffersPanel {
   }
 
   proposeForm() {
-    const currency = h("select", { id: "offers-currency" }, CURRENCIES.map((c) => h("option", { value: c, selected: c === "KZT" }, c)));
+    const currency = h("select", { id: "offers-currency" }, CURRENCIES.map((c) => h("option", { value: c, selected: c === "KZT" }, currencyName(c))));
     const rule = h("select", { id: "offers-rule" }, ["midpoint", "midpoint-band"].map((r) => h("option", { value: r }, label("offers_rule", r))));
     const band = h("input", { type: "number", id: "offers-band", min: 1, max: 20, value: 10 });
     const rounds = h("input", { type: "number", id: "offers-rounds", min: 1, max: 10, value: 3 });
