@@ -110,8 +110,8 @@ export function taskList(c, me) {
 
 function whatNext(c, mine, waiting) {
   if (ENDED.has(c.status) || c.status === "settled") return label("status_explain", c.status);
-  if (mine) return t("next_yours", { task: mine.title }) + (mine.hint ? ` ${mine.hint}.` : "");
-  if (waiting) return t("next_waiting", { task: waiting.title }) + (waiting.hint ? ` ${waiting.hint}.` : "");
+  if (mine) return t("next_yours", { task: mine.title }) + (mine.hint ? ` ${sentence(mine.hint)}` : "");
+  if (waiting) return t("next_waiting", { task: waiting.title }) + (waiting.hint ? ` ${sentence(waiting.hint)}` : "");
   return label("status_explain", c.status);
 }
 
@@ -127,4 +127,10 @@ function actionLink(task) {
     target.querySelector("button, a, input")?.focus({ preventScroll: true });
   });
   return a;
+}
+
+/** A hint as a sentence: one full stop at its end, also when it ends with an abbreviation that has
+ * its own ("30 декабря 2026 г."). */
+function sentence(text) {
+  return /[.!?]$/.test(text) ? text : `${text}.`;
 }
