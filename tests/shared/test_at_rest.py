@@ -73,17 +73,21 @@ async def test_records_another_process_appended_are_found_by_the_consumers_look(
     topic, got = unique("elsewhere"), []
     consumer, _ = await _consumer(bus, topic, got)
     try:
-        # Another process's append: straight into the file, so nothing in this process is woken.
-        conn = sqlite3.connect(path, isolation_level=None)
-        try:
-            conn.execute("INSERT INTO records(topic, partition, key, value, ts) VALUES (?,?,?,?,?)",
-                         (topic, partition_for("case-9", bus.partitions), "case-9", b"from elsewhere", time.time()))
-        finally:
-            conn.close()
+        _append_elsewhere(path, bus, topic=topic, key="case-9", value=b"from elsewhere")
         await eventually(lambda: got == [b"from elsewhere"], message="found by a look")
     finally:
         await consumer.stop()
         await bus.stop()
+
+
+def _append_elsewhere(path, bus, *, topic: str, key: str, value: bytes) -> None:
+    """Another process's append: straight into the log's file, so nothing in this process is woken."""
+    conn = sqlite3.connect(path, isolation_level=None)
+    try:
+        conn.execute("INSERT INTO records(topic, partition, key, value, ts) VALUES (?,?,?,?,?)",
+                     (topic, partition_for(key, bus.partitions), key, value, time.time()))
+    finally:
+        conn.close()
 
 
 async def test_a_consumer_with_a_longest_wait_finds_another_processs_records_after_a_quiet_spell(tmp_path):
@@ -101,12 +105,7 @@ async def test_a_consumer_with_a_longest_wait_finds_another_processs_records_aft
     await consumer.start()
     try:
         await asyncio.sleep(0.5)  # quiet: without its own bound its next look would be an hour away
-        conn = sqlite3.connect(path, isolation_level=None)
-        try:
-            conn.execute("INSERT INTO records(topic, partition, key, value, ts) VALUES (?,?,?,?,?)",
-                         (topic, partition_for("room-1", bus.partitions), "room-1", b"moved", time.time()))
-        finally:
-            conn.close()
+        _append_elsewhere(path, bus, topic=topic, key="room-1", value=b"moved")
         await eventually(lambda: got == [b"moved"], timeout=60, message="found within its own bound, not the bus's hour")
     finally:
         await consumer.stop()
