@@ -23,7 +23,7 @@ from shared.uow import UnitOfWork
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PublicKey
 
 from . import cases, deadlines, eligibility, personal, reach, states
-from .models import AccessLink, Case, Consent
+from .models import AccessLink, Case, CaseTransition, Consent
 from .schemas import CaseView, Input, Language, Side
 
 SIGN_IN_LINK_TTL = timedelta(minutes=30)
@@ -260,6 +260,16 @@ async def answer_invitation(uow: UnitOfWork, *, token: str, answer: InvitationAn
     return InvitationAnswered(case=cases.view(case, people), access_token=access)
 
 
+async def _closed_by_silence(session: AsyncSession, case: Case) -> bool:
+    """Whether the case closed because an answer window passed: a party answering after it is told
+    that, whether the scheduler's sweep or their own late answer closed the case first."""
+    if case.status != "declined":
+        return False
+    last = (await session.execute(select(CaseTransition.operation).where(CaseTransition.case_id == case.id)
+                                  .order_by(CaseTransition.id.desc()).limit(1))).scalar()
+    return last == "answer_window_passed"
+
+
 def _still_answerable(case: Case, text_version: str | None) -> str:
     """The consent text version answered to (default: the rule set's current one), refused when it
     is not the current text or the case no longer takes answers (invitation and co-party alike)."""
@@ -291,6 +301,8 @@ async def consent_as_party(uow: UnitOfWork, *, case_id: str, answer: PartyConsen
     case, relation = await cases.access(uow.session, case_id, principal, to_act=True)
     if relation != "party":
         raise Forbidden("each party agrees to mediate for itself (or its representative for it)")
+    if await _closed_by_silence(uow.session, case):  # the sweep came first: the same answer as below
+        raise Problem(410, "answer-window-passed", "the window to answer has passed; the case was closed as declined")
     text_version = _still_answerable(case, answer.text_version)
     people = await cases.people(uow.session, case.id, personal_vault)
     party = next((p for p in people if p.id == principal.party_id and p.role == "party"
