@@ -90,6 +90,11 @@ export const MESSAGES = {
     ru: "Другая сторона уже ответила, новое приглашение не нужно.",
     kk: "Екінші тарап жауап беріп қойды, жаңа шақыру қажет емес.",
   },
+  problem_answer_window_passed: {
+    en: "The time to answer has passed, so the mediation will not go ahead. The case has been closed.",
+    ru: "Срок для ответа истёк, поэтому медиация не состоится. Дело закрыто.",
+    kk: "Жауап беру мерзімі өтіп кетті, сондықтан медиация өтпейді. Іс жабылды.",
+  },
   problem_rate_limited: {
     en: "Too many attempts. Wait a few minutes and try again.",
     ru: "Слишком много попыток. Подождите несколько минут и попробуйте снова.",

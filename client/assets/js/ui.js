@@ -69,7 +69,7 @@ const PROBLEM_WORDS = {
   "rate-limited": "problem_rate_limited", "validation-error": "problem_validation",
   "invalid-credentials": "problem_invalid_credentials", "invalid-client": "problem_invalid_client",
   "invalid-code": "problem_invalid_code", "session-expired": "problem_session_expired",
-  "already-answered": "problem_already_answered",
+  "already-answered": "problem_already_answered", "answer-window-passed": "problem_answer_window_passed",
 };
 
 /** What went wrong, in words a person can act on. */
