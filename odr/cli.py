@@ -44,6 +44,13 @@ def _add_common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--kafka-bootstrap", dest="kafka_bootstrap", help="Kafka bootstrap servers (ODR_KAFKA_BOOTSTRAP)")
 
 
+# How long an idle keep-alive connection stays open. The client (nginx's upstream pool: 60 s;
+# browsers; httpx: 5 s) must be the one to close it: when the server closes first (uvicorn's
+# default is 5 s), a request the client sends on that connection at the same moment meets a reset,
+# and a POST is not retried. Seen under load as httpx.ReadError in the browser tests' API calls.
+KEEP_ALIVE_SECONDS = 75
+
+
 def cmd_dev(args) -> None:
     import uvicorn
 
@@ -57,7 +64,8 @@ def cmd_dev(args) -> None:
     app = create_gateway(settings)
     print(f"ODR is starting on http://{args.host}:{args.port}/  (data in {settings.data_dir.resolve()})", flush=True)
     uvicorn.run(app, host=args.host, port=args.port, log_level="warning", ws_max_size=1 << 20,
-                ws_per_message_deflate=False, forwarded_allow_ips=settings.forwarded_allow_ips)
+                ws_per_message_deflate=False, forwarded_allow_ips=settings.forwarded_allow_ips,
+                timeout_keep_alive=KEEP_ALIVE_SECONDS)
 
 
 def cmd_serve(args) -> None:
@@ -77,7 +85,7 @@ def cmd_serve(args) -> None:
     # each request's path and root_path, as ASGI wants, so links and OpenAPI `servers` are right.
     uvicorn.run(app, host=args.host, port=args.port, log_level="warning", ws_max_size=1 << 20,
                 ws_per_message_deflate=False, root_path=settings.root_path,
-                forwarded_allow_ips=settings.forwarded_allow_ips)
+                forwarded_allow_ips=settings.forwarded_allow_ips, timeout_keep_alive=KEEP_ALIVE_SECONDS)
 
 
 def cmd_migrate(args) -> None:

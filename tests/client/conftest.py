@@ -16,7 +16,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from playwright.async_api import async_playwright
+from playwright.async_api import async_playwright, expect
 
 from tests.e2e.support import free_port
 from tests.support.processes import stop
@@ -24,6 +24,11 @@ from tests.support.processes import stop
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts" / "browser"
 CHROMIUM = os.environ.get("ODR_TEST_CHROMIUM", "/usr/bin/chromium")
+
+# How long an `expect` waits for the page to come right when a test names no timeout of its own.
+# Playwright's 5 s is too short on a loaded 2-core machine: signing an agreement (a PDF rendered and
+# sealed) took longer than that when CI shared the machine. A passing test waits no longer for it.
+expect.set_options(timeout=20_000)
 
 
 @pytest.fixture

@@ -38,10 +38,10 @@ def test_serve_runs_one_service_as_its_own_process(tmp_path, monkeypatch):
     proc = subprocess.Popen([sys.executable, "-m", "odr.cli", "serve", "notifications", "--port", str(port),
                              "--host", "127.0.0.1"], cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 120  # a busy machine starts a process slowly
         while True:
             try:
-                r = httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=1)
+                r = httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=5)
                 break
             except httpx.TransportError:
                 if time.monotonic() > deadline or proc.poll() is not None:
@@ -50,12 +50,34 @@ def test_serve_runs_one_service_as_its_own_process(tmp_path, monkeypatch):
         assert r.status_code == 200 and r.json()["checks"] == {"keys": "ok", "database": "ok", "bus": "ok"}
         assert httpx.get(f"http://127.0.0.1:{port}/openapi.json").json()["info"]["title"] == "ODR notifications"
         assert (data / "notifications.sqlite3").exists()
+        # An idle keep-alive connection is left for the client to close (KEEP_ALIVE_SECONDS): one
+        # quiet past uvicorn's default of 5 s still takes the next request.
+        with socket.create_connection(("127.0.0.1", port), timeout=30) as conn:
+            for _ in range(2):
+                conn.sendall(b"GET /readyz HTTP/1.1\r\nHost: odr.test\r\n\r\n")
+                assert _http_response(conn).startswith(b"HTTP/1.1 200")
+                time.sleep(6)
     finally:
         proc.terminate()
         proc.wait(10)
     # uvicorn shuts down gracefully, then re-raises SIGTERM so the exit status tells the truth.
     assert proc.returncode in (0, -15)
     assert not _errors(proc.stderr.read().decode())
+
+
+def _http_response(conn: socket.socket) -> bytes:
+    """One whole response (headers and Content-Length body) from a raw connection; b'' if closed."""
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = conn.recv(65536)
+        if not chunk:
+            return data
+        data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    length = next(int(line.split(b":")[1]) for line in head.split(b"\r\n") if line.lower().startswith(b"content-length:"))
+    while len(body) < length:
+        body += conn.recv(65536)
+    return data
 
 
 def _errors(stderr: str) -> list[str]:
