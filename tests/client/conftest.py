@@ -51,7 +51,7 @@ async def odr(tmp_path, request, migrated_sqlite_templates):
     url = f"http://127.0.0.1:{port}"
     try:
         async with httpx.AsyncClient(base_url=url) as client:
-            for _ in range(300):
+            for _ in range(900):  # three minutes: a loaded machine starts the whole platform slowly
                 if proc.poll() is not None:
                     raise AssertionError((tmp_path / "odr-dev.log").read_text()[-4000:])
                 try:
