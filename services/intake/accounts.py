@@ -58,6 +58,12 @@ class TotpSetup(BaseModel):
     otpauth_uri: str = Field(description="the same as an otpauth:// URI, for a QR code")
 
 
+class TotpStatus(BaseModel):
+    enabled: bool = Field(description="sign-in asks for an authenticator code (turned on and confirmed)")
+    since: datetime | None = Field(None, description="when it was turned on")
+    recovery_codes_left: int = Field(0, description="unused recovery codes; none left: renew them")
+
+
 class TotpCode(Input):
     code: str = Field(pattern=r"^\s*[0-9]{6}\s*$")
 
@@ -214,6 +220,26 @@ async def _staff_account(session: AsyncSession, principal: Principal) -> Account
     return account
 
 
+async def _spend_code(uow: UnitOfWork, vault: totp.TotpVault, row: TotpFactor, code: str) -> None:
+    """A signed-in staff member's authenticator code (to confirm, renew or turn off): a wrong one is
+    a 422 about the code, not sign-in's 401, which would read as "your sign-in is not valid"."""
+    try:
+        await totp.spend(uow.session, vault, row, code)
+    except Problem:
+        raise Problem(422, "invalid-code", "that code is not right; check the app's clock and try the next code") from None
+
+
+async def totp_status(uow: UnitOfWork, *, principal: Principal) -> TotpStatus:
+    """Whether the account's sign-in asks for a code, so the desk offers to turn it on only when it
+    is off (and otherwise new recovery codes, or turning it off)."""
+    account = await _staff_account(uow.session, principal)
+    row = await totp.confirmed(uow.session, account.id)
+    if row is None:
+        return TotpStatus(enabled=False)
+    return TotpStatus(enabled=True, since=row.confirmed_at,
+                      recovery_codes_left=await recovery.left(uow.session, account_id=account.id))
+
+
 async def totp_begin(uow: UnitOfWork, *, principal: Principal, vault: totp.TotpVault) -> tuple[str, str]:
     """Start turning on two-step sign-in: a secret for the authenticator app, not yet required."""
     account = await _staff_account(uow.session, principal)
@@ -231,10 +257,7 @@ async def totp_confirm(uow: UnitOfWork, *, principal: Principal, vault: totp.Tot
         raise Conflict("totp-not-started", "start two-step sign-in first")
     if row.confirmed_at is not None:
         raise Conflict("totp-enabled", "two-step sign-in is already on")
-    try:
-        await totp.spend(uow.session, vault, row, code)
-    except Problem:
-        raise Problem(422, "invalid-code", "that code is not right; check the app's clock and try the next code") from None
+    await _spend_code(uow, vault, row, code)
     row.confirmed_at = cases.utcnow()
     codes = await recovery.replace(uow.session, account_id=account.id)
     await uow.commit()
@@ -247,7 +270,7 @@ async def totp_disable(uow: UnitOfWork, *, principal: Principal, vault: totp.Tot
     row = await totp.confirmed(uow.session, account.id)
     if row is None:
         raise NotFound("two-step sign-in")
-    await totp.spend(uow.session, vault, row, code)
+    await _spend_code(uow, vault, row, code)
     await uow.session.delete(row)
     await recovery.discard(uow.session, account_id=account.id)
     await uow.commit()
@@ -260,7 +283,7 @@ async def renew_recovery_codes(uow: UnitOfWork, *, principal: Principal, vault: 
     row = await totp.confirmed(uow.session, account.id)
     if row is None:
         raise NotFound("two-step sign-in")
-    await totp.spend(uow.session, vault, row, code)
+    await _spend_code(uow, vault, row, code)
     codes = await recovery.replace(uow.session, account_id=account.id)
     await uow.commit()
     return codes

@@ -21,7 +21,7 @@ from shared.uow import UnitOfWork
 from . import (accounts, cases, consent, eligibility, filing, mediation, personal, proposals, reach, recovery,
                register, revocation, screening, sittings)
 from .accounts import (AccountCreate, AccountCreated, CourtClientCreate, CourtClientCreated, DevTokenRequest, Login,
-                       PasswordChange, TotpCode, TotpSetup)
+                       PasswordChange, TotpCode, TotpSetup, TotpStatus)
 from .consent import (ConsentView, InvitationAnswer, InvitationAnswered, InvitationCreate, InvitationCreated,
                       InvitationDelivery, InvitationSent, InvitationView, LinkExchange, PartyConsent, SignInLinkCreated,
                       SignInLinkRequest)
@@ -278,6 +278,12 @@ async def login(body: Login, request: Request, uow: Uow, rt: Runtime, ctx: Ctx) 
                                       totp_vault=ctx.totp_vault, totp_code=body.totp_code,
                                       recovery_code=body.recovery_code)
     return TokenResponse(access_token=access, expires_in=rt.tokens.ttl_seconds)
+
+
+@router.get("/auth/totp", response_model=TotpStatus, tags=["auth"])
+async def totp_status(principal: Anyone, uow: Uow) -> TotpStatus:
+    """Whether two-step sign-in is on for your staff account, and how many recovery codes are left."""
+    return await accounts.totp_status(uow, principal=principal)
 
 
 @router.post("/auth/totp", status_code=201, response_model=TotpSetup, tags=["auth"])

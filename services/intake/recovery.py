@@ -12,7 +12,7 @@ import secrets
 from datetime import datetime
 
 from pydantic import BaseModel, Field
-from sqlalchemy import delete, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.clock import utcnow
@@ -45,6 +45,12 @@ async def replace(session: AsyncSession, *, account_id: str, now: datetime | Non
     codes = [_new_code() for _ in range(COUNT)]
     session.add_all(RecoveryCode(code_hash=_hash(c), account_id=account_id, created_at=now) for c in codes)
     return codes
+
+
+async def left(session: AsyncSession, *, account_id: str) -> int:
+    """How many of the account's codes are still unused (the desk says so; none left is a cue to renew)."""
+    return (await session.execute(select(func.count()).select_from(RecoveryCode).where(
+        RecoveryCode.account_id == account_id, RecoveryCode.used_at.is_(None)))).scalar_one()
 
 
 async def discard(session: AsyncSession, *, account_id: str) -> None:

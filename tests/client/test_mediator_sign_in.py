@@ -1,5 +1,6 @@
 """A mediator turns on two-step sign-in from the desk and is shown recovery codes; the next sign-in
-asks for the code, and a recovery code stands in for it once."""
+asks for the code, and a recovery code stands in for it once. Once on, the desk says so (not "turn
+on" again), counts the recovery codes left, and a wrong code to turn it off is told as such."""
 
 from __future__ import annotations
 
@@ -39,7 +40,10 @@ async def test_two_step_sign_in_from_the_mediator_desk(odr, browser, artifacts):
     await expect(code).to_be_visible()  # the password alone is not enough any more
     await code.fill(pyotp.TOTP(secret).at(datetime.now(timezone.utc) + timedelta(seconds=30)))
     await page.locator("form button[type=submit]").click()
-    await expect(page.locator("#totp-start")).to_be_visible()  # the desk
+    status = page.locator("#totp-status")
+    await expect(status).to_contain_text("Two-step sign-in is on")  # the desk, which knows it is on
+    await expect(page.locator("#totp-start")).to_have_count(0)
+    await expect(page.locator("#totp-area")).to_contain_text("Unused recovery codes: 10")
     await page.screenshot(path=artifacts / "signed-in-with-code.png", full_page=True)
 
     # The app is lost: a recovery code signs in instead, once.
@@ -49,4 +53,12 @@ async def test_two_step_sign_in_from_the_mediator_desk(odr, browser, artifacts):
     await expect(code).to_be_visible()
     await code.fill(recovery_code)
     await page.locator("form button[type=submit]").click()
-    await expect(page.locator("#totp-start")).to_be_visible()
+    await expect(status).to_contain_text("Two-step sign-in is on")
+    await expect(page.locator("#totp-area")).to_contain_text("Unused recovery codes: 9")
+
+    # Turning it off takes a current code: a wrong one is told as a wrong code, and it stays on.
+    await page.locator("#totp-manage-code").fill("000000" if pyotp.TOTP(secret).now() != "000000" else "111111")
+    await page.locator("#totp-off").click()
+    await expect(page.locator(".problem:visible")).to_contain_text("code is not right")
+    await expect(status).to_contain_text("Two-step sign-in is on")
+    await page.screenshot(path=artifacts / "wrong-code-to-turn-off.png", full_page=True)

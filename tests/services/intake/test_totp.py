@@ -39,9 +39,12 @@ async def test_a_mediator_turns_on_two_step_sign_in(app_client, flow):
     _, username = await flow.mediator(admin)
     mediator = await flow.login(username)
 
+    off = await app_client.get("/auth/totp", headers=mediator)
+    assert off.status_code == 200 and off.json() == {"enabled": False, "since": None, "recovery_codes_left": 0}
     r = await app_client.post("/auth/totp", headers=mediator)
     assert r.status_code == 201, r.text
     secret = r.json()["secret"]
+    assert not (await app_client.get("/auth/totp", headers=mediator)).json()["enabled"]  # not until confirmed
     assert r.json()["otpauth_uri"].startswith("otpauth://totp/ODR:") and f"secret={secret}" in r.json()["otpauth_uri"]
     assert (await _login(app_client, username)).status_code == 200  # not required until confirmed
 
@@ -50,6 +53,8 @@ async def test_a_mediator_turns_on_two_step_sign_in(app_client, flow):
     assert wrong.status_code == 422 and wrong.json()["type"].endswith("/invalid-code")
     confirmed = await app_client.post("/auth/totp/confirm", json={"code": _code(secret)}, headers=mediator)
     assert confirmed.status_code == 200 and len(confirmed.json()["recovery_codes"]) == 10
+    on = (await app_client.get("/auth/totp", headers=mediator)).json()
+    assert on["enabled"] and on["since"] and on["recovery_codes_left"] == 10
 
     missing = await _login(app_client, username)
     assert missing.status_code == 401 and missing.json()["type"].endswith("/totp-required")
@@ -69,7 +74,8 @@ async def test_a_mediator_turns_on_two_step_sign_in(app_client, flow):
     bad = await app_client.post("/auth/totp/disable", json={"code": "12345"}, headers=mediator)
     assert bad.status_code == 422  # not a six-digit code
     later = _code(secret, steps_ahead=-1)  # a step already passed is refused too
-    assert (await app_client.post("/auth/totp/disable", json={"code": later}, headers=mediator)).status_code == 401
+    refused = await app_client.post("/auth/totp/disable", json={"code": later}, headers=mediator)
+    assert refused.status_code == 422 and refused.json()["type"].endswith("/invalid-code")
 
 
 async def test_parties_and_courts_have_no_second_factor(app_client, flow):
@@ -99,6 +105,7 @@ async def test_recovery_codes_sign_in_once_each_and_renewing_voids_the_old_ones(
     # typed in lower case without dashes, another code still works once
     assert (await _login(app_client, username, recovery=codes[1].replace("-", "").lower())).status_code == 200
     assert (await _login(app_client, username, recovery="AAAA-BBBB-CCCC-DDDD")).status_code == 401
+    assert (await app_client.get("/auth/totp", headers=mediator)).json()["recovery_codes_left"] == 8
 
     # Only hashes are stored.
     async with app_client.app.state.runtime.session_factory() as s:
@@ -107,7 +114,7 @@ async def test_recovery_codes_sign_in_once_each_and_renewing_voids_the_old_ones(
 
     # Renewing takes a current code and voids every earlier recovery code.
     refused = await app_client.post("/auth/totp/recovery-codes", json={"code": "000000"}, headers=mediator)
-    assert refused.status_code == 401
+    assert refused.status_code == 422 and refused.json()["type"].endswith("/invalid-code")
     renewed = await app_client.post("/auth/totp/recovery-codes", json={"code": _code(secret, steps_ahead=1)},
                                     headers=mediator)
     assert renewed.status_code == 200, renewed.text
@@ -118,7 +125,7 @@ async def test_recovery_codes_sign_in_once_each_and_renewing_voids_the_old_ones(
 
     # Turning two-step sign-in off removes the recovery codes with it.
     off = await app_client.post("/auth/totp/disable", json={"code": _code(secret, steps_ahead=-1)}, headers=mediator)
-    assert off.status_code == 401  # a step already spent
+    assert off.status_code == 422  # a step already spent
     async with app_client.app.state.runtime.session_factory() as s:
         await s.execute(text("UPDATE totp_factors SET last_step = 0"))  # as if time had moved on
         await s.commit()

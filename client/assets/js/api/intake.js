@@ -94,7 +94,16 @@ export function login({ username, password, totpCode }) {
   return post("/intake/auth/login", body);
 }
 
+/** Whether two-step sign-in is on: `{enabled, since, recovery_codes_left}`. */
+export const totpStatus = ({ token }) => get("/intake/auth/totp", { token });
+
 export const startTotp = ({ token }) => post("/intake/auth/totp", undefined, { token });
+
+/** New recovery codes for a current authenticator code (the earlier ones stop working). */
+export const renewRecoveryCodes = ({ code }, { token }) => post("/intake/auth/totp/recovery-codes", { code }, { token });
+
+/** Turns two-step sign-in off (a current authenticator code); the recovery codes go too. */
+export const disableTotp = ({ code }, { token }) => post("/intake/auth/totp/disable", { code }, { token });
 
 /** Turns two-step sign-in on; the answer's `recovery_codes` are shown this once. */
 export const confirmTotp = ({ code }, { token }) => post("/intake/auth/totp/confirm", { code }, { token });

@@ -3,7 +3,7 @@
 import * as intake from "../api/intake.js";
 import { label, lang, t } from "../i18n.js";
 import * as identity from "../identity.js";
-import { busy, caseName, field, h, mount, problemBox, section } from "../ui.js";
+import { busy, caseName, field, fmtDate, h, mount, problemBox, section } from "../ui.js";
 
 export async function mediatorHome() {
   const me = identity.mediator();
@@ -39,29 +39,56 @@ export async function mediatorHome() {
     twoStep(me), out);
 }
 
-/** Turning on two-step sign-in: the secret goes into an authenticator app, its first code confirms. */
+/** Two-step sign-in on the desk: turned on with an authenticator app (its first code confirms),
+ * and once on, said so, with how many recovery codes are left, new ones, or turning it off (each
+ * takes a current code). The section fills in when the account's state is known. */
 function twoStep(me) {
   const box = problemBox();
-  const area = h("div");
-  const start = h("button", { type: "button", class: "secondary", id: "totp-start" }, t("totp_turn_on"));
-  start.addEventListener("click", busy(start, box, async () => {
-    const setup = await intake.startTotp({ token: me.token });
-    const code = h("input", { type: "text", id: "totp-confirm-code", inputmode: "numeric", autocomplete: "one-time-code", maxlength: 6 });
-    const confirm = h("button", { type: "button", id: "totp-confirm" }, t("totp_confirm"));
-    confirm.addEventListener("click", busy(confirm, box, async () => {
-      const { recovery_codes: codes } = await intake.confirmTotp({ code: code.value.trim() }, { token: me.token });
-      area.replaceChildren(h("p", { role: "status" }, t("totp_on")), h("p", {}, t("totp_recovery_codes")),
-        h("ul", { id: "totp-recovery-codes" }, codes.map((c) => h("li", {}, h("code", {}, c)))));
+  const area = h("div", { id: "totp-area" });
+  const showCodes = (codes, lead) => area.replaceChildren(h("p", { role: "status" }, lead), h("p", {}, t("totp_recovery_codes")),
+    h("ul", { id: "totp-recovery-codes" }, codes.map((c) => h("li", {}, h("code", {}, c)))));
+
+  const off = () => {
+    const start = h("button", { type: "button", class: "secondary", id: "totp-start" }, t("totp_turn_on"));
+    start.addEventListener("click", busy(start, box, async () => {
+      const setup = await intake.startTotp({ token: me.token });
+      const code = h("input", { type: "text", id: "totp-confirm-code", inputmode: "numeric", autocomplete: "one-time-code", maxlength: 6 });
+      const confirm = h("button", { type: "button", id: "totp-confirm" }, t("totp_confirm"));
+      confirm.addEventListener("click", busy(confirm, box, async () => {
+        const { recovery_codes: codes } = await intake.confirmTotp({ code: code.value.trim() }, { token: me.token });
+        showCodes(codes, t("totp_on"));
+      }));
+      // The key in groups of four, as authenticator apps print and accept it; the otpauth:// address
+      // is a link that opens the app on this device, not a line of Latin text to read.
+      area.replaceChildren(h("p", {}, t("totp_add_to_app")),
+        h("p", {}, h("code", { id: "totp-secret", class: "wrap-anywhere" }, setup.secret.match(/.{1,4}/g).join(" "))),
+        h("p", {}, h("a", { href: setup.otpauth_uri, id: "totp-app-link" }, t("totp_open_app"))),
+        field(t("totp_code"), code), confirm);
     }));
-    // The key in groups of four, as authenticator apps print and accept it; the otpauth:// address
-    // is a link that opens the app on this device, not a line of Latin text to read.
-    area.replaceChildren(h("p", {}, t("totp_add_to_app")),
-      h("p", {}, h("code", { id: "totp-secret", class: "wrap-anywhere" }, setup.secret.match(/.{1,4}/g).join(" "))),
-      h("p", {}, h("a", { href: setup.otpauth_uri, id: "totp-app-link" }, t("totp_open_app"))),
-      field(t("totp_code"), code), confirm);
-    start.remove();
-  }));
-  return section(t("totp_title"), h("p", {}, t("totp_intro")), start, area, box);
+    area.replaceChildren(h("p", {}, t("totp_intro")), start);
+  };
+
+  const on = (status) => {
+    const code = h("input", { type: "text", id: "totp-manage-code", inputmode: "numeric", autocomplete: "one-time-code", maxlength: 6 });
+    const renew = h("button", { type: "button", class: "secondary", id: "totp-renew" }, t("totp_renew"));
+    const turnOff = h("button", { type: "button", class: "secondary", id: "totp-off" }, t("totp_turn_off"));
+    renew.addEventListener("click", busy(renew, box, async () => {
+      const { recovery_codes: codes } = await intake.renewRecoveryCodes({ code: code.value.trim() }, { token: me.token });
+      showCodes(codes, t("totp_renewed"));
+    }));
+    turnOff.addEventListener("click", busy(turnOff, box, async () => {
+      await intake.disableTotp({ code: code.value.trim() }, { token: me.token });
+      off();
+      area.prepend(h("p", { role: "status", id: "totp-status" }, t("totp_turned_off")));
+    }));
+    area.replaceChildren(
+      h("p", { id: "totp-status" }, t("totp_is_on", { since: fmtDate(status.since) })),
+      h("p", {}, t("totp_codes_left", { n: status.recovery_codes_left })),
+      field(t("totp_code"), code, t("totp_manage_hint")), h("div", { class: "actions" }, renew, turnOff));
+  };
+
+  intake.totpStatus({ token: me.token }).then((status) => (status.enabled ? on(status) : off())).catch((error) => { off(); box.show(error); });
+  return section(t("totp_title"), area, box);
 }
 
 function login() {
