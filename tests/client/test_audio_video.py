@@ -95,18 +95,26 @@ async def cameras_on(b: dict[str, Browser]) -> None:
 
 
 async def flowing(receiver: Browser, senders: list[Browser], *, timeout: float) -> None:
-    """Audio and video bytes from each sender rise at the receiver within ``timeout``."""
+    """Audio and video bytes and decoded frames from each sender rise at the receiver within
+    ``timeout``, counted from the first look at that sender's connection. Not between two
+    consecutive looks: a loaded machine's Chromiums encode a few frames a second, and a 0.3 s
+    window that must hold audio, video and a decoded frame at once can miss them for long. A
+    connection replaced meanwhile (its counters start again from zero) is counted afresh."""
     deadline = time.monotonic() + timeout
     waiting = {s.id for s in senders}
-    before = await receiver.inbound()
+    base = dict(await receiver.inbound())
     while waiting:
         await asyncio.sleep(0.3)
         now = await receiver.inbound()
         for sid in list(waiting):
-            a, z = before.get(sid), now.get(sid)
-            if a and z and z["audioBytes"] > a["audioBytes"] and z["videoBytes"] > a["videoBytes"] and z["frames"] > a["frames"]:
+            a, z = base.get(sid), now.get(sid)
+            if z is None:
+                continue
+            keys = ("audioBytes", "videoBytes", "frames")
+            if a is None or any(z[k] < a[k] for k in keys):  # first seen, or a fresh connection
+                base[sid] = z
+            elif all(z[k] > a[k] for k in keys):
                 waiting.discard(sid)
-        before = now
         if waiting and time.monotonic() > deadline:
             for other in ALL:
                 print("-----", other.person.role, other.id, await other.location())
