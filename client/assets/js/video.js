@@ -136,8 +136,8 @@ class Peer {
   /** A pair that makes no progress recovers by itself, whatever stalled it: an offer or answer
    * lost on the way or never made (a starved browser, a signal that crossed a move), ICE that
    * stays "new", "checking" or "disconnected" or fails, a DTLS handshake that never ends. The
-   * first step renegotiates in place (a lost offer is made again, an unanswered remote offer is
-   * rolled back, a negotiated pair restarts ICE); the next ones start a fresh connection. Each
+   * first step renegotiates in place (a lost offer is sent again, a remote offer left unanswered
+   * is answered, a negotiated pair restarts ICE); the next ones start a fresh connection. Each
    * step doubles the patience (up to PATIENCE_MAX_MS, kept across fresh connections, reset once
    * connected), so that two slow ends do not keep undoing each other's attempts, and the perfect
    * negotiation roles settle a collision when both ends act at once. Nothing here widens who
@@ -173,15 +173,24 @@ class Peer {
     const pc = this.pc;
     if (this.closed || pc.connectionState === "connected") return;
     if (pc.signalingState === "have-local-offer") {
-      // My offer had no answer: make it again (the same ICE credentials and certificate, so an
-      // answer to the first one that comes late still fits).
-      await pc.setLocalDescription({ type: "rollback" });
-      await this.offer();
+      // My offer had no answer: send the very same offer again. Not a new one: an answer to
+      // the first that comes late still fits, and the other end answers a repeat alike.
+      this.progress = Date.now();
+      this.video.signal(this.id, "offer", pc.localDescription.toJSON());
     } else if (pc.signalingState === "have-remote-offer") {
-      // An offer I never answered: forget it and offer myself, with fresh ICE.
-      await pc.setRemoteDescription({ type: "rollback" });
-      pc.restartIce();
-      await this.offer();
+      // An offer I have not answered (answering failed): answer it now, or else forget it and
+      // offer myself, with fresh ICE.
+      try {
+        await pc.setLocalDescription();
+        this.video.signal(this.id, "answer", pc.localDescription.toJSON());
+        this.ignoreOffer = false;
+        for (const candidate of this.early.splice(0)) await pc.addIceCandidate(candidate).catch(() => {});
+      } catch (error) {
+        debug("answer failed", this.id, String(error));
+        await pc.setRemoteDescription({ type: "rollback" });
+        pc.restartIce();
+        await this.offer();
+      }
     } else if (pc.remoteDescription) {
       pc.restartIce(); // negotiated but not connected: new ICE credentials, through a new offer
       await this.offer();
