@@ -275,6 +275,34 @@ async def mediation_with_caucuses(b: dict[str, Browser], case_id: str, *, moves:
         assert not [e for e in who.errors if "favicon" not in e], (who.person.role, who.errors)
 
 
+LOSE_FIRST_OFFER_AND_ANSWER = """() => {
+  const video = window.odrVideo, send = video.signal.bind(video);
+  window.odrLost = [];
+  video.signal = (to, kind, data) => {
+    if ((kind === "offer" || kind === "answer") && !window.odrLost.includes(kind)) { window.odrLost.push(kind); return; }
+    send(to, kind, data);
+  };
+}"""
+
+
+async def test_calls_recover_from_a_lost_offer_and_a_lost_answer(odr, browser, artifacts):
+    """Each browser's first offer and first answer never leave it (as if lost with a starved
+    browser or a dropped signal). Nothing tells the other end; every pair still connects, by the
+    watchdog: an offer without an answer is sent again, a pair that does not connect starts over."""
+    case_id, people = await open_room(odr)
+    b = await open_browsers(browser, odr, artifacts, people)
+    await admit_everyone(b, case_id)
+    for who in b.values():
+        await who.page.evaluate(LOSE_FIRST_OFFER_AND_ANSWER)
+    await cameras_on(b)
+    for role, who in b.items():  # the watchdog's first patience is 2 s; a loaded machine takes longer
+        await flowing(who, [o for r, o in b.items() if r != role], timeout=40)
+    lost = [kind for who in b.values() for kind in await who.page.evaluate("window.odrLost")]
+    assert "offer" in lost and "answer" in lost, lost
+    for who in b.values():
+        assert not [e for e in who.errors if "favicon" not in e], (who.person.role, who.errors)
+
+
 async def test_a_call_relayed_through_turn(turn, odr, browser, artifacts):
     """Relay-only ICE: the browsers may use nothing but coturn, with the credentials sessions
     issued to each of them, so the call works where direct connections are impossible."""

@@ -17,7 +17,7 @@ import { h } from "./ui.js";
 const VIDEO = { width: { ideal: 640 }, height: { ideal: 360 }, frameRate: { ideal: 15, max: 24 } };
 const AUDIO = { echoCancellation: true, noiseSuppression: true };
 const POLITE_PAUSE_MS = 400;
-const WATCHDOG_MS = 2000;   // the watchdog's first patience with a pair that is not connected
+const WATCHDOG_MS = 3000;   // the watchdog's first patience with a pair that is not connected
 const PATIENCE_MAX_MS = 30000; // ... doubled after each recovery step, up to this
 const DEBUG = (() => { try { return !!localStorage.getItem("odr.debug"); } catch { return false; } })();
 const debug = (...args) => { if (DEBUG) console.info("video:", ...args); }; // localStorage["odr.debug"] = 1
@@ -53,7 +53,11 @@ class Peer {
       await this.offer();
     };
     pc.oniceconnectionstatechange = () => { if (pc.iceConnectionState === "failed") pc.restartIce(); };
-    pc.onconnectionstatechange = () => { debug("state", id, pc.connectionState); video.renderTile(id); };
+    pc.onconnectionstatechange = () => {
+      debug("state", id, pc.connectionState);
+      if (pc.connectionState === "connecting") this.progress = Date.now(); // ICE and DTLS under way
+      video.renderTile(id);
+    };
   }
 
   /** Make and send an offer, if this connection is stable (else it is fired again once stable,
@@ -137,11 +141,14 @@ class Peer {
    * lost on the way or never made (a starved browser, a signal that crossed a move), ICE that
    * stays "new", "checking" or "disconnected" or fails, a DTLS handshake that never ends. The
    * first step renegotiates in place (a lost offer is sent again, a remote offer left unanswered
-   * is answered, a negotiated pair restarts ICE); the next ones start a fresh connection. Each
-   * step doubles the patience (up to PATIENCE_MAX_MS, kept across fresh connections, reset once
-   * connected), so that two slow ends do not keep undoing each other's attempts, and the perfect
-   * negotiation roles settle a collision when both ends act at once. Nothing here widens who
-   * may connect: a fresh connection is only made with a member of my channel (``rebuild``). */
+   * is answered, a negotiated pair restarts ICE); the next ones start a fresh connection, on the
+   * impolite end only (with something to send): the polite end keeps renegotiating in place and
+   * takes the fresh connection's offer (``apply`` starts afresh too when it must), so the two
+   * ends never replace the connection under each other. Each step doubles the patience (up to
+   * PATIENCE_MAX_MS, kept across fresh connections, reset once connected), so that two slow ends
+   * do not keep undoing each other's attempts, and the perfect negotiation roles settle a
+   * collision when both act at once. Nothing here widens who may connect: a fresh connection is
+   * only made with a member of my channel (``rebuild``). */
   check() {
     const pc = this.pc;
     if (this.closed || this.video.held) return; // held: every connection starts afresh on resume
@@ -158,8 +165,8 @@ class Peer {
     this.patience = Math.min(this.patience * 2, PATIENCE_MAX_MS);
     this.steps += 1;
     // With nothing to send, a fresh connection would have nothing to offer: this end keeps
-    // renegotiating and the other end (which sends) starts afresh when it needs to.
-    if (this.steps === 1 || !this.video.local) {
+    // renegotiating, and so does a polite end, whose impolite other end starts afresh.
+    if (this.steps === 1 || this.polite || !this.video.local) {
       debug("renegotiate", this.id, pc.signalingState, pc.connectionState, this.patience);
       this.chain = this.chain.then(() => this.renegotiate()).catch((error) => console.warn("renegotiation failed", error));
       return;
