@@ -314,8 +314,8 @@ async def test_a_call_relayed_through_turn(turn, odr, browser, artifacts):
     b = await open_browsers(browser, odr, artifacts, people)
     await admit_everyone(b, case_id)
     await cameras_on(b)
-    await flowing(b["claimant"], [b["respondent"], b["mediator"]], timeout=20)
-    await flowing(b["respondent"], [b["claimant"]], timeout=20)
+    await flowing(b["claimant"], [b["respondent"], b["mediator"]], timeout=JOIN_DEADLINE)
+    await flowing(b["respondent"], [b["claimant"]], timeout=JOIN_DEADLINE)
     stats = await b["claimant"].inbound()
     assert all(entry["relay"] for entry in stats.values()), stats
     assert "allocation" in turn.log.read_text().lower() or "relay" in turn.log.read_text().lower()
