@@ -138,7 +138,8 @@ class Peer {
   }
 
   /** A pair that makes no progress recovers by itself, whatever stalled it: an offer or answer
-   * lost on the way or never made (a starved browser, a signal that crossed a move), ICE that
+   * lost on the way or never made (a starved browser, a signal that crossed a move; also the
+   * renegotiation of a connected pair, when a camera is turned on later), ICE that
    * stays "new", "checking" or "disconnected" or fails, a DTLS handshake that never ends. The
    * first step renegotiates in place (a lost offer is sent again, a remote offer left unanswered
    * is answered, a negotiated pair restarts ICE); the next ones start a fresh connection, on the
@@ -152,7 +153,9 @@ class Peer {
   check() {
     const pc = this.pc;
     if (this.closed || this.video.held) return; // held: every connection starts afresh on resume
-    if (pc.connectionState === "connected") {
+    // Connected is not enough: a renegotiation whose offer or answer was lost (a camera turned
+    // on later, an ICE restart) leaves a connected pair that carries nothing new.
+    if (pc.connectionState === "connected" && pc.signalingState === "stable") {
       this.progress = Date.now();
       this.patience = WATCHDOG_MS;
       this.steps = 0;
@@ -178,7 +181,7 @@ class Peer {
   /** The first recovery step, in the signalling chain (not between the steps of a signal). */
   async renegotiate() {
     const pc = this.pc;
-    if (this.closed || pc.connectionState === "connected") return;
+    if (this.closed || (pc.connectionState === "connected" && pc.signalingState === "stable")) return;
     if (pc.signalingState === "have-local-offer") {
       // My offer had no answer: send the very same offer again. Not a new one: an answer to
       // the first that comes late still fits, and the other end answers a repeat alike.
