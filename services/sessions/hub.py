@@ -12,6 +12,12 @@ waits in a small reorder buffer; a hole that stays open (the other process died 
 and publish) is filled from the database, where every committed number is. Each connection also
 remembers the last number it got per channel and drops anything not newer, which makes resume,
 the bus and local dispatch safe to overlap.
+
+Ephemeral items said in a channel (signalling, typing, presence) keep their place behind that
+channel's items waiting in the reorder buffer: a newcomer's WebRTC offer must not reach a member
+before the ``member.joined`` that makes the newcomer someone they may talk to (the client ignores
+signals from non-members). Items addressed to people (``location``, ``media.drop``) never wait:
+they only ever narrow who may connect with whom.
 """
 
 from __future__ import annotations
@@ -78,6 +84,7 @@ class Feed:
     next: dict[str, int] = field(default_factory=dict)
     buffer: dict[str, dict[int, Wire]] = field(default_factory=lambda: defaultdict(dict))
     waiting_since: dict[str, float] = field(default_factory=dict)
+    held: dict[str, list[Wire]] = field(default_factory=lambda: defaultdict(list))  # ephemeral, behind a hole
     ready: bool = False
     pending: list[Wire] = field(default_factory=list)
     ended: bool = False
@@ -193,7 +200,10 @@ class Hub:
 
     def _accept(self, feed: Feed, wire: Wire) -> None:
         if wire.seq is None:
-            self._deliver(feed, wire)
+            if wire.channel is not None and feed.buffer.get(wire.channel):
+                feed.held[wire.channel].append(wire)  # after the channel's items it came behind
+            else:
+                self._deliver(feed, wire)
             return
         ch = wire.channel
         nxt = feed.next.get(ch, 1)
@@ -212,6 +222,8 @@ class Hub:
         feed.next[ch] = nxt
         if not buf:
             feed.waiting_since.pop(ch, None)
+            for held in feed.held.pop(ch, ()):
+                self._deliver(feed, held)  # still only to whoever is in the channel now
         else:
             feed.waiting_since[ch] = time.monotonic()
 

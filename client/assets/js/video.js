@@ -17,7 +17,8 @@ import { h } from "./ui.js";
 const VIDEO = { width: { ideal: 640 }, height: { ideal: 360 }, frameRate: { ideal: 15, max: 24 } };
 const AUDIO = { echoCancellation: true, noiseSuppression: true };
 const POLITE_PAUSE_MS = 400;
-const WATCHDOG_MS = 2000;
+const WATCHDOG_MS = 3000;   // the watchdog's first patience with a pair that is not connected
+const PATIENCE_MAX_MS = 30000; // ... doubled after each recovery step, up to this
 const DEBUG = (() => { try { return !!localStorage.getItem("odr.debug"); } catch { return false; } })();
 const debug = (...args) => { if (DEBUG) console.info("video:", ...args); }; // localStorage["odr.debug"] = 1
 
@@ -31,7 +32,8 @@ class Peer {
     this.chain = Promise.resolve(); // signals of one peer are applied one at a time, in order
     this.early = [];                // ICE candidates waiting for a remote description
     this.progress = Date.now();     // the last negotiation step or moment connected
-    this.patience = WATCHDOG_MS;
+    this.patience = WATCHDOG_MS;    // how long the watchdog lets a pair be without progress
+    this.steps = 0;                 // recovery steps taken since this pair was last connected
     this.watchdog = setInterval(() => this.check(), 500);
     this.stream = new MediaStream();
     const pc = (this.pc = new RTCPeerConnection(video.rtcConfig()));
@@ -43,25 +45,39 @@ class Peer {
       video.renderTile(id);
     };
     pc.onnegotiationneeded = async () => {
-      try {
-        // Both ends call when they find themselves in one channel. The polite end waits a
-        // moment before its first offer, so that the usual case has no collision at all (and
-        // if the other end has nothing to send, this offer still goes out).
-        if (this.polite && !pc.remoteDescription) await new Promise((r) => setTimeout(r, POLITE_PAUSE_MS));
-        if (this.closed || pc.signalingState !== "stable") return; // fired again once stable, if still needed
-        this.makingOffer = true;
-        debug("negotiation needed", id, pc.signalingState);
-        await pc.setLocalDescription();
-        // Not if the other side's offer rolled ours back meanwhile (its answer is already sent).
-        if (!this.closed && pc.signalingState === "have-local-offer") video.signal(id, "offer", pc.localDescription.toJSON());
-      } catch (error) {
-        console.warn("negotiation failed", error);
-      } finally {
-        this.makingOffer = false;
-      }
+      // Both ends call when they find themselves in one channel. The polite end waits a
+      // moment before its first offer, so that the usual case has no collision at all (and
+      // if the other end has nothing to send, this offer still goes out).
+      if (this.polite && !pc.remoteDescription) await new Promise((r) => setTimeout(r, POLITE_PAUSE_MS));
+      debug("negotiation needed", id, pc.signalingState);
+      await this.offer();
     };
     pc.oniceconnectionstatechange = () => { if (pc.iceConnectionState === "failed") pc.restartIce(); };
-    pc.onconnectionstatechange = () => { debug("state", id, pc.connectionState); video.renderTile(id); };
+    pc.onconnectionstatechange = () => {
+      debug("state", id, pc.connectionState);
+      if (pc.connectionState === "connecting") this.progress = Date.now(); // ICE and DTLS under way
+      video.renderTile(id);
+    };
+  }
+
+  /** Make and send an offer, if this connection is stable (else it is fired again once stable,
+   * if still needed). */
+  async offer() {
+    const pc = this.pc;
+    if (this.closed || this.makingOffer || pc.signalingState !== "stable") return;
+    try {
+      this.makingOffer = true;
+      await pc.setLocalDescription();
+      // Not if the other side's offer rolled ours back meanwhile (its answer is already sent).
+      if (!this.closed && pc.signalingState === "have-local-offer") {
+        this.progress = Date.now();
+        this.video.signal(this.id, "offer", pc.localDescription.toJSON());
+      }
+    } catch (error) {
+      console.warn("negotiation failed", error);
+    } finally {
+      this.makingOffer = false;
+    }
   }
 
   /** Send what the local stream has on this connection (nothing while held). */
@@ -102,7 +118,7 @@ class Peer {
         // fingerprint): start afresh too and answer it there.
         if (f.kind !== "offer") throw error;
         debug("fresh connection for an offer", this.id, String(error));
-        this.video.rebuild(this.id, { offer: f });
+        this.video.rebuild(this.id, { offer: f, patience: this.patience });
         return;
       }
       this.progress = Date.now();
@@ -121,23 +137,76 @@ class Peer {
     }
   }
 
-  /** A negotiated connection that does not connect (a candidate lost in a collision, a network
-   * change, a failed DTLS handshake) recovers by itself: first an ICE restart, then a fresh
-   * connection, then fresh ones less and less often (the other end may be offline). */
+  /** A pair that makes no progress recovers by itself, whatever stalled it: an offer or answer
+   * lost on the way or never made (a starved browser, a signal that crossed a move; also the
+   * renegotiation of a connected pair, when a camera is turned on later), ICE that
+   * stays "new", "checking" or "disconnected" or fails, a DTLS handshake that never ends. The
+   * first step renegotiates in place (a lost offer is sent again, a remote offer left unanswered
+   * is answered, a negotiated pair restarts ICE); the next ones start a fresh connection, on the
+   * impolite end only (with something to send): the polite end keeps renegotiating in place and
+   * takes the fresh connection's offer (``apply`` starts afresh too when it must), so the two
+   * ends never replace the connection under each other. Each step doubles the patience (up to
+   * PATIENCE_MAX_MS, kept across fresh connections, reset once connected), so that two slow ends
+   * do not keep undoing each other's attempts, and the perfect negotiation roles settle a
+   * collision when both act at once. Nothing here widens who may connect: a fresh connection is
+   * only made with a member of my channel (``rebuild``). */
   check() {
     const pc = this.pc;
-    if (this.closed || pc.signalingState !== "stable" || !pc.remoteDescription) return;
-    if (pc.connectionState === "connected") { this.progress = Date.now(); this.patience = WATCHDOG_MS; return; }
-    if (Date.now() - this.progress < this.patience) return;
-    this.progress = Date.now();
-    if (!this.restarted || !this.video.local) { // with nothing to send, a fresh connection would wait for the other end
-      this.restarted = true;
-      debug("restart ICE", this.id, pc.connectionState);
-      pc.restartIce();
+    if (this.closed || this.video.held) return; // held: every connection starts afresh on resume
+    // Connected is not enough: a renegotiation whose offer or answer was lost (a camera turned
+    // on later, an ICE restart) leaves a connected pair that carries nothing new.
+    if (pc.connectionState === "connected" && pc.signalingState === "stable") {
+      this.progress = Date.now();
+      this.patience = WATCHDOG_MS;
+      this.steps = 0;
       return;
     }
-    debug("fresh connection", this.id, pc.connectionState);
-    this.video.rebuild(this.id, { patience: Math.min(this.patience * 2, 30000) });
+    // Nothing said yet and nothing to send: the other end, which has, offers first.
+    if (!this.video.local && !pc.localDescription && !pc.remoteDescription) return;
+    if (Date.now() - this.progress < this.patience) return;
+    this.progress = Date.now();
+    this.patience = Math.min(this.patience * 2, PATIENCE_MAX_MS);
+    this.steps += 1;
+    // With nothing to send, a fresh connection would have nothing to offer: this end keeps
+    // renegotiating, and so does a polite end, whose impolite other end starts afresh.
+    if (this.steps === 1 || this.polite || !this.video.local) {
+      debug("renegotiate", this.id, pc.signalingState, pc.connectionState, this.patience);
+      this.chain = this.chain.then(() => this.renegotiate()).catch((error) => console.warn("renegotiation failed", error));
+      return;
+    }
+    debug("fresh connection", this.id, pc.signalingState, pc.connectionState, this.patience);
+    this.video.rebuild(this.id, { patience: this.patience, steps: this.steps });
+  }
+
+  /** The first recovery step, in the signalling chain (not between the steps of a signal). */
+  async renegotiate() {
+    const pc = this.pc;
+    if (this.closed || (pc.connectionState === "connected" && pc.signalingState === "stable")) return;
+    if (pc.signalingState === "have-local-offer") {
+      // My offer had no answer: send the very same offer again. Not a new one: an answer to
+      // the first that comes late still fits, and the other end answers a repeat alike.
+      this.progress = Date.now();
+      this.video.signal(this.id, "offer", pc.localDescription.toJSON());
+    } else if (pc.signalingState === "have-remote-offer") {
+      // An offer I have not answered (answering failed): answer it now, or else forget it and
+      // offer myself, with fresh ICE.
+      try {
+        await pc.setLocalDescription();
+        this.video.signal(this.id, "answer", pc.localDescription.toJSON());
+        this.ignoreOffer = false;
+        for (const candidate of this.early.splice(0)) await pc.addIceCandidate(candidate).catch(() => {});
+      } catch (error) {
+        debug("answer failed", this.id, String(error));
+        await pc.setRemoteDescription({ type: "rollback" });
+        pc.restartIce();
+        await this.offer();
+      }
+    } else if (pc.remoteDescription) {
+      pc.restartIce(); // negotiated but not connected: new ICE credentials, through a new offer
+      await this.offer();
+    } else {
+      await this.offer(); // never offered (or the offer was rolled back): offer now
+    }
   }
 
   close() {
@@ -263,11 +332,12 @@ export class Video {
   }
 
   /** Replace the connection with ``id`` by a fresh one (answering ``offer`` on it, if given). */
-  rebuild(id, { offer = null, patience = WATCHDOG_MS } = {}) {
+  rebuild(id, { offer = null, patience = WATCHDOG_MS, steps = 0 } = {}) {
     if (!this.members.has(id) || this.held) return;
     this.close(id, { hangup: false });
     const peer = this.connect(id);
     peer.patience = patience;
+    peer.steps = steps;
     if (offer) peer.receive(offer);
   }
 
