@@ -14,19 +14,41 @@ from tests.support.kafka import KafkaForTests
 from tests.support.migrated import MigratedTemplates
 
 
+# The longest groups, measured, longest first: they start first so that no worker begins one of
+# them while the others are nearly done. Then the browser tests (tens of seconds each), then the rest.
+LONGEST = ("tests/client/test_every_screen_speaks.py", "tests/e2e",
+           "tests/client/test_done_when.py[postgresql-kafka]", "tests/client/test_done_when.py[embedded]",
+           "tests/client/test_audio_video.py", "tests/shared/bus/test_kafka_faults.py",
+           "tests/shared/bus/test_kafka_cluster.py")
+
+
 def pytest_collection_modifyitems(config, items):
-    """With several workers (``./scripts/test`` runs ``-n 2 --dist loadgroup``), a test file runs
-    on one worker so that its module-scoped fixtures start once, and the e2e package runs on one
-    worker because its tests share one production-shaped platform (tests/e2e/conftest.py), the
-    most expensive thing the suite starts. The groups that take longest go first so that the two
-    workers finish together: the e2e platform, then the browser tests, then the rest."""
-    weight = {"tests/e2e": 0, "tests/client": 1}
+    """With several workers (``./scripts/test`` runs ``-n 2 --dist loadgroup --no-loadscope-reorder``),
+    a test file runs on one worker so that its module-scoped fixtures start once, and the e2e
+    package runs on one worker because its tests share one production-shaped platform
+    (tests/e2e/conftest.py), the most expensive thing the suite starts. A file may name groups of
+    its own (an ``xdist_group`` mark): the done-when walk runs each platform as a group, as they
+    share nothing. The groups that take longest go first (``LONGEST``), so that the workers finish
+    together; ``--no-loadscope-reorder`` keeps this order (xdist would otherwise hand out the
+    groups with the most tests first, and these long ones, of one or two tests, last)."""
+
+    def group(item) -> str:
+        marker = item.get_closest_marker("xdist_group")
+        if marker is not None:
+            return marker.args[0] if marker.args else marker.kwargs["name"]
+        path = item.nodeid.split("::", 1)[0]
+        return "tests/e2e" if path.startswith("tests/e2e/") else path
+
+    def order(item) -> int:
+        name = group(item)
+        if name in LONGEST:
+            return LONGEST.index(name)
+        return len(LONGEST) + (0 if name.startswith("tests/client/") else 1)
+
     for item in items:
         if item.get_closest_marker("xdist_group") is None:
-            path = item.nodeid.split("::", 1)[0]
-            group = "tests/e2e" if path.startswith("tests/e2e/") else path
-            item.add_marker(pytest.mark.xdist_group(group))
-    items.sort(key=lambda item: weight.get("/".join(item.nodeid.split("/", 2)[:2]), 2))
+            item.add_marker(pytest.mark.xdist_group(group(item)))
+    items.sort(key=order)
 
 
 def pytest_report_header(config):

@@ -10,6 +10,7 @@ import re
 import shutil
 import subprocess
 import sys
+import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -50,8 +51,11 @@ async def odr(tmp_path, request, migrated_sqlite_templates):
                             stderr=subprocess.STDOUT, start_new_session=True)
     url = f"http://127.0.0.1:{port}"
     try:
+        # Generous: `odr dev` on the PostgreSQL + Kafka platform, on a 2-core machine at load 40,
+        # took over a minute to answer.
+        deadline = time.monotonic() + 180
         async with httpx.AsyncClient(base_url=url) as client:
-            for _ in range(900):  # three minutes: a loaded machine starts the whole platform slowly
+            while time.monotonic() < deadline:
                 if proc.poll() is not None:
                     raise AssertionError((tmp_path / "odr-dev.log").read_text()[-4000:])
                 try:

@@ -106,7 +106,10 @@ class Platform:
         return await eventually(arrived, timeout=120, interval=0.5, message=f"an email to {to} with a {path} link")
 
 
-@pytest.fixture(params=["embedded", "postgresql-kafka"])
+# Each platform is a group of its own (tests/conftest.py): the two walks share nothing, and on one
+# worker they would take five minutes end to end.
+@pytest.fixture(params=[pytest.param(kind, marks=pytest.mark.xdist_group(f"tests/client/test_done_when.py[{kind}]"))
+                        for kind in ("embedded", "postgresql-kafka")])
 async def platform(request):
     if request.param == "embedded":
         yield Platform("embedded", {})

@@ -7,10 +7,19 @@ the people of that stage (claimant, respondent, mediator, a court clerk, a visit
 screens the way they do (clicking through, or by the screen's address, as a link in a notice
 opens it), once in each language. Each screen is read after it has settled and screenshotted to
 test-artifacts/browser/<test>/; the test fails at the end listing every screen and what on it was
-not in the reader's language. To walk a new screen, add a `Screen` to the stage where it exists."""
+not in the reader's language. To walk a new screen, add a `Screen` to the stage where it exists.
+
+A screen's languages are read at the same time, each in a browser context of its own holding what
+the person's browser holds (its storage): reading is mostly waiting for the page to settle, and one
+language after another made this the suite's longest test (over 200 screens, about eight minutes).
+The person's own page reads the last language and stays on the screen, as one browser would. A
+screen whose reading does something on the server (a wrong password, a two-step key made), or that
+holds a live room connection (another tab's leaving would tell the room the person went offline),
+is read one language after another in the person's own page (``alone``)."""
 
 from __future__ import annotations
 
+import asyncio
 import re
 import time
 import uuid
@@ -56,6 +65,15 @@ SETTLED = """() => {
   if (now === w.text) w.same += 1; else { w.text = now; w.same = 0; }
   return w.same >= 3;
 }"""
+# What a browser holds for this site (its identities, the language, a tab's answers so far), to hand
+# to another context; and handing it over, with that reader's language.
+HELD = "() => ({local: Object.entries(localStorage), session: Object.entries(sessionStorage)})"
+HOLD = """([held, language]) => {
+  localStorage.clear(); sessionStorage.clear();
+  for (const [k, v] of held.local) localStorage.setItem(k, v);
+  for (const [k, v] of held.session) sessionStorage.setItem(k, v);
+  localStorage.setItem('odr.language', language);
+}"""
 
 
 @dataclass
@@ -65,30 +83,47 @@ class Screen:
     name: str
     who: str
     reach: Callable[[Page], Awaitable[None]]
+    alone: bool = False  # read one language after another in the person's own page (see the top)
 
 
 @dataclass
 class Walk:
-    """One browser context per person, kept across screens; what was read and what was wrong."""
+    """One browser context per person, kept across screens, and one per person and other language
+    to read in at the same time; what was read and what was wrong."""
     browser: object
     base_url: str
     artifacts: object
     people: dict[str, Page] = field(default_factory=dict)
+    readers: dict[tuple[str, str], Page] = field(default_factory=dict)
     found: dict[str, list[str]] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
     walked: list[str] = field(default_factory=list)
 
+    async def new_page(self, who: str, label: str) -> Page:
+        viewport = PHONE if who == "respondent" else DESKTOP
+        context: BrowserContext = await self.browser.new_context(
+            base_url=self.base_url, locale="ru-RU", viewport=viewport, is_mobile=viewport is PHONE,
+            has_touch=viewport is PHONE)
+        page = await context.new_page()
+        page.on("pageerror", lambda e: self.errors.append(f"{label}: {e}"))
+        return page
+
     async def page(self, who: str) -> Page:
         if who not in self.people:
-            viewport = PHONE if who == "respondent" else DESKTOP
-            context: BrowserContext = await self.browser.new_context(
-                base_url=self.base_url, locale="ru-RU", viewport=viewport, is_mobile=viewport is PHONE,
-                has_touch=viewport is PHONE)
-            page = await context.new_page()
-            page.on("pageerror", lambda e, who=who: self.errors.append(f"{who}: {e}"))
+            page = await self.new_page(who, who)
             await page.goto("/")
             self.people[who] = page
         return self.people[who]
+
+    async def reader(self, who: str, language: str, held: dict) -> Page:
+        """A context of its own for reading ``who``'s screen in ``language``, holding what the
+        person's browser holds (``held``)."""
+        if (who, language) not in self.readers:
+            self.readers[who, language] = await self.new_page(who, f"{who} [{language}]")
+        page = self.readers[who, language]
+        await page.goto("/healthz")  # this site's storage, without starting the client
+        await page.evaluate(HOLD, [held, language])
+        return page
 
     async def language(self, page: Page, language: str) -> None:
         await page.evaluate("(l) => localStorage.setItem('odr.language', l)", language)
@@ -114,12 +149,28 @@ class Walk:
                 out.write(f"- {key}:\n    " + "\n    ".join(self.found[key]) + "\n")
 
     async def screen(self, screen: Screen) -> None:
-        """``screen`` in each language."""
+        """``screen`` in each language: the others in readers' contexts while the person's own page
+        reads the last (unless ``screen.alone``)."""
         page = await self.page(screen.who)
-        for language in self.languages(screen.who):
+        *others, last = self.languages(screen.who)
+
+        async def in_own_page(language: str) -> None:
             await self.language(page, language)
             await screen.reach(page)
             await self.read(page, screen.name, language)
+
+        async def in_reader(language: str, held: dict) -> None:
+            reader = await self.reader(screen.who, language, held)
+            await screen.reach(reader)
+            await self.read(reader, screen.name, language)
+            await reader.goto("about:blank")  # nothing left running behind the person's back
+
+        if screen.alone:
+            for language in (*others, last):
+                await in_own_page(language)
+        else:
+            held = await page.evaluate(HELD)  # before the person's page moves on
+            await asyncio.gather(*(in_reader(language, held) for language in others), in_own_page(last))
 
     async def screens(self, *screens: Screen) -> None:
         for screen in screens:
@@ -173,11 +224,7 @@ async def test_every_screen_speaks_kazakh_and_russian(odr, browser, artifacts):
     claimant = await walk.page("claimant")
 
     async def each_question(step: str) -> None:  # each question page, once answered, in each language
-        for language in walk.languages("claimant"):
-            await walk.language(claimant, language)
-            await claimant.reload()
-            await expect(claimant.locator("#file-continue")).to_be_visible(timeout=WAIT)
-            await walk.read(claimant, f"file: {step}", language)
+        await walk.screen(Screen(f"file: {step}", "claimant", at(claimant.url, "#file-continue")))
 
     await answer_pages(claimant, description="Не оплачены поставки за март", claimant_name="Aigerim Nurlanovna",
                        respondent_name="TOO Dala Trade", respondent_language="ru", claimant_email=CLAIMANT_EMAIL,
@@ -248,7 +295,7 @@ async def test_every_screen_speaks_kazakh_and_russian(odr, browser, artifacts):
     await walk.screens(
         Screen("mediator: sign in", "mediator", at("/mediator", "input[name=username]")),
         Screen("mediator: wrong password", "mediator",
-               then(at("/mediator", "input[name=username]"), sign_in(username, "wrong password"), ".problem")),
+               then(at("/mediator", "input[name=username]"), sign_in(username, "wrong password"), ".problem"), alone=True),
     )
     mediator = await walk.page("mediator")
     await sign_in(username, PASSWORD)(mediator)
@@ -256,7 +303,7 @@ async def test_every_screen_speaks_kazakh_and_russian(odr, browser, artifacts):
     await walk.screens(
         Screen("mediator: console", "mediator", at("/mediator", "#mediator-cases")),
         Screen("mediator: two-step sign-in, the key", "mediator",
-               then(at("/mediator", "#totp-start"), click("#totp-start"), "#totp-secret")),
+               then(at("/mediator", "#totp-start"), click("#totp-start"), "#totp-secret"), alone=True),
         Screen("mediator: acceptance", "mediator", at(f"/cases/{case_id}", "#case-briefing")),
     )
     mediator_token = await walk.token("mediator", "mediator")
@@ -277,7 +324,7 @@ async def test_every_screen_speaks_kazakh_and_russian(odr, browser, artifacts):
     await expect(mediator.locator("#case-briefing")).to_have_count(0, timeout=WAIT)
     await walk.screens(
         Screen("mediator: screening answers", "mediator",
-               then(at(f"/cases/{case_id}", "#screening-read"), click("#screening-read"), ".screening-report")),
+               then(at(f"/cases/{case_id}", "#screening-read"), click("#screening-read"), ".screening-report"), alone=True),
     )
 
     # -- the agreement to mediate ----------------------------------------------------------------------------
@@ -320,9 +367,9 @@ async def test_every_screen_speaks_kazakh_and_russian(odr, browser, artifacts):
     assert r.status_code == 200, r.text
     await walk.screens(
         Screen("case: the sitting cancelled (respondent)", "respondent", at(f"/cases/{case_id}", '#next-sitting[data-sitting=""]')),
-        Screen("room: waiting (claimant)", "claimant", at(f"/cases/{case_id}/room", "#where")),
-        Screen("room: waiting (respondent)", "respondent", at(f"/cases/{case_id}/room", "#where")),
-        Screen("room: console before the start (mediator)", "mediator", at(f"/cases/{case_id}/room", "#session-start")),
+        Screen("room: waiting (claimant)", "claimant", at(f"/cases/{case_id}/room", "#where"), alone=True),
+        Screen("room: waiting (respondent)", "respondent", at(f"/cases/{case_id}/room", "#where"), alone=True),
+        Screen("room: console before the start (mediator)", "mediator", at(f"/cases/{case_id}/room", "#session-start"), alone=True),
     )
     await mediator.locator("#session-start").click()
     for who in ("claimant", "respondent"):
@@ -332,8 +379,8 @@ async def test_every_screen_speaks_kazakh_and_russian(odr, browser, artifacts):
     for who in ("claimant", "respondent"):
         await expect((await walk.page(who)).locator("#where")).to_have_attribute("data-location", "joint", timeout=WAIT)
     await walk.screens(
-        Screen("room: joint (respondent)", "respondent", in_room(case_id, "joint")),
-        Screen("room: console, live (mediator)", "mediator", in_room(case_id, "joint", "#caucus-claimant")),
+        Screen("room: joint (respondent)", "respondent", in_room(case_id, "joint"), alone=True),
+        Screen("room: console, live (mediator)", "mediator", in_room(case_id, "joint", "#caucus-claimant"), alone=True),
     )
     await mediator.locator("#caucus-claimant").click()
     await expect(claimant.locator("#where")).to_have_attribute("data-location", "caucus:claimant", timeout=WAIT)
@@ -344,8 +391,8 @@ async def test_every_screen_speaks_kazakh_and_russian(odr, browser, artifacts):
     await expect(claimant.locator('#messages li[data-type="document"]')).to_contain_text(RECEIPT, timeout=WAIT)
     await walk.screens(
         Screen("room: caucus, a document shared (claimant)", "claimant",
-               in_room(case_id, "caucus:claimant", '#messages li[data-type="document"]')),
-        Screen("room: alone in joint (respondent)", "respondent", in_room(case_id, "joint")),
+               in_room(case_id, "caucus:claimant", '#messages li[data-type="document"]'), alone=True),
+        Screen("room: alone in joint (respondent)", "respondent", in_room(case_id, "joint"), alone=True),
     )
     await mediator.locator("#caucus-claimant").click()
     await expect(claimant.locator("#where")).to_have_attribute("data-location", "joint", timeout=WAIT)
@@ -357,8 +404,8 @@ async def test_every_screen_speaks_kazakh_and_russian(odr, browser, artifacts):
     await respondent.locator("[data-accept]").first.click()
     await expect(respondent.locator("#messages .accepted")).to_have_count(1, timeout=WAIT)
     await walk.screens(
-        Screen("room: a proposal accepted (respondent)", "respondent", in_room(case_id, "joint", "#messages .accepted")),
-        Screen("room: blind offers (claimant)", "claimant", in_room(case_id, "joint", "#offers")),
+        Screen("room: a proposal accepted (respondent)", "respondent", in_room(case_id, "joint", "#messages .accepted"), alone=True),
+        Screen("room: blind offers (claimant)", "claimant", in_room(case_id, "joint", "#offers"), alone=True),
     )
     # a blind-offers round: the claimant proposes, the respondent agrees; then both offer and they cross
     await claimant.locator("#offers-new").click()
@@ -367,8 +414,8 @@ async def test_every_screen_speaks_kazakh_and_russian(odr, browser, artifacts):
     await respondent.locator("#offers-agree").click()
     await expect(claimant.locator("#offers-amount")).to_be_visible(timeout=WAIT)
     await walk.screens(
-        Screen("room: a blind-offers round open (claimant)", "claimant", in_room(case_id, "joint", "#offers-amount")),
-        Screen("room: a blind-offers round open (mediator)", "mediator", in_room(case_id, "joint", "#offers-round")),
+        Screen("room: a blind-offers round open (claimant)", "claimant", in_room(case_id, "joint", "#offers-amount"), alone=True),
+        Screen("room: a blind-offers round open (mediator)", "mediator", in_room(case_id, "joint", "#offers-round"), alone=True),
     )
     for who, amount in (("claimant", "300000"), ("respondent", "400 000")):
         page = await walk.page(who)
@@ -376,7 +423,7 @@ async def test_every_screen_speaks_kazakh_and_russian(odr, browser, artifacts):
         await page.locator("#offers-submit").click()
     await expect(respondent.locator("#offers-figure")).to_be_visible(timeout=WAIT)
     await walk.screens(
-        Screen("room: blind offers crossed (respondent)", "respondent", in_room(case_id, "joint", "#offers-figure")),
+        Screen("room: blind offers crossed (respondent)", "respondent", in_room(case_id, "joint", "#offers-figure"), alone=True),
     )
 
     # -- the agreement: drafting, signing, signed --------------------------------------------------------
@@ -384,7 +431,7 @@ async def test_every_screen_speaks_kazakh_and_russian(odr, browser, artifacts):
     await expect(mediator.locator("#draft-agreement")).to_be_visible(timeout=WAIT)
     await walk.screens(
         Screen("case: draft the agreement (mediator)", "mediator", at(f"/cases/{case_id}", "#draft-agreement")),
-        Screen("case: the agreements cannot be read (mediator)", "mediator", unreadable_agreements(case_id)),
+        Screen("case: the agreements cannot be read (mediator)", "mediator", unreadable_agreements(case_id), alone=True),
     )
     await expect(mediator.locator("#draft-agreement")).to_have_count(0)  # no second draft beside an unseen one
     await mediator.unroute(AGREEMENTS_LIST)

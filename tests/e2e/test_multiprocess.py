@@ -57,7 +57,10 @@ KAFKA_OUTAGE_ERRORS = ("KafkaConnectionError", "KafkaTimeoutError", "NodeNotRead
 def kafka_outage(record: dict) -> bool:
     return str(record.get("logger", "")).startswith("aiokafka") or record.get("exc_type") in KAFKA_OUTAGE_ERRORS
 
-pytestmark = [pytest.mark.timeout(300), pytest.mark.asyncio(loop_scope="package")]  # the platform: conftest.py
+# A guard against a hang, not a deadline: the first test of the package also starts the platform
+# (a Kafka broker, eight processes importing the platform), which on a loaded 2-core machine, as
+# the first group handed out while the other worker starts its own, took over five minutes.
+pytestmark = [pytest.mark.timeout(900), pytest.mark.asyncio(loop_scope="package")]  # the platform: conftest.py
 
 WAIT = 60.0
 

@@ -21,7 +21,7 @@ from tests.support.waiting import eventually
 from .support import bearer, claims, cli
 from .test_multiprocess import WAIT, Api, Ws
 
-pytestmark = [pytest.mark.timeout(300), pytest.mark.asyncio(loop_scope="package")]  # the platform: conftest.py
+pytestmark = [pytest.mark.timeout(900), pytest.mark.asyncio(loop_scope="package")]  # the platform: conftest.py; 900: test_multiprocess.py
 
 REVOKED = 4012
 SERVICES = ("intake", "sessions", "agreements", "notifications")
