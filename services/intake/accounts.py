@@ -55,7 +55,8 @@ class Login(Input):
 
 class TotpSetup(BaseModel):
     secret: str = Field(description="base32 secret for the authenticator app (shown once)")
-    otpauth_uri: str = Field(description="the same as an otpauth:// URI, for a QR code")
+    otpauth_uri: str = Field(description="the same as an otpauth:// URI")
+    qr_code: str = Field(description="the otpauth:// URI as a QR code to scan with the app: an SVG `data:` URI")
 
 
 class TotpStatus(BaseModel):
@@ -240,12 +241,12 @@ async def totp_status(uow: UnitOfWork, *, principal: Principal) -> TotpStatus:
                       recovery_codes_left=await recovery.left(uow.session, account_id=account.id))
 
 
-async def totp_begin(uow: UnitOfWork, *, principal: Principal, vault: totp.TotpVault) -> tuple[str, str]:
+async def totp_begin(uow: UnitOfWork, *, principal: Principal, vault: totp.TotpVault) -> TotpSetup:
     """Start turning on two-step sign-in: a secret for the authenticator app, not yet required."""
     account = await _staff_account(uow.session, principal)
     secret, uri = await totp.begin(uow.session, vault, account_id=account.id, username=account.username)
     await uow.commit()
-    return secret, uri
+    return TotpSetup(secret=secret, otpauth_uri=uri, qr_code=totp.qr_code(uri))
 
 
 async def totp_confirm(uow: UnitOfWork, *, principal: Principal, vault: totp.TotpVault, code: str) -> list[str]:

@@ -288,10 +288,9 @@ async def totp_status(principal: Anyone, uow: Uow) -> TotpStatus:
 
 @router.post("/auth/totp", status_code=201, response_model=TotpSetup, tags=["auth"])
 async def totp_begin(principal: Anyone, uow: Uow, ctx: Ctx) -> TotpSetup:
-    """Start two-step sign-in for your staff account: add the secret to an authenticator app,
-    then confirm with its first code."""
-    secret, uri = await accounts.totp_begin(uow, principal=principal, vault=ctx.totp_vault)
-    return TotpSetup(secret=secret, otpauth_uri=uri)
+    """Start two-step sign-in for your staff account: scan the QR code (or type the secret) into an
+    authenticator app, then confirm with its first code."""
+    return await accounts.totp_begin(uow, principal=principal, vault=ctx.totp_vault)
 
 
 @router.post("/auth/totp/confirm", response_model=recovery.RecoveryCodes, tags=["auth"], responses=RATE_LIMITED)

@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 import pyotp
+import segno
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -48,6 +49,13 @@ async def begin(session: AsyncSession, vault: TotpVault, *, account_id: str, use
     row.sealed = sealed
     row.created_at, row.confirmed_at, row.last_step = datetime.now(timezone.utc), None, 0
     return secret, pyotp.TOTP(secret).provisioning_uri(name=username, issuer_name=ISSUER)
+
+
+def qr_code(uri: str) -> str:
+    """The otpauth:// address as a QR code (an SVG ``data:`` URI) for the authenticator app on a
+    phone to scan: typing a 32-character key on a phone is where people give up (segno, no image
+    library needed)."""
+    return segno.make(uri, error="m").svg_data_uri(scale=4, border=4, dark="#000", light="#fff")
 
 
 async def spend(session: AsyncSession, vault: TotpVault, row: TotpFactor, code: str | None, *,

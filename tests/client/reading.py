@@ -19,7 +19,7 @@ from playwright.async_api import Page
 # Latin words any kk or ru screen may show: the brand, a language named in itself, a key as printed
 # on the keyboard, and the names of standards written so in Kazakh and Russian too (PDF; the
 # footer's links for developers).
-ALWAYS_ALLOWED = ("ODR", "English", "Shift", "AsyncAPI", "API", "PDF")
+ALWAYS_ALLOWED = ("ODR", "English", "Shift", "AsyncAPI", "API", "PDF", "QR")
 
 READ = """() => {
   const seen = (el) => {

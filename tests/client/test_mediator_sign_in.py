@@ -4,9 +4,12 @@ on" again), counts the recovery codes left, and a wrong code to turn it off is t
 
 from __future__ import annotations
 
+import io
 from datetime import datetime, timedelta, timezone
 
 import pyotp
+import zxingcpp
+from PIL import Image
 from playwright.async_api import expect
 
 from .test_mediation_in_the_browser import PASSWORD, register_mediator
@@ -25,6 +28,10 @@ async def test_two_step_sign_in_from_the_mediator_desk(odr, browser, artifacts):
     await sign_in()
     await page.locator("#totp-start").click()
     secret = (await page.locator("#totp-secret").inner_text()).replace(" ", "")  # shown in groups of four
+    # The QR code on the screen, as a phone's camera sees it, holds the app's otpauth:// address.
+    scanned = zxingcpp.read_barcodes(Image.open(io.BytesIO(await page.locator("#totp-qr").screenshot())))
+    assert [b.text for b in scanned] == [await page.locator("#totp-app-link").get_attribute("href")]
+    assert f"secret={secret}" in scanned[0].text
     await page.locator("#totp-confirm-code").fill(pyotp.TOTP(secret).now())
     await page.locator("#totp-confirm").click()
     await expect(page.locator("#totp-confirm")).to_have_count(0)

@@ -778,9 +778,9 @@ export const MESSAGES = {
     kk: "Екі кезеңді кіруді қосу",
   },
   totp_add_to_app: {
-    en: "Add this key to your authenticator app, then type the code it shows.",
-    ru: "Добавьте этот ключ в приложение-аутентификатор и введите код, который оно покажет.",
-    kk: "Осы кілтті аутентификатор қолданбасына қосып, ол көрсеткен кодты енгізіңіз.",
+    en: "Or add this key to the app by hand. Then type the code the app shows.",
+    ru: "Или добавьте этот ключ в приложение вручную. Затем введите код, который покажет приложение.",
+    kk: "Немесе осы кілтті қолданбаға қолмен қосыңыз. Содан кейін қолданба көрсеткен кодты енгізіңіз.",
   },
   totp_confirm: {
     en: "Confirm",
@@ -796,6 +796,16 @@ export const MESSAGES = {
     en: "Keep these recovery codes somewhere safe: if you lose the app, each one signs you in once instead of a code. They are shown only now.",
     ru: "Сохраните эти резервные коды в надёжном месте: если приложение будет утеряно, каждый из них один раз заменит код при входе. Они показываются только сейчас.",
     kk: "Осы қалпына келтіру кодтарын сенімді жерде сақтаңыз: қолданба жоғалса, әрқайсысы кіру кезінде кодты бір рет алмастырады. Олар тек қазір көрсетіледі.",
+  },
+  totp_scan: {
+    en: "Scan this QR code with the authenticator app on your phone.",
+    ru: "Отсканируйте этот QR-код приложением-аутентификатором на телефоне.",
+    kk: "Осы QR-кодты телефондағы аутентификатор қолданбасымен сканерлеңіз.",
+  },
+  totp_qr_alt: {
+    en: "QR code for the authenticator app",
+    ru: "QR-код для приложения-аутентификатора",
+    kk: "Аутентификатор қолданбасына арналған QR-код",
   },
   totp_is_on: {
     en: "Two-step sign-in is on (since {since}): signing in asks for a code from your authenticator app.",

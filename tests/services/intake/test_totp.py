@@ -46,6 +46,7 @@ async def test_a_mediator_turns_on_two_step_sign_in(app_client, flow):
     secret = r.json()["secret"]
     assert not (await app_client.get("/auth/totp", headers=mediator)).json()["enabled"]  # not until confirmed
     assert r.json()["otpauth_uri"].startswith("otpauth://totp/ODR:") and f"secret={secret}" in r.json()["otpauth_uri"]
+    assert r.json()["qr_code"].startswith("data:image/svg+xml;")  # scanned in tests/client/test_mediator_sign_in.py
     assert (await _login(app_client, username)).status_code == 200  # not required until confirmed
 
     wrong = await app_client.post("/auth/totp/confirm", json={"code": "000000" if _code(secret) != "000000" else "111111"},

@@ -60,7 +60,10 @@ function twoStep(me) {
       }));
       // The key in groups of four, as authenticator apps print and accept it; the otpauth:// address
       // is a link that opens the app on this device, not a line of Latin text to read.
-      area.replaceChildren(h("p", {}, t("totp_add_to_app")),
+      // On a computer the phone scans the QR code; on the phone itself, the link or the key.
+      area.replaceChildren(h("p", {}, t("totp_scan")),
+        h("p", {}, h("img", { src: setup.qr_code, id: "totp-qr", class: "qr", alt: t("totp_qr_alt"), width: 180, height: 180 })),
+        h("p", {}, t("totp_add_to_app")),
         h("p", {}, h("code", { id: "totp-secret", class: "wrap-anywhere" }, setup.secret.match(/.{1,4}/g).join(" "))),
         h("p", {}, h("a", { href: setup.otpauth_uri, id: "totp-app-link" }, t("totp_open_app"))),
         field(t("totp_code"), code), confirm);
