@@ -372,10 +372,14 @@ async def test_every_screen_speaks_kazakh_and_russian(odr, browser, artifacts):
         Screen("room: console before the start (mediator)", "mediator", at(f"/cases/{case_id}/room", "#session-start"), alone=True),
     )
     await mediator.locator("#session-start").click()
+    admits = mediator.locator("[data-admit]")
     for who in ("claimant", "respondent"):
-        admit = mediator.locator("[data-admit]").first
-        await expect(admit).to_be_visible(timeout=WAIT)
-        await admit.click()
+        await expect(admits.first).to_be_visible(timeout=WAIT)
+        waiting = await admits.count()
+        await admits.first.click()
+        # The admitted person leaves the list before the next click: clicking again at once would
+        # admit the same person twice and leave the other in the waiting room.
+        await expect(admits).to_have_count(waiting - 1, timeout=WAIT)
     for who in ("claimant", "respondent"):
         await expect((await walk.page(who)).locator("#where")).to_have_attribute("data-location", "joint", timeout=WAIT)
     await walk.screens(
