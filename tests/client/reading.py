@@ -63,10 +63,12 @@ def offences(text: str, allowed: tuple[str, ...] = ()) -> list[str]:
     for pattern, kind in ((_ID, "raw id"), (_ISO, "ISO date")):
         found += [f"{kind}: {context(text, m)}" for m in pattern.finditer(text)]
     text = _ID.sub(" ", _ISO.sub(" ", text))
-    for name in sorted((*allowed, *ALWAYS_ALLOWED), key=len, reverse=True):
-        text = text.replace(name, " ")
+    # Codes and keys first, then allowed names not inside a Latin word or code: "QR" taken out of a
+    # recovery code (…-ZQR5) left "Z 5", and the code's other groups read as English.
     for pattern in _NEUTRAL:
         text = pattern.sub(" ", text)
+    for name in sorted((*allowed, *ALWAYS_ALLOWED), key=len, reverse=True):
+        text = re.sub(rf"(?<![A-Za-z0-9]){re.escape(name)}(?![A-Za-z0-9])", " ", text)  # a Kazakh suffix may follow
     found += [f"English: {context(text, m)}" for m in _WORD.finditer(text)]
     return found
 
